@@ -1,0 +1,181 @@
+/* Fork-join parallel_for on pthreads. See hotloop/parallel.h. */
+#include "hotloop/parallel.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+/* How long the calling thread sleeps between monitor polls while it waits for the other
+ * workers to finish their chunks. Short enough for a 0.1 s Ctrl-C answer. */
+#define HL_JOIN_POLL_NS 5000000L
+
+typedef struct loop {
+    size_t n, grain, n_chunks;
+    hl_range_fn fn;
+    void *ctx;
+    atomic_size_t next_chunk;
+    atomic_int stop;
+    atomic_int status; /* first non-OK status, else HL_OK */
+    pthread_mutex_t lock;
+    pthread_cond_t all_done;
+    unsigned running; /* helper threads not yet finished (under lock) */
+} loop;
+
+typedef struct worker_arg {
+    loop *lp;
+    unsigned worker;
+} worker_arg;
+
+unsigned hl_cpu_count(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1) {
+        return 1;
+    }
+    return n > HL_MAX_THREADS ? HL_MAX_THREADS : (unsigned)n;
+}
+
+unsigned hl_parallel_threads(size_t n, size_t grain, unsigned n_threads) {
+    if (grain == 0) {
+        grain = 1;
+    }
+    size_t chunks = n / grain + (n % grain != 0);
+    size_t t = n_threads == 0 ? hl_cpu_count() : n_threads;
+    if (t > chunks) {
+        t = chunks;
+    }
+    if (t > HL_MAX_THREADS) {
+        t = HL_MAX_THREADS;
+    }
+    return t == 0 ? 1u : (unsigned)t;
+}
+
+static void record_status(loop *lp, hl_status st) {
+    int expected = HL_OK;
+    atomic_compare_exchange_strong(&lp->status, &expected, (int)st);
+    atomic_store(&lp->stop, 1);
+}
+
+/* Runs chunks until none are left or the loop is stopped. Worker 0 (the calling thread)
+ * polls the monitor between chunks. */
+static void run_chunks(loop *lp, unsigned worker, hl_monitor *mon) {
+    while (!atomic_load_explicit(&lp->stop, memory_order_relaxed)) {
+        if (worker == 0) {
+            hl_status st = hl_monitor_poll(mon);
+            if (st != HL_OK) {
+                record_status(lp, st);
+                return;
+            }
+        }
+        size_t c = atomic_fetch_add_explicit(&lp->next_chunk, 1, memory_order_relaxed);
+        if (c >= lp->n_chunks) {
+            return;
+        }
+        size_t begin = c * lp->grain;
+        size_t end = begin + lp->grain;
+        if (end > lp->n || end < begin) {
+            end = lp->n;
+        }
+        hl_status st = lp->fn(lp->ctx, begin, end, worker);
+        if (st != HL_OK) {
+            record_status(lp, st);
+            return;
+        }
+    }
+}
+
+static void *worker_main(void *p) {
+    worker_arg *arg = p;
+    loop *lp = arg->lp;
+    run_chunks(lp, arg->worker, NULL);
+    pthread_mutex_lock(&lp->lock);
+    lp->running--;
+    pthread_cond_signal(&lp->all_done);
+    pthread_mutex_unlock(&lp->lock);
+    return NULL;
+}
+
+hl_status hl_parallel_for(size_t n, size_t grain, unsigned n_threads, hl_range_fn fn, void *ctx,
+                          hl_monitor *mon) {
+    if (fn == NULL) {
+        return HL_EINVAL;
+    }
+    if (n == 0) {
+        return HL_OK;
+    }
+    if (grain == 0) {
+        grain = 1;
+    }
+    loop lp = {
+        .n = n,
+        .grain = grain,
+        .n_chunks = n / grain + (n % grain != 0),
+        .fn = fn,
+        .ctx = ctx,
+    };
+    atomic_init(&lp.next_chunk, 0);
+    atomic_init(&lp.stop, 0);
+    atomic_init(&lp.status, HL_OK);
+    const unsigned want = hl_parallel_threads(n, grain, n_threads);
+
+    if (want == 1) {
+        run_chunks(&lp, 0, mon);
+        return (hl_status)atomic_load(&lp.status);
+    }
+
+    pthread_t threads[HL_MAX_THREADS];
+    worker_arg args[HL_MAX_THREADS];
+    pthread_mutex_init(&lp.lock, NULL);
+    /* Timed waits use CLOCK_MONOTONIC so a clock change cannot stall the join. */
+    pthread_condattr_t cattr;
+    pthread_condattr_init(&cattr);
+    pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+    pthread_cond_init(&lp.all_done, &cattr);
+    pthread_condattr_destroy(&cattr);
+
+    unsigned started = 0;
+    pthread_mutex_lock(&lp.lock);
+    for (unsigned w = 1; w < want; w++) {
+        args[w].lp = &lp;
+        args[w].worker = w;
+        lp.running++;
+        if (pthread_create(&threads[w], NULL, worker_main, &args[w]) != 0) {
+            /* Fewer threads than asked: the chunks are shared dynamically, so the
+             * threads that did start (and the caller) still cover all the work. */
+            lp.running--;
+            break;
+        }
+        started = w;
+    }
+    pthread_mutex_unlock(&lp.lock);
+
+    run_chunks(&lp, 0, mon);
+
+    pthread_mutex_lock(&lp.lock);
+    while (lp.running > 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += HL_JOIN_POLL_NS;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec += 1;
+            ts.tv_nsec -= 1000000000L;
+        }
+        int rc = pthread_cond_timedwait(&lp.all_done, &lp.lock, &ts);
+        if (rc == ETIMEDOUT && lp.running > 0) {
+            pthread_mutex_unlock(&lp.lock);
+            hl_status st = hl_monitor_poll(mon);
+            if (st != HL_OK) {
+                record_status(&lp, st);
+            }
+            pthread_mutex_lock(&lp.lock);
+        }
+    }
+    pthread_mutex_unlock(&lp.lock);
+    for (unsigned w = 1; w <= started; w++) {
+        pthread_join(threads[w], NULL);
+    }
+    pthread_cond_destroy(&lp.all_done);
+    pthread_mutex_destroy(&lp.lock);
+    return (hl_status)atomic_load(&lp.status);
+}

@@ -1,0 +1,123 @@
+/* Tests of hl_parallel_for: coverage of every item exactly once, worker indices, early stop on
+ * error and on cancellation, thread-count edge cases. */
+#include <stdlib.h>
+
+#include "harness.h"
+#include "hotloop/parallel.h"
+
+typedef struct cover_ctx {
+    atomic_int *hits;
+    unsigned max_worker_seen;
+    unsigned n_workers;
+    atomic_int bad_worker;
+} cover_ctx;
+
+static hl_status cover(void *p, size_t begin, size_t end, unsigned worker) {
+    cover_ctx *c = p;
+    if (worker >= c->n_workers) {
+        atomic_store(&c->bad_worker, 1);
+    }
+    for (size_t i = begin; i < end; i++) {
+        atomic_fetch_add(&c->hits[i], 1);
+    }
+    return HL_OK;
+}
+
+HL_TEST(parallel_covers_every_item_once) {
+    const size_t sizes[] = {1, 2, 7, 100, 1001, 65537};
+    const size_t grains[] = {1, 3, 64, 100000};
+    const unsigned threads[] = {0, 1, 2, 3, 8, 1000};
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+        for (size_t gi = 0; gi < sizeof grains / sizeof grains[0]; gi++) {
+            for (size_t ti = 0; ti < sizeof threads / sizeof threads[0]; ti++) {
+                const size_t n = sizes[si];
+                atomic_int *hits = calloc(n, sizeof *hits);
+                cover_ctx c = {.hits = hits,
+                               .n_workers = hl_parallel_threads(n, grains[gi], threads[ti])};
+                atomic_init(&c.bad_worker, 0);
+                CHECK_OK(hl_parallel_for(n, grains[gi], threads[ti], cover, &c, NULL));
+                int ok = 1;
+                for (size_t i = 0; i < n; i++) {
+                    ok &= atomic_load(&hits[i]) == 1;
+                }
+                CHECK(ok);
+                CHECK(atomic_load(&c.bad_worker) == 0);
+                free(hits);
+            }
+        }
+    }
+}
+
+HL_TEST(parallel_thread_counts) {
+    CHECK(hl_cpu_count() >= 1);
+    CHECK(hl_parallel_threads(0, 1, 4) == 1);
+    CHECK(hl_parallel_threads(10, 1, 4) == 4);
+    CHECK(hl_parallel_threads(10, 5, 4) == 2);
+    CHECK(hl_parallel_threads(10, 0, 4) == 4);
+    CHECK(hl_parallel_threads(1000000, 1, 100000) == HL_MAX_THREADS);
+    CHECK(hl_parallel_threads(1000, 1, 0) == (hl_cpu_count() < 1000 ? hl_cpu_count() : 1000));
+    CHECK_OK(hl_parallel_for(0, 1, 4, cover, NULL, NULL));
+    CHECK_STATUS(hl_parallel_for(10, 1, 4, NULL, NULL, NULL), HL_EINVAL);
+}
+
+typedef struct fail_ctx {
+    size_t fail_at;
+    atomic_size_t processed;
+} fail_ctx;
+
+static hl_status fail_at(void *p, size_t begin, size_t end, unsigned worker) {
+    (void)worker;
+    fail_ctx *c = p;
+    for (size_t i = begin; i < end; i++) {
+        if (i == c->fail_at) {
+            return HL_ENUMERIC;
+        }
+        atomic_fetch_add(&c->processed, 1);
+    }
+    return HL_OK;
+}
+
+HL_TEST(parallel_body_error_stops_the_loop) {
+    for (unsigned t = 1; t <= 4; t++) {
+        fail_ctx c = {.fail_at = 10};
+        atomic_init(&c.processed, 0);
+        CHECK_STATUS(hl_parallel_for(1000000, 1, t, fail_at, &c, NULL), HL_ENUMERIC);
+        /* It stopped early: far fewer than all items were processed. */
+        CHECK(atomic_load(&c.processed) < 1000000);
+    }
+}
+
+typedef struct slow_ctx {
+    atomic_size_t processed;
+} slow_ctx;
+
+static hl_status slow_body(void *p, size_t begin, size_t end, unsigned worker) {
+    (void)worker;
+    slow_ctx *c = p;
+    for (size_t i = begin; i < end; i++) {
+        volatile double x = 0;
+        for (int k = 0; k < 2000; k++) {
+            x += k;
+        }
+        atomic_fetch_add(&c->processed, 1);
+    }
+    return HL_OK;
+}
+
+static int cancel_after_polls(void *ctx) {
+    int *polls = ctx;
+    return ++*polls > 5;
+}
+
+HL_TEST(parallel_cancellation_stops_early) {
+    for (unsigned t = 1; t <= 3; t++) {
+        slow_ctx c;
+        atomic_init(&c.processed, 0);
+        int polls = 0;
+        hl_monitor mon;
+        hl_monitor_init(&mon, cancel_after_polls, &polls);
+        CHECK_STATUS(hl_parallel_for(10000000, 1, t, slow_body, &c, &mon), HL_ECANCELLED);
+        CHECK(atomic_load(&c.processed) < 10000000);
+        CHECK(polls >= 6);
+    }
+}

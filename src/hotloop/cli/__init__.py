@@ -1,0 +1,108 @@
+"""The ``hotloop`` command.
+
+Each kernel's subcommand lives in its own module of this package (``julia``, ``poisson``,
+``count``, ``gibbs``) with a ``register(subparsers)`` function that adds its parser and sets
+``func`` (``args -> int``). ``bench`` and ``demo`` are registered the same way.
+
+Exit codes: 0 success; 1 an expected runtime failure (bad file, bad value found while running),
+reported as one line on stderr without a traceback; 2 a usage error (argparse prints the usage
+line); 130 interrupted by Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import platform
+import sys
+from collections.abc import Sequence
+
+from hotloop._core import HotloopError
+from hotloop._threads import resolve_threads
+from hotloop._version import __version__
+from hotloop.cli._common import CLIError
+from hotloop.cpu import cpu_features
+
+# Subcommand modules, in the order `hotloop --help` lists them. A module that is missing
+# (a kernel not built into this version) is skipped.
+COMMAND_MODULES = ("julia", "poisson", "count", "gibbs", "bench", "demo")
+
+
+def version_text() -> str:
+    """The text of ``hotloop --version``: version, Python, CPU features, threads."""
+    info = cpu_features()
+    try:
+        threads = str(resolve_threads(None))
+    except ValueError as exc:
+        threads = f"invalid ({exc})"
+    active = ", ".join(info["active"]) or "none"
+    detected = ", ".join(info["detected"]) or "none"
+    return (
+        f"hotloop {__version__}\n"
+        f"Python {platform.python_version()} ({platform.python_implementation()}, "
+        f"{platform.machine()})\n"
+        f"CPU features active: {active} (detected: {detected})\n"
+        f"SIMD level: {info['simd_level']}\n"
+        f"threads: {threads} (cores: {info['cpu_count']})"
+    )
+
+
+class _VersionAction(argparse.Action):
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show version, CPU features, exit")
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        print(version_text())
+        parser.exit(0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hotloop",
+        description="Hot loops in C: Julia sets, Poisson disc sampling, distinct counting, "
+        "a Student-t Gibbs sampler.",
+    )
+    parser.add_argument("--version", action=_VersionAction)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"hotloop.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"hotloop.cli.{name}":
+                continue
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``hotloop`` command with ``argv`` (default: ``sys.argv[1:]``); return the exit
+    code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    prog = f"hotloop {args.command}"
+    try:
+        code: int = args.func(args)
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    except (CLIError, OSError, ValueError, TypeError, MemoryError, HotloopError) as exc:
+        print(f"{prog}: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    return code
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror and exc.filename is not None:
+        return f"{exc.filename}: {exc.strerror}"
+    text = str(exc) or type(exc).__name__
+    return " ".join(text.split())
