@@ -17,17 +17,18 @@ static hl_status busy_call(void *p, hl_monitor *mon) {
     return hl_testing_busy(a->units, a->unit_ns, a->threads, a->scratch_bytes, mon, &a->checksum);
 }
 
-PyDoc_STRVAR(busy_doc, "_busy(units, unit_ns, threads, scratch_bytes, progress=None)\n--\n\n"
-                       "Test only: run `units` units of ~unit_ns ns busy work on `threads` threads\n"
-                       "with the GIL released; return a checksum that depends on `units` only.");
+PyDoc_STRVAR(busy_doc,
+             "_busy(units, unit_ns, threads, scratch_bytes, progress=None)\n--\n\n"
+             "Test only: run `units` units of ~unit_ns ns busy work on `threads` threads\n"
+             "with the GIL released; return a checksum that depends on `units` only.");
 
 static PyObject *busy(PyObject *module, PyObject *args, PyObject *kwargs) {
     static char *kwlist[] = {"units", "unit_ns", "threads", "scratch_bytes", "progress", NULL};
     Py_ssize_t units, scratch;
     unsigned long long unit_ns;
     PyObject *threads_obj, *progress = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "nKOn|O", kwlist, &units, &unit_ns,
-                                     &threads_obj, &scratch, &progress)) {
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "nKOn|O", kwlist, &units, &unit_ns, &threads_obj,
+                                     &scratch, &progress)) {
         return NULL;
     }
     busy_args a = {.units = (size_t)units, .unit_ns = unit_ns, .scratch_bytes = (size_t)scratch};

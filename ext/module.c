@@ -45,9 +45,9 @@ static PyObject *cpu_info(PyObject *module, PyObject *Py_UNUSED(ignored)) {
     PyObject *active = feature_list(hl_cpu_active());
     PyObject *result = NULL;
     if (detected != NULL && active != NULL) {
-        result = Py_BuildValue("{s:O,s:O,s:s,s:I}", "detected", detected, "active", active,
-                               "simd_level", hl_simd_level_name(hl_cpu_best_level()), "cpu_count",
-                               hl_cpu_count());
+        result =
+            Py_BuildValue("{s:O,s:O,s:s,s:I}", "detected", detected, "active", active, "simd_level",
+                          hl_simd_level_name(hl_cpu_best_level()), "cpu_count", hl_cpu_count());
     }
     Py_XDECREF(detected);
     Py_XDECREF(active);

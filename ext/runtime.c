@@ -82,8 +82,8 @@ static int nogil_check(void *p) {
     if (!stop && c->progress != NULL && now - c->last_progress_ns >= HL_PROGRESS_NS) {
         c->last_progress_ns = now;
         size_t done = atomic_load_explicit(&c->mon->done, memory_order_relaxed);
-        PyObject *r = PyObject_CallFunction(c->progress, "nn", (Py_ssize_t)done,
-                                            (Py_ssize_t)c->mon->total);
+        PyObject *r =
+            PyObject_CallFunction(c->progress, "nn", (Py_ssize_t)done, (Py_ssize_t)c->mon->total);
         if (r == NULL) {
             stop = 1;
         } else {
@@ -108,8 +108,8 @@ hl_status hl_run_nogil(hl_core_call call, void *args, PyObject *progress) {
     PyEval_RestoreThread(ctx.tstate);
     if (st == HL_OK && ctx.progress != NULL) {
         /* Let a progress bar reach 100%. */
-        PyObject *r = PyObject_CallFunction(ctx.progress, "nn", (Py_ssize_t)mon.total,
-                                            (Py_ssize_t)mon.total);
+        PyObject *r =
+            PyObject_CallFunction(ctx.progress, "nn", (Py_ssize_t)mon.total, (Py_ssize_t)mon.total);
         if (r == NULL) {
             return HL_ECANCELLED;
         }

@@ -184,7 +184,8 @@ unsigned hl_cpu_active(void) {
 
 hl_simd_level hl_cpu_best_level(void) {
     const unsigned active = hl_cpu_active();
-    if ((active & hl_simd_level_features(HL_SIMD_AVX512)) == hl_simd_level_features(HL_SIMD_AVX512)) {
+    if ((active & hl_simd_level_features(HL_SIMD_AVX512)) ==
+        hl_simd_level_features(HL_SIMD_AVX512)) {
         return HL_SIMD_AVX512;
     }
     if ((active & hl_simd_level_features(HL_SIMD_AVX2)) == hl_simd_level_features(HL_SIMD_AVX2)) {

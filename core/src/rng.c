@@ -96,7 +96,8 @@ double hl_rng_normal(hl_rng *r) {
             return negative ? -t : t;
         }
         /* The wedge between the curve and the rectangle: accept under the density. */
-        const double y = hl_zig_f[layer] + hl_rng_uniform(r) * (hl_zig_f[layer + 1] - hl_zig_f[layer]);
+        const double y =
+            hl_zig_f[layer] + hl_rng_uniform(r) * (hl_zig_f[layer + 1] - hl_zig_f[layer]);
         if (y < exp(-0.5 * x * x)) {
             return negative ? -x : x;
         }

@@ -44,8 +44,8 @@ static hl_status busy_range(void *p, size_t begin, size_t end, unsigned worker) 
     return HL_OK;
 }
 
-hl_status hl_testing_busy(size_t units, uint64_t unit_ns, unsigned n_threads,
-                          size_t scratch_bytes, hl_monitor *mon, uint64_t *checksum) {
+hl_status hl_testing_busy(size_t units, uint64_t unit_ns, unsigned n_threads, size_t scratch_bytes,
+                          hl_monitor *mon, uint64_t *checksum) {
     const size_t grain = 1;
     const unsigned workers = hl_parallel_threads(units, grain, n_threads);
     hl_status st = HL_ENOMEM;

@@ -34,15 +34,15 @@ extern "C" {
 
 typedef enum hl_status {
     HL_OK = 0,
-    HL_EINVAL = 1,       /* an argument is out of its documented domain */
-    HL_ENOMEM = 2,       /* an allocation failed, or a size computation overflowed */
-    HL_ECANCELLED = 3,   /* the monitor's check callback asked to stop */
-    HL_EOVERFLOW = 4,    /* a count or index would not fit its type */
-    HL_EIO = 5,          /* reading or writing a file failed (errno is preserved) */
-    HL_ESTATE = 6,       /* the object is in the wrong state for this call (e.g. busy) */
-    HL_EFORMAT = 7,      /* serialised bytes are corrupt, truncated or of another format */
-    HL_ENUMERIC = 8,     /* a numerical failure (non-finite intermediate, failed event) */
-    HL_EINTERNAL = 9,    /* an invariant of the core itself was broken: a bug */
+    HL_EINVAL = 1,     /* an argument is out of its documented domain */
+    HL_ENOMEM = 2,     /* an allocation failed, or a size computation overflowed */
+    HL_ECANCELLED = 3, /* the monitor's check callback asked to stop */
+    HL_EOVERFLOW = 4,  /* a count or index would not fit its type */
+    HL_EIO = 5,        /* reading or writing a file failed (errno is preserved) */
+    HL_ESTATE = 6,     /* the object is in the wrong state for this call (e.g. busy) */
+    HL_EFORMAT = 7,    /* serialised bytes are corrupt, truncated or of another format */
+    HL_ENUMERIC = 8,   /* a numerical failure (non-finite intermediate, failed event) */
+    HL_EINTERNAL = 9,  /* an invariant of the core itself was broken: a bug */
 } hl_status;
 
 /* Returns a static, human-readable name for `status` ("invalid argument", ...).

@@ -38,8 +38,8 @@ typedef enum hl_testing_dist {
 
 /* Fills out[0..n) with draws from stream `stream` of `seed`. HL_EINVAL for an unknown
  * distribution or a parameter outside its domain. */
-HL_API hl_status hl_testing_draw(hl_testing_dist dist, double param, uint64_t seed,
-                                 uint64_t stream, size_t n, double *out);
+HL_API hl_status hl_testing_draw(hl_testing_dist dist, double param, uint64_t seed, uint64_t stream,
+                                 size_t n, double *out);
 
 #ifdef __cplusplus
 }
