@@ -19,3 +19,35 @@ def _busy(
     progress: Callable[[int, int], object] | None = None,
 ) -> int: ...
 def _rng_draw(dist: int, param: float, seed: int, stream: int, out: Any) -> None: ...
+
+# julia (ext/bind_julia.c)
+def _julia_render(
+    kind: int,
+    c_re: float,
+    c_im: float,
+    threshold: float,
+    itermin: int,
+    itermax: int,
+    mandelbrot: bool,
+    xleft: float,
+    xright: float,
+    yleft: float,
+    yright: float,
+    out: Any,
+    simd: int,
+    threads: int,
+    progress: Callable[[int, int], object] | None = None,
+) -> None: ...
+def _julia_points(
+    c_re: float,
+    c_im: float,
+    threshold: float,
+    itermax: int,
+    mandelbrot: bool,
+    z: Any,
+    out: Any,
+    simd: int,
+    threads: int,
+    progress: Callable[[int, int], object] | None = None,
+) -> None: ...
+def _julia_fma_peak(simd: int, seconds: float) -> float: ...

@@ -1,0 +1,151 @@
+/*
+ * julia_internal.h: what the julia driver (julia.c) and its per-ISA kernels share: the job
+ * description, the cancellation control, the exact NumPy arithmetic and the pixel sink.
+ *
+ * Not a public header: the kernels are reached only through hl_julia_render/hl_julia_points.
+ */
+#ifndef HOTLOOP_JULIA_INTERNAL_H
+#define HOTLOOP_JULIA_INTERNAL_H
+
+#include <math.h>
+#include <stdatomic.h>
+
+#include "hotloop/julia.h"
+
+/* The escape filter's band: |z|^2 computed as x*x + y*y (<= 1.5 ulp of relative error) is
+ * compared with threshold^2 widened by 2^-36 each way. NumPy's |z| (ratio, fma, sqrt, mul:
+ * within 4 ulp of the true modulus) can only disagree with the comparison inside the band, so
+ * below `lo` a point has certainly not escaped, at or above `hi` it certainly has, and in
+ * between (or for NaN) the exact NumPy |z| decides. The bound needs threshold^2 far from
+ * overflow and underflow: for threshold outside [2^-300, 2^300] the band covers everything
+ * (lo = -1, hi = +inf) and every step uses the exact test. */
+#define JL_BAND 0x1p-36
+#define JL_INF HUGE_VAL
+#define JL_NAN ((double)NAN)
+#define JL_FILTER_MIN 0x1p-300
+#define JL_FILTER_MAX 0x1p300
+
+/* How many inner steps a kernel runs between two looks at the cancellation flag. */
+#define JL_POLL_STEPS 2048u
+
+/* Where pixels come from. */
+typedef enum jl_source {
+    JL_SRC_GRID = 0,   /* pixel p = (xs[p / ny], ys[p % ny]) */
+    JL_SRC_POINTS = 1, /* pixel p = (pts[2p], pts[2p+1]) */
+} jl_source;
+
+/* Cancellation: worker 0 (the thread that entered the call, the only one allowed to run the
+ * monitor's check) asks the monitor; any worker that sees `flag` set stops. The parallel
+ * loop's own join-time polls go through the same check (jl_monitor_check), so a worker busy in
+ * a long chunk stops too. */
+typedef struct jl_ctl {
+    atomic_int flag;
+    hl_monitor *outer; /* the caller's monitor (may be NULL) */
+} jl_ctl;
+
+/* One render or points call, shared read-only by all workers. */
+typedef struct jl_job {
+    jl_source source;
+    hl_julia_output kind;
+    bool mandelbrot;
+    double c_re, c_im;
+    double threshold, lo, hi; /* escape radius and the filter band on |z|^2 */
+    uint32_t itermin, itermax;
+    double norm_den; /* (double)(itermax - itermin) */
+    /* grid: linspace values, ys padded to a multiple of 16 with zeros */
+    const double *xs, *ys;
+    const float *xs32, *ys32;
+    size_t nx, ny;
+    const double *pts;   /* points source: interleaved re, im */
+    const double *table; /* normalised value per count (NULL: compute) */
+    void *out;
+    jl_ctl *ctl;
+} jl_job;
+
+/* Returns true when the call should stop; worker 0 also asks the caller's monitor. */
+static inline bool jl_should_stop(jl_ctl *ctl, unsigned worker) {
+    if (worker == 0 && ctl->outer != NULL && ctl->outer->check != NULL &&
+        hl_monitor_poll(ctl->outer) != HL_OK) {
+        atomic_store_explicit(&ctl->flag, 1, memory_order_relaxed);
+        return true;
+    }
+    return atomic_load_explicit(&ctl->flag, memory_order_relaxed) != 0;
+}
+
+/* NumPy's complex128 absolute value (see julia.h), in scalar form: the masks of its SIMD
+ * loop become branches; fma() is the correctly rounded fused multiply-add. */
+static inline double jl_numpy_abs(double re, double im) {
+    double a = fabs(re), b = fabs(im);
+    const bool a_inf = a == JL_INF, b_inf = b == JL_INF;
+    if (a_inf) {
+        b = JL_INF;
+    }
+    if (b_inf) {
+        a = JL_INF;
+    }
+    const bool a_nan = isnan(a), b_nan = isnan(b);
+    if (a_nan) {
+        b = JL_NAN;
+    }
+    if (b_nan) {
+        a = JL_NAN;
+    }
+    if (isnan(a)) {
+        return a;
+    }
+    const double larger = a > b ? a : b;
+    const double smaller = a > b ? b : a;
+    const double ratio = (larger == 0.0 || smaller == JL_INF) ? 0.0 : smaller / larger;
+    return sqrt(fma(ratio, ratio, 1.0)) * larger;
+}
+
+/* Normalised value of a count: (max(count, itermin) - itermin) / (itermax - itermin), the
+ * document's formula in uint32 then float64 arithmetic. */
+static inline double jl_normalise(const jl_job *job, uint32_t count) {
+    const uint32_t m = count > job->itermin ? count : job->itermin;
+    return (double)(m - job->itermin) / job->norm_den;
+}
+
+/* Writes the result of pixel p: its count, and for the smooth kinds |z_{count+1}|^2 of the
+ * escaped point (ignored when count == itermax). */
+static inline void jl_store(const jl_job *job, size_t p, uint32_t count, double norm2) {
+    switch (job->kind) {
+    case HL_JULIA_COUNTS:
+        ((uint32_t *)job->out)[p] = count;
+        break;
+    case HL_JULIA_NORMALISED:
+        ((double *)job->out)[p] = job->table != NULL ? job->table[count] : jl_normalise(job, count);
+        break;
+    case HL_JULIA_SMOOTH: {
+        const double nu = hl_julia_smooth_value(count, norm2, job->threshold, job->itermax);
+        const double lo = (double)job->itermin;
+        ((double *)job->out)[p] = (nu > lo ? nu - lo : 0.0) / job->norm_den;
+        break;
+    }
+    case HL_JULIA_F32:
+        ((float *)job->out)[p] =
+            (float)(job->table != NULL ? job->table[count] : jl_normalise(job, count));
+        break;
+    case HL_JULIA_F32_SMOOTH: {
+        const double nu = hl_julia_smooth_value(count, norm2, job->threshold, job->itermax);
+        const double lo = (double)job->itermin;
+        ((float *)job->out)[p] = (float)((nu > lo ? nu - lo : 0.0) / job->norm_den);
+        break;
+    }
+    }
+}
+
+/* Kernels: process pixels [begin, end) of the job; HL_OK or HL_ECANCELLED. */
+/* One pixel of a float64 job by the scalar kernel (the SIMD kernels' rare exact path). */
+hl_status jl_pixel_scalar(const jl_job *job, size_t p, unsigned worker);
+hl_status jl_kernel_scalar(const jl_job *job, size_t begin, size_t end, unsigned worker);
+hl_status jl_kernel_f32_scalar(const jl_job *job, size_t begin, size_t end, unsigned worker);
+#if defined(HL_X86_64)
+hl_status jl_kernel_avx2(const jl_job *job, size_t begin, size_t end, unsigned worker);
+hl_status jl_kernel_avx512(const jl_job *job, size_t begin, size_t end, unsigned worker);
+hl_status jl_kernel_f32_avx512(const jl_job *job, size_t begin, size_t end, unsigned worker);
+double jl_fma_peak_avx2(double seconds);
+double jl_fma_peak_avx512(double seconds);
+#endif
+
+#endif /* HOTLOOP_JULIA_INTERNAL_H */

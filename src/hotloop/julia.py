@@ -1,0 +1,442 @@
+"""Julia (and Mandelbrot) set images, bit-exact with the source document's NumPy code.
+
+A drop-in for the document's classes::
+
+    from hotloop.julia import ComplexRegion, JuliaDiv
+
+    region = ComplexRegion(-1.6, 1.6, -1.0, 1.0)
+    image = JuliaDiv(-0.835 - 0.2321j, 2.0, (5, 80), 1000).over(region)   # (1000, 625)
+
+``over`` computes grid, iteration and normalisation in one pass in C (SIMD, all cores, the
+GIL released) without building the complex grid. In float64 mode the result equals the
+document's NumPy ``JuliaDiv.over`` bit for bit on every SIMD path and thread count.
+``dtype=np.float32`` is an explicitly approximate fast mode: single-precision arithmetic, so
+pixels near the set's boundary can get different counts. ``smooth=True`` gives the continuous
+escape time nu = i + 1 - log2(log|z_{i+1}| / log(threshold)) (clamped to [i, i + 1], Vepstas
+1997) normalised the same way.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import operator
+import os
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
+
+from hotloop import _core
+from hotloop._threads import resolve_threads
+
+__all__ = [
+    "ComplexRegion",
+    "JuliaDiv",
+    "divergence",
+    "escape_counts",
+    "mandelbrot",
+]
+
+ProgressFn = Callable[[int, int], object]
+
+#: SIMD level names accepted by ``simd=`` (for tests and comparisons; results never differ).
+SIMD_LEVELS = {"auto": -1, "scalar": 0, "avx2": 1, "avx512": 2}
+
+_UINT32_MAX = 2**32 - 1
+# Output kinds of the core (hl_julia_output).
+_COUNTS, _NORMALISED, _SMOOTH, _F32, _F32_SMOOTH = 0, 1, 2, 3, 4
+
+
+def _real(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: expected a real number, got {type(value).__name__}")
+    return float(value)
+
+
+def _finite(value: object, name: str) -> float:
+    v = _real(value, name)
+    if not math.isfinite(v):
+        raise ValueError(f"{name}: expected a finite number, got {v}")
+    return v
+
+
+def _complex(value: object, name: str) -> complex:
+    if isinstance(value, bool) or not isinstance(value, numbers.Complex):
+        raise TypeError(f"{name}: expected a complex number, got {type(value).__name__}")
+    c = complex(value)
+    if not (math.isfinite(c.real) and math.isfinite(c.imag)):
+        raise ValueError(f"{name}: expected a finite complex number, got {c}")
+    return c
+
+
+def _int(value: object, name: str, lo: int, hi: int) -> int:
+    if isinstance(value, bool):
+        raise TypeError(f"{name}: expected an integer, got bool")
+    try:
+        v = operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"{name}: expected an integer, got {type(value).__name__}") from None
+    if not lo <= v <= hi:
+        raise ValueError(f"{name}: expected an integer in {lo}..{hi}, got {v}")
+    return v
+
+
+def _threshold(value: object) -> float:
+    t = _real(value, "threshold")
+    if not t > 0.0:  # also NaN
+        raise ValueError(f"threshold: expected a number > 0, got {t}")
+    return t
+
+
+def _iterations(value: object) -> tuple[int, int]:
+    pair = tuple(value) if isinstance(value, Iterable) else ()
+    if len(pair) != 2:
+        raise TypeError(f"n_iterations: expected a pair (itermin, itermax), got {value!r}")
+    itermin, itermax = pair
+    lo = _int(itermin, "n_iterations[0] (itermin)", 0, _UINT32_MAX)
+    hi = _int(itermax, "n_iterations[1] (itermax)", 0, _UINT32_MAX)
+    if lo >= hi:
+        raise ValueError(f"n_iterations: expected itermin < itermax, got ({lo}, {hi})")
+    return lo, hi
+
+
+def _simd(value: str) -> int:
+    try:
+        return SIMD_LEVELS[value]
+    except (KeyError, TypeError):
+        raise ValueError(f"simd: expected one of {', '.join(SIMD_LEVELS)}, got {value!r}") from None
+
+
+def _float_dtype(dtype: DTypeLike) -> np.dtype[Any]:
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype: expected float64 or float32, got {dtype!r}") from None
+    if dt not in (np.dtype(np.float64), np.dtype(np.float32)):
+        raise ValueError(f"dtype: expected float64 or float32, got {dt}")
+    return dt
+
+
+def _physical_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return None
+
+
+def _allocate(shape: tuple[int, int], dtype: DTypeLike) -> NDArray[Any]:
+    """np.empty, refusing sizes beyond the machine's memory up front (MemoryError)."""
+    nbytes = shape[0] * shape[1] * np.dtype(dtype).itemsize
+    limit = _physical_memory()
+    if nbytes >= 2**62 or (limit is not None and nbytes > limit):
+        raise MemoryError(
+            f"resolution: an image of {shape[0]} x {shape[1]} pixels needs {nbytes / 2**30:.1f} "
+            f"GiB, more than this machine's memory"
+        )
+    return np.empty(shape, dtype=dtype)
+
+
+class ComplexRegion:
+    """An area of the complex plane: x from ``xleft`` to ``xright``, y from ``yleft`` to
+    ``yright`` (either may be reversed). Bounds are finite, spans non-zero."""
+
+    __slots__ = ("xleft", "xright", "yleft", "yright")
+
+    def __init__(self, xleft: float, xright: float, yleft: float, yright: float) -> None:
+        self.xleft = _finite(xleft, "xleft")
+        self.xright = _finite(xright, "xright")
+        self.yleft = _finite(yleft, "yleft")
+        self.yright = _finite(yright, "yright")
+        for name, span in (("x", self.xright - self.xleft), ("y", self.yright - self.yleft)):
+            if span == 0.0:
+                raise ValueError(f"{name} span: {name}left and {name}right must differ")
+            if not math.isfinite(span):
+                raise ValueError(f"{name} span: {name}right - {name}left overflows")
+
+    def shape(self, resolution: int) -> tuple[int, int]:
+        """``(resolution, ny)`` with the document's ``ny = int(resolution * |dy| / |dx|)``."""
+        res = _int(resolution, "resolution", 1, 2**62)
+        ny = int(res * abs(self.yright - self.yleft) / abs(self.xright - self.xleft))
+        return res, ny
+
+    def build(self, resolution: int) -> NDArray[np.complex128]:
+        """The grid of starting points (the document's ``build``): ``x = linspace(xleft,
+        xright, resolution)`` along axis 0, ``y = linspace(yleft, yright, ny)`` along axis 1,
+        ``x + 1j*y``."""
+        shape = self.shape(resolution)
+        _allocate(shape, np.complex128)  # the size check only
+        x = np.linspace(self.xleft, self.xright, shape[0])
+        y = np.linspace(self.yleft, self.yright, shape[1])
+        grid: NDArray[np.complex128] = x[:, np.newaxis] + 1j * y[np.newaxis, :]
+        return grid
+
+    def __repr__(self) -> str:
+        return f"ComplexRegion({self.xleft!r}, {self.xright!r}, {self.yleft!r}, {self.yright!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ComplexRegion):
+            return NotImplemented
+        return (self.xleft, self.xright, self.yleft, self.yright) == (
+            other.xleft,
+            other.xright,
+            other.yleft,
+            other.yright,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.xleft, self.xright, self.yleft, self.yright))
+
+
+def _region(value: object) -> ComplexRegion:
+    if isinstance(value, ComplexRegion):
+        return value
+    # the reference twin's dataclass (or any object with the four bounds)
+    names = ("xleft", "xright", "yleft", "yright")
+    if not all(hasattr(value, n) for n in names):
+        raise TypeError(f"region: expected a ComplexRegion, got {type(value).__name__}")
+    return ComplexRegion(*(getattr(value, n) for n in names))
+
+
+def _render(
+    region: ComplexRegion,
+    *,
+    resolution: int,
+    kind: int,
+    c_0: complex,
+    threshold: float,
+    itermin: int,
+    itermax: int,
+    mandel: bool,
+    threads: int | None,
+    simd: str,
+    progress: ProgressFn | None,
+) -> NDArray[Any]:
+    shape = region.shape(resolution)
+    dtype = {_COUNTS: np.uint32, _F32: np.float32, _F32_SMOOTH: np.float32}.get(kind, np.float64)
+    n_threads = resolve_threads(threads)
+    level = _simd(simd)
+    out = _allocate(shape, dtype)
+    _core._julia_render(
+        kind,
+        c_0.real,
+        c_0.imag,
+        threshold,
+        itermin,
+        itermax,
+        mandel,
+        region.xleft,
+        region.xright,
+        region.yleft,
+        region.yright,
+        out,
+        level,
+        n_threads,
+        progress,
+    )
+    return out
+
+
+class JuliaDiv:
+    """The document's Julia set renderer: ``over(region)`` maps each pixel's escape count to
+    ``(max(div, itermin) - itermin) / (itermax - itermin)``.
+
+    ``threads`` (None: ``$HOTLOOP_NUM_THREADS`` or all cores), ``smooth`` (continuous escape
+    time, needs threshold > 1), ``dtype`` (``np.float32``: approximate fast mode) and ``simd``
+    (force a SIMD path; results are identical) go beyond the document.
+    """
+
+    __slots__ = (
+        "c_0",
+        "dtype",
+        "n_iterations",
+        "resolution",
+        "simd",
+        "smooth",
+        "threads",
+        "threshold",
+    )
+
+    def __init__(
+        self,
+        c_0: complex,
+        threshold: float = 2.0,
+        n_iterations: tuple[int, int] = (0, 50),
+        resolution: int = 1000,
+        *,
+        threads: int | None = None,
+        smooth: bool = False,
+        dtype: DTypeLike = np.float64,
+        simd: str = "auto",
+    ) -> None:
+        self.c_0 = _complex(c_0, "c_0")
+        self.threshold = _threshold(threshold)
+        self.n_iterations = _iterations(n_iterations)
+        self.resolution = _int(resolution, "resolution", 1, 2**62)
+        resolve_threads(threads)  # validate now
+        self.threads = threads
+        self.smooth = bool(smooth)
+        if self.smooth and not self.threshold > 1.0:
+            raise ValueError(f"smooth: needs threshold > 1, got {self.threshold}")
+        self.dtype = _float_dtype(dtype)
+        _simd(simd)
+        self.simd = simd
+
+    def _kind(self) -> int:
+        if self.dtype == np.float32:
+            return _F32_SMOOTH if self.smooth else _F32
+        return _SMOOTH if self.smooth else _NORMALISED
+
+    def over(self, plane: ComplexRegion, *, progress: ProgressFn | None = None) -> NDArray[Any]:
+        """The image over ``plane``: shape ``(resolution, ny)``, values in [0, 1]."""
+        itermin, itermax = self.n_iterations
+        return _render(
+            _region(plane),
+            resolution=self.resolution,
+            kind=self._kind(),
+            c_0=self.c_0,
+            threshold=self.threshold,
+            itermin=itermin,
+            itermax=itermax,
+            mandel=False,
+            threads=self.threads,
+            simd=self.simd,
+            progress=progress,
+        )
+
+    def escape_counts(
+        self, plane: ComplexRegion, *, progress: ProgressFn | None = None
+    ) -> NDArray[np.uint32]:
+        """The raw escape counts (the document's ``div``) over ``plane``."""
+        return escape_counts(
+            plane,
+            self.c_0,
+            self.threshold,
+            self.n_iterations[1],
+            self.resolution,
+            threads=self.threads,
+            simd=self.simd,
+            progress=progress,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"JuliaDiv({self.c_0!r}, {self.threshold!r}, {self.n_iterations!r}, "
+            f"{self.resolution!r})"
+        )
+
+
+def escape_counts(
+    region: ComplexRegion,
+    c_0: complex = -0.835 - 0.2321j,
+    threshold: float = 2.0,
+    itermax: int = 50,
+    resolution: int = 1000,
+    *,
+    mandelbrot: bool = False,
+    threads: int | None = None,
+    simd: str = "auto",
+    progress: ProgressFn | None = None,
+) -> NDArray[np.uint32]:
+    """Raw escape counts over ``region``'s grid: uint32 of shape ``(resolution, ny)``, each
+    the first i < itermax with |z_{i+1}| >= threshold, else itermax. ``mandelbrot=True``
+    iterates from z_0 = 0 with c = the pixel (``c_0`` is then ignored)."""
+    c = _complex(c_0, "c_0")
+    return _render(
+        _region(region),
+        resolution=resolution,
+        kind=_COUNTS,
+        c_0=c,
+        threshold=_threshold(threshold),
+        itermin=0,
+        itermax=_int(itermax, "itermax", 0, _UINT32_MAX),
+        mandel=bool(mandelbrot),
+        threads=threads,
+        simd=simd,
+        progress=progress,
+    )
+
+
+def mandelbrot(
+    region: ComplexRegion,
+    threshold: float = 2.0,
+    n_iterations: tuple[int, int] = (0, 50),
+    resolution: int = 1000,
+    *,
+    threads: int | None = None,
+    smooth: bool = False,
+    dtype: DTypeLike = np.float64,
+    simd: str = "auto",
+    progress: ProgressFn | None = None,
+) -> NDArray[Any]:
+    """The Mandelbrot set image over ``region``: like ``JuliaDiv.over`` with c = the pixel
+    and z_0 = 0 (bit-exact with the same NumPy loop written for it in float64 mode)."""
+    t = _threshold(threshold)
+    itermin, itermax = _iterations(n_iterations)
+    if smooth and not t > 1.0:
+        raise ValueError(f"smooth: needs threshold > 1, got {t}")
+    dt = _float_dtype(dtype)
+    if dt == np.float32:
+        kind = _F32_SMOOTH if smooth else _F32
+    else:
+        kind = _SMOOTH if smooth else _NORMALISED
+    return _render(
+        _region(region),
+        resolution=resolution,
+        kind=kind,
+        c_0=0j,
+        threshold=t,
+        itermin=itermin,
+        itermax=itermax,
+        mandel=True,
+        threads=threads,
+        simd=simd,
+        progress=progress,
+    )
+
+
+def divergence(
+    z: ArrayLike,
+    c_0: complex,
+    threshold: float = 2.0,
+    itermax: int = 50,
+    *,
+    mandelbrot: bool = False,
+    threads: int | None = None,
+    simd: str = "auto",
+    progress: ProgressFn | None = None,
+) -> NDArray[np.uint32]:
+    """Escape counts of arbitrary starting points ``z`` (any complex array; the document's
+    ``divergence`` vectorised): a uint32 array of ``z``'s shape. ``z`` is not modified;
+    non-finite points behave as in NumPy's loop. ``mandelbrot=True`` takes ``z`` as the c
+    values and starts from 0."""
+    arr = np.asarray(z)
+    if arr.dtype.kind != "c":
+        raise TypeError(f"z: expected a complex array, got dtype {arr.dtype}")
+    c = _complex(c_0, "c_0")
+    t = _threshold(threshold)
+    n_iter = _int(itermax, "itermax", 0, _UINT32_MAX)
+    n_threads = resolve_threads(threads)
+    level = _simd(simd)
+    flat = np.ascontiguousarray(arr, dtype=np.complex128).reshape(-1)
+    out = np.empty(arr.shape, dtype=np.uint32)
+    _core._julia_points(
+        c.real,
+        c.imag,
+        t,
+        n_iter,
+        bool(mandelbrot),
+        flat.view(np.float64),
+        out.reshape(-1),
+        level,
+        n_threads,
+        progress,
+    )
+    return out
+
+
+def fma_peak(simd: str = "auto", seconds: float = 0.2) -> float:
+    """Measured double-precision multiply/FMA lane-operations per second of one core at the
+    given SIMD level (the benchmark's "fraction of FMA peak" denominator)."""
+    return float(_core._julia_fma_peak(_simd(simd), float(seconds)))
