@@ -162,6 +162,48 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(picture_doc,
+             "_julia_picture(values, out)\n--\n\n"
+             "Write the 8-bit picture of the (nx, ny) float64/float32 image `values` into the\n"
+             "uint8 (ny, nx) array `out`, row 0 at the top: uint8(value * 255).");
+
+static PyObject *julia_picture(PyObject *module, PyObject *args) {
+    PyObject *values_obj, *out_obj;
+    if (!PyArg_ParseTuple(args, "OO", &values_obj, &out_obj)) {
+        return NULL;
+    }
+    Py_buffer values, out;
+    bool f32 = false;
+    if (hl_get_buffer(values_obj, &values, "values", 'd', 2, false) != 0) {
+        PyErr_Clear();
+        if (hl_get_buffer(values_obj, &values, "values", 'f', 2, false) != 0) {
+            return NULL;
+        }
+        f32 = true;
+    }
+    if (hl_get_buffer(out_obj, &out, "out", 'B', 2, true) != 0) {
+        PyBuffer_Release(&values);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    if (out.shape[0] != values.shape[1] || out.shape[1] != values.shape[0]) {
+        PyErr_SetString(PyExc_ValueError, "out: expected the transposed shape of values");
+        goto done;
+    }
+    hl_status st;
+    Py_BEGIN_ALLOW_THREADS st = hl_julia_picture(values.buf, f32, (size_t)values.shape[0],
+                                                 (size_t)values.shape[1], out.buf);
+    Py_END_ALLOW_THREADS if (st != HL_OK) {
+        hl_raise_status(module, st, "julia.picture");
+        goto done;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&values);
+    PyBuffer_Release(&out);
+    return result;
+}
+
 PyDoc_STRVAR(peak_doc, "_julia_fma_peak(simd, seconds)\n--\n\n"
                        "Measured float64 multiply/FMA lane-operations per second of one core.");
 
@@ -186,6 +228,7 @@ static PyMethodDef julia_methods[] = {
     {"_julia_points", (PyCFunction)(void (*)(void))julia_points, METH_VARARGS | METH_KEYWORDS,
      points_doc},
     {"_julia_fma_peak", julia_fma_peak, METH_VARARGS, peak_doc},
+    {"_julia_picture", julia_picture, METH_VARARGS, picture_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -113,6 +113,14 @@ HL_API hl_status hl_julia_points(const hl_julia_params *params, const double *z,
                                  uint32_t *out, const hl_julia_options *opts, hl_monitor *mon);
 
 /*
+ * Converts an (nx, ny) image of values in [0, 1] (double, or float when `f32`) into an 8-bit
+ * picture of ny rows and nx columns with row 0 = the last y (the top of the plane):
+ * out[(ny - 1 - j) * nx + i] = (uint8_t)(value[i][j] * 255), the document's uint8(value * 255)
+ * (truncation; values outside [0, 1] saturate). Cache-blocked transpose. Thread-safe.
+ */
+HL_API hl_status hl_julia_picture(const void *values, bool f32, size_t nx, size_t ny, uint8_t *out);
+
+/*
  * Measures the core's double-precision multiply/FMA throughput on `level` (after resolving):
  * runs independent FMA chains for about `seconds` and returns lane-operations per second
  * (one 4-lane FMA counts 4) in *ops_per_s. The benchmark divides the kernel's multiply-class

@@ -317,3 +317,41 @@ hl_status hl_julia_fma_peak(hl_simd_level level, double seconds, double *ops_per
     *ops_per_s = scalar_peak(seconds);
     return HL_OK;
 }
+
+static inline uint8_t to_level(double v) {
+    const double s = v * 255.0;
+    if (!(s > 0.0)) { /* also NaN */
+        return 0;
+    }
+    return s >= 255.0 ? 255 : (uint8_t)s;
+}
+
+hl_status hl_julia_picture(const void *values, bool f32, size_t nx, size_t ny, uint8_t *out) {
+    size_t n;
+    if (!hl_size_mul(nx, ny, &n)) {
+        return HL_ENOMEM;
+    }
+    if (n == 0) {
+        return HL_OK;
+    }
+    if (values == NULL || out == NULL) {
+        return HL_EINVAL;
+    }
+    const double *vd = values;
+    const float *vf = values;
+    /* 64 x 64 tiles: the reads of a tile stay in L1 while its transposed writes fill lines. */
+    const size_t tile = 64;
+    for (size_t i0 = 0; i0 < nx; i0 += tile) {
+        const size_t i1 = i0 + tile < nx ? i0 + tile : nx;
+        for (size_t j0 = 0; j0 < ny; j0 += tile) {
+            const size_t j1 = j0 + tile < ny ? j0 + tile : ny;
+            for (size_t j = j0; j < j1; j++) {
+                uint8_t *row = out + (ny - 1 - j) * nx;
+                for (size_t i = i0; i < i1; i++) {
+                    row[i] = to_level(f32 ? (double)vf[i * ny + j] : vd[i * ny + j]);
+                }
+            }
+        }
+    }
+    return HL_OK;
+}

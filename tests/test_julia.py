@@ -1,0 +1,425 @@
+"""Tests of hotloop.julia: bit-exact parity with the document's NumPy code on every SIMD path
+and thread count, the function forms, the extensions (Mandelbrot, smooth, float32), bad input,
+Ctrl-C and the GIL, the CLI, the benchmark and demo smoke runs."""
+
+from __future__ import annotations
+
+import _thread
+import io
+import os
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from hotloop import julia as hl
+from hotloop.cli import main as cli_main
+from hotloop.reference import julia as ref
+
+C_0 = -0.835 - 0.2321j
+LEVELS = ("scalar", "avx2", "avx512")
+
+# (region, c_0, threshold, n_iterations, resolution)
+CASES = [
+    ((-1.6, 1.6, -1.0, 1.0), C_0, 2.0, (5, 80), 500),  # the document's CLI defaults
+    ((-0.1, 0.1, -0.1, 0.1), C_0, 2.0, (20, 100), 300),  # the benchmark region, smaller
+    ((-2.0, -1.6, -2.0, -1.6), C_0, 2.0, (0, 50), 500),  # int() truncation: 499 columns
+    ((-1.5, 1.5, 1.0, -1.0), -0.4 + 0.6j, 2.0, (0, 120), 211),  # reversed y
+    ((0.3, 0.3000000001, -0.2, -0.1999999995), 0.285 + 0.01j, 2.0, (0, 300), 64),  # tiny spans
+    ((-1.0, 1.0, -0.3, 0.3), -0.8 + 0.156j, 3.7, (3, 90), 257),  # non-square, odd sizes
+    ((-1.2, 1.2, -1.2, 1.2), 0.0 - 1.0j, 2.0, (0, 60), 1),  # one pixel
+]
+
+
+def _ref_over(case: tuple) -> np.ndarray:
+    region, c, thr, its, res = case
+    return ref.JuliaDiv(c, thr, its, res).over(ref.ComplexRegion(*region))
+
+
+@pytest.fixture(scope="module")
+def references() -> list[np.ndarray]:
+    return [_ref_over(case) for case in CASES]
+
+
+def test_overview_image_equals_numpy_bit_for_bit() -> None:
+    region = (-1.6, 1.6, -1.0, 1.0)
+    want = ref.JuliaDiv(C_0, 2.0, (0, 80), 1000).over(ref.ComplexRegion(*region))
+    got = hl.JuliaDiv(C_0, 2.0, (0, 80), 1000).over(hl.ComplexRegion(*region))
+    assert got.shape == (1000, 625) and got.dtype == np.float64
+    assert np.array_equal(got.view(np.uint64), want.view(np.uint64))
+
+
+@pytest.mark.parametrize("simd", LEVELS)
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_every_case_level_and_thread_count_bit_exact(
+    references: list[np.ndarray], simd: str, threads: int
+) -> None:
+    for case, want in zip(CASES, references, strict=True):
+        region, c, thr, its, res = case
+        got = hl.JuliaDiv(c, thr, its, res, threads=threads, simd=simd).over(
+            hl.ComplexRegion(*region)
+        )
+        assert got.shape == want.shape, case
+        assert np.array_equal(got.view(np.uint64), want.view(np.uint64)), case
+
+
+def test_truncation_case_has_499_columns() -> None:
+    region = hl.ComplexRegion(-2, -1.6, -2, -1.6)
+    assert region.shape(500) == (500, 499)
+    assert region.build(500).shape == ref.ComplexRegion(-2, -1.6, -2, -1.6).build(500).shape
+
+
+def test_build_equals_the_document() -> None:
+    for region, *_ in CASES:
+        for res in (1, 2, 7, 100):
+            got = hl.ComplexRegion(*region).build(res)
+            want = ref.ComplexRegion(*region).build(res)
+            assert got.dtype == np.complex128 and np.array_equal(got, want)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    x0=st.floats(-2.0, 2.0),
+    dx=st.floats(1e-6, 3.0),
+    y0=st.floats(-2.0, 2.0),
+    ratio=st.floats(-3.0, 3.0).filter(lambda v: abs(v) > 0.05),
+    cr=st.floats(-1.0, 0.5),
+    ci=st.floats(-1.0, 1.0),
+    thr=st.sampled_from([2.0, 1.5, 4.0, 10.0]),
+    itermax=st.integers(1, 60),
+    res=st.integers(1, 40),
+    simd=st.sampled_from(LEVELS),
+)
+def test_random_regions_match_the_numpy_loop(  # noqa: PLR0917
+    x0: float, dx: float, y0: float, ratio: float, cr: float, ci: float, thr: float,
+    itermax: int, res: int, simd: str,
+) -> None:
+    region = (x0, x0 + dx, y0, y0 + ratio * dx)
+    want = ref.JuliaDiv(complex(cr, ci), thr, (0, itermax), res).counts(
+        ref.ComplexRegion(*region)
+    )
+    got = hl.escape_counts(hl.ComplexRegion(*region), complex(cr, ci), thr, itermax, res,
+                           simd=simd, threads=2)
+    assert got.dtype == np.uint32 and np.array_equal(got, want)
+
+
+def _numpy_counts(z: np.ndarray, c: complex, thr: float, itermax: int) -> np.ndarray:
+    z_s = np.array(z, dtype=np.complex128)
+    div = np.full(z_s.shape, itermax, dtype=np.uint32)
+    with np.errstate(all="ignore"):
+        for i in range(itermax):
+            z_s = np.square(z_s) + c
+            diverged = np.abs(z_s) >= thr
+            div[diverged] = np.uint32(i)
+            z_s[diverged] = np.nan
+    return div
+
+
+@pytest.mark.parametrize("simd", LEVELS)
+def test_divergence_near_the_threshold_circle_and_non_finite(simd: str) -> None:
+    # c = 0: |z_1| = |z_0|^2 lands within a few ulp of the threshold, where |z|^2 < t^2 and
+    # NumPy's |z| >= t can disagree; the exact band must decide like NumPy.
+    rng = np.random.default_rng(7)
+    theta = rng.uniform(0, 2 * np.pi, 20000)
+    r = np.sqrt(2.0) * (1 + rng.uniform(-1, 1, theta.size) * 2e-16 * rng.integers(1, 8, theta.size))
+    z = r * np.exp(1j * theta)
+    z[:8] = [np.inf, np.nan, complex(0, np.nan), complex(1e200, 1e200), complex(-np.inf, 1),
+             1e-320, 0, complex(2, 0)]
+    want = _numpy_counts(z, 0j, 2.0, 4)
+    got = hl.divergence(z, 0j, 2.0, 4, simd=simd, threads=2)
+    assert np.array_equal(got, want)
+    assert 1000 < np.count_nonzero(got == 0) < z.size - 1000  # both sides exercised
+    # a different c, more iterations
+    z2 = rng.normal(size=(50, 40)) + 1j * rng.normal(size=(50, 40))
+    assert np.array_equal(hl.divergence(z2, C_0, 2.0, 30, simd=simd), _numpy_counts(z2, C_0, 2, 30))
+
+
+def test_divergence_shapes_dtypes_and_input_untouched() -> None:
+    z = (np.linspace(-1, 1, 60) + 0.3j).reshape(3, 4, 5)
+    before = z.copy()
+    got = hl.divergence(z[:, ::2, :], C_0, 2.0, 40)  # non-contiguous view
+    assert got.shape == (3, 2, 5) and got.dtype == np.uint32
+    assert np.array_equal(got, _numpy_counts(z[:, ::2, :], C_0, 2.0, 40))
+    assert np.array_equal(z, before)
+    z64 = z.astype(np.complex64)
+    assert np.array_equal(hl.divergence(z64, C_0, 2.0, 40), _numpy_counts(z64, C_0, 2.0, 40))
+    assert hl.divergence(np.array(0.1 + 0.1j), C_0, 2.0, 40).shape == ()
+    assert hl.divergence(np.zeros(0, complex), C_0, 2.0, 40).shape == (0,)
+    assert np.array_equal(hl.divergence(z, C_0, 2.0, 0), np.zeros(z.shape, np.uint32))
+
+
+def test_escape_counts_and_mandelbrot_equal_numpy() -> None:
+    region = (-2.2, 0.8, -1.2, 1.2)
+    want = ref.mandelbrot_counts(ref.ComplexRegion(*region), 300, 2.0, 100)
+    for simd in LEVELS:
+        got = hl.escape_counts(hl.ComplexRegion(*region), resolution=300, itermax=100,
+                               mandelbrot=True, simd=simd)
+        assert np.array_equal(got, want)
+    img = hl.mandelbrot(hl.ComplexRegion(*region), 2.0, (10, 100), 300)
+    assert np.array_equal(img, (np.maximum(want, 10) - 10) / 90)
+    julia = hl.JuliaDiv(C_0, 2.0, (5, 80), 400)
+    counts = julia.escape_counts(hl.ComplexRegion(-1.6, 1.6, -1, 1))
+    assert np.array_equal(counts, ref.JuliaDiv(C_0, 2.0, (5, 80), 400).counts(
+        ref.ComplexRegion(-1.6, 1.6, -1, 1)))
+
+
+def test_smooth_matches_its_numpy_twin_and_levels_agree() -> None:
+    region = hl.ComplexRegion(-1.6, 1.6, -1.0, 1.0)
+    z = ref.ComplexRegion(-1.6, 1.6, -1.0, 1.0).build(300)
+    want = ref.smooth_numpy(z, C_0, 2.0, (5, 80))
+    outs = [hl.JuliaDiv(C_0, 2.0, (5, 80), 300, smooth=True, simd=s).over(region)
+            for s in LEVELS]
+    for got in outs:
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-9)
+        assert np.array_equal(got, outs[0])
+        assert got.min() >= 0.0 and got.max() <= 1.0
+    banded = hl.JuliaDiv(C_0, 2.0, (5, 80), 300).over(region)
+    assert np.all(outs[0] >= banded - 1e-12) and np.all(outs[0] <= banded + 1 / 75 + 1e-12)
+
+
+def test_float32_is_an_approximate_but_deterministic_mode() -> None:
+    region = hl.ComplexRegion(-1.6, 1.6, -1.0, 1.0)
+    exact = hl.JuliaDiv(C_0, 2.0, (5, 80), 400).over(region)
+    approx = [hl.JuliaDiv(C_0, 2.0, (5, 80), 400, dtype=np.float32, simd=s, threads=t)
+              .over(region) for s in ("scalar", "avx512") for t in (1, 2)]
+    for a in approx:
+        assert a.dtype == np.float32 and a.shape == exact.shape
+        assert np.array_equal(a, approx[0])
+    close = np.abs(approx[0] - exact) <= 2 / 75
+    assert close.mean() > 0.97  # differs only near the set's edge
+    sm = hl.mandelbrot(region, 2.0, (0, 50), 100, dtype=np.float32, smooth=True)
+    assert sm.dtype == np.float32 and sm.min() >= 0 and sm.max() <= 1
+
+
+@pytest.mark.parametrize(
+    ("call", "exc", "word"),
+    [
+        (lambda: hl.ComplexRegion(0, 0, -1, 1), ValueError, "x span"),
+        (lambda: hl.ComplexRegion(-1, 1, 2, 2), ValueError, "y span"),
+        (lambda: hl.ComplexRegion(float("nan"), 1, -1, 1), ValueError, "xleft"),
+        (lambda: hl.ComplexRegion(-1, float("inf"), -1, 1), ValueError, "xright"),
+        (lambda: hl.ComplexRegion(-1e308, 1e308, -1, 1), ValueError, "overflows"),
+        (lambda: hl.ComplexRegion("a", 1, -1, 1), TypeError, "xleft"),
+        (lambda: hl.ComplexRegion(-1, 1, -1, 1).build(0), ValueError, "resolution"),
+        (lambda: hl.ComplexRegion(-1, 1, -1, 1).build(2.5), TypeError, "resolution"),
+        (lambda: hl.ComplexRegion(-1, 1, -1, 1).build(True), TypeError, "resolution"),
+        (lambda: hl.JuliaDiv(C_0, resolution=-3), ValueError, "resolution"),
+        (lambda: hl.JuliaDiv(C_0, 0.0), ValueError, "threshold"),
+        (lambda: hl.JuliaDiv(C_0, -1.0), ValueError, "threshold"),
+        (lambda: hl.JuliaDiv(C_0, float("nan")), ValueError, "threshold"),
+        (lambda: hl.JuliaDiv(complex(np.inf, 0)), ValueError, "c_0"),
+        (lambda: hl.JuliaDiv(complex(0, np.nan)), ValueError, "c_0"),
+        (lambda: hl.JuliaDiv("x"), TypeError, "c_0"),
+        (lambda: hl.JuliaDiv(C_0, n_iterations=(50, 50)), ValueError, "itermin < itermax"),
+        (lambda: hl.JuliaDiv(C_0, n_iterations=(60, 50)), ValueError, "itermin < itermax"),
+        (lambda: hl.JuliaDiv(C_0, n_iterations=(-1, 50)), ValueError, "itermin"),
+        (lambda: hl.JuliaDiv(C_0, n_iterations=(0, 2**32)), ValueError, "itermax"),
+        (lambda: hl.JuliaDiv(C_0, n_iterations=5), TypeError, "n_iterations"),
+        (lambda: hl.JuliaDiv(C_0, 1.0, smooth=True), ValueError, "smooth"),
+        (lambda: hl.JuliaDiv(C_0, dtype=np.int32), ValueError, "dtype"),
+        (lambda: hl.JuliaDiv(C_0, threads=-1), ValueError, "threads"),
+        (lambda: hl.JuliaDiv(C_0, simd="sse9"), ValueError, "simd"),
+        (lambda: hl.divergence(np.ones(3), C_0, 2.0, 10), TypeError, "z"),
+        (lambda: hl.divergence([1, 2], C_0, 2.0, 10), TypeError, "z"),
+        (lambda: hl.divergence(np.ones(3, complex), C_0, 2.0, -1), ValueError, "itermax"),
+        (lambda: hl.divergence(np.ones(3, complex), C_0, 0.0, 5), ValueError, "threshold"),
+        (lambda: hl.JuliaDiv(C_0).over("region"), TypeError, "region"),
+    ],
+)
+def test_bad_input_names_the_argument(call, exc, word) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(exc, match=word):
+        call()
+
+
+def test_huge_sizes_raise_memory_error_before_allocating() -> None:
+    region = hl.ComplexRegion(-1, 1, -1, 1)
+    with pytest.raises(MemoryError, match="resolution"):
+        hl.JuliaDiv(C_0, resolution=10**9).over(region)
+    with pytest.raises(MemoryError):
+        region.build(10**8)
+    thin = hl.ComplexRegion(-1e-9, 1e-9, -1, 1)  # ny = 1e9 * resolution
+    with pytest.raises(MemoryError):
+        hl.JuliaDiv(C_0, resolution=1000).over(thin)
+
+
+def test_ctrl_c_stops_a_long_render_quickly_and_gil_is_released() -> None:
+    # inside the set every pixel runs to itermax: minutes of work
+    julia = hl.JuliaDiv(0j, 2.0, (0, 2**32 - 1), 64, threads=2)
+    region = hl.ComplexRegion(-0.1, 0.1, -0.1, 0.1)
+    ticks = 0
+    stop = threading.Event()
+
+    def spin() -> None:
+        nonlocal ticks
+        while not stop.is_set():
+            ticks += 1
+            time.sleep(0.001)
+
+    spinner = threading.Thread(target=spin)
+    spinner.start()
+    fired = []
+    timer = threading.Timer(0.3, lambda: (fired.append(time.perf_counter()),
+                                          _thread.interrupt_main()))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            julia.over(region)
+        answered = time.perf_counter()
+    finally:
+        timer.cancel()
+        stop.set()
+        spinner.join()
+    assert fired and answered - fired[0] < 0.1 + 0.15  # 0.1 s, with slack for a loaded box
+    assert ticks > 50  # the other thread ran during the render
+
+
+def test_progress_reaches_the_total() -> None:
+    calls: list[tuple[int, int]] = []
+    hl.JuliaDiv(C_0, 2.0, (0, 100), 300).over(
+        hl.ComplexRegion(-1, 1, -1, 1), progress=lambda d, t: calls.append((d, t))
+    )
+    assert calls and calls[-1] == (300 * 300, 300 * 300)
+
+
+def test_repeated_calls_do_not_leak() -> None:
+    import resource
+
+    region = hl.ComplexRegion(-1, 1, -1, 1)
+    julia = hl.JuliaDiv(C_0, 2.0, (0, 30), 200)
+    for _ in range(20):
+        julia.over(region)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for _ in range(300):
+        julia.over(region)
+        hl.divergence(np.ones(1000, complex), C_0, 2.0, 10)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    assert after - before < 20_000  # KiB
+
+
+def test_to_picture_is_the_documents_uint8_flip() -> None:
+    img = hl.JuliaDiv(C_0, 2.0, (5, 80), 123).over(hl.ComplexRegion(-1.6, 1.6, -1, 1))
+    want = (img.T[::-1] * 255).astype(np.uint8)
+    assert np.array_equal(hl.to_picture(img), want)
+    assert np.array_equal(hl.to_picture(img.astype(np.float32)),
+                          (img.astype(np.float32).T[::-1] * 255).astype(np.uint8))
+
+
+# ---- the CLI -----------------------------------------------------------------------------
+
+def test_cli_writes_the_documents_picture(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "zoom.png"
+    assert cli_main(["julia", "-x=-0.1", "-X=0.1", "-y=-0.1", "-Y=0.1", "-m=20", "-M=100",
+                     "-R=300", "-o", str(out)]) == 0
+    want = ref.JuliaDiv(C_0, 2.0, (20, 100), 300).over(ref.ComplexRegion(-0.1, 0.1, -0.1, 0.1))
+    pic = np.asarray(Image.open(out))
+    assert pic.shape == (300, 300) and pic.dtype == np.uint8
+    assert np.array_equal(pic, (want.T[::-1] * 255).astype(np.uint8))
+    fast = tmp_path / "fast.png"
+    assert cli_main(["julia", "-R", "300", "--fast", "-o", str(fast), "--quiet"]) == 0
+    defaults = ref.JuliaDiv(C_0, 2.0, (5, 80), 300).over(ref.ComplexRegion(-1.6, 1.6, -1, 1))
+    assert np.array_equal(np.asarray(Image.open(fast)),
+                          (defaults.T[::-1] * 255).astype(np.uint8))
+    assert "300 x 300" in capsys.readouterr().err
+
+
+def test_cli_colormap_smooth_mandelbrot(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "c.png"
+    assert cli_main(["julia", "-R", "120", "--cmap", "viridis", "--smooth", "-o", str(out),
+                     "--quiet"]) == 0
+    assert np.asarray(Image.open(out)).shape == (75, 120, 3)
+    assert cli_main(["julia", "-R", "90", "--mandelbrot", "-x", "-2", "-X", "1", "-o",
+                     str(out), "--quiet"]) == 0
+    assert cli_cmap_error(tmp_path) == 1
+
+
+def cli_cmap_error(tmp_path: Path) -> int:
+    return cli_main(["julia", "-R", "10", "--cmap", "no-such-map", "-o",
+                     str(tmp_path / "x.png")])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["-R", "0"], ["-R", "abc"], ["-x", "nan"], ["-t", "inf"], ["-m", "-1"],
+     ["-m", "80", "-M", "80"], ["-x", "1", "-X", "1"], ["-t", "0"], ["-M", "9e99"]],
+)
+def test_cli_bad_numbers_exit_2_with_usage(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    out = tmp_path / "bad.png"
+    with pytest.raises(SystemExit) as info:
+        cli_main(["julia", *args, "-o", str(out)])
+    assert info.value.code == 2
+    assert "usage:" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_cli_unwritable_output_exits_1_without_a_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "missing" / "x.png"
+    assert cli_main(["julia", "-R", "20", "-o", str(target)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "error" in err[0]
+    assert not target.exists() and not target.parent.exists()
+    # the output names an existing directory: the rename fails, nothing is left behind
+    taken = tmp_path / "taken.png"
+    taken.mkdir()
+    assert cli_main(["julia", "-R", "20", "-o", str(taken)]) == 1
+    assert taken.is_dir() and list(taken.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken.png"]
+    if os.geteuid() != 0:  # root writes anywhere
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o500)
+        try:
+            assert cli_main(["julia", "-R", "20", "-o", str(ro / "x.png")]) == 1
+            assert list(ro.iterdir()) == []
+        finally:
+            ro.chmod(0o700)
+
+
+def test_png_writer_round_trips_gray_and_rgb() -> None:
+    from hotloop.cli.julia import png_bytes
+
+    rng = np.random.default_rng(3)
+    for shape in [(1, 1), (7, 300), (257, 13), (40, 30, 3)]:
+        pic = rng.integers(0, 256, shape, dtype=np.uint8)
+        for level, threads in [(1, 1), (6, 3), (0, 2)]:
+            data = b"".join(png_bytes(pic, level, threads))
+            assert np.array_equal(np.asarray(Image.open(io.BytesIO(data))), pic)
+
+
+# ---- benchmark and demo smoke runs -------------------------------------------------------
+
+def test_bench_quick_workloads_run() -> None:
+    from hotloop.bench.julia import workloads
+
+    loads = workloads(quick=True)
+    assert [w.kernel for w in loads] == ["julia"] * 3
+    for w in loads:
+        data = w.setup()
+        for impl in w.impls:
+            if impl.name.startswith("hotloop"):
+                impl.fn(data)
+        assert any(i.hotloop for i in w.impls)
+    zoom = loads[0]
+    assert zoom.work_units and zoom.work_units > 0
+    assert len(zoom.targets) == 2 and zoom.extra_report is not None
+
+
+def test_demo_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from hotloop.demo.julia import run
+
+    run(tmp_path)
+    text = capsys.readouterr().out
+    assert "0 differing values" in text
+    assert np.asarray(Image.open(tmp_path / "julia_zoom.png")).shape == (4000, 4000)
+    assert np.asarray(Image.open(tmp_path / "julia_overview.png")).shape == (625, 1000)
