@@ -241,3 +241,38 @@ def test_rng_bad_parameters() -> None:
         _core._rng_draw(0, 0.0, 1, 0, np.empty(10, dtype=np.float32))
     with pytest.raises(ValueError, match="out"):
         _core._rng_draw(0, 0.0, 1, 0, np.empty((10, 2))[:, 0])
+
+
+# ---- seeds and progress bars ------------------------------------------------------------------
+
+def test_resolve_seed() -> None:
+    from hotloop._seed import resolve_seed
+
+    assert resolve_seed(5) == 5
+    assert resolve_seed(np.uint64(2**64 - 1)) == 2**64 - 1
+    drawn = {resolve_seed(None) for _ in range(4)}
+    assert len(drawn) == 4 and all(0 <= s < 2**64 for s in drawn)
+    with pytest.raises(ValueError, match="seed"):
+        resolve_seed(-1)
+    with pytest.raises(ValueError, match="seed"):
+        resolve_seed(2**64)
+    with pytest.raises(TypeError, match="seed"):
+        resolve_seed(1.0)
+    with pytest.raises(TypeError, match="my_seed"):
+        resolve_seed(True, "my_seed")
+
+
+def test_progress_bar_draws_only_when_asked() -> None:
+    import io
+
+    from hotloop._progress import ProgressBar
+
+    stream = io.StringIO()
+    with ProgressBar("render", enabled=True, stream=stream) as bar:
+        assert bar is not None
+        _core._busy(50, 100_000, 1, 0, progress=bar)
+    assert "render" in stream.getvalue()
+    quiet = io.StringIO()  # not a terminal: no bar by default
+    with ProgressBar("render", stream=quiet) as bar:
+        assert bar is None
+    assert quiet.getvalue() == ""
