@@ -143,10 +143,18 @@ def workloads(quick: bool) -> list[Workload]:
         Image.fromarray((values.T[::-1] * 255).astype(np.uint8)).save(out_png)
 
     def cli(extra: list[str]) -> Any:
-        from hotloop.cli import main
+        # The command's own parser and run(), in process (hotloop.cli.main would also import
+        # every other subcommand, which an editable install rebuilds on each import).
+        import argparse
+
+        from hotloop.cli import julia as cli_julia
+
+        parser = argparse.ArgumentParser(prog="hotloop")
+        cli_julia.register(parser.add_subparsers())
+        parsed = parser.parse_args([*cli_args, *extra])
 
         def go(_: Any) -> None:
-            if main([*cli_args, *extra]) != 0:
+            if parsed.func(parsed) != 0:
                 raise RuntimeError("hotloop julia failed")
 
         return go
