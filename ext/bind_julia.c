@@ -50,7 +50,8 @@ PyDoc_STRVAR(render_doc,
              "xright, yleft, yright, out, simd, threads, progress=None)\n--\n\n"
              "Render the grid linspace(xleft, xright, nx) x linspace(yleft, yright, ny) into\n"
              "`out` (C-contiguous (nx, ny): uint32 for kind 0 (counts), float64 for 1\n"
-             "(normalised) and 2 (smooth), float32 for 3 and 4). Releases the GIL.");
+             "(normalised) and 2 (smooth), float32 for 3 and 4; uint8 (ny, nx) pictures,\n"
+             "row 0 at the top, for 5 and 6). Releases the GIL.");
 
 static PyObject *julia_render(PyObject *module, PyObject *args, PyObject *kwargs) {
     static char *kwlist[] = {"kind",       "c_re",    "c_im",     "threshold", "itermin", "itermax",
@@ -67,8 +68,8 @@ static PyObject *julia_render(PyObject *module, PyObject *args, PyObject *kwargs
     render_args a = {
         .params = {.c_re = c_re, .c_im = c_im, .threshold = thr, .mandelbrot = mandel != 0},
         .grid = {.x_start = x0, .x_stop = x1, .y_start = y0, .y_stop = y1}};
-    if (kind < 0 || kind > (int)HL_JULIA_F32_SMOOTH) {
-        PyErr_Format(PyExc_ValueError, "kind: expected 0..4, got %d", kind);
+    if (kind < 0 || kind > (int)HL_JULIA_PICTURE_SMOOTH) {
+        PyErr_Format(PyExc_ValueError, "kind: expected 0..6, got %d", kind);
         return NULL;
     }
     a.kind = (hl_julia_output)kind;
@@ -78,15 +79,21 @@ static PyObject *julia_render(PyObject *module, PyObject *args, PyObject *kwargs
         hl_parse_threads(threads_obj, &a.opts.n_threads) != 0) {
         return NULL;
     }
-    const char fmt = a.kind == HL_JULIA_COUNTS                                   ? 'I'
-                     : (a.kind == HL_JULIA_F32 || a.kind == HL_JULIA_F32_SMOOTH) ? 'f'
-                                                                                 : 'd';
+    char fmt = 'd';
+    if (a.kind == HL_JULIA_COUNTS) {
+        fmt = 'I';
+    } else if (a.kind == HL_JULIA_F32 || a.kind == HL_JULIA_F32_SMOOTH) {
+        fmt = 'f';
+    } else if (a.kind == HL_JULIA_PICTURE || a.kind == HL_JULIA_PICTURE_SMOOTH) {
+        fmt = 'B';
+    }
     Py_buffer out;
     if (hl_get_buffer(out_obj, &out, "out", fmt, 2, true) != 0) {
         return NULL;
     }
-    a.grid.nx = (size_t)out.shape[0];
-    a.grid.ny = (size_t)out.shape[1];
+    const bool picture = a.kind == HL_JULIA_PICTURE || a.kind == HL_JULIA_PICTURE_SMOOTH;
+    a.grid.nx = (size_t)out.shape[picture ? 1 : 0];
+    a.grid.ny = (size_t)out.shape[picture ? 0 : 1];
     a.out = out.buf;
     hl_status st = hl_run_nogil(render_call, &a, progress);
     PyBuffer_Release(&out);

@@ -309,6 +309,19 @@ def test_to_picture_is_the_documents_uint8_flip() -> None:
                           (img.astype(np.float32).T[::-1] * 255).astype(np.uint8))
 
 
+@pytest.mark.parametrize("simd", LEVELS)
+def test_picture_is_over_then_to_picture_in_one_pass(simd: str) -> None:
+    for region, c, thr, its, res in CASES:
+        for smooth in (False, True):
+            julia = hl.JuliaDiv(c, thr, its, res, simd=simd, threads=2, smooth=smooth)
+            want = hl.to_picture(julia.over(hl.ComplexRegion(*region)))
+            got = julia.picture(hl.ComplexRegion(*region))
+            assert got.dtype == np.uint8 and np.array_equal(got, want), (region, smooth)
+    big = hl.JuliaDiv(C_0, 2.0, (0, 70000), 64, simd=simd)  # no lookup table
+    region = hl.ComplexRegion(-1.6, 1.6, -1, 1)
+    assert np.array_equal(big.picture(region), hl.to_picture(big.over(region)))
+
+
 # ---- the CLI -----------------------------------------------------------------------------
 
 def test_cli_writes_the_documents_picture(

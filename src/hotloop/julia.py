@@ -47,7 +47,7 @@ SIMD_LEVELS = {"auto": -1, "scalar": 0, "avx2": 1, "avx512": 2}
 
 _UINT32_MAX = 2**32 - 1
 # Output kinds of the core (hl_julia_output).
-_COUNTS, _NORMALISED, _SMOOTH, _F32, _F32_SMOOTH = 0, 1, 2, 3, 4
+_COUNTS, _NORMALISED, _SMOOTH, _F32, _F32_SMOOTH, _PICTURE, _PICTURE_SMOOTH = 0, 1, 2, 3, 4, 5, 6
 
 
 def _real(value: object, name: str) -> float:
@@ -215,10 +215,16 @@ def _render(
     progress: ProgressFn | None,
 ) -> NDArray[Any]:
     shape = region.shape(resolution)
-    dtype = {_COUNTS: np.uint32, _F32: np.float32, _F32_SMOOTH: np.float32}.get(kind, np.float64)
+    dtype = {
+        _COUNTS: np.uint32,
+        _F32: np.float32,
+        _F32_SMOOTH: np.float32,
+        _PICTURE: np.uint8,
+        _PICTURE_SMOOTH: np.uint8,
+    }.get(kind, np.float64)
     n_threads = resolve_threads(threads)
     level = _simd(simd)
-    out = _allocate(shape, dtype)
+    out = _allocate(shape[::-1] if kind in (_PICTURE, _PICTURE_SMOOTH) else shape, dtype)
     _core._julia_render(
         kind,
         c_0.real,
@@ -296,6 +302,27 @@ class JuliaDiv:
             _region(plane),
             resolution=self.resolution,
             kind=self._kind(),
+            c_0=self.c_0,
+            threshold=self.threshold,
+            itermin=itermin,
+            itermax=itermax,
+            mandel=False,
+            threads=self.threads,
+            simd=self.simd,
+            progress=progress,
+        )
+
+    def picture(
+        self, plane: ComplexRegion, *, progress: ProgressFn | None = None
+    ) -> NDArray[np.uint8]:
+        """``to_picture(self.over(plane))`` in one pass: the 8-bit gray picture, shape
+        ``(ny, resolution)``, row 0 at the top, pixel ``uint8(value * 255)`` (float64 values,
+        also with ``dtype=np.float32``)."""
+        itermin, itermax = self.n_iterations
+        return _render(
+            _region(plane),
+            resolution=self.resolution,
+            kind=_PICTURE_SMOOTH if self.smooth else _PICTURE,
             c_0=self.c_0,
             threshold=self.threshold,
             itermin=itermin,
@@ -443,8 +470,10 @@ def to_picture(values: ArrayLike) -> NDArray[np.uint8]:
     C instead of NumPy's transposed copy)."""
     arr = np.asarray(values)
     if arr.ndim != 2 or arr.dtype not in (np.dtype(np.float64), np.dtype(np.float32)):
-        raise TypeError(f"values: expected a 2-D float64/float32 image, got {arr.dtype} "
-                        f"with {arr.ndim} dimension(s)")
+        raise TypeError(
+            f"values: expected a 2-D float64/float32 image, got {arr.dtype} "
+            f"with {arr.ndim} dimension(s)"
+        )
     arr = np.ascontiguousarray(arr)
     out = np.empty((arr.shape[1], arr.shape[0]), dtype=np.uint8)
     _core._julia_picture(arr, out)

@@ -50,11 +50,14 @@ typedef struct hl_julia_grid {
 
 /* What a render writes per pixel. */
 typedef enum hl_julia_output {
-    HL_JULIA_COUNTS = 0,     /* uint32_t: the escape count */
-    HL_JULIA_NORMALISED = 1, /* double: (max(count, itermin) - itermin) / (itermax - itermin) */
-    HL_JULIA_SMOOTH = 2,     /* double: the same with the continuous escape time (see below) */
-    HL_JULIA_F32 = 3,        /* float: NORMALISED from the float32 recurrence (approximate) */
-    HL_JULIA_F32_SMOOTH = 4, /* float: SMOOTH from the float32 recurrence (approximate) */
+    HL_JULIA_COUNTS = 0,         /* uint32_t: the escape count */
+    HL_JULIA_NORMALISED = 1,     /* double: (max(count, itermin) - itermin) / (itermax - itermin) */
+    HL_JULIA_SMOOTH = 2,         /* double: the same with the continuous escape time (see below) */
+    HL_JULIA_F32 = 3,            /* float: NORMALISED from the float32 recurrence (approximate) */
+    HL_JULIA_F32_SMOOTH = 4,     /* float: SMOOTH from the float32 recurrence (approximate) */
+    HL_JULIA_PICTURE = 5,        /* uint8 picture of ny rows x nx columns, row 0 = the last y:
+                                    uint8(NORMALISED * 255), the document's PNG pixels */
+    HL_JULIA_PICTURE_SMOOTH = 6, /* the same from SMOOTH */
 } hl_julia_output;
 
 /* Options that change speed only, never results (float64 results are identical on every
@@ -91,7 +94,8 @@ HL_API double hl_julia_smooth_value(uint32_t count, double norm2, double thresho
 
 /*
  * Renders the grid: writes nx*ny values of the kind `kind` into `out` (uint32_t for
- * COUNTS, double for NORMALISED/SMOOTH, float for the F32 kinds), row-major (nx, ny).
+ * COUNTS, double for NORMALISED/SMOOTH, float for the F32 kinds, row-major (nx, ny); uint8_t
+ * for the PICTURE kinds, row-major (ny, nx) with row 0 = the last y).
  * `out` must not alias anything else; nothing but `out` is written and no image-sized scratch
  * is allocated (per-thread state only).
  *

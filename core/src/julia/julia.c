@@ -155,6 +155,12 @@ static hl_status run_job(jl_job *job, size_t n, const hl_julia_options *opts, hl
     hl_monitor_init(&wrap, wrap_check, &ctl);
     size_t grain = JL_CHUNK_STEPS / ((size_t)job->itermax + 1);
     grain = grain < JL_MIN_GRAIN ? JL_MIN_GRAIN : (grain > JL_MAX_GRAIN ? JL_MAX_GRAIN : grain);
+    if (job->kind == HL_JULIA_PICTURE || job->kind == HL_JULIA_PICTURE_SMOOTH) {
+        /* Chunks of whole blocks of 64 grid rows: a picture row's cache line then belongs to
+         * one thread (no false sharing between threads writing neighbouring columns). */
+        const size_t block = 64 * job->ny;
+        grain = (grain + block - 1) / block * block;
+    }
     hl_monitor_begin(mon, n);
     hl_status st = hl_parallel_for(n, grain, opts->n_threads, run_body, &rc, &wrap);
     if (st == HL_OK && atomic_load(&ctl.flag) != 0) {
@@ -168,11 +174,12 @@ hl_status hl_julia_render(const hl_julia_params *params, const hl_julia_grid *gr
                           hl_monitor *mon) {
     if (check_params(params) != HL_OK || grid == NULL || out == NULL || !is_finite(grid->x_start) ||
         !is_finite(grid->x_stop) || !is_finite(grid->y_start) || !is_finite(grid->y_stop) ||
-        (unsigned)kind > (unsigned)HL_JULIA_F32_SMOOTH) {
+        (unsigned)kind > (unsigned)HL_JULIA_PICTURE_SMOOTH) {
         return HL_EINVAL;
     }
     const bool normalised = kind != HL_JULIA_COUNTS;
-    const bool smooth = kind == HL_JULIA_SMOOTH || kind == HL_JULIA_F32_SMOOTH;
+    const bool smooth =
+        kind == HL_JULIA_SMOOTH || kind == HL_JULIA_F32_SMOOTH || kind == HL_JULIA_PICTURE_SMOOTH;
     if ((normalised && params->itermin >= params->itermax) ||
         (smooth && !(params->threshold > 1.0))) {
         return HL_EINVAL;
@@ -201,6 +208,7 @@ hl_status hl_julia_render(const hl_julia_params *params, const hl_julia_grid *gr
     double *ys = hl_aligned_alloc(64, grid->ny + 16, sizeof(double));
     float *xs32 = NULL, *ys32 = NULL;
     double *table = NULL;
+    uint8_t *lut8 = NULL;
     const bool f32 = kind == HL_JULIA_F32 || kind == HL_JULIA_F32_SMOOTH;
     if (xs == NULL || ys == NULL) {
         goto done;
@@ -233,6 +241,16 @@ hl_status hl_julia_render(const hl_julia_params *params, const hl_julia_grid *gr
             table[c] = jl_normalise(&job, c);
         }
     }
+    if (kind == HL_JULIA_PICTURE && params->itermax <= JL_TABLE_MAX) {
+        lut8 = hl_alloc_array((size_t)params->itermax + 1, 1);
+        if (lut8 == NULL) {
+            goto done;
+        }
+        for (uint32_t c = 0; c <= params->itermax; c++) {
+            lut8[c] = jl_level(jl_normalise(&job, c));
+        }
+    }
+    job.lut8 = lut8;
     job.xs = xs;
     job.ys = ys;
     job.xs32 = xs32;
@@ -245,6 +263,7 @@ done:
     hl_aligned_free(xs32);
     hl_aligned_free(ys32);
     free(table);
+    free(lut8);
     return st;
 }
 
@@ -318,14 +337,6 @@ hl_status hl_julia_fma_peak(hl_simd_level level, double seconds, double *ops_per
     return HL_OK;
 }
 
-static inline uint8_t to_level(double v) {
-    const double s = v * 255.0;
-    if (!(s > 0.0)) { /* also NaN */
-        return 0;
-    }
-    return s >= 255.0 ? 255 : (uint8_t)s;
-}
-
 hl_status hl_julia_picture(const void *values, bool f32, size_t nx, size_t ny, uint8_t *out) {
     size_t n;
     if (!hl_size_mul(nx, ny, &n)) {
@@ -348,7 +359,7 @@ hl_status hl_julia_picture(const void *values, bool f32, size_t nx, size_t ny, u
             for (size_t j = j0; j < j1; j++) {
                 uint8_t *row = out + (ny - 1 - j) * nx;
                 for (size_t i = i0; i < i1; i++) {
-                    row[i] = to_level(f32 ? (double)vf[i * ny + j] : vd[i * ny + j]);
+                    row[i] = jl_level(f32 ? (double)vf[i * ny + j] : vd[i * ny + j]);
                 }
             }
         }

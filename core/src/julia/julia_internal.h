@@ -58,6 +58,7 @@ typedef struct jl_job {
     size_t nx, ny;
     const double *pts;   /* points source: interleaved re, im */
     const double *table; /* normalised value per count (NULL: compute) */
+    const uint8_t *lut8; /* picture level per count (NULL: compute) */
     void *out;
     jl_ctl *ctl;
 } jl_job;
@@ -106,6 +107,21 @@ static inline double jl_normalise(const jl_job *job, uint32_t count) {
     return (double)(m - job->itermin) / job->norm_den;
 }
 
+/* The document's uint8(value * 255) for value in [0, 1] (saturating, NaN -> 0). */
+static inline uint8_t jl_level(double v) {
+    const double s = v * 255.0;
+    if (!(s > 0.0)) {
+        return 0;
+    }
+    return s >= 255.0 ? 255 : (uint8_t)s;
+}
+
+/* Where pixel p = i*ny + j goes in the picture: row ny-1-j, column i. */
+static inline size_t jl_picture_index(const jl_job *job, size_t p) {
+    const size_t i = p / job->ny, j = p % job->ny;
+    return (job->ny - 1 - j) * job->nx + i;
+}
+
 /* Writes the result of pixel p: its count, and for the smooth kinds |z_{count+1}|^2 of the
  * escaped point (ignored when count == itermax). */
 static inline void jl_store(const jl_job *job, size_t p, uint32_t count, double norm2) {
@@ -130,6 +146,17 @@ static inline void jl_store(const jl_job *job, size_t p, uint32_t count, double 
         const double nu = hl_julia_smooth_value(count, norm2, job->threshold, job->itermax);
         const double lo = (double)job->itermin;
         ((float *)job->out)[p] = (float)((nu > lo ? nu - lo : 0.0) / job->norm_den);
+        break;
+    }
+    case HL_JULIA_PICTURE:
+        ((uint8_t *)job->out)[jl_picture_index(job, p)] =
+            job->lut8 != NULL ? job->lut8[count] : jl_level(jl_normalise(job, count));
+        break;
+    case HL_JULIA_PICTURE_SMOOTH: {
+        const double nu = hl_julia_smooth_value(count, norm2, job->threshold, job->itermax);
+        const double lo = (double)job->itermin;
+        ((uint8_t *)job->out)[jl_picture_index(job, p)] =
+            jl_level((nu > lo ? nu - lo : 0.0) / job->norm_den);
         break;
     }
     }

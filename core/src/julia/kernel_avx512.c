@@ -163,6 +163,32 @@ settle(const jl_job *job, state *s, int v, __mmask8 over, unsigned worker, const
         const __m512d val =
             _mm512_mask_i64gather_pd(_mm512_setzero_pd(), done, count, job->table, 8);
         _mm512_mask_i64scatter_pd(job->out, done, s->idx[v], val, 8);
+    } else if (band == 0 && job->kind == HL_JULIA_PICTURE && job->lut8 != NULL) {
+        /* picture position (ny-1-j)*nx + i of pixel p = i*ny + j: i from a float64 quotient
+         * (exact to +-1 for p < 2^52) corrected once each way */
+        const __m512i ny = _mm512_set1_epi64((long long)job->ny);
+        const __m512i p = s->idx[v];
+        __m512i i = _mm512_cvttpd_epi64(
+            _mm512_mul_pd(_mm512_cvtepi64_pd(p), _mm512_set1_pd(1.0 / (double)job->ny)));
+        __m512i j = _mm512_sub_epi64(p, _mm512_mullo_epi64(i, ny));
+        const __mmask8 neg = _mm512_cmplt_epi64_mask(j, _mm512_setzero_si512());
+        i = _mm512_mask_sub_epi64(i, neg, i, _mm512_set1_epi64(1));
+        j = _mm512_mask_add_epi64(j, neg, j, ny);
+        const __mmask8 big = _mm512_cmpge_epi64_mask(j, ny);
+        i = _mm512_mask_add_epi64(i, big, i, _mm512_set1_epi64(1));
+        j = _mm512_mask_sub_epi64(j, big, j, ny);
+        const __m512i row = _mm512_sub_epi64(_mm512_sub_epi64(ny, _mm512_set1_epi64(1)), j);
+        const __m512i pos =
+            _mm512_add_epi64(_mm512_mullo_epi64(row, _mm512_set1_epi64((long long)job->nx)), i);
+        uint64_t c[JL512_L], at[JL512_L];
+        _mm512_storeu_si512((void *)c, count);
+        _mm512_storeu_si512((void *)at, pos);
+        uint8_t *out = job->out;
+        uint8_t dummy;
+        for (int l = 0; l < JL512_L; l++) {
+            uint8_t *dst = ((done >> l) & 1u) ? out + at[l] : &dummy;
+            *dst = job->lut8[c[l]];
+        }
     } else {
         uint64_t c[JL512_L], id[JL512_L];
         double nn[JL512_L];

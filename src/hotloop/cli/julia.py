@@ -72,12 +72,8 @@ def _count(text: str) -> int:
     return value
 
 
-def to_image(values: NDArray[Any], cmap: str = "gray") -> NDArray[np.uint8]:
-    """An (ny, nx) or (ny, nx, 3) uint8 picture of an (nx, ny) image in [0, 1]: row 0 is the
-    last y (the top), pixel = uint8(value * 255) like the document."""
-    from hotloop.julia import to_picture
-
-    levels = to_picture(values)
+def colorize(levels: NDArray[np.uint8], cmap: str = "gray") -> NDArray[np.uint8]:
+    """The gray picture itself, or an (h, w, 3) RGB picture through a matplotlib colormap."""
     if cmap.lower() in GRAY:
         return levels
     try:
@@ -151,7 +147,7 @@ def write_png(picture: NDArray[np.uint8], path: str, fast: bool, threads: int = 
 def run(args: argparse.Namespace) -> int:
     from hotloop._progress import ProgressBar
     from hotloop._threads import resolve_threads
-    from hotloop.julia import ComplexRegion, JuliaDiv, mandelbrot
+    from hotloop.julia import ComplexRegion, JuliaDiv, mandelbrot, to_picture
 
     parser: argparse.ArgumentParser = args._parser
     try:
@@ -162,16 +158,18 @@ def run(args: argparse.Namespace) -> int:
                          smooth=args.smooth)
     except (ValueError, TypeError) as exc:
         parser.error(str(exc))
+    if args.cmap.lower() not in GRAY:
+        colorize(np.zeros((1, 1), np.uint8), args.cmap)  # fail before the work
     start = time.perf_counter()
     with ProgressBar("julia", None if shape[0] * shape[1] >= PROGRESS_PIXELS else False) as bar:
         if args.mandelbrot:
-            values = mandelbrot(region, args.threshold, (args.itermin, args.itermax),
-                                args.resolution, threads=args.threads, smooth=args.smooth,
-                                progress=bar)
+            levels = to_picture(mandelbrot(region, args.threshold, (args.itermin, args.itermax),
+                                           args.resolution, threads=args.threads,
+                                           smooth=args.smooth, progress=bar))
         else:
-            values = julia.over(region, progress=bar)
+            levels = julia.picture(region, progress=bar)  # one pass, no float image
     computed = time.perf_counter()
-    write_png(to_image(values, args.cmap), args.output, args.fast,
+    write_png(colorize(levels, args.cmap), args.output, args.fast,
               resolve_threads(args.threads))
     if not args.quiet:
         print(f"{args.output}: {shape[0]} x {shape[1]} pixels, computed in "

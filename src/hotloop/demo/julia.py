@@ -12,6 +12,7 @@ C_0 = -0.835 - 0.2321j
 
 
 def run(out_dir: Path) -> None:
+    from hotloop._threads import resolve_threads
     from hotloop.cli.julia import write_png
     from hotloop.julia import ComplexRegion, JuliaDiv, to_picture
     from hotloop.reference import julia as ref
@@ -28,9 +29,9 @@ def run(out_dir: Path) -> None:
           f"-> julia_overview.png")
 
     t3 = time.perf_counter()
-    zoom = JuliaDiv(C_0, 2.0, (20, 100), 4000).over(ComplexRegion(-0.1, 0.1, -0.1, 0.1))
+    zoom = JuliaDiv(C_0, 2.0, (20, 100), 4000).picture(ComplexRegion(-0.1, 0.1, -0.1, 0.1))
     t4 = time.perf_counter()
-    write_png(to_picture(zoom), str(out_dir / "julia_zoom.png"), fast=True)
+    write_png(zoom, str(out_dir / "julia_zoom.png"), fast=True, threads=resolve_threads())
     t5 = time.perf_counter()
     print(f"zoom 4000 x 4000 on [-0.1, 0.1]^2, itermin 20, itermax 100: computed in "
           f"{t4 - t3:.3f} s, PNG written in {t5 - t4:.3f} s -> julia_zoom.png")
