@@ -209,6 +209,7 @@ hl_status hl_julia_render(const hl_julia_params *params, const hl_julia_grid *gr
     float *xs32 = NULL, *ys32 = NULL;
     double *table = NULL;
     uint8_t *lut8 = NULL;
+    float *table32 = NULL;
     const bool f32 = kind == HL_JULIA_F32 || kind == HL_JULIA_F32_SMOOTH;
     if (xs == NULL || ys == NULL) {
         goto done;
@@ -250,6 +251,16 @@ hl_status hl_julia_render(const hl_julia_params *params, const hl_julia_grid *gr
             lut8[c] = jl_level(jl_normalise(&job, c));
         }
     }
+    if (kind == HL_JULIA_F32 && params->itermax <= JL_TABLE_MAX) {
+        table32 = hl_alloc_array((size_t)params->itermax + 1, sizeof(float));
+        if (table32 == NULL) {
+            goto done;
+        }
+        for (uint32_t c = 0; c <= params->itermax; c++) {
+            table32[c] = (float)jl_normalise(&job, c);
+        }
+    }
+    job.table32 = table32;
     job.lut8 = lut8;
     job.xs = xs;
     job.ys = ys;
@@ -264,6 +275,7 @@ done:
     hl_aligned_free(ys32);
     free(table);
     free(lut8);
+    free(table32);
     return st;
 }
 

@@ -56,9 +56,10 @@ typedef struct jl_job {
     const double *xs, *ys;
     const float *xs32, *ys32;
     size_t nx, ny;
-    const double *pts;   /* points source: interleaved re, im */
-    const double *table; /* normalised value per count (NULL: compute) */
-    const uint8_t *lut8; /* picture level per count (NULL: compute) */
+    const double *pts;    /* points source: interleaved re, im */
+    const double *table;  /* normalised value per count (NULL: compute) */
+    const uint8_t *lut8;  /* picture level per count (NULL: compute) */
+    const float *table32; /* float32 normalised value per count (NULL: compute) */
     void *out;
     jl_ctl *ctl;
 } jl_job;

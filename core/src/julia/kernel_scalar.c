@@ -86,8 +86,8 @@ hl_status jl_kernel_scalar(const jl_job *job, size_t begin, size_t end, unsigned
     return HL_OK;
 }
 
-/* The float32 recurrence: the same formulas in single precision; escape when x*x + y*y >=
- * threshold^2 (no exact band: this mode is approximate by contract). */
+/* The float32 recurrence: the same formulas in single precision; escape when t + 2*y*y >=
+ * threshold^2 in float32 (no exact band: this mode is approximate by contract). */
 hl_status jl_kernel_f32_scalar(const jl_job *job, size_t begin, size_t end, unsigned worker) {
     const float t2 = (float)(job->threshold * job->threshold);
     const uint32_t itermax = job->itermax;
@@ -110,13 +110,16 @@ hl_status jl_kernel_f32_scalar(const jl_job *job, size_t begin, size_t end, unsi
         }
         uint32_t count = itermax;
         double norm2 = 0.0;
+        float y2 = y * y;
+        float t = fmaf(x, x, -y2);
         for (uint32_t i = 0; i < itermax; i++) {
-            const float y2 = y * y, xy = x * y;
-            const float nx = fmaf(x, x, -y2) + cr;
+            const float xy = x * y;
             const float ny = fmaf(x, y, xy) + ci;
-            x = nx;
+            x = t + cr;
             y = ny;
-            const float n = x * x + y * y;
+            y2 = y * y;
+            t = fmaf(x, x, -y2);
+            const float n = t + (y2 + y2);
             if (!(n < t2)) {
                 count = i;
                 norm2 = (double)n;
