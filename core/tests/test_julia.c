@@ -59,6 +59,8 @@ HL_TEST(julia_every_level_and_thread_count_equals_reference) {
         {-0.835, -0.2321, 2.0, 0, 80, false},   {-0.4, 0.6, 2.0, 0, 200, false},
         {0.285, 0.01, 3.5, 0, 150, false},      {0.0, 0.0, 2.0, 0, 100, true},
         {-0.835, -0.2321, 1e301, 0, 30, false}, /* filter off: exact test at every step */
+        {-0.835, -0.2321, 1e80, 0, 40, false},  /* filter on, |z|^2 near overflow */
+        {0.3, -0.5, 1e-3, 0, 20, false},        /* tiny radius */
     };
     for (size_t gi = 0; gi < sizeof grids / sizeof grids[0]; gi++) {
         const hl_julia_grid *g = &grids[gi];

@@ -11,16 +11,19 @@
  *                  |z| = sqrt(fma(r, r, 1)) * L, with inf/nan handled as NumPy does
  *
  * Those are exact IEEE operations (fused where NumPy fuses, nowhere else), so the scalar, AVX2
- * and AVX-512 paths give identical counts. The fast paths compare |z|^2 computed as x*x + y*y
- * with threshold^2 and call the exact |z| above only in a band of relative width 2^-36 around
- * threshold^2, where the two could disagree (see julia_exact.h for the error bound).
+ * and AVX-512 paths give identical counts. The fast paths compare |z|^2, formed with adds as
+ * t + 2*y*y from t = x*x - y*y (the square's real part, within 3 ulp of |z|^2), with
+ * threshold^2 and call the exact |z| above only in a band of relative width 2^-36 around
+ * threshold^2, where the two could disagree (see julia_internal.h for the error bound).
+ * NumPy's Python-level twins live in hotloop.reference.julia.
  *
  * Grid pixels follow np.linspace exactly: x_k = k*step + start with step = (stop-start)/(n-1),
  * the last value set to stop (see hl_julia_linspace_at). Output arrays are (nx, ny) row-major:
  * x along axis 0, so out[i*ny + j] is the pixel z_0 = x_i + i*y_j.
  *
- * The float32 mode runs the same recurrence in single precision (plain mul/add, FMA allowed):
- * an explicitly approximate fast mode whose counts differ from float64 near the set's edge.
+ * The float32 mode runs the same recurrence in single precision (escape when the float32
+ * t + 2*y*y >= threshold^2): an explicitly approximate fast mode whose counts differ from
+ * float64 near the set's edge; scalar and AVX-512 float32 give the same counts.
  */
 #ifndef HOTLOOP_JULIA_H
 #define HOTLOOP_JULIA_H

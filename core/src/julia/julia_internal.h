@@ -12,13 +12,14 @@
 
 #include "hotloop/julia.h"
 
-/* The escape filter's band: |z|^2 computed as x*x + y*y (<= 1.5 ulp of relative error) is
- * compared with threshold^2 widened by 2^-36 each way. NumPy's |z| (ratio, fma, sqrt, mul:
- * within 4 ulp of the true modulus) can only disagree with the comparison inside the band, so
- * below `lo` a point has certainly not escaped, at or above `hi` it certainly has, and in
- * between (or for NaN) the exact NumPy |z| decides. The bound needs threshold^2 far from
- * overflow and underflow: for threshold outside [2^-300, 2^300] the band covers everything
- * (lo = -1, hi = +inf) and every step uses the exact test. */
+/* The escape filter's band. |z|^2 is formed as n = t + 2*y*y from t = fl(x*x - fl(y*y))
+ * (NumPy's real part before + c): the roundings of y*y, of t and of the sum give
+ * |n - (x^2 + y^2)| <= 3 * 2^-53 * (x^2 + y^2). NumPy's |z| (ratio, fma, sqrt, mul: about 4 ulp
+ * of the true modulus) can only disagree with comparing n and threshold^2 inside a relative
+ * band far wider than both, 2^-36: below `lo` a point has certainly not escaped, at or above
+ * `hi` it certainly has, and in between (or for NaN) the exact NumPy |z| decides. The bound
+ * needs threshold^2 far from overflow and underflow: outside [2^-300, 2^300] the band covers
+ * everything (lo = -1, hi = NaN) and every step uses the exact test. */
 #define JL_BAND 0x1p-36
 #define JL_INF HUGE_VAL
 #define JL_NAN ((double)NAN)

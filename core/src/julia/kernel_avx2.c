@@ -9,7 +9,7 @@
 
 #define JL256_NV 4
 #define JL256_L 4
-#define JL256_BATCH 8
+#define JL256_BATCH 16
 
 /* NumPy's complex absolute (loops_unary_complex, AVX2+FMA3 build) on 4 lanes. */
 static inline __m256d numpy_abs4(__m256d re, __m256d im) {
