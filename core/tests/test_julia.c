@@ -173,6 +173,11 @@ HL_TEST(julia_cancellation_and_huge_itermax) {
         hl_monitor_init(&mon, cancel_after, &calls);
         hl_julia_options o = {.level = levels[li], .n_threads = 2};
         CHECK_STATUS(hl_julia_render(&p, &g, HL_JULIA_COUNTS, out, &o, &mon), HL_ECANCELLED);
+        float f32[64];
+        hl_julia_params q = p;
+        q.itermin = 0;
+        calls = 0;
+        CHECK_STATUS(hl_julia_render(&q, &g, HL_JULIA_F32, f32, &o, &mon), HL_ECANCELLED);
     }
 }
 

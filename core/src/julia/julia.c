@@ -101,10 +101,13 @@ static void setup_job(jl_job *job, const hl_julia_params *p) {
     }
 }
 
-static jl_kernel pick_kernel(hl_simd_level requested, bool f32) {
+static jl_kernel pick_kernel(hl_simd_level requested, bool f32, uint32_t itermax) {
     const hl_simd_level level = hl_cpu_resolve_level(requested);
 #if defined(HL_X86_64)
-    if (level == HL_SIMD_AVX512) {
+    /* The float32 SIMD kernel counts in 32-bit lanes that may run a batch past itermax:
+     * near 2^32 they would wrap, so such itermax values take the scalar float32 kernel. */
+    const bool f32_simd_ok = itermax <= UINT32_MAX - 1024u;
+    if (level == HL_SIMD_AVX512 && (!f32 || f32_simd_ok)) {
         return f32 ? jl_kernel_f32_avx512 : jl_kernel_avx512;
     }
     if (level == HL_SIMD_AVX2 && !f32) {
@@ -150,7 +153,7 @@ static hl_status run_job(jl_job *job, size_t n, const hl_julia_options *opts, hl
     jl_ctl ctl = {.outer = mon};
     atomic_init(&ctl.flag, 0);
     job->ctl = &ctl;
-    run_ctx rc = {.job = job, .kernel = pick_kernel(opts->level, f32)};
+    run_ctx rc = {.job = job, .kernel = pick_kernel(opts->level, f32, job->itermax)};
     hl_monitor wrap;
     hl_monitor_init(&wrap, wrap_check, &ctl);
     size_t grain = JL_CHUNK_STEPS / ((size_t)job->itermax + 1);
