@@ -106,52 +106,94 @@ class PythonScaledTModel:
 
 
 class NumpyScaledTModel:
-    """The document's NumPy sampler (bugs fixed), vectorised over the data within a sweep.
-    ``prior`` may be ``"log_sigma"`` (BDA3's, the default) or ``"flat"`` (uniform sigma^2: alpha^2
-    from chi^2 with n - 2 degrees of freedom and tau^2 shape nu n / 2 + 1)."""
+    """The document's NumPy sampler (bugs fixed), method for method: one NumPy pass per
+    conditional, with the document's reusable temporaries. ``prior`` may be ``"log_sigma"``
+    (BDA3's, the default) or ``"flat"`` (uniform sigma^2: alpha^2 from chi^2 with n - 2 degrees
+    of freedom and tau^2 shape nu n / 2 + 1)."""
 
     def __init__(self, data: ArrayLike, nu: float, seed: int | None = None,
                  prior: str = "log_sigma") -> None:
         if prior not in PRIORS:
             raise ValueError(f"prior: expected one of {PRIORS}, got {prior!r}")
         self._data = np.array(data, dtype=np.float64)
-        self._n = self._data.size
+        self._data_size = self._data.size
         self._nu = float(nu)
         self._flat = prior == "flat"
         self._rng = np.random.default_rng(seed)
-        self._u = np.ones(self._n)
+        self._extended_vars = np.zeros(self._data_size)
         self._tau2 = 1.0
+        self._mu = float(self._data.sum() / self._data_size)
         self._alpha2 = 1.0
-        self._mu = float(self._data.mean())
+        # temporary data holders, so that we reuse memory (as the document does)
+        self._tmp = np.zeros(self._data_size)
+        self._tmp2 = np.zeros(self._data_size)
+        self._update_extended_vars()
         self._results_mu = np.zeros(0)
         self._results_sigma2 = np.zeros(0)
 
-    def _sweep(self) -> float:
-        rng, nu, x, n = self._rng, self._nu, self._data, self._n
-        r2 = (x - self._mu) ** 2
-        self._u = (nu * self._tau2 + r2 / self._alpha2) / rng.chisquare(nu + 1.0, n)
-        w = 1.0 / self._u
-        df_alpha = n - 2 if self._flat else n
-        self._alpha2 = float(np.dot(r2, w)) / rng.chisquare(df_alpha)
-        prec = float(w.sum())
-        self._mu = float(rng.normal(np.dot(x, w) / prec, math.sqrt(self._alpha2 / prec)))
-        shape = 0.5 * nu * n + (1.0 if self._flat else 0.0)
-        self._tau2 = float(rng.gamma(shape, 2.0 / (nu * prec)))
-        sigma2 = self._alpha2 * self._tau2
-        # the fold: alpha into tau and U
-        self._u *= self._alpha2
-        self._tau2 = sigma2
+    def _sample_scaled_inv_chi2(self, df: float, scale: float) -> float:
+        return float(df * scale / self._rng.chisquare(df))
+
+    def _update_extended_vars(self) -> None:
+        # U_i ~ Inv-chi^2(nu + 1, (nu tau^2 + ((x_i - mu) / alpha)^2) / (nu + 1)); the Rust
+        # version multiplied by alpha^2 here.
+        nu = self._nu
+        np.subtract(self._data, self._mu, out=self._tmp)
+        np.multiply(self._tmp, self._tmp, out=self._tmp)
+        self._tmp /= self._alpha2
+        self._tmp += nu * self._tau2
+        self._extended_vars = self._tmp / self._rng.chisquare(nu + 1.0, self._data_size)
+
+    def _update_alpha2(self) -> None:
+        np.subtract(self._data, self._mu, out=self._tmp)
+        self._tmp = (self._tmp * self._tmp) / self._extended_vars
+        x = float(self._tmp.sum()) / self._data_size
+        if self._flat:
+            df = self._data_size - 2
+            self._alpha2 = self._sample_scaled_inv_chi2(df, x * self._data_size / df)
+        else:
+            self._alpha2 = self._sample_scaled_inv_chi2(self._data_size, x)
+
+    def _update_mu(self) -> None:
+        np.reciprocal(self._extended_vars, out=self._tmp)
+        self._tmp2 = self._data * self._tmp
+        variance = float(self._tmp.sum())
+        expected_value = float(self._tmp2.sum())
+        variance /= self._alpha2
+        expected_value /= self._alpha2
+        variance = 1.0 / variance
+        expected_value = expected_value * variance
+        self._mu = float(self._rng.normal(expected_value, math.sqrt(variance)))
+
+    def _update_tau2(self) -> None:
+        np.reciprocal(self._extended_vars, out=self._tmp)
+        x = float(self._tmp.sum())
+        shape = self._data_size * self._nu / 2.0 + (1.0 if self._flat else 0.0)
+        self._tau2 = float(self._rng.gamma(shape, 2.0 / (self._nu * x)))
+
+    def _fold(self) -> None:
+        # alpha into tau and U, so log alpha cannot drift (the draws of mu, sigma^2 unchanged)
+        self._tau2 *= self._alpha2
+        self._extended_vars *= self._alpha2
         self._alpha2 = 1.0
-        return sigma2
+
+    def _sweep(self) -> None:
+        self._update_extended_vars()
+        self._update_alpha2()
+        self._update_mu()
+        self._update_tau2()  # the document wrote self._update_tau2 (never called)
 
     def run(self, burn_in: int = 1000, sample_size: int = 2000) -> NumpyScaledTModel:
         self._results_mu = np.zeros(sample_size)
         self._results_sigma2 = np.zeros(sample_size)
         for _ in range(burn_in):
             self._sweep()
+            self._fold()
         for i in range(sample_size):
-            self._results_sigma2[i] = self._sweep()
+            self._sweep()
             self._results_mu[i] = self._mu
+            self._results_sigma2[i] = self._alpha2 * self._tau2
+            self._fold()
         return self
 
     def get_mu(self) -> FloatArray:
