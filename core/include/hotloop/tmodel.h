@@ -24,13 +24,16 @@
  * small. Since U is redrawn first in every sweep, the U_i themselves are never stored: one fused
  * pass over the data draws them and accumulates the three sums the other conditionals need.
  *
- * Randomness: chain c uses stream c of the seed (hotloop/rng.h), so the draws depend on the seed
- * and the chain index only, never on the thread count or the scheduling.
+ * Randomness: chain c uses stream c of the seed (hotloop/rng.h); its U draws come from eight lane
+ * streams seeded from it (point i from lane i mod 8, so the pass vectorises: AVX2 and AVX-512
+ * variants give the same bits as the scalar code). The draws depend on the seed and the chain
+ * index only, never on the thread count, the scheduling or the instruction set.
  */
 #ifndef HOTLOOP_TMODEL_H
 #define HOTLOOP_TMODEL_H
 
 #include "hotloop/common.h"
+#include "hotloop/cpu.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -65,6 +68,8 @@ typedef struct hl_tmodel_options {
     unsigned n_threads;        /* threads (0 = all CPUs); chains are the unit of work */
     const double *init_mu;     /* NULL, or `chains` starting values of mu (finite) */
     const double *init_sigma2; /* NULL, or `chains` starting values of sigma^2 (> 0, finite) */
+    hl_simd_level simd;        /* the U pass's instruction set (default HL_SIMD_AUTO; lowered
+                                  to what the CPU has); every level gives the same draws */
 } hl_tmodel_options;
 
 /* Fills *opt with the defaults above (nu = 0: the caller must set it). */
@@ -129,8 +134,8 @@ HL_API hl_status hl_tmodel_draw_conditional(hl_tmodel_conditional which, hl_tmod
                                             double alpha2, const double *u, uint64_t seed,
                                             size_t reps, double *out);
 
-/* Test only: fills out[0..count) with Gamma(shape) draws from stream 0 of `seed` through the
- * sampler's inlined Marsaglia-Tsang generator (which must match hl_rng_gamma draw for draw). */
+/* Test only: fills out[0..count) with Gamma(shape) draws of one U-pass lane seeded with `seed`
+ * (the sampler's own gamma code; see core/src/tmodel/upass.h). */
 HL_API hl_status hl_tmodel_testing_gamma(double shape, uint64_t seed, size_t count, double *out);
 
 #ifdef __cplusplus

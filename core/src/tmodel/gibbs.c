@@ -24,6 +24,7 @@ void hl_tmodel_options_init(hl_tmodel_options *opt) {
     opt->n_threads = 0;
     opt->init_mu = NULL;
     opt->init_sigma2 = NULL;
+    opt->simd = HL_SIMD_AUTO;
 }
 
 typedef struct run_ctx {
@@ -75,8 +76,8 @@ static void default_start(hl_tm_chain *ch, const double *x, size_t n) {
         ss += (x[i] - mean) * (x[i] - mean);
     }
     const double var = ss / (double)(n - 1);
-    const double z1 = hl_tm_normal(&ch->rng);
-    const double z2 = hl_tm_normal(&ch->rng);
+    const double z1 = hl_rng_normal(&ch->rng);
+    const double z2 = hl_rng_normal(&ch->rng);
     ch->mu = mean + 2.0 * z1 * sqrt(var / (double)n);
     ch->tau2 = var * exp(z2);
 }
@@ -122,6 +123,7 @@ hl_status hl_tmodel_run(const double *x, size_t n, const hl_tmodel_options *opt,
     for (size_t c = 0; c < opt->chains; c++) {
         hl_tm_chain *ch = &chains[c];
         ch->rng = streams[c];
+        hl_tm_lanes_seed(&ch->lanes, &ch->rng);
         ch->alpha2 = 1.0;
         if (opt->init_mu == NULL || opt->init_sigma2 == NULL) {
             default_start(ch, x, n); /* always drawn, so a given start does not shift the stream */
@@ -136,7 +138,7 @@ hl_status hl_tmodel_run(const double *x, size_t n, const hl_tmodel_options *opt,
     free(streams);
 
     hl_tm_model model;
-    hl_tm_model_init(&model, x, n, opt->nu, opt->prior, opt->variant);
+    hl_tm_model_init(&model, x, n, opt->nu, opt->prior, opt->variant, opt->simd);
     run_ctx ctx = {
         .model = &model,
         .chains = chains,

@@ -12,9 +12,11 @@ hl_status hl_tmodel_testing_gamma(double shape, uint64_t seed, size_t count, dou
     }
     hl_rng rng;
     hl_rng_seed(&rng, seed);
-    const hl_tm_gamma g = hl_tm_gamma_init(shape);
+    hl_tm_upass a = {.shape = shape, .boost = shape < 1.0};
+    a.d = (a.boost ? shape + 1.0 : shape) - 1.0 / 3.0;
+    a.c = 1.0 / sqrt(9.0 * a.d);
     for (size_t i = 0; i < count; i++) {
-        out[i] = hl_tm_gamma_draw(&g, &rng);
+        out[i] = hl_tm_lane_gamma(&rng, &a);
     }
     return HL_OK;
 }
@@ -33,9 +35,11 @@ hl_status hl_tmodel_draw_conditional(hl_tmodel_conditional which, hl_tmodel_vari
         return HL_EINVAL;
     }
     hl_tm_model m;
-    hl_tm_model_init(&m, x, n, nu, prior, variant);
+    hl_tm_model_init(&m, x, n, nu, prior, variant, HL_SIMD_AUTO);
     hl_rng rng;
     hl_rng_seed(&rng, seed);
+    hl_tm_lanes lanes;
+    hl_tm_lanes_seed(&lanes, &rng);
     if (which == HL_TMODEL_COND_U) {
         size_t total;
         if (!hl_size_mul(reps, n, &total)) {
@@ -44,7 +48,7 @@ hl_status hl_tmodel_draw_conditional(hl_tmodel_conditional which, hl_tmodel_vari
         const double r2scale = variant == HL_TMODEL_TEST_ALPHA_MUL ? alpha2 : 1.0 / alpha2;
         for (size_t r = 0; r < reps; r++) {
             double *w = out + r * n;
-            (void)hl_tm_u_pass(&m, mu, tau2, r2scale, &rng, w);
+            (void)hl_tm_u_pass(&m, mu, tau2, r2scale, &lanes, w);
             for (size_t i = 0; i < n; i++) {
                 w[i] = 1.0 / w[i]; /* U_i = 1 / w_i */
             }
