@@ -127,6 +127,26 @@ static inline int hl_tm_mt_log_accept(double u, double x2, double v, double d) {
     return log(u) < 0.5 * x2 + d * (1.0 - v + log(v));
 }
 
+/*
+ * The SIMD variants decide the log test in registers with their own log (hl_tm_*log below) and
+ * fall back to hl_tm_mt_log_accept only when the two sides are closer than this relative
+ * margin. Their log is within 1e-13 (relative to the terms compared) of the libm values the
+ * scalar code compares, far inside the margin, so both decide identically: a decision taken in
+ * registers is one libm's comparison would take too.
+ */
+#define HL_TM_LOG_MARGIN 1e-9
+
+/* The coefficients 1/(2k+1), k = 7 .. 1, of log m = 2 atanh(s) = 2 s (1 + s^2/3 + ... +
+ * s^14/15), s = (m - 1)/(m + 1), |s| <= 0.1716 for m in [sqrt(2)/2, sqrt(2)]: the first omitted
+ * term is below 1.2e-14. */
+#define HL_TM_ATANH_C15 (1.0 / 15.0)
+#define HL_TM_ATANH_C13 (1.0 / 13.0)
+#define HL_TM_ATANH_C11 (1.0 / 11.0)
+#define HL_TM_ATANH_C9 (1.0 / 9.0)
+#define HL_TM_ATANH_C7 (1.0 / 7.0)
+#define HL_TM_ATANH_C5 (1.0 / 5.0)
+#define HL_TM_ATANH_C3 (1.0 / 3.0)
+
 /* One Gamma draw of a lane (Marsaglia & Tsang with constants d, c; boost for shape < 1). */
 static inline double hl_tm_lane_gamma(hl_rng *r, const hl_tm_upass *a) {
     const double d = a->d, c = a->c;
