@@ -13,9 +13,9 @@ What is tested:
   slower sampler) falls below.
 
 False-failure rate: every seed is fixed, so each test is deterministic. For a correct sampler a
-z-test fails for a given seed with probability P(|t_79| > 4.5) ~ 2.3e-5 (80 batch means: 20 per
-chain, 4 chains), and each KS test with probability 1e-4; with about 40 z-tests and 6 KS tests
-the chance that a correct build meets a failing seed is below 1e-3. The grid's own error
+z-test fails for a given seed with probability P(|t_79| > 4.5) = 2.3e-5 (80 batch means: 20 per
+chain, 4 chains), and each KS test with probability 1e-4; with 44 z-tests and 6 KS tests the
+chance that a correct build meets a failing seed is about 1.7e-3 (Bonferroni). The grid's own error
 (< 3e-4 posterior sd) is negligible next to the Monte Carlo errors (~2e-3 sd).
 """
 
