@@ -18,6 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from hotloop.cli import main as cli_main
 from hotloop.tmodel import ScaledTModel, check_data, diagnostics
@@ -103,6 +106,7 @@ def test_input_is_copied_not_modified() -> None:
         ([1.0, float("nan"), 2.0], 4.0, r"data\[1\]"), ([1.0, float("inf")], 4.0, "data"),
         ([1.0], 4.0, "at least 2"), ([], 4.0, "at least 2"), ([2.0, 2.0, 2.0], 4.0, "equal"),
         ([1.0, 1.0, 2.0], 1.0, "improper"), ([[1.0, 2.0], [3.0, 4.0]], 4.0, "1-D"),
+        ([-1e200, 0.0, 1e200], 4.0, "range"), ([0.0, 1e-160, 2e-160], 4.0, "range"),
     ],
 )
 def test_bad_data_and_nu(data: object, nu: float, match: str) -> None:
@@ -199,6 +203,17 @@ def test_repeated_runs_do_not_leak() -> None:
     grown = tracemalloc.get_traced_memory()[0] - base
     tracemalloc.stop()
     assert grown < 200_000  # two (2, 1000) result arrays are 32 kB
+    # The C side (chain states, thread scratch) is invisible to tracemalloc: watch the RSS.
+    page = os.sysconf("SC_PAGE_SIZE")
+
+    def rss() -> int:
+        with open("/proc/self/statm", encoding="ascii") as f:
+            return int(f.read().split()[1]) * page
+
+    before = rss()
+    for _ in range(300):
+        m.run(10, 1000, chains=4, threads=2)
+    assert rss() - before < 8 * 2**20
 
 
 def test_summary_values_and_table() -> None:
@@ -380,3 +395,35 @@ def test_scalar_path_gives_the_same_draws_through_python() -> None:
         assert proc.returncode == 0, proc.stderr
         outs.append(proc.stdout)
     assert outs[0] == outs[1] == outs[2]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    x=arrays(np.float64, st.integers(2, 40),
+             elements=st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)),
+    nu=st.floats(0.2, 50.0),
+)
+def test_any_valid_data_gives_finite_draws(x: np.ndarray, nu: float) -> None:
+    """Property: data that check_data accepts never gives NaN, inf or sigma^2 <= 0 (and is left
+    unmodified); data it refuses raise ValueError, never a crash."""
+    original = x.copy()
+    try:
+        model = ScaledTModel(x, nu, seed=1)
+    except ValueError:
+        return
+    model.run(20, 30, chains=2)
+    assert np.all(np.isfinite(model.mu)) and np.all(np.isfinite(model.sigma2))
+    assert np.all(model.sigma2 > 0)
+    assert np.array_equal(x, original)
+
+
+def test_draws_scale_with_the_data() -> None:
+    """The sampler standardises the data, so scaling it by a power of two scales the draws
+    exactly, and data at 1e100 or 1e-100 runs."""
+    base = ScaledTModel(X, 4, seed=2).run(50, 200, chains=2)
+    for f in (2.0**330, 2.0**-330):
+        m = ScaledTModel(X * f, 4, seed=2).run(50, 200, chains=2)
+        assert np.array_equal(m.mu, base.mu * f)
+        assert np.array_equal(m.sigma2, base.sigma2 * f * f)
+    shifted = ScaledTModel(X + 1e9, 4, seed=2).run(50, 200, chains=2)
+    assert np.allclose(shifted.mu - 1e9, base.mu, atol=1e-6)

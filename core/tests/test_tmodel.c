@@ -46,6 +46,11 @@ HL_TEST(tmodel_check_data_domain) {
     CHECK_OK(hl_tmodel_check_data(ties, 3, 1.5, HL_TMODEL_PRIOR_LOG_SIGMA));
     CHECK_STATUS(hl_tmodel_check_data(ties, 3, 1.0, HL_TMODEL_PRIOR_LOG_SIGMA), HL_EINVAL);
     CHECK_STATUS(hl_tmodel_check_data(ties, 3, 0.5, HL_TMODEL_PRIOR_LOG_SIGMA), HL_EINVAL);
+    /* Ranges whose squares would leave the double range. */
+    const double huge[2] = {0.0, 1e151}, tiny[2] = {1.0, 1.0 + 1e-151}, fine[2] = {0.0, 1e149};
+    CHECK_STATUS(hl_tmodel_check_data(huge, 2, 4.0, HL_TMODEL_PRIOR_LOG_SIGMA), HL_EINVAL);
+    CHECK_STATUS(hl_tmodel_check_data(tiny, 2, 4.0, HL_TMODEL_PRIOR_LOG_SIGMA), HL_EINVAL);
+    CHECK_OK(hl_tmodel_check_data(fine, 2, 4.0, HL_TMODEL_PRIOR_LOG_SIGMA));
 }
 
 static hl_tmodel_options opts(double nu, size_t burn, size_t draws, size_t chains) {
@@ -286,4 +291,30 @@ HL_TEST(tmodel_tau2_conditional_ks) {
         CHECK(hl_test_ks_pvalue(d, R) > 1e-4);
     }
     free(out);
+}
+
+HL_TEST(tmodel_draws_scale_exactly_with_the_data) {
+    /* Standardisation makes the sampler exactly equivariant under power-of-two scalings, and
+     * data at 1e150 or 1e-150 runs. */
+    enum { N = 37, S = 200 };
+    double x[N], xs[N], mu[S], s2[S], mu_s[S], s2_s[S];
+    make_data(x, N, 7);
+    const double factors[2] = {0x1.0p+400, 0x1.0p-400};
+    hl_tmodel_options o = opts(3.0, 20, S, 1);
+    CHECK_OK(hl_tmodel_run(x, N, &o, mu, s2, NULL));
+    for (int f = 0; f < 2; f++) {
+        for (int i = 0; i < N; i++) {
+            xs[i] = x[i] * factors[f];
+        }
+        CHECK_OK(hl_tmodel_run(xs, N, &o, mu_s, s2_s, NULL));
+        int same = 1;
+        for (int i = 0; i < S; i++) {
+            same &= mu_s[i] == mu[i] * factors[f];
+            same &= s2_s[i] == s2[i] * factors[f] * factors[f];
+        }
+        CHECK(same);
+    }
+    /* A range that overflows a double is refused, not run. */
+    const double wide[3] = {-1.7e308, 0.0, 1.7e308};
+    CHECK_STATUS(hl_tmodel_run(wide, 3, &o, mu, s2, NULL), HL_EINVAL);
 }

@@ -72,6 +72,10 @@ typedef struct hl_tmodel_options {
                                   to what the CPU has); every level gives the same draws */
 } hl_tmodel_options;
 
+/* The data's range (max - min) must lie within these (see hl_tmodel_check_data). */
+#define HL_TMODEL_MIN_RANGE 1e-150
+#define HL_TMODEL_MAX_RANGE 1e150
+
 /* Fills *opt with the defaults above (nu = 0: the caller must set it). */
 HL_API void hl_tmodel_options_init(hl_tmodel_options *opt);
 
@@ -81,6 +85,8 @@ HL_API void hl_tmodel_options_init(hl_tmodel_options *opt);
  * heavy. With k the largest number of equal values, the posterior near sigma = 0 behaves like
  * sigma^(nu (n - k) - k + e) d sigma (e = 0 for the log-sigma prior, 2 for the flat one), so it
  * is proper iff nu (n - k) - k + e > -1; all values equal (k = n) is never proper.
+ * The range max - min must also lie in [HL_TMODEL_MIN_RANGE, HL_TMODEL_MAX_RANGE], so that
+ * sigma^2, of the order of the squared range, and its posterior tails fit a double.
  * Returns HL_OK, HL_EINVAL for data or nu outside that domain, HL_ENOMEM when the sorted copy
  * it needs for the tie count cannot be allocated. Thread-safe; x is not modified.
  */
@@ -91,21 +97,27 @@ HL_API hl_status hl_tmodel_check_data(const double *x, size_t n, double nu, hl_t
  * and writes the kept draws: mu_out[c * sample_size + j] and sigma2_out[c * sample_size + j]
  * (chain-major, each array chains * sample_size doubles, caller-owned, not aliasing x).
  *
- * Starting values: init_mu[c] and init_sigma2[c] when given; otherwise chain c draws them from
- * its own stream, overdispersed around the data (mu = mean + 2 z1 sd / sqrt(n),
- * sigma^2 = var exp(z2), z standard normal). The starting tau^2 is sigma^2 and alpha^2 is 1;
- * U needs no start (it is drawn first).
+ * The chains run on the standardised data (x_i - c) / s, c the median and s the largest
+ * |x_i - c|, and their draws are mapped back (mu = c + s mu_z, sigma^2 = s^2 sigma_z^2): the
+ * posterior is location-scale equivariant under both priors, so this is the same sampler, and
+ * data at any scale runs without overflow. Scaling the data by a power of two scales the draws
+ * exactly.
  *
- * Work: O(n) per sweep and chain (one fused pass), memory O(chains) beyond the outputs; the
+ * Starting values: init_mu[c] and init_sigma2[c] when given (clamped to within 1e100 data
+ * scales); otherwise chain c draws them from its own stream, overdispersed around the data
+ * (mu = mean + 2 z1 sd / sqrt(n), sigma^2 = var exp(z2), z standard normal, on the standardised
+ * scale). The starting tau^2 is sigma^2 and alpha^2 is 1; U needs no start (it is drawn first).
+ *
+ * Work: O(n) per sweep and chain (one fused pass), memory O(n + chains) beyond the outputs; the
  * chains run on hl_parallel_for, in rounds of about a millisecond, between which the calling
  * thread polls `mon` (NULL allowed), so a cancellation is seen within a round. `mon` counts
  * sweeps (total = chains * (burn_in + sample_size * thin)).
  *
  * Returns HL_OK; HL_EINVAL for NULL pointers, bad data (see hl_tmodel_check_data), nu, sizes,
- * variant or starting values; HL_EOVERFLOW when the sweep count or the output size overflows
- * size_t; HL_ENOMEM; HL_ECANCELLED (outputs then partly written); HL_ENUMERIC if a draw is not
- * finite (not expected for valid input: a bug or an extreme data set). Deterministic for a given
- * seed; thread-safe for distinct outputs.
+ * variant or starting values, or data whose range overflows a double; HL_EOVERFLOW when the sweep
+ * count or the output size overflows size_t; HL_ENOMEM; HL_ECANCELLED (outputs then partly
+ * written); HL_ENUMERIC if a draw is not finite (not expected for valid input: a bug or an extreme
+ * data set). Deterministic for a given seed; thread-safe for distinct outputs.
  */
 HL_API hl_status hl_tmodel_run(const double *x, size_t n, const hl_tmodel_options *opt,
                                double *mu_out, double *sigma2_out, hl_monitor *mon);

@@ -41,7 +41,13 @@ hl_status hl_tmodel_check_data(const double *x, size_t n, double nu, hl_tmodel_p
             k = run;
         }
     }
+    const double range = sorted[n - 1] - sorted[0];
     free(sorted);
+    /* sigma^2 is of the order of the squared range: keep it (and its posterior tails) well
+     * inside the double range. */
+    if (!(range <= HL_TMODEL_MAX_RANGE) || (range > 0.0 && range < HL_TMODEL_MIN_RANGE)) {
+        return HL_EINVAL;
+    }
     /* Near sigma = 0 with mu at the k tied values the posterior behaves like
      * sigma^(nu (n - k) - k + e) d sigma: k factors of 1/sigma, sigma^nu from each other point,
      * a mu window of width sigma, the prior's 1/sigma (e = 0) or sigma (e = 2). */

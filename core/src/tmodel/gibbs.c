@@ -2,6 +2,7 @@
  * calling thread can answer Ctrl-C. See hotloop/tmodel.h for the model and the contract. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "hotloop/parallel.h"
 #include "hotloop/tmodel.h"
@@ -29,6 +30,7 @@ void hl_tmodel_options_init(hl_tmodel_options *opt) {
 
 typedef struct run_ctx {
     const hl_tm_model *model;
+    double center, scale; /* the draws of the standardised data map back through these */
     hl_tm_chain *chains;
     size_t from, to; /* sweeps [from, to) of this round */
     size_t burn_in, thin, sample_size;
@@ -54,13 +56,46 @@ static hl_status run_range(void *p, size_t begin, size_t end, unsigned worker) {
             if (s >= c->burn_in) {
                 const size_t j = s - c->burn_in;
                 if ((j + 1) % c->thin == 0) {
-                    mu_row[j / c->thin] = ch->mu;
-                    s2_row[j / c->thin] = sigma2;
+                    const double s2 = sigma2 * c->scale * c->scale;
+                    if (!isfinite(s2)) {
+                        return HL_ENUMERIC; /* sigma^2 beyond the double range */
+                    }
+                    mu_row[j / c->thin] = c->center + c->scale * ch->mu;
+                    s2_row[j / c->thin] = s2;
                 }
             }
         }
         hl_monitor_add(c->mon, c->to - c->from);
     }
+    return HL_OK;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/*
+ * The sampler runs on standardised data z_i = (x_i - c) / s (c the median, s the largest
+ * |x_i - c|, so every z_i lies in [-1, 1]) and maps its draws back: mu = c + s mu_z,
+ * sigma^2 = s^2 sigma_z^2. The posterior is location-scale equivariant under both priors (the
+ * Jacobian of the map is a constant), so this is the same sampler for the data as given, and
+ * data at any scale (1e-300 or 1e300) runs without overflow or underflow in the pass.
+ * Fills z (n values) and returns HL_EINVAL when the data's range does not fit a double.
+ */
+static hl_status standardise(const double *x, size_t n, double *z, double *center, double *scale) {
+    memcpy(z, x, n * sizeof *z);
+    qsort(z, n, sizeof *z, cmp_double);
+    const double c = n % 2 ? z[n / 2] : 0.5 * z[n / 2 - 1] + 0.5 * z[n / 2];
+    const double s = fmax(z[n - 1] - c, c - z[0]);
+    if (!(s > 0.0) || !isfinite(s)) {
+        return HL_EINVAL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        z[i] = (x[i] - c) / s;
+    }
+    *center = c;
+    *scale = s;
     return HL_OK;
 }
 
@@ -110,14 +145,22 @@ hl_status hl_tmodel_run(const double *x, size_t n, const hl_tmodel_options *opt,
         }
     }
 
+    double *z = hl_alloc_array(n, sizeof *z);
     hl_tm_chain *chains = hl_alloc_array(opt->chains, sizeof *chains);
-    if (chains == NULL) {
+    hl_rng *streams = hl_alloc_array(opt->chains, sizeof *streams);
+    if (z == NULL || chains == NULL || streams == NULL) {
+        free(z);
+        free(chains);
+        free(streams);
         return HL_ENOMEM;
     }
-    hl_rng *streams = hl_alloc_array(opt->chains, sizeof *streams);
-    if (streams == NULL) {
+    double center, scale;
+    st = standardise(x, n, z, &center, &scale);
+    if (st != HL_OK) {
+        free(z);
         free(chains);
-        return HL_ENOMEM;
+        free(streams);
+        return st;
     }
     hl_rng_streams(opt->seed, opt->chains, streams);
     for (size_t c = 0; c < opt->chains; c++) {
@@ -126,21 +169,27 @@ hl_status hl_tmodel_run(const double *x, size_t n, const hl_tmodel_options *opt,
         hl_tm_lanes_seed(&ch->lanes, &ch->rng);
         ch->alpha2 = 1.0;
         if (opt->init_mu == NULL || opt->init_sigma2 == NULL) {
-            default_start(ch, x, n); /* always drawn, so a given start does not shift the stream */
+            default_start(ch, z, n); /* always drawn, so a given start does not shift the stream */
         }
         if (opt->init_mu != NULL) {
-            ch->mu = opt->init_mu[c];
+            ch->mu = (opt->init_mu[c] - center) / scale;
         }
         if (opt->init_sigma2 != NULL) {
-            ch->tau2 = opt->init_sigma2[c];
+            ch->tau2 = opt->init_sigma2[c] / scale / scale;
         }
+        /* Starts more than 1e100 data scales away are clamped there (so (z - mu)^2 and nu tau^2
+         * stay finite); one sweep forgets a start anyway. */
+        ch->mu = fmin(fmax(ch->mu, -1e100), 1e100);
+        ch->tau2 = fmin(fmax(ch->tau2, 1e-100), 1e100);
     }
     free(streams);
 
     hl_tm_model model;
-    hl_tm_model_init(&model, x, n, opt->nu, opt->prior, opt->variant, opt->simd);
+    hl_tm_model_init(&model, z, n, opt->nu, opt->prior, opt->variant, opt->simd);
     run_ctx ctx = {
         .model = &model,
+        .center = center,
+        .scale = scale,
         .chains = chains,
         .burn_in = opt->burn_in,
         .thin = opt->thin,
@@ -164,5 +213,6 @@ hl_status hl_tmodel_run(const double *x, size_t n, const hl_tmodel_options *opt,
         }
     }
     free(chains);
+    free(z);
     return st;
 }

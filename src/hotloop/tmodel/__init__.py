@@ -44,6 +44,9 @@ FloatArray = NDArray[np.float64]
 
 PRIORS = ("log_sigma", "flat")
 _PRIOR_CODE = {"log_sigma": 0, "flat": 1}
+# The data's range must lie within these (HL_TMODEL_MIN_RANGE / MAX_RANGE in tmodel.h).
+MIN_RANGE = 1e-150
+MAX_RANGE = 1e150
 # Test-only sampler variants of the core (negative controls); see core/include/hotloop/tmodel.h.
 _VARIANTS = {"exact": 0, "nofold": 1, "alpha_mul": 2, "tau_frozen": 3}
 
@@ -52,7 +55,8 @@ def check_data(data: ArrayLike, nu: float, prior: str = "log_sigma") -> FloatArr
     """Validate ``data`` and ``nu`` for the model; return the data as a new float64 array.
 
     Raises ``ValueError`` (naming the argument) for: nu <= 0 or not finite; data that is not
-    1-D, has NaN or inf, fewer than 2 points (4 for the flat prior), or ties so heavy that the
+    1-D, has NaN or inf, fewer than 2 points (4 for the flat prior), a range (max - min) outside
+    [1e-150, 1e150] (sigma^2 would leave the double range), or ties so heavy that the
     posterior is improper (all points equal, or more generally k equal points out of n with
     nu (n - k) - k + e <= -1, e = 0 for the log-sigma prior and 2 for the flat one: near sigma = 0
     the posterior behaves like sigma^(nu (n - k) - k + e)). ``TypeError`` for non-numbers.
@@ -76,6 +80,11 @@ def check_data(data: ArrayLike, nu: float, prior: str = "log_sigma") -> FloatArr
     if bad.any():
         i = int(np.argmax(bad))
         raise ValueError(f"data: values must be finite; data[{i}] = {x[i]!r}")
+    spread = float(x.max() - x.min())
+    if not spread <= MAX_RANGE or 0.0 < spread < MIN_RANGE:
+        raise ValueError(f"data: the range max - min = {spread:g} is outside [{MIN_RANGE:g}, "
+                         f"{MAX_RANGE:g}]: sigma^2 (about its square) would not fit a double; "
+                         "rescale the data")
     _, counts = np.unique(x, return_counts=True)
     k = int(counts.max())
     if k == x.size:
