@@ -79,7 +79,7 @@ def check_data(data: ArrayLike, nu: float, prior: str = "log_sigma") -> FloatArr
     bad = ~np.isfinite(x)
     if bad.any():
         i = int(np.argmax(bad))
-        raise ValueError(f"data: values must be finite; data[{i}] = {x[i]!r}")
+        raise ValueError(f"data: values must be finite; data[{i}] = {float(x[i])!r}")
     spread = float(x.max() - x.min())
     if not spread <= MAX_RANGE or 0.0 < spread < MIN_RANGE:
         raise ValueError(f"data: the range max - min = {spread:g} is outside [{MIN_RANGE:g}, "
@@ -88,7 +88,7 @@ def check_data(data: ArrayLike, nu: float, prior: str = "log_sigma") -> FloatArr
     _, counts = np.unique(x, return_counts=True)
     k = int(counts.max())
     if k == x.size:
-        raise ValueError(f"data: all {x.size} points are equal ({x[0]!r}): the posterior is "
+        raise ValueError(f"data: all {x.size} points are equal ({float(x[0])!r}): the posterior is "
                          "improper (sigma -> 0 has unbounded density)")
     e = 2.0 if prior == "flat" else 0.0
     if not nu_f * (x.size - k) - k + e > -1.0:
