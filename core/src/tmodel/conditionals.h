@@ -31,8 +31,8 @@ typedef struct hl_tm_model {
 
 /* The state of one chain. alpha2 is 1 at the start of every sweep of the exact sampler. */
 typedef struct hl_tm_chain {
-    hl_tm_lanes lanes; /* the U pass's eight streams */
-    hl_rng rng;        /* the chain's stream: seeds the lanes, then the per-sweep draws */
+    _Alignas(64) hl_tm_lanes lanes; /* the U pass's eight streams (64-byte aligned and sized) */
+    hl_rng rng; /* the chain's stream: seeds the lanes, then the per-sweep draws */
     double mu, tau2, alpha2;
 } hl_tm_chain;
 

@@ -146,11 +146,13 @@ hl_status hl_tmodel_run(const double *x, size_t n, const hl_tmodel_options *opt,
     }
 
     double *z = hl_alloc_array(n, sizeof *z);
-    hl_tm_chain *chains = hl_alloc_array(opt->chains, sizeof *chains);
+    /* Cache-line aligned (and sized) chain states: chains on different threads never share a
+     * line. */
+    hl_tm_chain *chains = hl_aligned_alloc(64, opt->chains, sizeof *chains);
     hl_rng *streams = hl_alloc_array(opt->chains, sizeof *streams);
     if (z == NULL || chains == NULL || streams == NULL) {
         free(z);
-        free(chains);
+        hl_aligned_free(chains);
         free(streams);
         return HL_ENOMEM;
     }
@@ -158,7 +160,7 @@ hl_status hl_tmodel_run(const double *x, size_t n, const hl_tmodel_options *opt,
     st = standardise(x, n, z, &center, &scale);
     if (st != HL_OK) {
         free(z);
-        free(chains);
+        hl_aligned_free(chains);
         free(streams);
         return st;
     }
@@ -212,7 +214,7 @@ hl_status hl_tmodel_run(const double *x, size_t n, const hl_tmodel_options *opt,
             st = hl_monitor_poll(mon);
         }
     }
-    free(chains);
+    hl_aligned_free(chains);
     free(z);
     return st;
 }
