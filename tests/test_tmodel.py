@@ -427,3 +427,14 @@ def test_draws_scale_with_the_data() -> None:
         assert np.array_equal(m.sigma2, base.sigma2 * f * f)
     shifted = ScaledTModel(X + 1e9, 4, seed=2).run(50, 200, chains=2)
     assert np.allclose(shifted.mu - 1e9, base.mu, atol=1e-6)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("matplotlib") is None, reason="needs matplotlib")
+def test_demo_part_runs_and_writes_its_picture(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from hotloop.demo import tmodel as demo
+
+    demo.run(tmp_path)
+    out = capsys.readouterr().out
+    assert "oracle" in out and "z = " in out
+    assert (tmp_path / "tmodel_trace.png").read_bytes()[:4] == b"\x89PNG"
