@@ -26,7 +26,6 @@ import dataclasses
 import math
 import numbers
 import os
-import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,6 +34,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from hotloop import _core
 from hotloop._progress import ProgressBar
+from hotloop._seed import resolve_seed
 from hotloop._threads import resolve_threads
 from hotloop.tmodel import diagnostics
 
@@ -110,17 +110,6 @@ def _count(value: object, name: str, minimum: int) -> int:
     if v < minimum:
         raise ValueError(f"{name}: expected an int >= {minimum}, got {v}")
     return v
-
-
-def _seed(seed: object) -> int:
-    if seed is None:
-        return secrets.randbits(64)
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed: expected an int or None, got {type(seed).__name__}")
-    s = int(seed)
-    if not 0 <= s < 2**64:
-        raise ValueError(f"seed: expected 0 <= seed < 2**64, got {s}")
-    return s
 
 
 @dataclasses.dataclass(frozen=True)
@@ -214,7 +203,7 @@ class ScaledTModel:
         self._data.setflags(write=False)
         self._nu = float(nu)
         self._prior = prior
-        self.seed = _seed(seed)
+        self.seed = resolve_seed(seed)
         self._mu: FloatArray | None = None
         self._sigma2: FloatArray | None = None
         self._draws: tuple[FloatArray, FloatArray] | None = None  # (chains, draws) views
