@@ -375,7 +375,8 @@ def test_fold_is_what_keeps_long_runs_finite() -> None:
 
     x = [-1.0, 0.25, 3.0]
     with pytest.raises(HotloopError, match="numerical"):
-        ScaledTModel(x, 2.0, seed=1).run(3_000_000, 10, _variant="nofold")
+        ScaledTModel(x, 2.0, seed=1)._run(3_000_000, 10, chains=1, thin=1, threads=None,
+                                          init=None, progress=False, variant="nofold")
     m = ScaledTModel(x, 2.0, seed=1).run(3_000_000, 10)
     assert np.all(np.isfinite(m.mu)) and np.all(m.sigma2 > 0)
 

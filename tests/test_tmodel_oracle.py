@@ -111,7 +111,8 @@ def z_scores(mu: np.ndarray, s2: np.ndarray, r: dict, batches: int = 20) -> dict
 def sample(name: str, *, variant: str = "exact", prior: str = "log_sigma", seed: int = 7,
            draws: int = 50_000) -> tuple[np.ndarray, np.ndarray]:
     m = ScaledTModel(dataset(name), REFS[name]["nu"], seed=seed, prior=prior)
-    m.run(1000, draws, chains=4, _variant=variant)
+    m._run(1000, draws, chains=4, thin=1, threads=None, init=None, progress=False,
+           variant=variant)
     d = m.draws()
     return d["mu"], d["sigma2"]
 

@@ -223,7 +223,7 @@ class ScaledTModel:
 
     def run(self, burn_in: int = 1000, sample_size: int = 2000, *, chains: int = 1,
             thin: int = 1, threads: int | None = None, init: Mapping[str, ArrayLike] | None = None,
-            progress: bool = False, _variant: str = "exact") -> ScaledTModel:
+            progress: bool = False) -> ScaledTModel:
         """Run ``chains`` chains of ``burn_in + sample_size * thin`` sweeps; keep every
         ``thin``-th sweep after the burn-in. Returns ``self``.
 
@@ -235,13 +235,21 @@ class ScaledTModel:
         (tqdm when installed). Ctrl-C stops the run within about 0.1 s with KeyboardInterrupt and
         leaves the model as it was before the call.
         """
+        return self._run(burn_in, sample_size, chains=chains, thin=thin, threads=threads,
+                         init=init, progress=progress, variant="exact")
+
+    def _run(self, burn_in: int, sample_size: int, *, chains: int, thin: int,
+             threads: int | None, init: Mapping[str, ArrayLike] | None, progress: bool,
+             variant: str) -> ScaledTModel:
+        """``run`` with a choice of the core's sampler variant: "exact", or for the test suite
+        only "nofold", "alpha_mul" (the Rust bug), "tau_frozen" (the Python bug)."""
         burn = _count(burn_in, "burn_in", 0)
         size = _count(sample_size, "sample_size", 1)
         n_chains = _count(chains, "chains", 1)
         step = _count(thin, "thin", 1)
         n_threads = resolve_threads(threads)
-        if _variant not in _VARIANTS:
-            raise ValueError(f"_variant: expected one of {tuple(_VARIANTS)}, got {_variant!r}")
+        if variant not in _VARIANTS:
+            raise ValueError(f"variant: expected one of {tuple(_VARIANTS)}, got {variant!r}")
         init_mu, init_s2 = self._parse_init(init, n_chains)
         if burn + size * step >= 2**63:
             raise ValueError("burn_in + sample_size * thin: too many sweeps (>= 2**63)")
@@ -255,7 +263,7 @@ class ScaledTModel:
         s2 = np.empty((n_chains, size))
         with ProgressBar("gibbs", enabled=bool(progress)) as bar:
             _core._tmodel_run(self._data, self._nu, _PRIOR_CODE[self._prior],
-                              _VARIANTS[_variant], burn, step, self.seed, n_threads, init_mu,
+                              _VARIANTS[variant], burn, step, self.seed, n_threads, init_mu,
                               init_s2, mu, s2, bar)
         mu.setflags(write=False)
         s2.setflags(write=False)
