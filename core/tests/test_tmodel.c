@@ -87,12 +87,12 @@ HL_TEST(tmodel_lane_gamma_ks) {
 
 HL_TEST(tmodel_every_simd_level_gives_the_same_draws) {
     /* n = 203 covers full blocks of eight and a tail; nu = 0.6 takes the boosted (scalar)
-     * gamma, nu = 4 the SIMD fast path. */
+     * gamma, the others the SIMD paths with small and large Marsaglia-Tsang constants d. */
     enum { N = 203, C = 2, S = 400 };
     double x[N];
     make_data(x, N, 6);
-    const double nus[2] = {4.0, 0.6};
-    for (int k = 0; k < 2; k++) {
+    const double nus[5] = {4.0, 0.6, 1.0, 30.0, 500.0};
+    for (int k = 0; k < 5; k++) {
         double *mu[3], *s2[3];
         const hl_simd_level levels[3] = {HL_SIMD_SCALAR, HL_SIMD_AVX2, HL_SIMD_AVX512};
         for (int l = 0; l < 3; l++) {
