@@ -106,6 +106,7 @@ def test_input_is_copied_not_modified() -> None:
         ([1.0, float("nan"), 2.0], 4.0, r"data\[1\]"), ([1.0, float("inf")], 4.0, "data"),
         ([1.0], 4.0, "at least 2"), ([], 4.0, "at least 2"), ([2.0, 2.0, 2.0], 4.0, "equal"),
         ([1.0, 1.0, 2.0], 1.0, "improper"), ([[1.0, 2.0], [3.0, 4.0]], 4.0, "1-D"),
+        (list(range(50)), 1e-3, "improper or puts real mass"),
         ([-1e200, 0.0, 1e200], 4.0, "range"), ([0.0, 1e-160, 2e-160], 4.0, "range"),
     ],
 )

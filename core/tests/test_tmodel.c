@@ -41,11 +41,15 @@ HL_TEST(tmodel_check_data_domain) {
     const double equal[] = {2.5, 2.5, 2.5, 2.5};
     CHECK_STATUS(hl_tmodel_check_data(equal, 4, 6.0, HL_TMODEL_PRIOR_LOG_SIGMA), HL_EINVAL);
     CHECK_STATUS(hl_tmodel_check_data(equal, 4, 6.0, HL_TMODEL_PRIOR_FLAT), HL_EINVAL);
-    /* Ties: k = 2 of n = 3 equal; proper iff nu (n - k) - k > -1, i.e. nu > 1. */
+    /* Ties: k = 2 of n = 3 equal; p = nu (n - k) - k + 1 = nu - 1 must be >= 1: nu >= 2. */
     const double ties[] = {1.0, 1.0, 2.0};
-    CHECK_OK(hl_tmodel_check_data(ties, 3, 1.5, HL_TMODEL_PRIOR_LOG_SIGMA));
-    CHECK_STATUS(hl_tmodel_check_data(ties, 3, 1.0, HL_TMODEL_PRIOR_LOG_SIGMA), HL_EINVAL);
+    CHECK_OK(hl_tmodel_check_data(ties, 3, 2.5, HL_TMODEL_PRIOR_LOG_SIGMA));
+    CHECK_STATUS(hl_tmodel_check_data(ties, 3, 1.5, HL_TMODEL_PRIOR_LOG_SIGMA), HL_EINVAL);
     CHECK_STATUS(hl_tmodel_check_data(ties, 3, 0.5, HL_TMODEL_PRIOR_LOG_SIGMA), HL_EINVAL);
+    /* All distinct: p = nu (n - 1); n = 11 needs nu >= 0.1. */
+    const double ten[11] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+    CHECK_OK(hl_tmodel_check_data(ten, 11, 0.1, HL_TMODEL_PRIOR_LOG_SIGMA));
+    CHECK_STATUS(hl_tmodel_check_data(ten, 11, 0.09, HL_TMODEL_PRIOR_LOG_SIGMA), HL_EINVAL);
     /* Ranges whose squares would leave the double range. */
     const double huge[2] = {0.0, 1e151}, tiny[2] = {1.0, 1.0 + 1e-151}, fine[2] = {0.0, 1e149};
     CHECK_STATUS(hl_tmodel_check_data(huge, 2, 4.0, HL_TMODEL_PRIOR_LOG_SIGMA), HL_EINVAL);

@@ -75,16 +75,23 @@ typedef struct hl_tmodel_options {
 /* The data's range (max - min) must lie within these (see hl_tmodel_check_data). */
 #define HL_TMODEL_MIN_RANGE 1e-150
 #define HL_TMODEL_MAX_RANGE 1e150
+/* The smallest power p = nu (n - k) - k + 1 + e accepted (see hl_tmodel_check_data). */
+#define HL_TMODEL_MIN_POWER 1.0
 
 /* Fills *opt with the defaults above (nu = 0: the caller must set it). */
 HL_API void hl_tmodel_options_init(hl_tmodel_options *opt);
 
 /*
- * Checks that x[0..n) gives a proper posterior under `prior` with nu degrees of freedom:
- * n >= 2 (n >= 4 for the flat prior), every x_i finite, nu > 0 and finite, and the ties not too
- * heavy. With k the largest number of equal values, the posterior near sigma = 0 behaves like
- * sigma^(nu (n - k) - k + e) d sigma (e = 0 for the log-sigma prior, 2 for the flat one), so it
- * is proper iff nu (n - k) - k + e > -1; all values equal (k = n) is never proper.
+ * Checks that x[0..n) gives a proper posterior under `prior` with nu degrees of freedom, one
+ * whose draws fit a double: n >= 2 (n >= 4 for the flat prior), every x_i finite, nu > 0 and
+ * finite, and the ties not too heavy. With k the largest number of equal values (1 when all
+ * differ), the posterior near sigma = 0 behaves like sigma^(p - 1) d sigma with
+ * p = nu (n - k) - k + 1 + e (e = 0 for the log-sigma prior, 2 for the flat one): proper iff
+ * p > 0, and its mass below sigma = eps is about eps^p. We require p >= HL_TMODEL_MIN_POWER
+ * (1): below about p = 0.35 the chains were seen to wander to sigma^2 under 1e-300 data scales
+ * (the log of sigma is spread over a range of order 1/p), and from p = 1 on the density of
+ * sigma no longer grows towards 0. All values equal, heavy ties, or a tiny nu with few points
+ * (p = nu (n - 1) when all differ) are refused.
  * The range max - min must also lie in [HL_TMODEL_MIN_RANGE, HL_TMODEL_MAX_RANGE], so that
  * sigma^2, of the order of the squared range, and its posterior tails fit a double.
  * Returns HL_OK, HL_EINVAL for data or nu outside that domain, HL_ENOMEM when the sorted copy

@@ -49,10 +49,12 @@ hl_status hl_tmodel_check_data(const double *x, size_t n, double nu, hl_tmodel_p
         return HL_EINVAL;
     }
     /* Near sigma = 0 with mu at the k tied values the posterior behaves like
-     * sigma^(nu (n - k) - k + e) d sigma: k factors of 1/sigma, sigma^nu from each other point,
-     * a mu window of width sigma, the prior's 1/sigma (e = 0) or sigma (e = 2). */
+     * sigma^(p - 1) d sigma with p = nu (n - k) - k + 1 + e: k factors of 1/sigma, sigma^nu from
+     * each other point, a mu window of width sigma, the prior's 1/sigma (e = 0) or sigma (e = 2).
+     * It is proper iff p > 0; we ask for p >= 1 so that the draws stay well inside the doubles
+     * (see the header). */
     const double e = prior == HL_TMODEL_PRIOR_FLAT ? 2.0 : 0.0;
-    if (!(nu * (double)(n - k) - (double)k + e > -1.0)) {
+    if (!(nu * (double)(n - k) - (double)k + 1.0 + e >= HL_TMODEL_MIN_POWER)) {
         return HL_EINVAL;
     }
     return HL_OK;

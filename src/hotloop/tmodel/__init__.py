@@ -47,6 +47,8 @@ _PRIOR_CODE = {"log_sigma": 0, "flat": 1}
 # The data's range must lie within these (HL_TMODEL_MIN_RANGE / MAX_RANGE in tmodel.h).
 MIN_RANGE = 1e-150
 MAX_RANGE = 1e150
+# The smallest accepted power of sigma near 0 (HL_TMODEL_MIN_POWER in tmodel.h).
+MIN_POWER = 1.0
 # Test-only sampler variants of the core (negative controls); see core/include/hotloop/tmodel.h.
 _VARIANTS = {"exact": 0, "nofold": 1, "alpha_mul": 2, "tau_frozen": 3}
 
@@ -56,10 +58,12 @@ def check_data(data: ArrayLike, nu: float, prior: str = "log_sigma") -> FloatArr
 
     Raises ``ValueError`` (naming the argument) for: nu <= 0 or not finite; data that is not
     1-D, has NaN or inf, fewer than 2 points (4 for the flat prior), a range (max - min) outside
-    [1e-150, 1e150] (sigma^2 would leave the double range), or ties so heavy that the
-    posterior is improper (all points equal, or more generally k equal points out of n with
-    nu (n - k) - k + e <= -1, e = 0 for the log-sigma prior and 2 for the flat one: near sigma = 0
-    the posterior behaves like sigma^(nu (n - k) - k + e)). ``TypeError`` for non-numbers.
+    [1e-150, 1e150] (sigma^2 would leave the double range), or a posterior that is improper or
+    puts real mass at sigma^2 below the doubles: with k the largest number of equal points,
+    near sigma = 0 it behaves like sigma^(p - 1), p = nu (n - k) - k + 1 + e (e = 0 for the
+    log-sigma prior, 2 for the flat one); it is proper iff p > 0, and hotloop needs p >= 1 (with
+    smaller p the chains wander to sigma^2 below the doubles). All points equal, heavy ties, or
+    a tiny nu with few points (p = nu (n - 1) when all differ) fail. ``TypeError`` for non-numbers.
     """
     if prior not in PRIORS:
         raise ValueError(f"prior: expected one of {PRIORS}, got {prior!r}")
@@ -91,9 +95,14 @@ def check_data(data: ArrayLike, nu: float, prior: str = "log_sigma") -> FloatArr
         raise ValueError(f"data: all {x.size} points are equal ({float(x[0])!r}): the posterior is "
                          "improper (sigma -> 0 has unbounded density)")
     e = 2.0 if prior == "flat" else 0.0
-    if not nu_f * (x.size - k) - k + e > -1.0:
-        raise ValueError(f"data: {k} of {x.size} points are equal: with nu = {nu_f:g} the "
-                         "posterior is improper (it needs nu * (n - k) - k > -1)")
+    power = nu_f * (x.size - k) - k + 1.0 + e
+    if not power >= MIN_POWER:
+        what = (f"{k} of {x.size} points are equal" if k > 1 else f"n = {x.size} points")
+        raise ValueError(
+            f"data: {what} with nu = {nu_f:g}: near sigma = 0 the posterior behaves like "
+            f"sigma^({power:.3g} - 1), so it is improper or puts real mass where sigma^2 is "
+            f"below the smallest double (hotloop needs nu * (n - k) - k + 1 >= {MIN_POWER:g}, "
+            "k the largest number of equal points; +2 under the flat prior)")
     return x
 
 
