@@ -41,7 +41,6 @@ def _numba_run() -> Any:
     if "run" not in _NUMBA_CACHE:
         import numba
 
-        @numba.njit(cache=False)
         def run(x: np.ndarray, nu: float, burn: int, size: int, seed: int) -> Any:
             np.random.seed(seed)  # noqa: NPY002
             n = x.size
@@ -70,7 +69,7 @@ def _numba_run() -> Any:
                     out_s2[s - burn] = tau2
             return out_mu, out_s2
 
-        _NUMBA_CACHE["run"] = run
+        _NUMBA_CACHE["run"] = numba.njit(cache=False)(run)
     return _NUMBA_CACHE["run"]
 
 
