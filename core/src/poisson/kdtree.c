@@ -1,0 +1,292 @@
+/* kdtree.c: build, ball query and validation of the static kd-tree (see kdtree.h). */
+#include "kdtree.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+hl_status hl_u32vec_push(hl_u32vec *v, uint32_t x) {
+    if (v->len == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 64;
+        uint32_t *p = realloc(v->data, cap * sizeof *p);
+        if (p == NULL) {
+            return HL_ENOMEM;
+        }
+        v->data = p;
+        v->cap = cap;
+    }
+    v->data[v->len++] = x;
+    return HL_OK;
+}
+
+void hl_u32vec_free(hl_u32vec *v) {
+    free(v->data);
+    v->data = NULL;
+    v->len = v->cap = 0;
+}
+
+void hl_kdtree_free(hl_kdtree *t) {
+    free(t->coords);
+    free(t->perm);
+    free(t->nodes);
+    free(t->bbox);
+    memset(t, 0, sizeof *t);
+}
+
+/* Swaps rows a and b of the working copy (and their perm entries). */
+static inline void swap_rows(double *x, uint32_t *perm, size_t dim, size_t a, size_t b) {
+    double *ra = x + a * dim, *rb = x + b * dim;
+    for (size_t k = 0; k < dim; k++) {
+        double tmp = ra[k];
+        ra[k] = rb[k];
+        rb[k] = tmp;
+    }
+    uint32_t tp = perm[a];
+    perm[a] = perm[b];
+    perm[b] = tp;
+}
+
+/*
+ * Rearranges rows [lo, hi) so that row k holds the value of rank k - lo along `axis`, smaller
+ * or equal values before it, larger or equal after (Hoare's FIND, CACM 1961, with a
+ * median-of-three pivot moved to the front so both parts of a partition are non-empty and
+ * duplicates split evenly). Rows are moved as wholes, so the partitioning streams through
+ * memory instead of chasing indices.
+ */
+static void select_rows(double *x, uint32_t *perm, size_t dim, size_t axis, ptrdiff_t lo,
+                        ptrdiff_t hi, ptrdiff_t k) {
+    while (hi - lo > 1) {
+        ptrdiff_t mid = lo + (hi - lo) / 2;
+        double a = x[(size_t)lo * dim + axis], b = x[(size_t)mid * dim + axis],
+               c = x[(size_t)(hi - 1) * dim + axis];
+        ptrdiff_t med;
+        if (a < b) {
+            med = b < c ? mid : (a < c ? hi - 1 : lo);
+        } else {
+            med = a < c ? lo : (b < c ? hi - 1 : mid);
+        }
+        swap_rows(x, perm, dim, (size_t)lo, (size_t)med);
+        double p = x[(size_t)lo * dim + axis];
+        ptrdiff_t i = lo - 1, j = hi;
+        for (;;) {
+            do {
+                i++;
+            } while (x[(size_t)i * dim + axis] < p);
+            do {
+                j--;
+            } while (x[(size_t)j * dim + axis] > p);
+            if (i >= j) {
+                break;
+            }
+            swap_rows(x, perm, dim, (size_t)i, (size_t)j);
+        }
+        /* rows [lo, j] <= p <= rows [j + 1, hi), lo <= j < hi - 1 */
+        if (k <= j) {
+            hi = j + 1;
+        } else {
+            lo = j + 1;
+        }
+    }
+}
+
+/* Bounding box of rows [begin, end) into box (dim lows, dim highs); returns the widest axis. */
+static size_t node_box(const double *x, size_t dim, size_t begin, size_t end, double *box) {
+    double *lo = box, *hi = box + dim;
+    for (size_t k = 0; k < dim; k++) {
+        lo[k] = hi[k] = x[begin * dim + k];
+    }
+    for (size_t r = begin + 1; r < end; r++) {
+        const double *p = x + r * dim;
+        for (size_t k = 0; k < dim; k++) {
+            lo[k] = p[k] < lo[k] ? p[k] : lo[k];
+            hi[k] = p[k] > hi[k] ? p[k] : hi[k];
+        }
+    }
+    size_t axis = 0;
+    double widest = -1.0;
+    for (size_t k = 0; k < dim; k++) {
+        double w = hi[k] - lo[k];
+        if (w > widest) {
+            widest = w;
+            axis = k;
+        }
+    }
+    return axis;
+}
+
+hl_status hl_kdtree_build(hl_kdtree *t, const double *points, size_t m, size_t dim,
+                          const uint32_t *rows, hl_monitor *mon) {
+    memset(t, 0, sizeof *t);
+    if (m == 0 || dim == 0 || m >= UINT32_MAX) {
+        return HL_EINVAL;
+    }
+    /* Splits halve a node by count, so leaves hold >= HL_KD_LEAF / 2 points: bound the nodes. */
+    size_t max_nodes = 2 * (m / (HL_KD_LEAF / 2) + 1) + 1;
+    t->dim = dim;
+    t->m = m;
+    t->coords = hl_alloc_array(m, dim * sizeof(double));
+    t->perm = hl_alloc_array(m, sizeof(uint32_t));
+    t->nodes = hl_alloc_array(max_nodes, sizeof(hl_kdnode));
+    t->bbox = hl_alloc_array(max_nodes, 2 * dim * sizeof(double));
+    if (!t->coords || !t->perm || !t->nodes || !t->bbox) {
+        hl_kdtree_free(t);
+        return HL_ENOMEM;
+    }
+    for (size_t s = 0; s < m; s++) {
+        size_t row = rows ? rows[s] : s;
+        memcpy(t->coords + s * dim, points + row * dim, dim * sizeof(double));
+        t->perm[s] = (uint32_t)s;
+    }
+    /* Depth-first with an explicit stack; children get ids after their parent. */
+    uint32_t stack[128];
+    size_t top = 0;
+    t->nodes[0] = (hl_kdnode){.begin = 0, .end = (uint32_t)m, .left = 0, .right = 0};
+    t->n_nodes = 1;
+    stack[top++] = 0;
+    size_t since_poll = 0;
+    while (top > 0) {
+        uint32_t id = stack[--top];
+        hl_kdnode *nd = &t->nodes[id];
+        size_t begin = nd->begin, end = nd->end;
+        size_t axis = node_box(t->coords, dim, begin, end, t->bbox + (size_t)id * 2 * dim);
+        since_poll += end - begin;
+        if (since_poll >= (1u << 18)) {
+            since_poll = 0;
+            if (hl_monitor_poll(mon) != HL_OK) {
+                hl_kdtree_free(t);
+                return HL_ECANCELLED;
+            }
+        }
+        if (end - begin <= HL_KD_LEAF) {
+            continue;
+        }
+        size_t mid = begin + (end - begin) / 2;
+        select_rows(t->coords, t->perm, dim, axis, (ptrdiff_t)begin, (ptrdiff_t)end,
+                    (ptrdiff_t)mid);
+        if (t->n_nodes + 2 > max_nodes || top + 2 > sizeof stack / sizeof stack[0]) {
+            hl_kdtree_free(t);
+            return HL_EINTERNAL; /* cannot happen: the bounds above are proven */
+        }
+        uint32_t l = (uint32_t)t->n_nodes, r = l + 1;
+        t->n_nodes += 2;
+        t->nodes[l] = (hl_kdnode){.begin = (uint32_t)begin, .end = (uint32_t)mid};
+        t->nodes[r] = (hl_kdnode){.begin = (uint32_t)mid, .end = (uint32_t)end};
+        t->nodes[id].left = l;
+        t->nodes[id].right = r;
+        stack[top++] = r;
+        stack[top++] = l;
+    }
+    return HL_OK;
+}
+
+hl_status hl_kdtree_ball(const hl_kdtree *t, const double *q, double r2, hl_u32vec *out) {
+    const size_t dim = t->dim;
+    uint32_t stack[128];
+    size_t top = 0;
+    stack[top++] = 0;
+    while (top > 0) {
+        uint32_t id = stack[--top];
+        const double *lo = t->bbox + (size_t)id * 2 * dim, *hi = lo + dim;
+        /* Squared distance from q to the box: a lower bound of every point's hl_kd_sqdist
+         * (rounding is monotone), so pruning at >= r2 never loses a point. */
+        double s = 0.0;
+        for (size_t k = 0; k < dim; k++) {
+            double d = 0.0;
+            if (q[k] < lo[k]) {
+                d = lo[k] - q[k];
+            } else if (q[k] > hi[k]) {
+                d = q[k] - hi[k];
+            }
+            s += d * d;
+        }
+        if (s >= r2) {
+            continue;
+        }
+        const hl_kdnode *nd = &t->nodes[id];
+        if (nd->left == 0) {
+            for (uint32_t r = nd->begin; r < nd->end; r++) {
+                if (hl_kd_sqdist(q, t->coords + (size_t)r * dim, dim) < r2) {
+                    if (hl_u32vec_push(out, r) != HL_OK) {
+                        return HL_ENOMEM;
+                    }
+                }
+            }
+        } else {
+            stack[top++] = nd->right;
+            stack[top++] = nd->left;
+        }
+    }
+    return HL_OK;
+}
+
+hl_status hl_kdtree_validate(const hl_kdtree *t, const double *points, const uint32_t *rows) {
+    const size_t dim = t->dim, m = t->m;
+    if (m == 0 || t->n_nodes == 0 || !t->coords || !t->perm) {
+        return HL_EINTERNAL;
+    }
+    unsigned char *seen = calloc(m, 1);
+    if (seen == NULL) {
+        return HL_ENOMEM;
+    }
+    hl_status st = HL_OK;
+    for (size_t r = 0; r < m && st == HL_OK; r++) {
+        uint32_t s = t->perm[r];
+        if (s >= m || seen[s]) {
+            st = HL_EINTERNAL;
+            break;
+        }
+        seen[s] = 1;
+        size_t row = rows ? rows[s] : s;
+        if (memcmp(t->coords + r * dim, points + row * dim, dim * sizeof(double)) != 0) {
+            st = HL_EINTERNAL;
+        }
+    }
+    free(seen);
+    if (st != HL_OK) {
+        return st;
+    }
+    const hl_kdnode *root = &t->nodes[0];
+    if (root->begin != 0 || root->end != m) {
+        return HL_EINTERNAL;
+    }
+    for (size_t id = 0; id < t->n_nodes; id++) {
+        const hl_kdnode *nd = &t->nodes[id];
+        if (nd->begin >= nd->end || nd->end > m) {
+            return HL_EINTERNAL;
+        }
+        const double *lo = t->bbox + id * 2 * dim, *hi = lo + dim;
+        for (uint32_t r = nd->begin; r < nd->end; r++) {
+            for (size_t k = 0; k < dim; k++) {
+                double v = t->coords[(size_t)r * dim + k];
+                if (!(v >= lo[k] && v <= hi[k])) {
+                    return HL_EINTERNAL;
+                }
+            }
+        }
+        if (nd->left == 0) {
+            if (nd->right != 0 || nd->end - nd->begin > HL_KD_LEAF) {
+                return HL_EINTERNAL;
+            }
+            continue;
+        }
+        if (nd->left <= id || nd->right <= id || nd->left >= t->n_nodes ||
+            nd->right >= t->n_nodes) {
+            return HL_EINTERNAL;
+        }
+        const hl_kdnode *l = &t->nodes[nd->left], *r = &t->nodes[nd->right];
+        if (l->begin != nd->begin || l->end != r->begin || r->end != nd->end) {
+            return HL_EINTERNAL;
+        }
+        /* The split separates the children along some axis: left <= right there. */
+        const double *llo = t->bbox + (size_t)nd->left * 2 * dim, *lhi = llo + dim;
+        const double *rlo = t->bbox + (size_t)nd->right * 2 * dim;
+        int separated = 0;
+        for (size_t k = 0; k < dim && !separated; k++) {
+            separated = lhi[k] <= rlo[k];
+        }
+        (void)llo;
+        if (!separated) {
+            return HL_EINTERNAL;
+        }
+    }
+    return HL_OK;
+}

@@ -1,0 +1,249 @@
+/* neighbors.c: the domain-aware neighbour search and the cached lists (see neighbors.h). */
+#include "neighbors.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "hotloop/parallel.h"
+
+double hl_pd_tree_radius(const hl_pd_metric *mt, double radius) {
+    if (mt->domain == HL_POISSON_ROTATIONS) {
+        /* theta = 4 asin(c / 2) < radius  <=>  c < 2 sin(radius / 4) while radius < pi; at
+         * pi and beyond every pair qualifies (the nearer of b, -b is never farther than pi). */
+        if (radius >= 3.14159265358979) {
+            return 3.0;
+        }
+        return 2.0 * sin(0.25 * radius) * (1.0 + 1e-7) + 1e-12;
+    }
+    double slack = 1e-12;
+    if (mt->domain == HL_POISSON_PERIODIC) {
+        /* Shifted queries x + len are rounded at the scale of the coordinates. */
+        for (size_t k = 0; k < mt->dim; k++) {
+            double a = fabs(mt->lo[k]) + fabs(mt->hi[k]) + mt->len[k];
+            slack = a * 1e-12 > slack ? a * 1e-12 : slack;
+        }
+    }
+    return radius * (1.0 + 1e-7) + slack;
+}
+
+hl_status hl_pd_query(const hl_kdtree *t, const hl_pd_metric *mt, const double *x, double r2,
+                      double reach, hl_u32vec *cand, hl_u32vec *codes) {
+    const size_t dim = mt->dim;
+    if (mt->domain == HL_POISSON_ROTATIONS) {
+        hl_status st = hl_kdtree_ball(t, x, r2, cand);
+        if (st != HL_OK) {
+            return st;
+        }
+        double neg[HL_POISSON_MAX_DIM];
+        for (size_t k = 0; k < dim; k++) {
+            neg[k] = -x[k];
+        }
+        size_t first = cand->len;
+        st = hl_kdtree_ball(t, neg, r2, cand);
+        if (st != HL_OK) {
+            return st;
+        }
+        /* Drop hits of -x that x hit too (possible only when the radius reaches pi). */
+        size_t keep = first;
+        for (size_t h = first; h < cand->len; h++) {
+            uint32_t r = cand->data[h];
+            if (!(hl_kd_sqdist(x, t->coords + (size_t)r * dim, dim) < r2)) {
+                cand->data[keep++] = r;
+            }
+        }
+        cand->len = keep;
+        return HL_OK;
+    }
+    if (mt->domain != HL_POISSON_PERIODIC) {
+        return hl_kdtree_ball(t, x, r2, cand);
+    }
+    /* Periodic: every combination of per-coordinate shifts in {0, +1, -1} that x needs. */
+    int opts[HL_POISSON_MAX_DIM][3];
+    int n_opts[HL_POISSON_MAX_DIM];
+    for (size_t k = 0; k < dim; k++) {
+        n_opts[k] = 0;
+        opts[k][n_opts[k]++] = 0;
+        if (x[k] - mt->lo[k] < reach) {
+            opts[k][n_opts[k]++] = 1;
+        }
+        if (mt->hi[k] - x[k] < reach) {
+            opts[k][n_opts[k]++] = -1;
+        }
+    }
+    int idx[HL_POISSON_MAX_DIM] = {0};
+    double q[HL_POISSON_MAX_DIM];
+    for (;;) {
+        uint32_t code = 0, p3 = 1;
+        for (size_t k = 0; k < dim; k++) {
+            int s = opts[k][idx[k]];
+            q[k] = s == 0 ? x[k] : x[k] + (double)s * mt->len[k];
+            code += (uint32_t)(s + 1) * p3;
+            p3 *= 3;
+        }
+        size_t before = cand->len;
+        hl_status st = hl_kdtree_ball(t, q, r2, cand);
+        if (st != HL_OK) {
+            return st;
+        }
+        for (size_t h = before; h < cand->len; h++) {
+            if (hl_u32vec_push(codes, code) != HL_OK) {
+                return HL_ENOMEM;
+            }
+        }
+        size_t k = 0;
+        while (k < dim && ++idx[k] == n_opts[k]) {
+            idx[k] = 0;
+            k++;
+        }
+        if (k == dim) {
+            break;
+        }
+    }
+    return HL_OK;
+}
+
+typedef struct lists_ctx {
+    const hl_kdtree *t;
+    const hl_pd_metric *mt;
+    const hl_pd_weight *wt;
+    hl_pd_lists *L;
+    double r2, reach;
+    hl_u32vec *cand, *codes; /* per worker */
+    atomic_size_t bytes;
+    size_t limit;
+    hl_monitor *mon;
+} lists_ctx;
+
+/* Appends x to a chunk's list, charging growth to the shared memory budget. */
+static hl_status push_charged(lists_ctx *cx, hl_u32vec *v, uint32_t x) {
+    if (v->len == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 256;
+        size_t add = (cap - v->cap) * sizeof(uint32_t);
+        size_t now = atomic_fetch_add_explicit(&cx->bytes, add, memory_order_relaxed) + add;
+        if (now > cx->limit) {
+            atomic_fetch_sub_explicit(&cx->bytes, add, memory_order_relaxed);
+            return HL_ENOMEM;
+        }
+        uint32_t *p = realloc(v->data, cap * sizeof *p);
+        if (p == NULL) {
+            atomic_fetch_sub_explicit(&cx->bytes, add, memory_order_relaxed);
+            return HL_ENOMEM;
+        }
+        v->data = p;
+        v->cap = cap;
+    }
+    v->data[v->len++] = x;
+    return HL_OK;
+}
+
+static hl_status lists_range(void *p, size_t cbegin, size_t cend, unsigned worker) {
+    lists_ctx *cx = p;
+    const hl_kdtree *t = cx->t;
+    const size_t dim = t->dim, m = t->m;
+    const int periodic = cx->mt->domain == HL_POISSON_PERIODIC;
+    const double d_max = cx->wt->d_max;
+    hl_u32vec *cand = &cx->cand[worker], *codes = &cx->codes[worker];
+    for (size_t c = cbegin; c < cend; c++) {
+        hl_u32vec *out = &cx->L->chunk[c];
+        size_t i_end = (c + 1) * HL_PD_CHUNK < m ? (c + 1) * HL_PD_CHUNK : m;
+        for (size_t i = c * HL_PD_CHUNK; i < i_end; i++) {
+            const double *xi = t->coords + i * dim;
+            cand->len = codes->len = 0;
+            hl_status st = hl_pd_query(t, cx->mt, xi, cx->r2, cx->reach, cand, codes);
+            if (st != HL_OK) {
+                return st;
+            }
+            int64_t w = 0;
+            for (size_t h = 0; h < cand->len; h++) {
+                uint32_t j = cand->data[h];
+                if (j == i) {
+                    continue;
+                }
+                int32_t code = 0;
+                double d = hl_pd_dist(cx->mt, xi, t->coords + (size_t)j * dim, &code);
+                if (periodic && (uint32_t)code != codes->data[h]) {
+                    continue;
+                }
+                if (d < d_max) {
+                    if (push_charged(cx, out, j) != HL_OK) {
+                        return HL_ENOMEM;
+                    }
+                    w += hl_pd_quant(cx->wt, d);
+                }
+            }
+            if (out->len > UINT32_MAX) {
+                return HL_EOVERFLOW;
+            }
+            cx->L->end[i] = (uint32_t)out->len;
+            cx->L->w[i] = w;
+        }
+        /* Give back the doubling slack: the lists live through the whole elimination. */
+        if (out->cap > out->len && out->len > 0) {
+            uint32_t *shrunk = realloc(out->data, out->len * sizeof(uint32_t));
+            if (shrunk != NULL) {
+                atomic_fetch_sub_explicit(&cx->bytes, (out->cap - out->len) * sizeof(uint32_t),
+                                          memory_order_relaxed);
+                out->data = shrunk;
+                out->cap = out->len;
+            }
+        }
+        hl_monitor_add(cx->mon, i_end - c * HL_PD_CHUNK);
+    }
+    return HL_OK;
+}
+
+void hl_pd_lists_free(hl_pd_lists *L) {
+    if (L->chunk != NULL) {
+        for (size_t c = 0; c < L->n_chunks; c++) {
+            hl_u32vec_free(&L->chunk[c]);
+        }
+    }
+    free(L->chunk);
+    free(L->end);
+    free(L->w);
+    memset(L, 0, sizeof *L);
+}
+
+hl_status hl_pd_lists_build(hl_pd_lists *L, const hl_kdtree *t, const hl_pd_metric *mt,
+                            const hl_pd_weight *wt, unsigned n_threads, size_t limit,
+                            hl_monitor *mon) {
+    memset(L, 0, sizeof *L);
+    const size_t m = t->m;
+    L->m = m;
+    L->n_chunks = m / HL_PD_CHUNK + (m % HL_PD_CHUNK != 0);
+    L->chunk = hl_calloc_array(L->n_chunks, sizeof(hl_u32vec));
+    L->end = hl_alloc_array(m, sizeof(uint32_t));
+    L->w = hl_alloc_array(m, sizeof(int64_t));
+    unsigned workers = hl_parallel_threads(L->n_chunks, 1, n_threads);
+    lists_ctx cx = {.t = t, .mt = mt, .wt = wt, .L = L, .limit = limit, .mon = mon};
+    cx.cand = hl_calloc_array(workers, sizeof(hl_u32vec));
+    cx.codes = hl_calloc_array(workers, sizeof(hl_u32vec));
+    hl_status st = HL_ENOMEM;
+    if (L->chunk && L->end && L->w && cx.cand && cx.codes) {
+        double r = hl_pd_tree_radius(mt, wt->d_max);
+        cx.r2 = r * r;
+        cx.reach = r;
+        atomic_init(&cx.bytes, 0);
+        st = hl_parallel_for(L->n_chunks, 1, n_threads, lists_range, &cx, mon);
+    }
+    if (cx.cand != NULL) {
+        for (unsigned k = 0; k < workers; k++) {
+            hl_u32vec_free(&cx.cand[k]);
+            hl_u32vec_free(&cx.codes[k]);
+        }
+    }
+    free(cx.cand);
+    free(cx.codes);
+    if (st != HL_OK) {
+        hl_pd_lists_free(L);
+        return st;
+    }
+    size_t prev = 0;
+    for (size_t i = 0; i < m; i++) {
+        size_t begin = (i % HL_PD_CHUNK) == 0 ? 0 : prev;
+        size_t len = L->end[i] - begin;
+        L->max_len = len > L->max_len ? len : L->max_len;
+        prev = L->end[i];
+    }
+    return HL_OK;
+}
