@@ -82,44 +82,58 @@ HL_TEST(poisson_kdtree_over_a_row_subset_and_all_identical_points) {
     free(q);
 }
 
-HL_TEST(poisson_heap_invariants_under_pops_and_decreases) {
-    size_t n = 5000;
+HL_TEST(poisson_blocked_heap_top_is_the_true_maximum_under_decreases) {
+    size_t n = 3000;
     int64_t *w = malloc(n * sizeof *w);
     uint32_t *tie = malloc(n * sizeof *tie);
+    unsigned char *gone = calloc(n, 1);
     hl_rng r;
     hl_rng_seed(&r, 3);
     for (size_t i = 0; i < n; i++) {
         w[i] = (int64_t)hl_rng_below(&r, 50) * 1000; /* many equal weights */
-        tie[i] = (uint32_t)(n - i);
+        tie[i] = (uint32_t)((i * 7919) % n);         /* ties in a scrambled order */
     }
     hl_heap h;
     CHECK_OK(hl_heap_build(&h, n, w, tie));
     CHECK_OK(hl_heap_validate(&h));
-    hl_heap_entry prev = h.a[0];
-    for (size_t step = 0; step < 4000; step++) {
-        uint32_t id = hl_heap_pop(&h);
-        /* pops come out in order (nothing was decreased since the last check of prev) */
-        CHECK(id == prev.id);
-        for (int k = 0; k < 3; k++) {
-            uint32_t j = (uint32_t)hl_rng_below(&r, n);
-            if (h.pos[j] != HL_HEAP_GONE) {
-                hl_heap_decrease(&h, j, (int64_t)hl_rng_below(&r, 3000));
+    for (size_t step = 0; step < 2500; step++) {
+        /* brute force: the largest true weight, then the smallest tie */
+        size_t best = SIZE_MAX;
+        for (size_t i = 0; i < n; i++) {
+            if (!gone[i] &&
+                (best == SIZE_MAX || w[i] > w[best] || (w[i] == w[best] && tie[i] < tie[best]))) {
+                best = i;
+            }
+        }
+        uint32_t id = hl_heap_top(&h);
+        CHECK_EQ_U64(id, best);
+        gone[id] = 1;
+        w[id] = -1;
+        hl_heap_update(&h, id >> HL_HEAP_BLOCK_SHIFT);
+        for (int k = 0; k < 5; k++) { /* lower some weights near the removed one */
+            uint32_t j = (uint32_t)((id + hl_rng_below(&r, 200)) % n);
+            if (!gone[j]) {
+                int64_t dec = (int64_t)hl_rng_below(&r, 3000);
+                w[j] = w[j] > dec ? w[j] - dec : 0;
+                hl_heap_update(&h, j >> HL_HEAP_BLOCK_SHIFT);
             }
         }
         if (step % 500 == 0) {
             CHECK_OK(hl_heap_validate(&h));
         }
-        if (h.size > 0) {
-            prev = h.a[0];
-        }
     }
     CHECK_OK(hl_heap_validate(&h));
-    CHECK_EQ_U64(h.size, n - 4000);
-    h.a[h.size - 1].w = INT64_MAX; /* a broken heap is caught */
+    uint32_t top = hl_heap_top(&h);
+    w[top] += 1; /* a block whose weights changed behind the heap's back is caught */
     CHECK_STATUS(hl_heap_validate(&h), HL_EINTERNAL);
+    w[top] -= 1;
+    h.a[h.n_blocks - 1].w = INT64_MAX; /* a broken heap is caught */
+    CHECK_STATUS(hl_heap_validate(&h), HL_EINTERNAL);
+    hl_heap_free(&h);
     hl_heap_free(&h);
     free(w);
     free(tie);
+    free(gone);
 }
 
 static void default_opts(hl_poisson_options *o, size_t dim, size_t n, double measure) {

@@ -164,27 +164,56 @@ static hl_status eliminate_level(level_args *a, uint32_t *removed, uint32_t *kep
                 goto done;
             }
         }
-        uint32_t i = hl_heap_pop(&h);
+        uint32_t i = hl_heap_top(&h);
         removed[k] = orig[i];
+        L.w[i] = -1; /* removed: live weights are sums of contributions >= 0 */
+        uint32_t dirty[64];
+        size_t n_dirty = 0;
+        dirty[n_dirty++] = i >> HL_HEAP_BLOCK_SHIFT;
         size_t len;
         const uint32_t *nb = hl_pd_list(&L, i, &len);
         const double *xi = t.coords + (size_t)i * dim;
+        /* The point is anywhere in space, its neighbourhood cold: ask for all the cache lines
+         * at once so the misses overlap instead of queueing behind the arithmetic. */
+        for (size_t e = 0; e < len; e++) {
+            __builtin_prefetch(&L.w[nb[e]]);
+            __builtin_prefetch(t.coords + (size_t)nb[e] * dim);
+        }
         for (size_t e = 0; e < len; e++) {
             uint32_t j = nb[e];
-            if (h.pos[j] == HL_HEAP_GONE) {
+            if (L.w[j] < 0) {
                 continue;
             }
             double d = hl_pd_dist(a->mt, xi, t.coords + (size_t)j * dim, NULL);
             int64_t q = hl_pd_quant(&a->wt, d);
-            if (q != 0) {
-                hl_heap_decrease(&h, j, q);
+            if (q == 0) {
+                continue;
+            }
+            L.w[j] -= q;
+            uint32_t b = j >> HL_HEAP_BLOCK_SHIFT;
+            size_t u = 0;
+            while (u < n_dirty && dirty[u] != b) {
+                u++;
+            }
+            if (u == n_dirty) {
+                if (n_dirty == sizeof dirty / sizeof dirty[0]) {
+                    hl_heap_update(&h, b); /* overflow: update now, harmless twice */
+                } else {
+                    dirty[n_dirty++] = b;
+                }
             }
         }
+        for (size_t u = 0; u < n_dirty; u++) {
+            hl_heap_update(&h, dirty[u]);
+        }
     }
-    for (size_t s = 0; s < h.size; s++) {
-        kept[s] = orig[h.a[s].id];
+    size_t n_kept = 0;
+    for (size_t r = 0; r < m; r++) {
+        if (L.w[r] >= 0) {
+            kept[n_kept++] = orig[r];
+        }
     }
-    qsort(kept, h.size, sizeof(uint32_t), cmp_u32);
+    qsort(kept, n_kept, sizeof(uint32_t), cmp_u32);
 done:
     hl_heap_free(&h);
     hl_pd_lists_free(&L);

@@ -29,6 +29,7 @@ void hl_kdtree_free(hl_kdtree *t) {
     free(t->perm);
     free(t->nodes);
     free(t->bbox);
+    free(t->leaves);
     memset(t, 0, sizeof *t);
 }
 
@@ -127,7 +128,8 @@ hl_status hl_kdtree_build(hl_kdtree *t, const double *points, size_t m, size_t d
     t->perm = hl_alloc_array(m, sizeof(uint32_t));
     t->nodes = hl_alloc_array(max_nodes, sizeof(hl_kdnode));
     t->bbox = hl_alloc_array(max_nodes, 2 * dim * sizeof(double));
-    if (!t->coords || !t->perm || !t->nodes || !t->bbox) {
+    t->leaves = hl_alloc_array(max_nodes, sizeof(uint32_t));
+    if (!t->coords || !t->perm || !t->nodes || !t->bbox || !t->leaves) {
         hl_kdtree_free(t);
         return HL_ENOMEM;
     }
@@ -157,6 +159,7 @@ hl_status hl_kdtree_build(hl_kdtree *t, const double *points, size_t m, size_t d
             }
         }
         if (end - begin <= HL_KD_LEAF) {
+            t->leaves[t->n_leaves++] = id; /* left subtrees first: leaves come in kd order */
             continue;
         }
         size_t mid = begin + (end - begin) / 2;
@@ -218,6 +221,41 @@ hl_status hl_kdtree_ball(const hl_kdtree *t, const double *q, double r2, hl_u32v
     return HL_OK;
 }
 
+hl_status hl_kdtree_leaves_near(const hl_kdtree *t, const double *blo, const double *bhi, double r2,
+                                hl_u32vec *out) {
+    const size_t dim = t->dim;
+    uint32_t stack[128];
+    size_t top = 0;
+    stack[top++] = 0;
+    while (top > 0) {
+        uint32_t id = stack[--top];
+        const double *lo = t->bbox + (size_t)id * 2 * dim, *hi = lo + dim;
+        double s = 0.0;
+        for (size_t k = 0; k < dim; k++) {
+            double d = 0.0;
+            if (bhi[k] < lo[k]) {
+                d = lo[k] - bhi[k];
+            } else if (blo[k] > hi[k]) {
+                d = blo[k] - hi[k];
+            }
+            s += d * d;
+        }
+        if (s >= r2) {
+            continue;
+        }
+        const hl_kdnode *nd = &t->nodes[id];
+        if (nd->left == 0) {
+            if (hl_u32vec_push(out, id) != HL_OK) {
+                return HL_ENOMEM;
+            }
+        } else {
+            stack[top++] = nd->right;
+            stack[top++] = nd->left;
+        }
+    }
+    return HL_OK;
+}
+
 hl_status hl_kdtree_validate(const hl_kdtree *t, const double *points, const uint32_t *rows) {
     const size_t dim = t->dim, m = t->m;
     if (m == 0 || t->n_nodes == 0 || !t->coords || !t->perm) {
@@ -243,6 +281,17 @@ hl_status hl_kdtree_validate(const hl_kdtree *t, const double *points, const uin
     free(seen);
     if (st != HL_OK) {
         return st;
+    }
+    uint32_t next = 0; /* leaves tile [0, m) in order */
+    for (size_t l = 0; l < t->n_leaves; l++) {
+        const hl_kdnode *lf = &t->nodes[t->leaves[l]];
+        if (t->leaves[l] >= t->n_nodes || lf->left != 0 || lf->begin != next) {
+            return HL_EINTERNAL;
+        }
+        next = lf->end;
+    }
+    if (next != m) {
+        return HL_EINTERNAL;
     }
     const hl_kdnode *root = &t->nodes[0];
     if (root->begin != 0 || root->end != m) {

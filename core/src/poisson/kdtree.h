@@ -29,6 +29,8 @@ typedef struct hl_kdtree {
     hl_kdnode *nodes; /* n_nodes nodes, root first (owned) */
     double *bbox;     /* per node: dim lows then dim highs (owned) */
     size_t n_nodes;
+    uint32_t *leaves; /* the leaf node ids in kd order (increasing begin) (owned) */
+    size_t n_leaves;
 } hl_kdtree;
 
 /* A growable array of uint32 (query results, neighbour lists). */
@@ -71,6 +73,20 @@ static inline double hl_kd_sqdist(const double *a, const double *b, size_t dim) 
  * Returns HL_ENOMEM if `out` cannot grow. Thread-safe (the tree is read-only).
  */
 hl_status hl_kdtree_ball(const hl_kdtree *t, const double *q, double r2, hl_u32vec *out);
+
+/*
+ * Appends to `out` the id of every leaf whose box may hold a point within squared distance r2
+ * of a point of the box [blo, bhi]: all leaves whose box-to-box squared gap is < r2. Every
+ * point r with hl_kd_sqdist(q, point r) < r2 for some q in the box lies in one of them (the gap
+ * is a lower bound, rounding being monotone). Lets the points of one leaf share one traversal.
+ */
+hl_status hl_kdtree_leaves_near(const hl_kdtree *t, const double *blo, const double *bhi, double r2,
+                                hl_u32vec *out);
+
+/* The box of node `id`: dim lows, then dim highs. */
+static inline const double *hl_kdtree_box(const hl_kdtree *t, uint32_t id) {
+    return t->bbox + (size_t)id * 2 * t->dim;
+}
 
 /*
  * Checks the tree's invariants: perm is a permutation of [0, m); coords match the input rows

@@ -108,7 +108,7 @@ typedef struct lists_ctx {
     const hl_pd_weight *wt;
     hl_pd_lists *L;
     double r2, reach;
-    hl_u32vec *cand, *codes; /* per worker */
+    hl_u32vec *near, *groups; /* per worker: candidate leaves, and (start, code) per group */
     atomic_size_t bytes;
     size_t limit;
     hl_monitor *mon;
@@ -136,33 +136,132 @@ static hl_status push_charged(lists_ctx *cx, hl_u32vec *v, uint32_t x) {
     return HL_OK;
 }
 
-static hl_status lists_range(void *p, size_t cbegin, size_t cend, unsigned worker) {
-    lists_ctx *cx = p;
+/* Decodes a periodic image code into per-coordinate shifts -1, 0, +1. */
+static void decode_shift(uint32_t code, size_t dim, int *shift) {
+    for (size_t k = 0; k < dim; k++) {
+        shift[k] = (int)(code % 3) - 1;
+        code /= 3;
+    }
+}
+
+/*
+ * The candidate leaves of every point of a leaf, grouped by query image: one group for BOX and
+ * SPHERE; x and -x for ROTATIONS (codes 0 and 1); for PERIODIC every combination of shifts
+ * the leaf's box needs (code as hl_pd_dist). groups holds (start in near, code) pairs and a
+ * final start.
+ */
+static hl_status leaf_groups(lists_ctx *cx, uint32_t leaf, hl_u32vec *near, hl_u32vec *groups) {
     const hl_kdtree *t = cx->t;
-    const size_t dim = t->dim, m = t->m;
-    const int periodic = cx->mt->domain == HL_POISSON_PERIODIC;
-    const double d_max = cx->wt->d_max;
-    hl_u32vec *cand = &cx->cand[worker], *codes = &cx->codes[worker];
-    for (size_t c = cbegin; c < cend; c++) {
-        hl_u32vec *out = &cx->L->chunk[c];
-        size_t i_end = (c + 1) * HL_PD_CHUNK < m ? (c + 1) * HL_PD_CHUNK : m;
-        for (size_t i = c * HL_PD_CHUNK; i < i_end; i++) {
-            const double *xi = t->coords + i * dim;
-            cand->len = codes->len = 0;
-            hl_status st = hl_pd_query(t, cx->mt, xi, cx->r2, cx->reach, cand, codes);
-            if (st != HL_OK) {
+    const hl_pd_metric *mt = cx->mt;
+    const size_t dim = t->dim;
+    const double *blo = hl_kdtree_box(t, leaf), *bhi = blo + dim;
+    near->len = groups->len = 0;
+    hl_status st = HL_OK;
+    if (mt->domain == HL_POISSON_PERIODIC) {
+        int opts[HL_POISSON_MAX_DIM][3], n_opts[HL_POISSON_MAX_DIM], idx[HL_POISSON_MAX_DIM];
+        for (size_t k = 0; k < dim; k++) {
+            n_opts[k] = 0;
+            idx[k] = 0;
+            opts[k][n_opts[k]++] = 0;
+            if (blo[k] - mt->lo[k] < cx->reach) {
+                opts[k][n_opts[k]++] = 1;
+            }
+            if (mt->hi[k] - bhi[k] < cx->reach) {
+                opts[k][n_opts[k]++] = -1;
+            }
+        }
+        double qlo[HL_POISSON_MAX_DIM], qhi[HL_POISSON_MAX_DIM];
+        for (;;) {
+            uint32_t code = 0, p3 = 1;
+            for (size_t k = 0; k < dim; k++) {
+                int s = opts[k][idx[k]];
+                qlo[k] = s == 0 ? blo[k] : blo[k] + (double)s * mt->len[k];
+                qhi[k] = s == 0 ? bhi[k] : bhi[k] + (double)s * mt->len[k];
+                code += (uint32_t)(s + 1) * p3;
+                p3 *= 3;
+            }
+            if (hl_u32vec_push(groups, (uint32_t)near->len) != HL_OK ||
+                hl_u32vec_push(groups, code) != HL_OK) {
+                return HL_ENOMEM;
+            }
+            if ((st = hl_kdtree_leaves_near(t, qlo, qhi, cx->r2, near)) != HL_OK) {
                 return st;
             }
-            int64_t w = 0;
-            for (size_t h = 0; h < cand->len; h++) {
-                uint32_t j = cand->data[h];
-                if (j == i) {
+            size_t k = 0;
+            while (k < dim && ++idx[k] == n_opts[k]) {
+                idx[k] = 0;
+                k++;
+            }
+            if (k == dim) {
+                break;
+            }
+        }
+    } else {
+        if (hl_u32vec_push(groups, 0) != HL_OK || hl_u32vec_push(groups, 0) != HL_OK) {
+            return HL_ENOMEM;
+        }
+        if ((st = hl_kdtree_leaves_near(t, blo, bhi, cx->r2, near)) != HL_OK) {
+            return st;
+        }
+        if (mt->domain == HL_POISSON_ROTATIONS) {
+            double nlo[HL_POISSON_MAX_DIM], nhi[HL_POISSON_MAX_DIM];
+            for (size_t k = 0; k < dim; k++) {
+                nlo[k] = -bhi[k];
+                nhi[k] = -blo[k];
+            }
+            if (hl_u32vec_push(groups, (uint32_t)near->len) != HL_OK ||
+                hl_u32vec_push(groups, 1) != HL_OK) {
+                return HL_ENOMEM;
+            }
+            if ((st = hl_kdtree_leaves_near(t, nlo, nhi, cx->r2, near)) != HL_OK) {
+                return st;
+            }
+        }
+    }
+    return hl_u32vec_push(groups, (uint32_t)near->len);
+}
+
+/* The list and weight of point i from its leaf's candidate groups. */
+static hl_status point_list(lists_ctx *cx, size_t i, const hl_u32vec *near, const hl_u32vec *groups,
+                            hl_u32vec *out) {
+    const hl_kdtree *t = cx->t;
+    const hl_pd_metric *mt = cx->mt;
+    const size_t dim = t->dim;
+    const double r2 = cx->r2, d_max = cx->wt->d_max;
+    const double *xi = t->coords + i * dim;
+    const size_t n_groups = (groups->len - 1) / 2;
+    int64_t w = 0;
+    for (size_t g = 0; g < n_groups; g++) {
+        uint32_t g_begin = groups->data[2 * g], code = groups->data[2 * g + 1];
+        uint32_t g_end = groups->data[2 * g + 2];
+        double q[HL_POISSON_MAX_DIM];
+        int shift[HL_POISSON_MAX_DIM];
+        if (mt->domain == HL_POISSON_PERIODIC) {
+            decode_shift(code, dim, shift);
+            for (size_t k = 0; k < dim; k++) {
+                q[k] = shift[k] == 0 ? xi[k] : xi[k] + (double)shift[k] * mt->len[k];
+            }
+        } else {
+            for (size_t k = 0; k < dim; k++) {
+                q[k] = code == 1 ? -xi[k] : xi[k];
+            }
+        }
+        for (uint32_t e = g_begin; e < g_end; e++) {
+            const hl_kdnode *lf = &t->nodes[near->data[e]];
+            for (uint32_t j = lf->begin; j < lf->end; j++) {
+                const double *xj = t->coords + (size_t)j * dim;
+                if (!(hl_kd_sqdist(q, xj, dim) < r2) || j == i) {
                     continue;
                 }
-                int32_t code = 0;
-                double d = hl_pd_dist(cx->mt, xi, t->coords + (size_t)j * dim, &code);
-                if (periodic && (uint32_t)code != codes->data[h]) {
+                /* ROTATIONS: a hit of -x that x hits too is the same pair (radius >= pi). */
+                if (code == 1 && mt->domain == HL_POISSON_ROTATIONS &&
+                    hl_kd_sqdist(xi, xj, dim) < r2) {
                     continue;
+                }
+                int32_t pair_code = 0;
+                double d = hl_pd_dist(mt, xi, xj, &pair_code);
+                if (mt->domain == HL_POISSON_PERIODIC && (uint32_t)pair_code != code) {
+                    continue; /* the pair belongs to another image */
                 }
                 if (d < d_max) {
                     if (push_charged(cx, out, j) != HL_OK) {
@@ -171,11 +270,46 @@ static hl_status lists_range(void *p, size_t cbegin, size_t cend, unsigned worke
                     w += hl_pd_quant(cx->wt, d);
                 }
             }
-            if (out->len > UINT32_MAX) {
-                return HL_EOVERFLOW;
+        }
+    }
+    if (out->len > UINT32_MAX) {
+        return HL_EOVERFLOW;
+    }
+    cx->L->end[i] = (uint32_t)out->len;
+    cx->L->w[i] = w;
+    return HL_OK;
+}
+
+static hl_status lists_range(void *p, size_t cbegin, size_t cend, unsigned worker) {
+    lists_ctx *cx = p;
+    const hl_kdtree *t = cx->t;
+    const size_t m = t->m;
+    hl_u32vec *near = &cx->near[worker], *groups = &cx->groups[worker];
+    for (size_t c = cbegin; c < cend; c++) {
+        hl_u32vec *out = &cx->L->chunk[c];
+        size_t i0 = c * HL_PD_CHUNK, i1 = (c + 1) * HL_PD_CHUNK < m ? (c + 1) * HL_PD_CHUNK : m;
+        /* The first leaf that ends after i0 (leaves tile [0, m) in order). */
+        size_t lo = 0, hi = t->n_leaves;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (t->nodes[t->leaves[mid]].end <= i0) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
             }
-            cx->L->end[i] = (uint32_t)out->len;
-            cx->L->w[i] = w;
+        }
+        for (size_t l = lo; l < t->n_leaves && t->nodes[t->leaves[l]].begin < i1; l++) {
+            const hl_kdnode *lf = &t->nodes[t->leaves[l]];
+            hl_status st = leaf_groups(cx, t->leaves[l], near, groups);
+            if (st != HL_OK) {
+                return st;
+            }
+            size_t a = lf->begin > i0 ? lf->begin : i0, b = lf->end < i1 ? lf->end : i1;
+            for (size_t i = a; i < b; i++) {
+                if ((st = point_list(cx, i, near, groups, out)) != HL_OK) {
+                    return st;
+                }
+            }
         }
         /* Give back the doubling slack: the lists live through the whole elimination. */
         if (out->cap > out->len && out->len > 0) {
@@ -187,7 +321,7 @@ static hl_status lists_range(void *p, size_t cbegin, size_t cend, unsigned worke
                 out->cap = out->len;
             }
         }
-        hl_monitor_add(cx->mon, i_end - c * HL_PD_CHUNK);
+        hl_monitor_add(cx->mon, i1 - i0);
     }
     return HL_OK;
 }
@@ -216,24 +350,26 @@ hl_status hl_pd_lists_build(hl_pd_lists *L, const hl_kdtree *t, const hl_pd_metr
     L->w = hl_alloc_array(m, sizeof(int64_t));
     unsigned workers = hl_parallel_threads(L->n_chunks, 1, n_threads);
     lists_ctx cx = {.t = t, .mt = mt, .wt = wt, .L = L, .limit = limit, .mon = mon};
-    cx.cand = hl_calloc_array(workers, sizeof(hl_u32vec));
-    cx.codes = hl_calloc_array(workers, sizeof(hl_u32vec));
+    cx.near = hl_calloc_array(workers, sizeof(hl_u32vec));
+    cx.groups = hl_calloc_array(workers, sizeof(hl_u32vec));
     hl_status st = HL_ENOMEM;
-    if (L->chunk && L->end && L->w && cx.cand && cx.codes) {
+    if (L->chunk && L->end && L->w && cx.near && cx.groups) {
         double r = hl_pd_tree_radius(mt, wt->d_max);
         cx.r2 = r * r;
         cx.reach = r;
         atomic_init(&cx.bytes, 0);
         st = hl_parallel_for(L->n_chunks, 1, n_threads, lists_range, &cx, mon);
     }
-    if (cx.cand != NULL) {
-        for (unsigned k = 0; k < workers; k++) {
-            hl_u32vec_free(&cx.cand[k]);
-            hl_u32vec_free(&cx.codes[k]);
+    for (unsigned k = 0; k < workers; k++) {
+        if (cx.near != NULL) {
+            hl_u32vec_free(&cx.near[k]);
+        }
+        if (cx.groups != NULL) {
+            hl_u32vec_free(&cx.groups[k]);
         }
     }
-    free(cx.cand);
-    free(cx.codes);
+    free(cx.near);
+    free(cx.groups);
     if (st != HL_OK) {
         hl_pd_lists_free(L);
         return st;
