@@ -44,9 +44,11 @@ PyDoc_STRVAR(eliminate_doc,
              "(m, dim) array `points` into the int64 array `out` (see hl_poisson_eliminate).");
 
 static PyObject *py_eliminate(PyObject *module, PyObject *args, PyObject *kwargs) {
-    static char *kwlist[] = {"points", "n",       "out",          "domain",   "lo",
-                             "hi",     "d_max",   "d_min",        "alpha",    "progressive",
-                             "factor", "threads", "memory_limit", "progress", NULL};
+    static char *kwlist[] = {(char *)"points",       (char *)"n",        (char *)"out",
+                             (char *)"domain",       (char *)"lo",       (char *)"hi",
+                             (char *)"d_max",        (char *)"d_min",    (char *)"alpha",
+                             (char *)"progressive",  (char *)"factor",   (char *)"threads",
+                             (char *)"memory_limit", (char *)"progress", NULL};
     PyObject *points_obj, *out_obj, *lo_obj, *hi_obj, *threads_obj, *progress = Py_None;
     Py_ssize_t n, memory_limit = 0;
     int domain, progressive;

@@ -205,7 +205,7 @@ HL_TEST(poisson_rotations_invariant_under_sign_flips) {
     hl_poisson_options o;
     hl_poisson_options_init(&o);
     o.domain = HL_POISSON_ROTATIONS;
-    o.d_max = 2.0 * hl_poisson_max_radius(3, 8.0 * 9.869604401089358, n);
+    o.d_max = 2.0 * sin(0.5 * hl_poisson_max_radius(3, 8.0 * 9.869604401089358, n)); /* chord */
     int64_t *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
     CHECK_OK(hl_poisson_eliminate(q, m, dim, n, &o, a, NULL));
     for (size_t i = 0; i < m; i += 3) {
@@ -365,7 +365,7 @@ HL_TEST(poisson_nn_distances_match_brute_force) {
                 }
                 double dist = sqrt(s);
                 if (doms[di] == HL_POISSON_ROTATIONS) {
-                    dist = 4.0 * asin(0.5 * sqrt(s < s2 ? s : s2));
+                    dist = sqrt(s < s2 ? s : s2);
                 }
                 best = dist < best ? dist : best;
             }

@@ -13,13 +13,13 @@
  * What this implementation guarantees, beyond the paper:
  *
  * - Exact, order-independent weights. Each contribution w(d) is a double computed by one fixed
- *   formula (below), then quantised to 64-bit fixed point, q = trunc(w * 2^S) with
- *   S = min(52, 62 - bit_length(m - 1)) for m points in the elimination (so a sum of m - 1
- *   contributions <= 1 cannot overflow). Sums and the subtractions of the elimination are
- *   integer, hence exact: a point's weight is a pure function of the set of its surviving
- *   neighbours, whatever order they are visited in. The result therefore does not depend on
- *   the thread count, on the spatial order of the kd-tree, or on the order of neighbour lists,
- *   and a brute-force twin reproduces it exactly.
+ *   formula (below), then quantised to fixed point, q = trunc(w * 2^S) < 2^31, with
+ *   S = 31 - e where w_max = w(d_min) = f * 2^e, f in [0.5, 1) (the largest contribution
+ *   possible, so every level keeps 31 bits relative to it). Sums (int64) and the subtractions
+ *   of the elimination are integer, hence exact: a point's weight is a pure function of the
+ *   set of its surviving neighbours, whatever order they are visited in. The result therefore does
+ * not depend on the thread count, on the spatial order of the kd-tree, or on the order of neighbour
+ * lists, and a brute-force twin reproduces it exactly.
  * - Deterministic ties: the point removed next is the one with the largest weight; among equal
  *   weights, the one with the smallest index in the caller's input.
  * - The contribution formula: d from the domain's distance (below); d_hat = d < d_min ? d_min :
@@ -36,9 +36,11 @@
  *   query side so no point is stored twice); each pair is counted once, at its minimal image.
  * - HL_POISSON_SPHERE: points on the unit sphere S^(dim-1) in R^dim; chord (Euclidean) distance.
  * - HL_POISSON_ROTATIONS: unit quaternions (dim 4), q and -q the same rotation; the distance is
- *   the rotation angle theta = 4 asin(c / 2), c = sqrt(min(sum (a-b)^2, sum (a+b)^2)) the
- *   chord to the nearer of b and -b (computed from coordinates, no cancellation near 0).
- *   Neighbours are searched around q and -q, so there is no seam at w = 0.
+ *   the chord to the nearer of b and -b, c = sqrt(min(sum (a-b)^2, sum (a+b)^2)) =
+ *   2 sin(theta / 4) for the rotation angle theta between them (monotone in theta, so "angle <
+ *   D" is "chord < 2 sin(D / 4)"; the Python layer converts its angles). Computed from the
+ *   coordinates, no cancellation near 0 and no asin in the inner loops. Neighbours are searched
+ *   around q and -q, so there is no seam at w = 0.
  *
  * d_max, d_min and the progressive factor are inputs (the Python layer derives them from the
  * domain's measure: d_max = 2 r_max, see hl_poisson_max_radius); the core does not guess them.
@@ -91,6 +93,7 @@ HL_API void hl_poisson_options_init(hl_poisson_options *opt);
  * d_max * factor^l (d_min unchanged, as cyCodeBase); out lists the last level's survivors in
  * increasing index order, then the points removed by each level from the last to the first,
  * each level's in reverse order of removal. Every prefix of out is then a Poisson disc set.
+ * Memory: about 8 bytes per neighbour pair and 60 per point beyond the input.
  * Requires 1 <= n < m < 2^32 - 1, 1 <= dim <= HL_POISSON_MAX_DIM (4 for ROTATIONS, >= 2 for
  * SPHERE), valid options, and for PERIODIC lo < hi, points within [lo, hi] and
  * d_max <= min_k (hi_k - lo_k) / 2. Errors: HL_EINVAL (bad argument; nothing written),

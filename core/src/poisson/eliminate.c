@@ -136,8 +136,8 @@ static hl_status eliminate_level(level_args *a, uint32_t *removed, uint32_t *kep
     if (st != HL_OK) {
         return st;
     }
-    const size_t m = a->m, dim = a->dim;
-    a->wt.scale = ldexp(1.0, hl_pd_scale_bits(m));
+    const size_t m = a->m;
+    hl_pd_scale(&a->wt);
     orig = hl_alloc_array(m, sizeof(uint32_t));
     if (orig == NULL) {
         st = HL_ENOMEM;
@@ -171,22 +171,17 @@ static hl_status eliminate_level(level_args *a, uint32_t *removed, uint32_t *kep
         size_t n_dirty = 0;
         dirty[n_dirty++] = i >> HL_HEAP_BLOCK_SHIFT;
         size_t len;
-        const uint32_t *nb = hl_pd_list(&L, i, &len);
-        const double *xi = t.coords + (size_t)i * dim;
-        /* The point is anywhere in space, its neighbourhood cold: ask for all the cache lines
-         * at once so the misses overlap instead of queueing behind the arithmetic. */
+        const uint32_t *qs;
+        const uint32_t *nb = hl_pd_list(&L, i, &len, &qs);
+        /* The point is anywhere in space, its neighbourhood cold: ask for the weights' cache
+         * lines at once so the misses overlap instead of queueing. */
         for (size_t e = 0; e < len; e++) {
             __builtin_prefetch(&L.w[nb[e]]);
-            __builtin_prefetch(t.coords + (size_t)nb[e] * dim);
         }
         for (size_t e = 0; e < len; e++) {
             uint32_t j = nb[e];
-            if (L.w[j] < 0) {
-                continue;
-            }
-            double d = hl_pd_dist(a->mt, xi, t.coords + (size_t)j * dim, NULL);
-            int64_t q = hl_pd_quant(&a->wt, d);
-            if (q == 0) {
+            uint32_t q = qs[e];
+            if (L.w[j] < 0 || q == 0) {
                 continue;
             }
             L.w[j] -= q;

@@ -59,15 +59,14 @@ static inline double hl_pd_dist(const hl_pd_metric *mt, const double *a, const d
         return sqrt(s);
     }
     case HL_POISSON_ROTATIONS: {
+        /* The chord to the nearer of b and -b: 2 sin(theta / 4) for rotation angle theta. */
         double sm = 0.0, sp = 0.0;
         for (size_t k = 0; k < dim; k++) {
             double dm = a[k] - b[k], dp = a[k] + b[k];
             sm += dm * dm;
             sp += dp * dp;
         }
-        double c = sqrt(sm < sp ? sm : sp);
-        double h = 0.5 * c;
-        return 4.0 * asin(h < 1.0 ? h : 1.0);
+        return sqrt(sm < sp ? sm : sp);
     }
     case HL_POISSON_BOX:
     case HL_POISSON_SPHERE:
@@ -82,35 +81,39 @@ static inline double hl_pd_dist(const hl_pd_metric *mt, const double *a, const d
 
 /* The weight parameters of one elimination level. */
 typedef struct hl_pd_weight {
-    double d_max, d_min, alpha, scale; /* scale = 2^S, see poisson.h */
+    double d_max, d_min, alpha, scale; /* scale = 2^S, see hl_pd_scale */
     int alpha8;
 } hl_pd_weight;
 
-/* The quantised contribution trunc(w(d) * 2^S) of a neighbour at distance d < d_max. */
-static inline int64_t hl_pd_quant(const hl_pd_weight *wt, double d) {
+/* The weight w(d) of a neighbour at distance d (see poisson.h for the formula). */
+static inline double hl_pd_weight_of(const hl_pd_weight *wt, double d) {
     double dh = d < wt->d_min ? wt->d_min : d;
     double t = 1.0 - dh / wt->d_max;
     if (!(t > 0.0)) {
-        return 0;
+        return 0.0;
     }
-    double w;
     if (wt->alpha8) {
         double t2 = t * t, t4 = t2 * t2;
-        w = t4 * t4;
-    } else {
-        w = pow(t, wt->alpha);
+        return t4 * t4;
     }
-    return (int64_t)(w * wt->scale);
+    return pow(t, wt->alpha);
 }
 
-/* S = min(52, 62 - bit_length(m - 1)): m - 1 contributions <= 2^S sum below 2^62. */
-static inline int hl_pd_scale_bits(size_t m) {
-    int bits = 0;
-    for (size_t v = m > 0 ? m - 1 : 0; v != 0; v >>= 1) {
-        bits++;
-    }
-    int s = 62 - bits;
-    return s < 52 ? s : 52;
+/* The quantised contribution trunc(w(d) * 2^S) of a neighbour at distance d < d_max: below
+ * 2^31 (see hl_pd_scale), so it fits a uint32 and m - 1 < 2^32 of them an int64. */
+static inline uint32_t hl_pd_quant(const hl_pd_weight *wt, double d) {
+    return (uint32_t)(hl_pd_weight_of(wt, d) * wt->scale);
+}
+
+/* Sets wt->scale = 2^S with S = 31 - e, where w_max = w(d_min) = f 2^e, f in [0.5, 1) (frexp):
+ * the largest power of two with w_max * 2^S < 2^31. Every contribution is <= w_max (the weight
+ * is monotone in d, and so is its rounded evaluation), so quantised contributions use the
+ * full 31 bits relative to the largest possible one. */
+static inline void hl_pd_scale(hl_pd_weight *wt) {
+    int e;
+    double w_max = hl_pd_weight_of(wt, wt->d_min);
+    (void)frexp(w_max, &e);
+    wt->scale = w_max > 0.0 ? ldexp(1.0, 31 - e) : 1.0;
 }
 
 #endif /* HOTLOOP_POISSON_METRIC_H */

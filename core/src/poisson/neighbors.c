@@ -8,12 +8,11 @@
 
 double hl_pd_tree_radius(const hl_pd_metric *mt, double radius) {
     if (mt->domain == HL_POISSON_ROTATIONS) {
-        /* theta = 4 asin(c / 2) < radius  <=>  c < 2 sin(radius / 4) while radius < pi; at
-         * pi and beyond every pair qualifies (the nearer of b, -b is never farther than pi). */
-        if (radius >= 3.14159265358979) {
+        /* Chords to the nearer of b and -b never exceed sqrt(2): beyond, every pair is in. */
+        if (radius >= 1.41421356) {
             return 3.0;
         }
-        return 2.0 * sin(0.25 * radius) * (1.0 + 1e-7) + 1e-12;
+        return radius * (1.0 + 1e-7) + 1e-12;
     }
     double slack = 1e-12;
     if (mt->domain == HL_POISSON_PERIODIC) {
@@ -223,7 +222,7 @@ static hl_status leaf_groups(lists_ctx *cx, uint32_t leaf, hl_u32vec *near, hl_u
 
 /* The list and weight of point i from its leaf's candidate groups. */
 static hl_status point_list(lists_ctx *cx, size_t i, const hl_u32vec *near, const hl_u32vec *groups,
-                            hl_u32vec *out) {
+                            hl_u32vec *out, hl_u32vec *outq) {
     const hl_kdtree *t = cx->t;
     const hl_pd_metric *mt = cx->mt;
     const size_t dim = t->dim;
@@ -264,10 +263,11 @@ static hl_status point_list(lists_ctx *cx, size_t i, const hl_u32vec *near, cons
                     continue; /* the pair belongs to another image */
                 }
                 if (d < d_max) {
-                    if (push_charged(cx, out, j) != HL_OK) {
+                    uint32_t c = hl_pd_quant(cx->wt, d);
+                    if (push_charged(cx, out, j) != HL_OK || push_charged(cx, outq, c) != HL_OK) {
                         return HL_ENOMEM;
                     }
-                    w += hl_pd_quant(cx->wt, d);
+                    w += c;
                 }
             }
         }
@@ -280,13 +280,25 @@ static hl_status point_list(lists_ctx *cx, size_t i, const hl_u32vec *near, cons
     return HL_OK;
 }
 
+static void shrink(lists_ctx *cx, hl_u32vec *v) {
+    if (v->cap > v->len && v->len > 0) {
+        uint32_t *shrunk = realloc(v->data, v->len * sizeof(uint32_t));
+        if (shrunk != NULL) {
+            atomic_fetch_sub_explicit(&cx->bytes, (v->cap - v->len) * sizeof(uint32_t),
+                                      memory_order_relaxed);
+            v->data = shrunk;
+            v->cap = v->len;
+        }
+    }
+}
+
 static hl_status lists_range(void *p, size_t cbegin, size_t cend, unsigned worker) {
     lists_ctx *cx = p;
     const hl_kdtree *t = cx->t;
     const size_t m = t->m;
     hl_u32vec *near = &cx->near[worker], *groups = &cx->groups[worker];
     for (size_t c = cbegin; c < cend; c++) {
-        hl_u32vec *out = &cx->L->chunk[c];
+        hl_u32vec *out = &cx->L->chunk[c], *outq = &cx->L->chunkq[c];
         size_t i0 = c * HL_PD_CHUNK, i1 = (c + 1) * HL_PD_CHUNK < m ? (c + 1) * HL_PD_CHUNK : m;
         /* The first leaf that ends after i0 (leaves tile [0, m) in order). */
         size_t lo = 0, hi = t->n_leaves;
@@ -306,33 +318,28 @@ static hl_status lists_range(void *p, size_t cbegin, size_t cend, unsigned worke
             }
             size_t a = lf->begin > i0 ? lf->begin : i0, b = lf->end < i1 ? lf->end : i1;
             for (size_t i = a; i < b; i++) {
-                if ((st = point_list(cx, i, near, groups, out)) != HL_OK) {
+                if ((st = point_list(cx, i, near, groups, out, outq)) != HL_OK) {
                     return st;
                 }
             }
         }
         /* Give back the doubling slack: the lists live through the whole elimination. */
-        if (out->cap > out->len && out->len > 0) {
-            uint32_t *shrunk = realloc(out->data, out->len * sizeof(uint32_t));
-            if (shrunk != NULL) {
-                atomic_fetch_sub_explicit(&cx->bytes, (out->cap - out->len) * sizeof(uint32_t),
-                                          memory_order_relaxed);
-                out->data = shrunk;
-                out->cap = out->len;
-            }
-        }
+        shrink(cx, out);
+        shrink(cx, outq);
         hl_monitor_add(cx->mon, i1 - i0);
     }
     return HL_OK;
 }
 
 void hl_pd_lists_free(hl_pd_lists *L) {
-    if (L->chunk != NULL) {
+    if (L->chunk != NULL && L->chunkq != NULL) {
         for (size_t c = 0; c < L->n_chunks; c++) {
             hl_u32vec_free(&L->chunk[c]);
+            hl_u32vec_free(&L->chunkq[c]);
         }
     }
     free(L->chunk);
+    free(L->chunkq);
     free(L->end);
     free(L->w);
     memset(L, 0, sizeof *L);
@@ -346,6 +353,7 @@ hl_status hl_pd_lists_build(hl_pd_lists *L, const hl_kdtree *t, const hl_pd_metr
     L->m = m;
     L->n_chunks = m / HL_PD_CHUNK + (m % HL_PD_CHUNK != 0);
     L->chunk = hl_calloc_array(L->n_chunks, sizeof(hl_u32vec));
+    L->chunkq = hl_calloc_array(L->n_chunks, sizeof(hl_u32vec));
     L->end = hl_alloc_array(m, sizeof(uint32_t));
     L->w = hl_alloc_array(m, sizeof(int64_t));
     unsigned workers = hl_parallel_threads(L->n_chunks, 1, n_threads);
@@ -353,7 +361,7 @@ hl_status hl_pd_lists_build(hl_pd_lists *L, const hl_kdtree *t, const hl_pd_metr
     cx.near = hl_calloc_array(workers, sizeof(hl_u32vec));
     cx.groups = hl_calloc_array(workers, sizeof(hl_u32vec));
     hl_status st = HL_ENOMEM;
-    if (L->chunk && L->end && L->w && cx.near && cx.groups) {
+    if (L->chunk && L->chunkq && L->end && L->w && cx.near && cx.groups) {
         double r = hl_pd_tree_radius(mt, wt->d_max);
         cx.r2 = r * r;
         cx.reach = r;

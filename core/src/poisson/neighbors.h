@@ -7,9 +7,9 @@
  * queries the tree again. Lists are stored per chunk of HL_PD_CHUNK consecutive points (kd
  * order, so a chunk is a compact region of space): each chunk's lists are one growable array
  * written by the one worker that owns the chunk, and end[i] marks where point i's list ends in
- * its chunk. Only neighbour ids are stored (4 bytes per entry); the elimination recomputes a
- * contribution from the two points' coordinates when it needs it, which is cheaper than the
- * memory traffic of storing it and keeps the memory per candidate small.
+ * its chunk. Each entry is a neighbour id and its quantised contribution (4 + 4 bytes), so the
+ * elimination reads two contiguous arrays and never touches coordinates or evaluates a
+ * distance.
  */
 #ifndef HOTLOOP_POISSON_NEIGHBORS_H
 #define HOTLOOP_POISSON_NEIGHBORS_H
@@ -39,17 +39,20 @@ double hl_pd_tree_radius(const hl_pd_metric *mt, double radius);
 
 typedef struct hl_pd_lists {
     size_t m, n_chunks;
-    hl_u32vec *chunk; /* n_chunks arrays of neighbour ids */
-    uint32_t *end;    /* end[i]: end of i's list in chunk i / HL_PD_CHUNK */
-    int64_t *w;       /* w[i]: sum of i's quantised contributions */
-    size_t max_len;   /* the longest list */
+    hl_u32vec *chunk;  /* n_chunks arrays of neighbour ids */
+    hl_u32vec *chunkq; /* their quantised contributions, parallel to chunk */
+    uint32_t *end;     /* end[i]: end of i's list in chunk i / HL_PD_CHUNK */
+    int64_t *w;        /* w[i]: sum of i's quantised contributions */
+    size_t max_len;    /* the longest list */
 } hl_pd_lists;
 
-/* Point i's neighbour list: *len ids. */
-static inline const uint32_t *hl_pd_list(const hl_pd_lists *L, size_t i, size_t *len) {
+/* Point i's neighbour list: *len ids, and their contributions in *q. */
+static inline const uint32_t *hl_pd_list(const hl_pd_lists *L, size_t i, size_t *len,
+                                         const uint32_t **q) {
     size_t c = i / HL_PD_CHUNK;
     size_t begin = (i % HL_PD_CHUNK) == 0 ? 0 : L->end[i - 1];
     *len = L->end[i] - begin;
+    *q = L->chunkq[c].data + begin;
     return L->chunk[c].data + begin;
 }
 
