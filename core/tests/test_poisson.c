@@ -198,6 +198,23 @@ HL_TEST(poisson_eliminate_counts_order_quality_and_thread_independence) {
     free(p);
 }
 
+HL_TEST(poisson_progressive_with_few_removals_at_level_zero) {
+    /* level 0 removes 6 points, level 1 removes 27: the removal buffer must hold both */
+    size_t m = 59, n = 53, dim = 3;
+    double *p = random_points(619160822, m, dim);
+    hl_poisson_options o;
+    default_opts(&o, dim, n, 1.0);
+    o.progressive = 1;
+    int64_t out[53];
+    CHECK_OK(hl_poisson_eliminate(p, m, dim, n, &o, out, NULL));
+    unsigned char seen[59] = {0};
+    for (size_t i = 0; i < n; i++) {
+        CHECK(out[i] >= 0 && out[i] < (int64_t)m && !seen[out[i]]);
+        seen[out[i]] = 1;
+    }
+    free(p);
+}
+
 HL_TEST(poisson_rotations_invariant_under_sign_flips) {
     size_t m = 2000, n = 100, dim = 4;
     double *q = malloc(m * dim * sizeof *q);

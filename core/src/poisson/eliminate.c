@@ -265,7 +265,9 @@ hl_status hl_poisson_eliminate(const double *points, size_t m, size_t dim, size_
         .n_threads = opt->n_threads,
         .limit = opt->memory_limit ? opt->memory_limit : default_memory_limit(),
     };
-    uint32_t *removed = hl_alloc_array(m - n, sizeof(uint32_t));
+    /* removed holds one level's removals: m - n at level 0, s - s/2 <= n - n/2 later. */
+    size_t max_removed = m - n > n - n / 2 ? m - n : n - n / 2;
+    uint32_t *removed = hl_alloc_array(max_removed, sizeof(uint32_t));
     uint32_t *kept = hl_alloc_array(n, sizeof(uint32_t));
     uint32_t *next = NULL;
     if (removed == NULL || kept == NULL) {
