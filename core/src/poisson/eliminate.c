@@ -131,7 +131,7 @@ static hl_status eliminate_level(level_args *a, uint32_t *removed, uint32_t *kep
     hl_heap h;
     memset(&L, 0, sizeof L);
     memset(&h, 0, sizeof h);
-    uint32_t *orig = NULL;
+    uint32_t *orig = NULL, *removed_local = NULL;
     hl_status st = hl_kdtree_build(&t, a->points, a->m, a->dim, a->rows, mon);
     if (st != HL_OK) {
         return st;
@@ -139,7 +139,8 @@ static hl_status eliminate_level(level_args *a, uint32_t *removed, uint32_t *kep
     const size_t m = a->m;
     hl_pd_scale(&a->wt);
     orig = hl_alloc_array(m, sizeof(uint32_t));
-    if (orig == NULL) {
+    removed_local = hl_alloc_array(m - a->n, sizeof(uint32_t));
+    if (orig == NULL || removed_local == NULL) {
         st = HL_ENOMEM;
         goto done;
     }
@@ -165,22 +166,29 @@ static hl_status eliminate_level(level_args *a, uint32_t *removed, uint32_t *kep
             }
         }
         uint32_t i = hl_heap_top(&h);
-        removed[k] = orig[i];
-        L.w[i] = -1; /* removed: live weights are sums of contributions >= 0 */
+        removed_local[k] = i; /* mapped to input rows after the loop: no miss in it */
+        L.w[i] = -1;          /* removed: live weights are sums of contributions >= 0 */
         uint32_t dirty[64];
         size_t n_dirty = 0;
         dirty[n_dirty++] = i >> HL_HEAP_BLOCK_SHIFT;
         size_t len;
-        const uint32_t *qs;
-        const uint32_t *nb = hl_pd_list(&L, i, &len, &qs);
+        const uint32_t *nb = hl_pd_list(&L, i, &len);
         /* The point is anywhere in space, its neighbourhood cold: ask for the weights' cache
          * lines at once so the misses overlap instead of queueing. */
         for (size_t e = 0; e < len; e++) {
-            __builtin_prefetch(&L.w[nb[e]]);
+            __builtin_prefetch(&L.w[nb[2 * e]]);
+        }
+        /* The next pop is the updated top block's maximum or, far more often, the maximum of
+         * one of the root's four children (decreases elsewhere only lower keys): start
+         * fetching their lists now, while this pop's misses are outstanding. */
+        for (size_t c = 1; c <= 4 && c < h.n_blocks; c++) {
+            size_t l2;
+            const uint32_t *next = hl_pd_list(&L, h.best[h.a[c].id], &l2);
+            __builtin_prefetch(next);
+            __builtin_prefetch(next + 16);
         }
         for (size_t e = 0; e < len; e++) {
-            uint32_t j = nb[e];
-            uint32_t q = qs[e];
+            uint32_t j = nb[2 * e], q = nb[2 * e + 1];
             if (L.w[j] < 0 || q == 0) {
                 continue;
             }
@@ -202,6 +210,9 @@ static hl_status eliminate_level(level_args *a, uint32_t *removed, uint32_t *kep
             hl_heap_update(&h, dirty[u]);
         }
     }
+    for (size_t k = 0; k < m - a->n; k++) {
+        removed[k] = orig[removed_local[k]];
+    }
     size_t n_kept = 0;
     for (size_t r = 0; r < m; r++) {
         if (L.w[r] >= 0) {
@@ -213,6 +224,7 @@ done:
     hl_heap_free(&h);
     hl_pd_lists_free(&L);
     free(orig);
+    free(removed_local);
     hl_kdtree_free(&t);
     return st;
 }

@@ -21,7 +21,9 @@
 
 #include "hotloop/common.h"
 
+#ifndef HL_HEAP_BLOCK_SHIFT
 #define HL_HEAP_BLOCK_SHIFT 5
+#endif
 #define HL_HEAP_BLOCK (1u << HL_HEAP_BLOCK_SHIFT)
 
 typedef struct hl_heap_entry {

@@ -14,7 +14,9 @@
 #include "hotloop/common.h"
 
 /* Leaves hold at most this many points (or any number of identical points). */
+#ifndef HL_KD_LEAF
 #define HL_KD_LEAF 8
+#endif
 
 typedef struct hl_kdnode {
     uint32_t begin, end; /* the node's points: kd positions [begin, end) */

@@ -113,25 +113,34 @@ typedef struct lists_ctx {
     hl_monitor *mon;
 } lists_ctx;
 
-/* Appends x to a chunk's list, charging growth to the shared memory budget. */
-static hl_status push_charged(lists_ctx *cx, hl_u32vec *v, uint32_t x) {
-    if (v->len == v->cap) {
-        size_t cap = v->cap ? v->cap * 2 : 256;
-        size_t add = (cap - v->cap) * sizeof(uint32_t);
-        size_t now = atomic_fetch_add_explicit(&cx->bytes, add, memory_order_relaxed) + add;
-        if (now > cx->limit) {
-            atomic_fetch_sub_explicit(&cx->bytes, add, memory_order_relaxed);
-            return HL_ENOMEM;
-        }
-        uint32_t *p = realloc(v->data, cap * sizeof *p);
-        if (p == NULL) {
-            atomic_fetch_sub_explicit(&cx->bytes, add, memory_order_relaxed);
-            return HL_ENOMEM;
-        }
-        v->data = p;
-        v->cap = cap;
+/* Grows a chunk's list for at least one more item, charging the growth to the shared memory
+ * budget. */
+static hl_status grow_charged(lists_ctx *cx, hl_u32vec *v) {
+    size_t cap = v->cap ? v->cap * 2 : 256;
+    size_t add = (cap - v->cap) * sizeof(uint32_t);
+    size_t now = atomic_fetch_add_explicit(&cx->bytes, add, memory_order_relaxed) + add;
+    if (now > cx->limit) {
+        atomic_fetch_sub_explicit(&cx->bytes, add, memory_order_relaxed);
+        return HL_ENOMEM;
     }
-    v->data[v->len++] = x;
+    uint32_t *p = realloc(v->data, cap * sizeof *p);
+    if (p == NULL) {
+        atomic_fetch_sub_explicit(&cx->bytes, add, memory_order_relaxed);
+        return HL_ENOMEM;
+    }
+    v->data = p;
+    v->cap = cap;
+    return HL_OK;
+}
+
+/* Appends the entry (id, q) to a chunk's list. */
+static inline hl_status push_entry(lists_ctx *cx, hl_u32vec *v, uint32_t id, uint32_t q) {
+    if (v->len + 2 > v->cap && grow_charged(cx, v) != HL_OK) {
+        return HL_ENOMEM;
+    }
+    v->data[v->len] = id;
+    v->data[v->len + 1] = q;
+    v->len += 2;
     return HL_OK;
 }
 
@@ -222,7 +231,7 @@ static hl_status leaf_groups(lists_ctx *cx, uint32_t leaf, hl_u32vec *near, hl_u
 
 /* The list and weight of point i from its leaf's candidate groups. */
 static hl_status point_list(lists_ctx *cx, size_t i, const hl_u32vec *near, const hl_u32vec *groups,
-                            hl_u32vec *out, hl_u32vec *outq) {
+                            hl_u32vec *out) {
     const hl_kdtree *t = cx->t;
     const hl_pd_metric *mt = cx->mt;
     const size_t dim = t->dim;
@@ -246,6 +255,16 @@ static hl_status point_list(lists_ctx *cx, size_t i, const hl_u32vec *near, cons
             }
         }
         for (uint32_t e = g_begin; e < g_end; e++) {
+            /* The leaf is near the query's leaf; skip it if it is not near this point. */
+            const double *blo = hl_kdtree_box(t, near->data[e]), *bhi = blo + dim;
+            double gap = 0.0;
+            for (size_t k = 0; k < dim; k++) {
+                double s = q[k] < blo[k] ? blo[k] - q[k] : (q[k] > bhi[k] ? q[k] - bhi[k] : 0.0);
+                gap += s * s;
+            }
+            if (gap >= r2) {
+                continue;
+            }
             const hl_kdnode *lf = &t->nodes[near->data[e]];
             for (uint32_t j = lf->begin; j < lf->end; j++) {
                 const double *xj = t->coords + (size_t)j * dim;
@@ -264,7 +283,7 @@ static hl_status point_list(lists_ctx *cx, size_t i, const hl_u32vec *near, cons
                 }
                 if (d < d_max) {
                     uint32_t c = hl_pd_quant(cx->wt, d);
-                    if (push_charged(cx, out, j) != HL_OK || push_charged(cx, outq, c) != HL_OK) {
+                    if (push_entry(cx, out, j, c) != HL_OK) {
                         return HL_ENOMEM;
                     }
                     w += c;
@@ -298,7 +317,7 @@ static hl_status lists_range(void *p, size_t cbegin, size_t cend, unsigned worke
     const size_t m = t->m;
     hl_u32vec *near = &cx->near[worker], *groups = &cx->groups[worker];
     for (size_t c = cbegin; c < cend; c++) {
-        hl_u32vec *out = &cx->L->chunk[c], *outq = &cx->L->chunkq[c];
+        hl_u32vec *out = &cx->L->chunk[c];
         size_t i0 = c * HL_PD_CHUNK, i1 = (c + 1) * HL_PD_CHUNK < m ? (c + 1) * HL_PD_CHUNK : m;
         /* The first leaf that ends after i0 (leaves tile [0, m) in order). */
         size_t lo = 0, hi = t->n_leaves;
@@ -318,28 +337,25 @@ static hl_status lists_range(void *p, size_t cbegin, size_t cend, unsigned worke
             }
             size_t a = lf->begin > i0 ? lf->begin : i0, b = lf->end < i1 ? lf->end : i1;
             for (size_t i = a; i < b; i++) {
-                if ((st = point_list(cx, i, near, groups, out, outq)) != HL_OK) {
+                if ((st = point_list(cx, i, near, groups, out)) != HL_OK) {
                     return st;
                 }
             }
         }
         /* Give back the doubling slack: the lists live through the whole elimination. */
         shrink(cx, out);
-        shrink(cx, outq);
         hl_monitor_add(cx->mon, i1 - i0);
     }
     return HL_OK;
 }
 
 void hl_pd_lists_free(hl_pd_lists *L) {
-    if (L->chunk != NULL && L->chunkq != NULL) {
+    if (L->chunk != NULL) {
         for (size_t c = 0; c < L->n_chunks; c++) {
             hl_u32vec_free(&L->chunk[c]);
-            hl_u32vec_free(&L->chunkq[c]);
         }
     }
     free(L->chunk);
-    free(L->chunkq);
     free(L->end);
     free(L->w);
     memset(L, 0, sizeof *L);
@@ -353,7 +369,6 @@ hl_status hl_pd_lists_build(hl_pd_lists *L, const hl_kdtree *t, const hl_pd_metr
     L->m = m;
     L->n_chunks = m / HL_PD_CHUNK + (m % HL_PD_CHUNK != 0);
     L->chunk = hl_calloc_array(L->n_chunks, sizeof(hl_u32vec));
-    L->chunkq = hl_calloc_array(L->n_chunks, sizeof(hl_u32vec));
     L->end = hl_alloc_array(m, sizeof(uint32_t));
     L->w = hl_alloc_array(m, sizeof(int64_t));
     unsigned workers = hl_parallel_threads(L->n_chunks, 1, n_threads);
@@ -361,7 +376,7 @@ hl_status hl_pd_lists_build(hl_pd_lists *L, const hl_kdtree *t, const hl_pd_metr
     cx.near = hl_calloc_array(workers, sizeof(hl_u32vec));
     cx.groups = hl_calloc_array(workers, sizeof(hl_u32vec));
     hl_status st = HL_ENOMEM;
-    if (L->chunk && L->chunkq && L->end && L->w && cx.near && cx.groups) {
+    if (L->chunk && L->end && L->w && cx.near && cx.groups) {
         double r = hl_pd_tree_radius(mt, wt->d_max);
         cx.r2 = r * r;
         cx.reach = r;
@@ -385,7 +400,7 @@ hl_status hl_pd_lists_build(hl_pd_lists *L, const hl_kdtree *t, const hl_pd_metr
     size_t prev = 0;
     for (size_t i = 0; i < m; i++) {
         size_t begin = (i % HL_PD_CHUNK) == 0 ? 0 : prev;
-        size_t len = L->end[i] - begin;
+        size_t len = (L->end[i] - begin) / 2;
         L->max_len = len > L->max_len ? len : L->max_len;
         prev = L->end[i];
     }

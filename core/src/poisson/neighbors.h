@@ -39,20 +39,18 @@ double hl_pd_tree_radius(const hl_pd_metric *mt, double radius);
 
 typedef struct hl_pd_lists {
     size_t m, n_chunks;
-    hl_u32vec *chunk;  /* n_chunks arrays of neighbour ids */
-    hl_u32vec *chunkq; /* their quantised contributions, parallel to chunk */
-    uint32_t *end;     /* end[i]: end of i's list in chunk i / HL_PD_CHUNK */
-    int64_t *w;        /* w[i]: sum of i's quantised contributions */
-    size_t max_len;    /* the longest list */
+    hl_u32vec *chunk; /* n_chunks arrays of (neighbour id, quantised contribution) pairs */
+    uint32_t *end;    /* end[i]: end of i's list in chunk i / HL_PD_CHUNK */
+    int64_t *w;       /* w[i]: sum of i's quantised contributions */
+    size_t max_len;   /* the longest list */
 } hl_pd_lists;
 
-/* Point i's neighbour list: *len ids, and their contributions in *q. */
-static inline const uint32_t *hl_pd_list(const hl_pd_lists *L, size_t i, size_t *len,
-                                         const uint32_t **q) {
+/* Point i's neighbour list: *len entries, entry e is (id, contribution) at [2e], [2e + 1]
+ * (interleaved, so the elimination streams one array). */
+static inline const uint32_t *hl_pd_list(const hl_pd_lists *L, size_t i, size_t *len) {
     size_t c = i / HL_PD_CHUNK;
     size_t begin = (i % HL_PD_CHUNK) == 0 ? 0 : L->end[i - 1];
-    *len = L->end[i] - begin;
-    *q = L->chunkq[c].data + begin;
+    *len = (L->end[i] - begin) / 2;
     return L->chunk[c].data + begin;
 }
 
