@@ -194,6 +194,9 @@ static hl_status eliminate_level(level_args *a, uint32_t *removed, uint32_t *kep
             }
             L.w[j] -= q;
             uint32_t b = j >> HL_HEAP_BLOCK_SHIFT;
+            if (h.best[b] != j) {
+                continue; /* the block's maximum is another point, whose weight is unchanged */
+            }
             size_t u = 0;
             while (u < n_dirty && dirty[u] != b) {
                 u++;

@@ -8,10 +8,12 @@
  * ids are cut into blocks of HL_HEAP_BLOCK consecutive ids; each block's maximum is found by a
  * scan of its few contiguous weights, and a 4-ary indexed max-heap orders only the blocks (32
  * times fewer entries, so it stays in cache). A pop lowers the weights of a handful of nearby
- * blocks; each is rescanned once and sifted down. The order is exactly that of a heap over all
- * ids: larger weight first; among equal weights, smaller `tie` (the caller's input index), so
- * the order is total and the result deterministic. In the 4-ary heap the four children of a
- * slot share one 64-byte cache line (16-byte entries, array offset by three slots).
+ * blocks, and only a block whose maximum itself was lowered (or removed) needs a rescan and a
+ * sift-down: lowering any other weight leaves the block's maximum as it was. The order is exactly
+ * that of a heap over all ids: larger weight first; among equal weights, smaller `tie` (the
+ * caller's input index), so the order is total and the result deterministic. In the 4-ary heap the
+ * four children of a slot share one 64-byte cache line (16-byte entries, array offset by three
+ * slots).
  *
  * The true weights live in the caller's array `w` (w[id] < 0 marks a removed id; weights of
  * live ids are >= 0), and the caller tells the queue which blocks changed.

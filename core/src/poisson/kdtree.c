@@ -138,18 +138,21 @@ hl_status hl_kdtree_build(hl_kdtree *t, const double *points, size_t m, size_t d
         memcpy(t->coords + s * dim, points + row * dim, dim * sizeof(double));
         t->perm[s] = (uint32_t)s;
     }
-    /* Depth-first with an explicit stack; children get ids after their parent. */
+    /* Depth-first with an explicit stack; children get ids after their parent. While building,
+     * bbox holds each node's cell (the root's tight box cut by the splits above it), which
+     * picks the split axis in O(1); the tight boxes the queries prune with are computed bottom
+     * up at the end, so every point is scanned once instead of once per level. */
     uint32_t stack[128];
     size_t top = 0;
     t->nodes[0] = (hl_kdnode){.begin = 0, .end = (uint32_t)m, .left = 0, .right = 0};
     t->n_nodes = 1;
+    (void)node_box(t->coords, dim, 0, m, t->bbox);
     stack[top++] = 0;
     size_t since_poll = 0;
     while (top > 0) {
         uint32_t id = stack[--top];
         hl_kdnode *nd = &t->nodes[id];
         size_t begin = nd->begin, end = nd->end;
-        size_t axis = node_box(t->coords, dim, begin, end, t->bbox + (size_t)id * 2 * dim);
         since_poll += end - begin;
         if (since_poll >= (1u << 18)) {
             since_poll = 0;
@@ -161,6 +164,16 @@ hl_status hl_kdtree_build(hl_kdtree *t, const double *points, size_t m, size_t d
         if (end - begin <= HL_KD_LEAF) {
             t->leaves[t->n_leaves++] = id; /* left subtrees first: leaves come in kd order */
             continue;
+        }
+        const double *cell = t->bbox + (size_t)id * 2 * dim;
+        size_t axis = 0;
+        double widest = -1.0;
+        for (size_t a = 0; a < dim; a++) {
+            double w = cell[dim + a] - cell[a];
+            if (w > widest) {
+                widest = w;
+                axis = a;
+            }
         }
         size_t mid = begin + (end - begin) / 2;
         select_rows(t->coords, t->perm, dim, axis, (ptrdiff_t)begin, (ptrdiff_t)end,
@@ -175,8 +188,29 @@ hl_status hl_kdtree_build(hl_kdtree *t, const double *points, size_t m, size_t d
         t->nodes[r] = (hl_kdnode){.begin = (uint32_t)mid, .end = (uint32_t)end};
         t->nodes[id].left = l;
         t->nodes[id].right = r;
+        double split = t->coords[mid * dim + axis];
+        double *lc = t->bbox + (size_t)l * 2 * dim, *rc = t->bbox + (size_t)r * 2 * dim;
+        memcpy(lc, cell, 2 * dim * sizeof(double));
+        memcpy(rc, cell, 2 * dim * sizeof(double));
+        lc[dim + axis] = split;
+        rc[axis] = split;
         stack[top++] = r;
         stack[top++] = l;
+    }
+    /* Tight boxes, children before parents (children have larger ids). */
+    for (size_t id = t->n_nodes; id-- > 0;) {
+        hl_kdnode *nd = &t->nodes[id];
+        double *box = t->bbox + id * 2 * dim;
+        if (nd->left == 0) {
+            (void)node_box(t->coords, dim, nd->begin, nd->end, box);
+            continue;
+        }
+        const double *a = t->bbox + (size_t)nd->left * 2 * dim;
+        const double *b = t->bbox + (size_t)nd->right * 2 * dim;
+        for (size_t k = 0; k < dim; k++) {
+            box[k] = a[k] < b[k] ? a[k] : b[k];
+            box[dim + k] = a[dim + k] > b[dim + k] ? a[dim + k] : b[dim + k];
+        }
     }
     return HL_OK;
 }
