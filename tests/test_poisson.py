@@ -57,27 +57,53 @@ def test_parity_with_ties_and_duplicates(kwargs: dict[str, object]) -> None:
     np.testing.assert_array_equal(pd.eliminate(x, 70, **kwargs), ref.eliminate(x, 70, **kwargs))
 
 
-@settings(max_examples=25, deadline=None)
+def _either(call: object) -> object:
+    try:
+        return call()  # type: ignore[operator]
+    except ValueError as exc:
+        return type(exc)
+
+
+@settings(max_examples=40, deadline=None)
 @given(
-    m=st.integers(5, 120),
-    frac=st.floats(0.05, 0.95),
+    m=st.integers(3, 120),
+    frac=st.floats(0.01, 0.99),
     d=st.integers(1, 4),
     grid=st.sampled_from([0, 4, 16]),
     seed=st.integers(0, 2**32 - 1),
     progressive=st.booleans(),
+    domain=st.sampled_from(["box", "periodic", "sphere", "rotations"]),
 )
 def test_parity_property(  # noqa: PLR0917 (hypothesis passes keywords)
-    m: int, frac: float, d: int, grid: int, seed: int, progressive: bool
+    m: int, frac: float, d: int, grid: int, seed: int, progressive: bool, domain: str
 ) -> None:
+    """Any small input, on any domain (duplicates, lattices, antipodal pairs included): the C
+    kernel and the twin give the same indices, or both refuse."""
     rng = np.random.default_rng(seed)
-    x = rng.random((m, d))
-    if grid:
-        x = np.round(x * grid) / grid
-    x[0] = 0.0
-    x[-1] = 1.0
+    bounds = None
+    if domain in ("sphere", "rotations"):
+        d = 4 if domain == "rotations" else d + 1
+        x = unit_rows(rng, m, d)
+        if grid:
+            x[m // 2:] = -x[: m - m // 2] if domain == "rotations" else x[: m - m // 2]
+    else:
+        x = rng.random((m, d))
+        if grid:
+            x = np.round(x * grid) / grid
+        x[0] = 0.0
+        x[-1] = 1.0
+        if domain == "periodic":
+            bounds = [(0.0, 1.0)] * d
     n = min(m - 1, max(1, int(frac * m)))
-    np.testing.assert_array_equal(pd.eliminate(x, n, progressive=progressive),
-                                  ref.eliminate(x, n, progressive=progressive))
+    got = _either(lambda: pd.eliminate(x, n, domain=domain, bounds=bounds,
+                                       progressive=progressive))
+    want = _either(lambda: ref.eliminate(x, n, domain=domain, bounds=bounds,
+                                         progressive=progressive))
+    if isinstance(got, np.ndarray):
+        assert isinstance(want, np.ndarray)
+        np.testing.assert_array_equal(got, want)
+    else:
+        assert got is want
 
 
 def test_nn_distances_match_the_twin() -> None:

@@ -303,13 +303,7 @@ def eliminate(
     r = geo.r_max(n) if r_max is None else _check_param("r_max", r_max, 0.0)
     d_max = 2.0 * r
     d_min = d_max * weight_limit_fraction(m, n, beta_f, gamma_f) if weight_limiting else 0.0
-    if domain == "periodic":
-        assert geo.lo is not None and geo.hi is not None
-        half = float(np.min(geo.hi - geo.lo)) / 2.0
-        if d_max > half:
-            raise ValueError(
-                f"r_max: d_max = 2 r_max = {d_max:.6g} exceeds half the shortest side of the "
-                f"periodic box ({half:.6g}); ask for more points or a larger box")
+    check_periodic_reach(geo, d_max)
     nthreads = resolve_threads(threads)
     if _estimate_bytes(m, d, geo, d_max) > _memory_limit():
         raise MemoryError(
@@ -322,6 +316,18 @@ def eliminate(
         geo.hi if domain == "periodic" else None, c_max, c_min, alpha_f, bool(progressive),
         math.pow(2.0, 1.0 / geo.k), nthreads, 0, progress)
     return out
+
+
+def check_periodic_reach(geo: _Geometry, d_max: float) -> None:
+    """Periodic domains need d_max <= half the shortest side (one minimal image per pair)."""
+    if geo.domain != "periodic":
+        return
+    assert geo.lo is not None and geo.hi is not None
+    half = float(np.min(geo.hi - geo.lo)) / 2.0
+    if d_max > half:
+        raise ValueError(
+            f"n: d_max = 2 r_max = {d_max:.6g} exceeds half the shortest side of the periodic "
+            f"box ({half:.6g}); keep more points, pass a smaller r_max, or a larger box")
 
 
 def weight_limit_fraction(m: int, n: int, beta: float, gamma: float) -> float:

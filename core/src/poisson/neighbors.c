@@ -238,6 +238,7 @@ static hl_status point_list(lists_ctx *cx, size_t i, const hl_u32vec *near, cons
     const double r2 = cx->r2, d_max = cx->wt->d_max;
     const double *xi = t->coords + i * dim;
     const size_t n_groups = (groups->len - 1) / 2;
+    const int euclid = mt->domain == HL_POISSON_BOX || mt->domain == HL_POISSON_SPHERE;
     int64_t w = 0;
     for (size_t g = 0; g < n_groups; g++) {
         uint32_t g_begin = groups->data[2 * g], code = groups->data[2 * g + 1];
@@ -268,7 +269,21 @@ static hl_status point_list(lists_ctx *cx, size_t i, const hl_u32vec *near, cons
             const hl_kdnode *lf = &t->nodes[near->data[e]];
             for (uint32_t j = lf->begin; j < lf->end; j++) {
                 const double *xj = t->coords + (size_t)j * dim;
-                if (!(hl_kd_sqdist(q, xj, dim) < r2) || j == i) {
+                double s = hl_kd_sqdist(q, xj, dim);
+                if (!(s < r2) || j == i) {
+                    continue;
+                }
+                if (euclid) {
+                    /* BOX and SPHERE: the query is x_i itself and sum (x_i - x_j)^2 is
+                     * bitwise the metric's sum (x_j - x_i)^2, so reuse it. */
+                    double d = sqrt(s);
+                    if (d < d_max) {
+                        uint32_t c = hl_pd_quant(cx->wt, d);
+                        if (push_entry(cx, out, j, c) != HL_OK) {
+                            return HL_ENOMEM;
+                        }
+                        w += c;
+                    }
                     continue;
                 }
                 /* ROTATIONS: a hit of -x that x hits too is the same pair (radius >= pi). */

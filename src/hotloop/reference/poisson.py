@@ -29,6 +29,7 @@ from hotloop.poisson import (
     _as_domain,
     _as_points,
     _Geometry,
+    check_periodic_reach,
     chord_to_angle,
     core_radii,
 )
@@ -137,6 +138,7 @@ def eliminate(
     geo = _Geometry(domain, x, bounds)
     r = geo.r_max(n) if r_max is None else float(r_max)
     d_max = 2.0 * r
+    check_periodic_reach(geo, d_max)
     d_min = d_max * ((1.0 - math.pow(n / m, gamma)) * beta) if weight_limiting else 0.0
     d_max, d_min = core_radii(domain, d_max, d_min)
     rows = np.arange(m, dtype=np.int64)
