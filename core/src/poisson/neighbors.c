@@ -260,7 +260,10 @@ static hl_status point_list(lists_ctx *cx, size_t i, const hl_u32vec *near, cons
             const double *blo = hl_kdtree_box(t, near->data[e]), *bhi = blo + dim;
             double gap = 0.0;
             for (size_t k = 0; k < dim; k++) {
-                double s = q[k] < blo[k] ? blo[k] - q[k] : (q[k] > bhi[k] ? q[k] - bhi[k] : 0.0);
+                /* max(lo - q, q - hi, 0), branch-free: the same value as the if-chain */
+                double below = blo[k] - q[k], above = q[k] - bhi[k];
+                double s = below > above ? below : above;
+                s = s > 0.0 ? s : 0.0;
                 gap += s * s;
             }
             if (gap >= r2) {
