@@ -230,7 +230,7 @@ def _estimate_bytes(m: int, d: int, geo: _Geometry, d_max: float) -> float:
     k = geo.k
     ball = float(math.pi ** (k / 2.0)) / math.gamma(k / 2.0 + 1.0) * float(d_max**k)
     per_point = min(float(m - 1), m * ball / geo.measure)
-    return m * (4.0 * per_point + 8.0 * d + 80.0)
+    return m * (8.0 * per_point + 12.0 * d + 80.0)  # (id, q) pairs, coordinates, tree, heap
 
 
 def rotation_chord(angle: float) -> float:

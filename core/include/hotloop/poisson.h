@@ -17,9 +17,9 @@
  *   S = 31 - e where w_max = w(d_min) = f * 2^e, f in [0.5, 1) (the largest contribution
  *   possible, so every level keeps 31 bits relative to it). Sums (int64) and the subtractions
  *   of the elimination are integer, hence exact: a point's weight is a pure function of the
- *   set of its surviving neighbours, whatever order they are visited in. The result therefore does
- * not depend on the thread count, on the spatial order of the kd-tree, or on the order of neighbour
- * lists, and a brute-force twin reproduces it exactly.
+ *   set of its surviving neighbours, whatever order they are visited in. The result therefore
+ *   does not depend on the thread count, on the spatial order of the kd-tree, or on the order
+ *   of neighbour lists, and a brute-force twin reproduces it exactly.
  * - Deterministic ties: the point removed next is the one with the largest weight; among equal
  *   weights, the one with the smallest index in the caller's input.
  * - The contribution formula: d from the domain's distance (below); d_hat = d < d_min ? d_min :
