@@ -34,7 +34,7 @@ HL_TEST(poisson_kdtree_invariants_and_ball_queries_match_brute_force) {
             p[i * dim] = 0.5;
         }
         hl_kdtree t;
-        CHECK_OK(hl_kdtree_build(&t, p, m, dim, NULL, NULL));
+        CHECK_OK(hl_kdtree_build(&t, p, m, dim, NULL, 1, NULL));
         CHECK_OK(hl_kdtree_validate(&t, p, NULL));
         hl_u32vec out = {0};
         double r = dim == 1 ? 0.01 : 0.3;
@@ -57,6 +57,27 @@ HL_TEST(poisson_kdtree_invariants_and_ball_queries_match_brute_force) {
     }
 }
 
+HL_TEST(poisson_kdtree_parallel_build_matches_serial) {
+    size_t m = 200000, dim = 3;
+    double *p = random_points(77, m, dim);
+    hl_kdtree a, b;
+    CHECK_OK(hl_kdtree_build(&a, p, m, dim, NULL, 1, NULL));
+    const unsigned threads[] = {2, 3, 8};
+    for (int k = 0; k < 3; k++) {
+        CHECK_OK(hl_kdtree_build(&b, p, m, dim, NULL, threads[k], NULL));
+        CHECK_OK(hl_kdtree_validate(&b, p, NULL));
+        CHECK_EQ_U64(b.n_leaves, a.n_leaves);
+        CHECK(memcmp(a.perm, b.perm, m * sizeof(uint32_t)) == 0);
+        CHECK(memcmp(a.coords, b.coords, m * dim * sizeof(double)) == 0);
+        for (size_t l = 0; l < a.n_leaves; l++) {
+            CHECK(a.nodes[a.leaves[l]].begin == b.nodes[b.leaves[l]].begin);
+        }
+        hl_kdtree_free(&b);
+    }
+    hl_kdtree_free(&a);
+    free(p);
+}
+
 HL_TEST(poisson_kdtree_over_a_row_subset_and_all_identical_points) {
     size_t m = 777, dim = 2;
     double *p = malloc(m * dim * sizeof *p);
@@ -64,7 +85,7 @@ HL_TEST(poisson_kdtree_over_a_row_subset_and_all_identical_points) {
         p[i] = 0.25;
     }
     hl_kdtree t;
-    CHECK_OK(hl_kdtree_build(&t, p, m, dim, NULL, NULL));
+    CHECK_OK(hl_kdtree_build(&t, p, m, dim, NULL, 1, NULL));
     CHECK_OK(hl_kdtree_validate(&t, p, NULL));
     hl_kdtree_free(&t);
     uint32_t rows[100];
@@ -72,7 +93,7 @@ HL_TEST(poisson_kdtree_over_a_row_subset_and_all_identical_points) {
         rows[s] = 7 * s;
     }
     double *q = random_points(5, m, dim);
-    CHECK_OK(hl_kdtree_build(&t, q, 100, dim, rows, NULL));
+    CHECK_OK(hl_kdtree_build(&t, q, 100, dim, rows, 1, NULL));
     CHECK_OK(hl_kdtree_validate(&t, q, rows));
     t.coords[3] += 1.0; /* a corrupted tree is caught */
     CHECK_STATUS(hl_kdtree_validate(&t, q, rows), HL_EINTERNAL);

@@ -132,7 +132,7 @@ static hl_status eliminate_level(level_args *a, uint32_t *removed, uint32_t *kep
     memset(&L, 0, sizeof L);
     memset(&h, 0, sizeof h);
     uint32_t *orig = NULL, *removed_local = NULL;
-    hl_status st = hl_kdtree_build(&t, a->points, a->m, a->dim, a->rows, mon);
+    hl_status st = hl_kdtree_build(&t, a->points, a->m, a->dim, a->rows, a->n_threads, mon);
     if (st != HL_OK) {
         return st;
     }

@@ -1,6 +1,8 @@
 /* kdtree.c: build, ball query and validation of the static kd-tree (see kdtree.h). */
 #include "kdtree.h"
 
+#include "hotloop/parallel.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,14 +116,133 @@ static size_t node_box(const double *x, size_t dim, size_t begin, size_t end, do
     return axis;
 }
 
+/* Widest extent of a cell (dim lows, dim highs). */
+static size_t widest_axis(const double *cell, size_t dim) {
+    size_t axis = 0;
+    double widest = -1.0;
+    for (size_t a = 0; a < dim; a++) {
+        double w = cell[dim + a] - cell[a];
+        if (w > widest) {
+            widest = w;
+            axis = a;
+        }
+    }
+    return axis;
+}
+
+/* Node storage being filled by one builder: the whole tree, or one subtree built in parallel
+ * (local ids; local node 0 is the subtree's root). */
+typedef struct node_store {
+    hl_kdnode *nodes;
+    double *cells; /* per node: its cell while building */
+    uint32_t *leaves;
+    size_t n_nodes, n_leaves, cap;
+} node_store;
+
+/*
+ * Splits node `root` of `ns` (its cell already set) depth-first until every node has at most
+ * HL_KD_LEAF points, or at most `defer` points: those are recorded in `deferred` (when not
+ * NULL) instead of being split, for the parallel phase. Children get ids after their parent;
+ * leaves are recorded left to right. Polls `mon` when given (calling thread only).
+ */
+static hl_status split_nodes(double *x, uint32_t *perm, size_t dim, node_store *ns, uint32_t root,
+                             size_t defer, uint32_t *deferred, size_t *n_deferred,
+                             hl_monitor *mon) {
+    uint32_t stack[128];
+    size_t top = 0;
+    stack[top++] = root;
+    size_t since_poll = 0;
+    while (top > 0) {
+        uint32_t id = stack[--top];
+        size_t begin = ns->nodes[id].begin, end = ns->nodes[id].end;
+        since_poll += end - begin;
+        if (mon != NULL && since_poll >= (1u << 18)) {
+            since_poll = 0;
+            if (hl_monitor_poll(mon) != HL_OK) {
+                return HL_ECANCELLED;
+            }
+        }
+        if (end - begin <= HL_KD_LEAF) {
+            ns->leaves[ns->n_leaves++] = id;
+            continue;
+        }
+        if (deferred != NULL && end - begin <= defer) {
+            deferred[(*n_deferred)++] = id;
+            continue;
+        }
+        const double *cell = ns->cells + (size_t)id * 2 * dim;
+        size_t axis = widest_axis(cell, dim);
+        size_t mid = begin + (end - begin) / 2;
+        select_rows(x, perm, dim, axis, (ptrdiff_t)begin, (ptrdiff_t)end, (ptrdiff_t)mid);
+        if (ns->n_nodes + 2 > ns->cap || top + 2 > sizeof stack / sizeof stack[0]) {
+            return HL_EINTERNAL; /* cannot happen: the bounds are proven */
+        }
+        uint32_t l = (uint32_t)ns->n_nodes, r = l + 1;
+        ns->n_nodes += 2;
+        ns->nodes[l] = (hl_kdnode){.begin = (uint32_t)begin, .end = (uint32_t)mid};
+        ns->nodes[r] = (hl_kdnode){.begin = (uint32_t)mid, .end = (uint32_t)end};
+        ns->nodes[id].left = l;
+        ns->nodes[id].right = r;
+        double split = x[mid * dim + axis];
+        double *lc = ns->cells + (size_t)l * 2 * dim, *rc = ns->cells + (size_t)r * 2 * dim;
+        memcpy(lc, cell, 2 * dim * sizeof(double));
+        memcpy(rc, cell, 2 * dim * sizeof(double));
+        lc[dim + axis] = split;
+        rc[axis] = split;
+        stack[top++] = r;
+        stack[top++] = l;
+    }
+    return HL_OK;
+}
+
+/* Nodes a subtree of `count` points can need: splits halve by count, so leaves hold at least
+ * HL_KD_LEAF / 2 points. */
+static size_t node_bound(size_t count) {
+    return 2 * (count / (HL_KD_LEAF / 2) + 1) + 1;
+}
+
+typedef struct sub_ctx {
+    hl_kdtree *t;
+    const uint32_t *deferred;
+    node_store *subs;
+} sub_ctx;
+
+static hl_status build_subtrees(void *p, size_t begin, size_t end, unsigned worker) {
+    (void)worker;
+    sub_ctx *cx = p;
+    hl_kdtree *t = cx->t;
+    const size_t dim = t->dim;
+    for (size_t s = begin; s < end; s++) {
+        const hl_kdnode *g = &t->nodes[cx->deferred[s]];
+        node_store *ns = &cx->subs[s];
+        ns->cap = node_bound(g->end - g->begin);
+        ns->nodes = hl_alloc_array(ns->cap, sizeof(hl_kdnode));
+        ns->cells = hl_alloc_array(ns->cap, 2 * dim * sizeof(double));
+        ns->leaves = hl_alloc_array(ns->cap, sizeof(uint32_t));
+        if (!ns->nodes || !ns->cells || !ns->leaves) {
+            return HL_ENOMEM;
+        }
+        ns->nodes[0] = (hl_kdnode){.begin = g->begin, .end = g->end};
+        memcpy(ns->cells, t->bbox + (size_t)cx->deferred[s] * 2 * dim, 2 * dim * sizeof(double));
+        ns->n_nodes = 1;
+        hl_status st = split_nodes(t->coords, t->perm, dim, ns, 0, 0, NULL, NULL, NULL);
+        if (st != HL_OK) {
+            return st;
+        }
+    }
+    return HL_OK;
+}
+
+/* Below this many points a subtree is built by one thread (about a millisecond of work). */
+#define HL_KD_PARALLEL_MIN 16384
+
 hl_status hl_kdtree_build(hl_kdtree *t, const double *points, size_t m, size_t dim,
-                          const uint32_t *rows, hl_monitor *mon) {
+                          const uint32_t *rows, unsigned n_threads, hl_monitor *mon) {
     memset(t, 0, sizeof *t);
     if (m == 0 || dim == 0 || m >= UINT32_MAX) {
         return HL_EINVAL;
     }
-    /* Splits halve a node by count, so leaves hold >= HL_KD_LEAF / 2 points: bound the nodes. */
-    size_t max_nodes = 2 * (m / (HL_KD_LEAF / 2) + 1) + 1;
+    size_t max_nodes = node_bound(m);
     t->dim = dim;
     t->m = m;
     t->coords = hl_alloc_array(m, dim * sizeof(double));
@@ -138,65 +259,82 @@ hl_status hl_kdtree_build(hl_kdtree *t, const double *points, size_t m, size_t d
         memcpy(t->coords + s * dim, points + row * dim, dim * sizeof(double));
         t->perm[s] = (uint32_t)s;
     }
-    /* Depth-first with an explicit stack; children get ids after their parent. While building,
-     * bbox holds each node's cell (the root's tight box cut by the splits above it), which
-     * picks the split axis in O(1); the tight boxes the queries prune with are computed bottom
-     * up at the end, so every point is scanned once instead of once per level. */
-    uint32_t stack[128];
-    size_t top = 0;
-    t->nodes[0] = (hl_kdnode){.begin = 0, .end = (uint32_t)m, .left = 0, .right = 0};
-    t->n_nodes = 1;
+    /*
+     * Depth-first; while building, bbox holds each node's cell (the root's tight box cut by the
+     * splits above it), which picks the split axis in O(1); the tight boxes the queries prune
+     * with are computed bottom up at the end, so every point is scanned once, not once per
+     * level. The top of the tree is split on the calling thread until the subtrees are small
+     * enough to share out; those are built in parallel into their own node arrays and then
+     * appended in kd order. The tree is the same for every thread count.
+     */
+    node_store top = {.nodes = t->nodes, .cells = t->bbox, .leaves = t->leaves, .cap = max_nodes};
+    t->nodes[0] = (hl_kdnode){.begin = 0, .end = (uint32_t)m};
     (void)node_box(t->coords, dim, 0, m, t->bbox);
-    stack[top++] = 0;
-    size_t since_poll = 0;
-    while (top > 0) {
-        uint32_t id = stack[--top];
-        hl_kdnode *nd = &t->nodes[id];
-        size_t begin = nd->begin, end = nd->end;
-        since_poll += end - begin;
-        if (since_poll >= (1u << 18)) {
-            since_poll = 0;
-            if (hl_monitor_poll(mon) != HL_OK) {
-                hl_kdtree_free(t);
-                return HL_ECANCELLED;
-            }
-        }
-        if (end - begin <= HL_KD_LEAF) {
-            t->leaves[t->n_leaves++] = id; /* left subtrees first: leaves come in kd order */
-            continue;
-        }
-        const double *cell = t->bbox + (size_t)id * 2 * dim;
-        size_t axis = 0;
-        double widest = -1.0;
-        for (size_t a = 0; a < dim; a++) {
-            double w = cell[dim + a] - cell[a];
-            if (w > widest) {
-                widest = w;
-                axis = a;
-            }
-        }
-        size_t mid = begin + (end - begin) / 2;
-        select_rows(t->coords, t->perm, dim, axis, (ptrdiff_t)begin, (ptrdiff_t)end,
-                    (ptrdiff_t)mid);
-        if (t->n_nodes + 2 > max_nodes || top + 2 > sizeof stack / sizeof stack[0]) {
+    top.n_nodes = 1;
+    unsigned threads = hl_parallel_threads(m, HL_KD_PARALLEL_MIN, n_threads);
+    size_t defer = threads > 1 ? m / (4 * (size_t)threads) : 0;
+    defer = defer < HL_KD_PARALLEL_MIN ? HL_KD_PARALLEL_MIN : defer;
+    uint32_t *deferred = NULL;
+    size_t n_deferred = 0;
+    hl_status st = HL_OK;
+    if (threads > 1) {
+        deferred = hl_alloc_array(m / (defer / 2) + 2, sizeof(uint32_t));
+        if (deferred == NULL) {
             hl_kdtree_free(t);
-            return HL_EINTERNAL; /* cannot happen: the bounds above are proven */
+            return HL_ENOMEM;
         }
-        uint32_t l = (uint32_t)t->n_nodes, r = l + 1;
-        t->n_nodes += 2;
-        t->nodes[l] = (hl_kdnode){.begin = (uint32_t)begin, .end = (uint32_t)mid};
-        t->nodes[r] = (hl_kdnode){.begin = (uint32_t)mid, .end = (uint32_t)end};
-        t->nodes[id].left = l;
-        t->nodes[id].right = r;
-        double split = t->coords[mid * dim + axis];
-        double *lc = t->bbox + (size_t)l * 2 * dim, *rc = t->bbox + (size_t)r * 2 * dim;
-        memcpy(lc, cell, 2 * dim * sizeof(double));
-        memcpy(rc, cell, 2 * dim * sizeof(double));
-        lc[dim + axis] = split;
-        rc[axis] = split;
-        stack[top++] = r;
-        stack[top++] = l;
     }
+    st = split_nodes(t->coords, t->perm, dim, &top, 0, defer, deferred, &n_deferred, mon);
+    if (st == HL_OK && n_deferred > 0) {
+        node_store *subs = hl_calloc_array(n_deferred, sizeof(node_store));
+        if (subs == NULL) {
+            st = HL_ENOMEM;
+        } else {
+            sub_ctx cx = {.t = t, .deferred = deferred, .subs = subs};
+            st = hl_parallel_for(n_deferred, 1, n_threads, build_subtrees, &cx, mon);
+            /* Append each subtree: local node 0 is the deferred node itself, local l >= 1
+             * becomes base + l - 1. Deferred nodes come left to right, so leaves stay in kd
+             * order. */
+            for (size_t s = 0; s < n_deferred && st == HL_OK; s++) {
+                node_store *ns = &subs[s];
+                uint32_t g = deferred[s];
+                size_t base = top.n_nodes;
+                if (base + ns->n_nodes > max_nodes) {
+                    st = HL_EINTERNAL;
+                    break;
+                }
+                for (size_t l = 0; l < ns->n_nodes; l++) {
+                    hl_kdnode nd = ns->nodes[l];
+                    if (nd.left != 0) {
+                        nd.left = (uint32_t)(base + nd.left - 1);
+                        nd.right = (uint32_t)(base + nd.right - 1);
+                    }
+                    size_t id = l == 0 ? g : base + l - 1;
+                    t->nodes[id] = nd;
+                    memcpy(t->bbox + id * 2 * dim, ns->cells + l * 2 * dim,
+                           2 * dim * sizeof(double));
+                }
+                for (size_t f = 0; f < ns->n_leaves; f++) {
+                    uint32_t l = ns->leaves[f];
+                    t->leaves[top.n_leaves++] = l == 0 ? g : (uint32_t)(base + l - 1);
+                }
+                top.n_nodes = base + ns->n_nodes - 1;
+            }
+            for (size_t s = 0; s < n_deferred; s++) {
+                free(subs[s].nodes);
+                free(subs[s].cells);
+                free(subs[s].leaves);
+            }
+            free(subs);
+        }
+    }
+    free(deferred);
+    if (st != HL_OK) {
+        hl_kdtree_free(t);
+        return st;
+    }
+    t->n_nodes = top.n_nodes;
+    t->n_leaves = top.n_leaves;
     /* Tight boxes, children before parents (children have larger ids). */
     for (size_t id = t->n_nodes; id-- > 0;) {
         hl_kdnode *nd = &t->nodes[id];

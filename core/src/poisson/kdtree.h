@@ -49,12 +49,13 @@ void hl_u32vec_free(hl_u32vec *v);
 
 /*
  * Builds *t over rows `rows[0..m)` of `points` (stride dim; rows == NULL: rows 0..m-1), m >= 1,
- * m < 2^32 - 1. perm then maps kd positions to entries of `rows` (not to rows themselves):
+ * m < 2^32 - 1, subtrees built on n_threads threads (0: all; the tree does not depend on it).
+ * perm then maps kd positions to entries of `rows` (not to rows themselves):
  * perm[r] = s means the point points[rows[s]]. On error (HL_ENOMEM, HL_ECANCELLED from `mon`,
  * polled on the calling thread) *t is left empty. Deterministic; `points` is not modified.
  */
 hl_status hl_kdtree_build(hl_kdtree *t, const double *points, size_t m, size_t dim,
-                          const uint32_t *rows, hl_monitor *mon);
+                          const uint32_t *rows, unsigned n_threads, hl_monitor *mon);
 
 /* Frees what the tree owns (a zeroed or freed tree is fine) and zeroes it. */
 void hl_kdtree_free(hl_kdtree *t);

@@ -94,7 +94,7 @@ hl_status hl_poisson_nn_distances(const double *points, size_t m, size_t dim,
     }
     hl_monitor_begin(mon, m);
     hl_kdtree t;
-    hl_status st = hl_kdtree_build(&t, points, m, dim, NULL, mon);
+    hl_status st = hl_kdtree_build(&t, points, m, dim, NULL, opt->n_threads, mon);
     if (st != HL_OK) {
         return st;
     }
