@@ -46,7 +46,6 @@ from __future__ import annotations
 import math
 import operator
 import os
-import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -54,6 +53,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from hotloop import _core
+from hotloop._seed import resolve_seed
 from hotloop._threads import resolve_threads
 
 __all__ = [
@@ -337,14 +337,12 @@ def weight_limit_fraction(m: int, n: int, beta: float, gamma: float) -> float:
 
 
 def _seed(seed: int | None) -> int:
+    """The shared seed convention (hotloop._seed); a seed drawn for None is recorded, since the
+    result (a plain array) cannot carry it: see :func:`last_seed`."""
+    value = resolve_seed(seed)
     if seed is None:
-        value = secrets.randbits(64)
         _drawn_seeds[:] = [value]
-        return value
-    s = _as_count(seed, "seed")
-    if not 0 <= s < 2**64:
-        raise ValueError(f"seed: expected an int in [0, 2**64), got {s}")
-    return s
+    return value
 
 
 def _candidate_count(n: int, oversample: float) -> int:
