@@ -1,6 +1,7 @@
 /*
- * eliminate.c: weighted sample elimination (Yuksel 2015) with cached neighbour lists and an
- * indexed 4-ary heap, its progressive ordering, and the argument checks of the public API.
+ * eliminate.c: weighted sample elimination (Yuksel 2015) over cached neighbour lists
+ * (neighbors.h) with a blocked max-heap (heap.h), cyCodeBase's progressive ordering, the
+ * maximal Poisson disc radius, and the argument checks of the public API.
  */
 #include <math.h>
 #include <stdlib.h>

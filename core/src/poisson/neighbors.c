@@ -108,6 +108,8 @@ typedef struct lists_ctx {
     hl_pd_lists *L;
     double r2, reach;
     hl_u32vec *near, *groups; /* per worker: candidate leaves, and (start, code) per group */
+    hl_u32vec *pend;          /* per worker: pending (next, id, q) entries, see point_list */
+    uint32_t *pend_head;      /* per worker: HL_PD_CHUNK list heads into pend */
     atomic_size_t bytes;
     size_t limit;
     hl_monitor *mon;
@@ -141,6 +143,20 @@ static inline hl_status push_entry(lists_ctx *cx, hl_u32vec *v, uint32_t id, uin
     v->data[v->len] = id;
     v->data[v->len + 1] = q;
     v->len += 2;
+    return HL_OK;
+}
+
+#define HL_PEND_NONE UINT32_MAX /* end of a pending list (see point_list) */
+
+/* Files (id, q) in the pending list of the chunk's point `local`. */
+static hl_status file_pending(hl_u32vec *pend, uint32_t *head, size_t local, uint32_t id,
+                              uint32_t q) {
+    uint32_t e = (uint32_t)(pend->len / 3);
+    if (e == HL_PEND_NONE || hl_u32vec_push(pend, head[local]) != HL_OK ||
+        hl_u32vec_push(pend, id) != HL_OK || hl_u32vec_push(pend, q) != HL_OK) {
+        return HL_ENOMEM;
+    }
+    head[local] = e;
     return HL_OK;
 }
 
@@ -230,8 +246,16 @@ static hl_status leaf_groups(lists_ctx *cx, uint32_t leaf, hl_u32vec *near, hl_u
 }
 
 /* The list and weight of point i from its leaf's candidate groups. */
-static hl_status point_list(lists_ctx *cx, size_t i, const hl_u32vec *near, const hl_u32vec *groups,
-                            hl_u32vec *out) {
+/*
+ * Each pair is evaluated once when both points lie in the chunk being built: when point i
+ * finds a later point j of its chunk, it also files (i, q) in j's pending list, and j, when
+ * its turn comes, takes its pending entries and skips the earlier points of the chunk. The
+ * neighbour relation and the contributions are symmetric bit for bit (metric.h), so the lists
+ * hold exactly the same entries, only in another order, which the integer sums do not see.
+ */
+static hl_status point_list(lists_ctx *cx, size_t i, size_t i0, size_t i1, const hl_u32vec *near,
+                            const hl_u32vec *groups, hl_u32vec *out, hl_u32vec *pend,
+                            uint32_t *head) {
     const hl_kdtree *t = cx->t;
     const hl_pd_metric *mt = cx->mt;
     const size_t dim = t->dim;
@@ -240,6 +264,13 @@ static hl_status point_list(lists_ctx *cx, size_t i, const hl_u32vec *near, cons
     const size_t n_groups = (groups->len - 1) / 2;
     const int euclid = mt->domain == HL_POISSON_BOX || mt->domain == HL_POISSON_SPHERE;
     int64_t w = 0;
+    for (uint32_t e = head[i - i0]; e != HL_PEND_NONE; e = pend->data[3 * (size_t)e]) {
+        uint32_t id = pend->data[3 * (size_t)e + 1], c = pend->data[3 * (size_t)e + 2];
+        if (push_entry(cx, out, id, c) != HL_OK) {
+            return HL_ENOMEM;
+        }
+        w += c;
+    }
     for (size_t g = 0; g < n_groups; g++) {
         uint32_t g_begin = groups->data[2 * g], code = groups->data[2 * g + 1];
         uint32_t g_end = groups->data[2 * g + 2];
@@ -271,9 +302,12 @@ static hl_status point_list(lists_ctx *cx, size_t i, const hl_u32vec *near, cons
             }
             const hl_kdnode *lf = &t->nodes[near->data[e]];
             for (uint32_t j = lf->begin; j < lf->end; j++) {
+                if (j >= i0 && j <= i) {
+                    continue; /* itself, or an earlier point of the chunk: already pending */
+                }
                 const double *xj = t->coords + (size_t)j * dim;
                 double s = hl_kd_sqdist(q, xj, dim);
-                if (!(s < r2) || j == i) {
+                if (!(s < r2)) {
                     continue;
                 }
                 if (euclid) {
@@ -282,7 +316,9 @@ static hl_status point_list(lists_ctx *cx, size_t i, const hl_u32vec *near, cons
                     double d = sqrt(s);
                     if (d < d_max) {
                         uint32_t c = hl_pd_quant(cx->wt, d);
-                        if (push_entry(cx, out, j, c) != HL_OK) {
+                        if (push_entry(cx, out, j, c) != HL_OK ||
+                            (j >= i0 && j < i1 &&
+                             file_pending(pend, head, j - i0, (uint32_t)i, c) != HL_OK)) {
                             return HL_ENOMEM;
                         }
                         w += c;
@@ -301,7 +337,9 @@ static hl_status point_list(lists_ctx *cx, size_t i, const hl_u32vec *near, cons
                 }
                 if (d < d_max) {
                     uint32_t c = hl_pd_quant(cx->wt, d);
-                    if (push_entry(cx, out, j, c) != HL_OK) {
+                    if (push_entry(cx, out, j, c) != HL_OK ||
+                        (j >= i0 && j < i1 &&
+                         file_pending(pend, head, j - i0, (uint32_t)i, c) != HL_OK)) {
                         return HL_ENOMEM;
                     }
                     w += c;
@@ -334,9 +372,15 @@ static hl_status lists_range(void *p, size_t cbegin, size_t cend, unsigned worke
     const hl_kdtree *t = cx->t;
     const size_t m = t->m;
     hl_u32vec *near = &cx->near[worker], *groups = &cx->groups[worker];
+    hl_u32vec *pend = &cx->pend[worker];
+    uint32_t *head = cx->pend_head + (size_t)worker * HL_PD_CHUNK;
     for (size_t c = cbegin; c < cend; c++) {
         hl_u32vec *out = &cx->L->chunk[c];
         size_t i0 = c * HL_PD_CHUNK, i1 = (c + 1) * HL_PD_CHUNK < m ? (c + 1) * HL_PD_CHUNK : m;
+        pend->len = 0;
+        for (size_t k = 0; k < HL_PD_CHUNK; k++) {
+            head[k] = HL_PEND_NONE;
+        }
         /* The first leaf that ends after i0 (leaves tile [0, m) in order). */
         size_t lo = 0, hi = t->n_leaves;
         while (lo < hi) {
@@ -355,7 +399,7 @@ static hl_status lists_range(void *p, size_t cbegin, size_t cend, unsigned worke
             }
             size_t a = lf->begin > i0 ? lf->begin : i0, b = lf->end < i1 ? lf->end : i1;
             for (size_t i = a; i < b; i++) {
-                if ((st = point_list(cx, i, near, groups, out)) != HL_OK) {
+                if ((st = point_list(cx, i, i0, i1, near, groups, out, pend, head)) != HL_OK) {
                     return st;
                 }
             }
@@ -393,8 +437,10 @@ hl_status hl_pd_lists_build(hl_pd_lists *L, const hl_kdtree *t, const hl_pd_metr
     lists_ctx cx = {.t = t, .mt = mt, .wt = wt, .L = L, .limit = limit, .mon = mon};
     cx.near = hl_calloc_array(workers, sizeof(hl_u32vec));
     cx.groups = hl_calloc_array(workers, sizeof(hl_u32vec));
+    cx.pend = hl_calloc_array(workers, sizeof(hl_u32vec));
+    cx.pend_head = hl_alloc_array(workers, HL_PD_CHUNK * sizeof(uint32_t));
     hl_status st = HL_ENOMEM;
-    if (L->chunk && L->end && L->w && cx.near && cx.groups) {
+    if (L->chunk && L->end && L->w && cx.near && cx.groups && cx.pend && cx.pend_head) {
         double r = hl_pd_tree_radius(mt, wt->d_max);
         cx.r2 = r * r;
         cx.reach = r;
@@ -408,9 +454,14 @@ hl_status hl_pd_lists_build(hl_pd_lists *L, const hl_kdtree *t, const hl_pd_metr
         if (cx.groups != NULL) {
             hl_u32vec_free(&cx.groups[k]);
         }
+        if (cx.pend != NULL) {
+            hl_u32vec_free(&cx.pend[k]);
+        }
     }
     free(cx.near);
     free(cx.groups);
+    free(cx.pend);
+    free(cx.pend_head);
     if (st != HL_OK) {
         hl_pd_lists_free(L);
         return st;
