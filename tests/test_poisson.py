@@ -46,6 +46,21 @@ def test_matches_the_brute_force_twin(domain: str, d: int, progressive: bool) ->
     assert len(set(got.tolist())) == n
 
 
+@pytest.mark.parametrize(("domain", "d", "n"), [
+    ("box", 3, 500), ("periodic", 2, 500), ("rotations", 4, 100), ("sphere", 3, 300),
+])
+def test_parity_across_several_chunks(domain: str, d: int, n: int) -> None:
+    """More points than one chunk of neighbour lists (1024): pairs within a chunk are evaluated
+    once and shared, pairs across chunks twice; both must agree with the twin."""
+    rng = np.random.default_rng(d + n)
+    m = 2600
+    x = unit_rows(rng, m, d) if domain in ("sphere", "rotations") else rng.random((m, d))
+    bounds = [(0.0, 1.0)] * d if domain == "periodic" else None
+    np.testing.assert_array_equal(
+        pd.eliminate(x, n, domain=domain, bounds=bounds, threads=2),
+        ref.eliminate(x, n, domain=domain, bounds=bounds))
+
+
 @pytest.mark.parametrize("kwargs", [
     {}, {"weight_limiting": False}, {"alpha": 3.5}, {"alpha": 8.0, "beta": 0.0},
     {"r_max": 0.05, "gamma": 2.5}, {"progressive": True, "alpha": 2.0},
