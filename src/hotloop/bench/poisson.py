@@ -241,10 +241,11 @@ def workloads(quick: bool) -> list[Workload]:
             lines = []
             r = results.get("hotloop")
             if r is not None and r.status == "ok":
-                verdict = "met" if r.median < target_s / (10 if quick else 1) else "MISSED"
-                lines.append(f"target < {target_s:g} s at full size: "
-                             f"{r.median:.3f} s -> {verdict}" + (" (quick: size/10)"
-                                                                  if quick else ""))
+                if quick:
+                    lines.append(f"target < {target_s:g} s applies at full size (this is 1/10)")
+                else:
+                    verdict = "met" if r.median < target_s else "MISSED"
+                    lines.append(f"target < {target_s:g} s: {r.median:.3f} s -> {verdict}")
             bpc = peak_bytes_per_candidate(m_b, d_b, n_b)
             lines.append(f"peak extra memory: {bpc:.0f} bytes per candidate"
                          + (" (target < 300 in 2D)" if d_b == 2 else ""))
