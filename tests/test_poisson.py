@@ -337,8 +337,8 @@ def test_progress_callback_is_called() -> None:
 
 def test_ctrl_c_interrupts_within_a_tenth_of_a_second() -> None:
     x = np.random.default_rng(3).random((1500000, 2))
-    best = math.inf
-    for _ in range(2):
+    best = math.inf  # best of three: a loaded machine may not schedule the main thread at once
+    for _ in range(3):
         fired: list[float] = []
 
         def fire(fired: list[float] = fired) -> None:
@@ -353,8 +353,9 @@ def test_ctrl_c_interrupts_within_a_tenth_of_a_second() -> None:
                 time.sleep(5)  # finished too early: the interrupt lands here (and fails below)
         finally:
             timer.cancel()
-        latency = time.perf_counter() - fired[0]
-        best = min(best, latency)
+        best = min(best, time.perf_counter() - fired[0])
+        if best < 0.1:
+            break
     assert best < 0.1, best
 
 
