@@ -43,6 +43,7 @@ k-ball volume, ``k`` the intrinsic dimension: ``d``, ``d - 1`` on a sphere, 3 fo
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 import os
@@ -253,7 +254,9 @@ def core_radii(domain: str, d_max: float, d_min: float) -> tuple[float, float]:
     return c_max, c_min
 
 
+@functools.lru_cache(maxsize=1)
 def _memory_limit() -> int:
+    """3/4 of physical memory, as the core's default bound (constant: cached)."""
     try:
         return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")) // 4 * 3
     except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX

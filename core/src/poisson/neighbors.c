@@ -149,13 +149,25 @@ static inline hl_status push_entry(lists_ctx *cx, hl_u32vec *v, uint32_t id, uin
 #define HL_PEND_NONE UINT32_MAX /* end of a pending list (see point_list) */
 
 /* Files (id, q) in the pending list of the chunk's point `local`. */
-static hl_status file_pending(hl_u32vec *pend, uint32_t *head, size_t local, uint32_t id,
-                              uint32_t q) {
+static inline hl_status file_pending(hl_u32vec *pend, uint32_t *head, size_t local, uint32_t id,
+                                     uint32_t q) {
+    if (pend->len + 3 > pend->cap) {
+        size_t cap = pend->cap ? 2 * pend->cap : 768;
+        uint32_t *p = realloc(pend->data, cap * sizeof *p);
+        if (p == NULL) {
+            return HL_ENOMEM;
+        }
+        pend->data = p;
+        pend->cap = cap;
+    }
     uint32_t e = (uint32_t)(pend->len / 3);
-    if (e == HL_PEND_NONE || hl_u32vec_push(pend, head[local]) != HL_OK ||
-        hl_u32vec_push(pend, id) != HL_OK || hl_u32vec_push(pend, q) != HL_OK) {
+    if (e == HL_PEND_NONE) {
         return HL_ENOMEM;
     }
+    pend->data[pend->len] = head[local];
+    pend->data[pend->len + 1] = id;
+    pend->data[pend->len + 2] = q;
+    pend->len += 3;
     head[local] = e;
     return HL_OK;
 }
