@@ -49,3 +49,27 @@ def _tmodel_conditional(
     seed: int,
     out: Any,
 ) -> None: ...
+# poisson (ext/bind_poisson.c)
+def _poisson_eliminate(
+    points: Any,
+    n: int,
+    out: Any,
+    domain: int,
+    lo: Any,
+    hi: Any,
+    d_max: float,
+    d_min: float,
+    alpha: float,
+    progressive: bool,
+    factor: float,
+    threads: int,
+    memory_limit: int = 0,
+    progress: Callable[[int, int], object] | None = None,
+) -> None: ...
+def _poisson_nn_distances(
+    points: Any, out: Any, domain: int, lo: Any, hi: Any, r_guess: float, threads: int
+) -> None: ...
+def _poisson_candidates(
+    seed: int, out: Any, domain: int, lo: Any, hi: Any, threads: int
+) -> None: ...
+def _poisson_max_radius(k: int, measure: float, n: int) -> float: ...
