@@ -32,7 +32,7 @@ def _numba_eliminate() -> Any:
 
     import numba
 
-    @numba.njit(cache=False)
+    @numba.njit(cache=False)  # type: ignore[untyped-decorator, unused-ignore]
     def dist(a: Any, b: Any, rotations: bool) -> float:
         s = 0.0
         sp = 0.0
@@ -46,7 +46,7 @@ def _numba_eliminate() -> Any:
             return 4.0 * math.asin(min(0.5 * c, 1.0))
         return math.sqrt(s)
 
-    @numba.njit(cache=False)
+    @numba.njit(cache=False)  # type: ignore[untyped-decorator, unused-ignore]
     def eliminate(x: Any, n: int, d_max: float, d_min: float, rotations: bool) -> Any:
         m = x.shape[0]
         count = np.zeros(m, np.int64)

@@ -45,7 +45,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("-o", "--output", metavar="draws.csv",
                         help="write the draws as CSV: chain,draw,mu,sigma2")
     parser.add_argument("--plot", metavar="trace.png",
-                        help="write trace and histogram plots (needs matplotlib)")
+                        help="write trace and histogram plots (PNG)")
     parser.add_argument("--progress", action="store_true", help="show a progress bar")
     add_threads_argument(parser)
     parser.set_defaults(func=run)

@@ -62,7 +62,7 @@ def register(subparsers: Any) -> None:
                         help="with --input: write the chosen row indices instead of the points")
     parser.add_argument("-o", "--output", required=True, metavar="FILE",
                         help="output file, .npy or .csv")
-    parser.add_argument("--plot", metavar="PNG", help="also draw the points (needs matplotlib)")
+    parser.add_argument("--plot", metavar="PNG", help="also draw the points as PNG")
     add_threads_argument(parser)
     parser.set_defaults(func=run)
 
@@ -94,7 +94,12 @@ def _write(path: str, arr: np.ndarray) -> None:
 
 def _plot(path: str, pts: np.ndarray, title: str) -> None:
     if importlib.util.find_spec("matplotlib") is None:
-        raise CLIError("--plot needs matplotlib: pip install 'hotloop[plot]'")
+        from hotloop._pictures import scatter_panel
+
+        img = scatter_panel(pts, title)
+        with atomic_output(path, "wb") as f:
+            img.save(f, format="PNG")  # type: ignore[arg-type]
+        return
     import matplotlib
 
     matplotlib.use("Agg")

@@ -7,24 +7,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 
 import hotloop.poisson as pd
-
-SIZE = 480  # pixels per panel
-MARGIN = 20
-
-
-def _panel(points: np.ndarray, title: str) -> Image.Image:
-    img = Image.new("RGB", (SIZE + 2 * MARGIN, SIZE + 3 * MARGIN), "white")
-    draw = ImageDraw.Draw(img)
-    draw.text((MARGIN, 4), title, fill="black")
-    top = 2 * MARGIN
-    draw.rectangle([MARGIN - 1, top - 1, MARGIN + SIZE, top + SIZE], outline="gray")
-    for x, y in points:
-        cx, cy = MARGIN + x * SIZE, top + (1.0 - y) * SIZE
-        draw.ellipse([cx - 2.5, cy - 2.5, cx + 2.5, cy + 2.5], fill=(30, 70, 160))
-    return img
+from hotloop._pictures import scatter_panel
 
 
 def run(out_dir: Path) -> None:
@@ -36,8 +22,11 @@ def run(out_dir: Path) -> None:
     t_disc = time.perf_counter() - t0
     s_u = pd.radius_stats(uniform, bounds=[(0, 1), (0, 1)])
     s_p = pd.radius_stats(disc, bounds=[(0, 1), (0, 1)])
-    left = _panel(uniform, f"uniform random: min distance {s_u['min_ratio']:.2f} r_max")
-    right = _panel(disc, f"Poisson disc (hotloop): min distance {s_p['min_ratio']:.2f} r_max")
+    unit_square = [(0.0, 1.0), (0.0, 1.0)]
+    left = scatter_panel(uniform, f"uniform random: min distance {s_u['min_ratio']:.2f} r_max",
+                         bounds=unit_square)
+    right = scatter_panel(disc, f"Poisson disc (hotloop): min distance "
+                          f"{s_p['min_ratio']:.2f} r_max", bounds=unit_square)
     both = Image.new("RGB", (left.width * 2, left.height), "white")
     both.paste(left, (0, 0))
     both.paste(right, (left.width, 0))
