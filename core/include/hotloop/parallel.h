@@ -21,7 +21,9 @@ extern "C" {
 /* The body of a parallel loop: processes items [begin, end) as `worker` (0 <= worker <
  * the number of threads actually used, so per-worker scratch can be indexed by it).
  * Returns HL_OK, or a status that stops the whole loop (the first non-OK status wins).
- * Must not call the monitor's check; may call hl_monitor_add. */
+ * May call hl_monitor_add from any worker. Worker 0 always runs on the calling thread, so a body
+ * whose chunks take longer than about a millisecond may poll the monitor when worker == 0 (and
+ * return HL_ECANCELLED); other workers must never call the check. */
 typedef hl_status (*hl_range_fn)(void *ctx, size_t begin, size_t end, unsigned worker);
 
 /* Number of online CPUs (at least 1). */
