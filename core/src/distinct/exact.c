@@ -1,0 +1,302 @@
+/*
+ * Exact distinct counting (see distinct.h, part 4).
+ *
+ * hl_exset: an open-addressing table of (hash, id) pairs with linear probing, kept at most
+ * half full (it doubles). The hash only narrows the search: an item is new unless the
+ * caller's equality says it equals a stored item of the same hash, so the count is exact
+ * whatever the hash (collisions cost time, never correctness).
+ *
+ * hl_lineset: the same for byte strings that the set copies into its own arena (for lines read
+ * from a file, which do not stay in memory).
+ */
+#include <stdlib.h>
+
+#include "hotloop/distinct.h"
+
+#define EMPTY_ID UINT64_MAX
+
+typedef struct exentry {
+    uint64_t hash;
+    uint64_t id;
+} exentry;
+
+struct hl_exset {
+    exentry *t;
+    size_t mask;
+    uint64_t count;
+};
+
+static inline size_t ex_home(uint64_t h, size_t mask) {
+    /* Callers may pass weak hashes (Python's hash of small ints is the int): mix first. */
+    return (size_t)hl_dmum(h ^ HL_DK3, HL_DK1) & mask;
+}
+
+static exentry *ex_alloc(size_t cap) {
+    exentry *t = hl_alloc_array(cap, sizeof(exentry));
+    if (t != NULL) {
+        for (size_t i = 0; i < cap; i++) {
+            t[i].id = EMPTY_ID;
+        }
+    }
+    return t;
+}
+
+hl_status hl_exset_create(hl_exset **out) {
+    if (out == NULL) {
+        return HL_EINVAL;
+    }
+    hl_exset *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        return HL_ENOMEM;
+    }
+    s->t = ex_alloc(1024);
+    if (s->t == NULL) {
+        free(s);
+        return HL_ENOMEM;
+    }
+    s->mask = 1023;
+    *out = s;
+    return HL_OK;
+}
+
+void hl_exset_free(hl_exset *s) {
+    if (s != NULL) {
+        free(s->t);
+        free(s);
+    }
+}
+
+uint64_t hl_exset_count(const hl_exset *s) {
+    return s->count;
+}
+
+static hl_status ex_grow(hl_exset *s) {
+    size_t cap = s->mask + 1, ncap;
+    if (!hl_size_mul(cap, 2, &ncap)) {
+        return HL_ENOMEM;
+    }
+    exentry *nt = ex_alloc(ncap);
+    if (nt == NULL) {
+        return HL_ENOMEM;
+    }
+    const size_t nmask = ncap - 1;
+    for (size_t i = 0; i < cap; i++) {
+        if (s->t[i].id != EMPTY_ID) {
+            size_t j = ex_home(s->t[i].hash, nmask);
+            while (nt[j].id != EMPTY_ID) {
+                j = (j + 1) & nmask;
+            }
+            nt[j] = s->t[i];
+        }
+    }
+    free(s->t);
+    s->t = nt;
+    s->mask = nmask;
+    return HL_OK;
+}
+
+hl_status hl_exset_add_one(hl_exset *s, uint64_t h, uint64_t id, hl_eq_fn eq, void *ctx,
+                           bool *added) {
+    *added = false;
+    if (id == EMPTY_ID) {
+        return HL_EINVAL;
+    }
+    if ((s->count + 1) * 2 > s->mask + 1) {
+        hl_status st = ex_grow(s);
+        if (st != HL_OK) {
+            return st;
+        }
+    }
+    size_t i = ex_home(h, s->mask);
+    while (s->t[i].id != EMPTY_ID) {
+        if (s->t[i].hash == h) {
+            int r = eq == NULL ? 1 : eq(ctx, s->t[i].id, id);
+            if (r < 0) {
+                return HL_ECANCELLED;
+            }
+            if (r > 0) {
+                return HL_OK;
+            }
+        }
+        i = (i + 1) & s->mask;
+    }
+    s->t[i].hash = h;
+    s->t[i].id = id;
+    s->count++;
+    *added = true;
+    return HL_OK;
+}
+
+hl_status hl_exset_add(hl_exset *s, const uint64_t *hashes, size_t n, uint64_t first_id,
+                       hl_eq_fn eq, void *ctx) {
+    for (size_t k = 0; k < n; k++) {
+        if (k + 8 < n) {
+            __builtin_prefetch(&s->t[ex_home(hashes[k + 8], s->mask)]);
+        }
+        bool added;
+        hl_status st = hl_exset_add_one(s, hashes[k], first_id + k, eq, ctx, &added);
+        if (st != HL_OK) {
+            return st;
+        }
+    }
+    return HL_OK;
+}
+
+/* Ids of source items: source index in the top 24 bits, item index in the low 40. */
+#define ID_SHIFT 40
+#define ID_MASK ((UINT64_C(1) << ID_SHIFT) - 1)
+
+typedef struct src_ctx {
+    const hl_dsource *srcs;
+} src_ctx;
+
+static int src_eq(void *p, uint64_t a, uint64_t b) {
+    const src_ctx *c = p;
+    return hl_dsource_equal(&c->srcs[a >> ID_SHIFT], (size_t)(a & ID_MASK), &c->srcs[b >> ID_SHIFT],
+                            (size_t)(b & ID_MASK));
+}
+
+/* Equal hashes mean equal items for signed integers (hl_dhash_int is a bijection) and for
+ * unsigned ones below 2^63 (u8..u32 always). */
+static bool injective_kind(hl_dkind k) {
+    return k == HL_DK_I8 || k == HL_DK_I16 || k == HL_DK_I32 || k == HL_DK_I64 || k == HL_DK_U8 ||
+           k == HL_DK_U16 || k == HL_DK_U32;
+}
+
+#define EX_BATCH 4096
+
+hl_status hl_exset_add_sources(hl_exset *s, const hl_dsource *srcs, size_t n_src, hl_monitor *mon) {
+    if (n_src >= ((size_t)1 << 24)) {
+        return HL_EINVAL;
+    }
+    size_t total = 0;
+    bool injective = true;
+    for (size_t j = 0; j < n_src; j++) {
+        if (srcs[j].n > ID_MASK || srcs[j].kind != srcs[0].kind) {
+            return HL_EINVAL;
+        }
+        total += srcs[j].n;
+        injective = injective && injective_kind(srcs[j].kind) && srcs[j].validity == NULL;
+    }
+    hl_monitor_begin(mon, total);
+    src_ctx c = {srcs};
+    uint64_t buf[EX_BATCH];
+    size_t batches = 0;
+    for (size_t j = 0; j < n_src; j++) {
+        const size_t n = srcs[j].n;
+        for (size_t i = 0; i < n; i += EX_BATCH) {
+            size_t e = n - i < EX_BATCH ? n : i + EX_BATCH;
+            hl_status st = hl_dsource_hash(&srcs[j], i, e, 0, buf);
+            if (st == HL_OK) {
+                st = hl_exset_add(s, buf, e - i, ((uint64_t)j << ID_SHIFT) | i,
+                                  injective ? NULL : src_eq, &c);
+            }
+            if (st != HL_OK) {
+                return st;
+            }
+            hl_monitor_add(mon, e - i);
+            if (++batches % 8 == 0 && hl_monitor_poll(mon) != HL_OK) {
+                return HL_ECANCELLED;
+            }
+        }
+    }
+    return HL_OK;
+}
+
+/* ---- lines: a set that owns copies of its byte strings ------------------------------------ */
+
+struct hl_lineset {
+    hl_exset *set;
+    unsigned char *arena;
+    size_t arena_len, arena_cap;
+    uint64_t *starts; /* id -> arena offset; the length is starts[id + 1] - starts[id] */
+    size_t n_ids, ids_cap;
+    /* The candidate being inserted (not yet in the arena). */
+    const unsigned char *cand;
+    size_t cand_len;
+};
+
+hl_status hl_lineset_create(hl_lineset **out) {
+    hl_lineset *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        return HL_ENOMEM;
+    }
+    hl_status st = hl_exset_create(&s->set);
+    s->starts = hl_alloc_array(1024, sizeof(uint64_t));
+    if (st != HL_OK || s->starts == NULL) {
+        hl_lineset_free(s);
+        return HL_ENOMEM;
+    }
+    s->ids_cap = 1024;
+    s->starts[0] = 0;
+    *out = s;
+    return HL_OK;
+}
+
+void hl_lineset_free(hl_lineset *s) {
+    if (s != NULL) {
+        hl_exset_free(s->set);
+        free(s->arena);
+        free(s->starts);
+        free(s);
+    }
+}
+
+uint64_t hl_lineset_count(const hl_lineset *s) {
+    return hl_exset_count(s->set);
+}
+
+/* Equality of a stored line (id a) and the candidate (id b == n_ids). */
+static int line_eq(void *p, uint64_t a, uint64_t b) {
+    const hl_lineset *s = p;
+    (void)b;
+    size_t len = (size_t)(s->starts[a + 1] - s->starts[a]);
+    return len == s->cand_len && (len == 0 || memcmp(s->arena + s->starts[a], s->cand, len) == 0);
+}
+
+/* Adds one line; copies it into the arena when it is new. */
+static hl_status lineset_add(hl_lineset *s, const unsigned char *line, size_t len, uint64_t h) {
+    /* Make room for a possible new id and its bytes first, so no failure happens after the
+     * set has recorded it. */
+    if (s->n_ids + 2 > s->ids_cap) {
+        size_t ncap = s->ids_cap * 2;
+        uint64_t *ns = realloc(s->starts, ncap * sizeof(uint64_t));
+        if (ns == NULL) {
+            return HL_ENOMEM;
+        }
+        s->starts = ns;
+        s->ids_cap = ncap;
+    }
+    if (s->arena_len + len > s->arena_cap) {
+        size_t ncap = s->arena_cap ? s->arena_cap : 65536;
+        while (ncap < s->arena_len + len) {
+            if (!hl_size_mul(ncap, 2, &ncap)) {
+                return HL_ENOMEM;
+            }
+        }
+        unsigned char *na = realloc(s->arena, ncap);
+        if (na == NULL) {
+            return HL_ENOMEM;
+        }
+        s->arena = na;
+        s->arena_cap = ncap;
+    }
+    s->cand = line;
+    s->cand_len = len;
+    uint64_t before = hl_exset_count(s->set);
+    hl_status st = hl_exset_add(s->set, &h, 1, s->n_ids, line_eq, s);
+    if (st != HL_OK) {
+        return st;
+    }
+    if (hl_exset_count(s->set) != before) {
+        memcpy(s->arena + s->arena_len, line, len);
+        s->arena_len += len;
+        s->n_ids++;
+        s->starts[s->n_ids] = s->arena_len;
+    }
+    return HL_OK;
+}
+
+hl_status hl_lineset_add(hl_lineset *s, const void *line, size_t len) {
+    return lineset_add(s, line, len, hl_dhash_utf8(line, len, 0));
+}
