@@ -158,23 +158,64 @@ void hl_hll_add(hl_hll *s, const uint64_t *hashes, size_t n) {
 typedef struct add_ctx {
     const hl_dsource *src;
     hl_hll **subs;
-    hl_status *status; /* per worker */
 } add_ctx;
 
 #define HLL_BATCH 2048
 
-static hl_status add_range(void *p, size_t begin, size_t end, unsigned worker) {
-    add_ctx *c = p;
+/* Dense sketch, 32/64-bit integers without nulls: hash and update in one pass (the common
+ * case of large arrays; no round trip through a hash buffer). */
+#define FUSED_LOOP(T)                                                                              \
+    do {                                                                                           \
+        const unsigned char *d_ = (const unsigned char *)src->data;                                \
+        for (size_t i = begin; i < end; i++) {                                                     \
+            T v;                                                                                   \
+            memcpy(&v, d_ + i * sizeof(T), sizeof(T));                                             \
+            reg_update(regs, p, hl_dhash_int((int64_t)v, key));                                    \
+        }                                                                                          \
+    } while (0)
+
+static bool add_fused(hl_hll *s, const hl_dsource *src, size_t begin, size_t end) {
+    if (!s->dense || src->validity != NULL) {
+        return false;
+    }
+    uint8_t *regs = s->regs;
+    const int p = s->p;
+    const uint64_t key = s->key;
+    switch (src->kind) {
+    case HL_DK_I64:
+        FUSED_LOOP(int64_t);
+        return true;
+    case HL_DK_I32:
+        FUSED_LOOP(int32_t);
+        return true;
+    case HL_DK_U32:
+        FUSED_LOOP(uint32_t);
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Adds items [begin, end) of src to s. */
+static hl_status add_items(hl_hll *s, const hl_dsource *src, size_t begin, size_t end) {
     uint64_t buf[HLL_BATCH];
     for (size_t i = begin; i < end; i += HLL_BATCH) {
         size_t e = end - i < HLL_BATCH ? end : i + HLL_BATCH;
-        hl_status st = hl_dsource_hash(c->src, i, e, c->subs[worker]->key, buf);
+        if (add_fused(s, src, i, end)) {
+            return HL_OK;
+        }
+        hl_status st = hl_dsource_hash(src, i, e, s->key, buf);
         if (st != HL_OK) {
             return st;
         }
-        hl_hll_add(c->subs[worker], buf, e - i);
+        hl_hll_add(s, buf, e - i);
     }
     return HL_OK;
+}
+
+static hl_status add_range(void *p, size_t begin, size_t end, unsigned worker) {
+    add_ctx *c = p;
+    return add_items(c->subs[worker], c->src, begin, end);
 }
 
 /* Items per chunk of the parallel loop (about 0.1-0.3 ms of work) and the input size below
@@ -190,16 +231,15 @@ hl_status hl_hll_add_source(hl_hll *s, const hl_dsource *src, unsigned n_threads
     hl_monitor_begin(mon, n);
     unsigned t = n < HLL_PAR_MIN ? 1 : hl_parallel_threads(n, HLL_GRAIN, n_threads);
     if (t <= 1) {
-        uint64_t buf[HLL_BATCH];
-        for (size_t i = 0; i < n; i += HLL_BATCH) {
-            size_t e = n - i < HLL_BATCH ? n : i + HLL_BATCH;
-            hl_status st = hl_dsource_hash(src, i, e, s->key, buf);
+        /* Blocks of HLL_GRAIN items between polls of the monitor (~0.1 ms each). */
+        for (size_t i = 0; i < n; i += HLL_GRAIN) {
+            size_t e = n - i < HLL_GRAIN ? n : i + HLL_GRAIN;
+            hl_status st = add_items(s, src, i, e);
             if (st != HL_OK) {
                 return st;
             }
-            hl_hll_add(s, buf, e - i);
             hl_monitor_add(mon, e - i);
-            if ((i / HLL_BATCH) % 16 == 15 && hl_monitor_poll(mon) != HL_OK) {
+            if (hl_monitor_poll(mon) != HL_OK) {
                 return HL_ECANCELLED;
             }
         }
@@ -216,7 +256,7 @@ hl_status hl_hll_add_source(hl_hll *s, const hl_dsource *src, unsigned n_threads
         st = hl_hll_create(s->p, s->key, &subs[w]);
     }
     if (st == HL_OK) {
-        add_ctx c = {src, subs, NULL};
+        add_ctx c = {src, subs};
         st = hl_parallel_for(n, HLL_GRAIN, t, add_range, &c, mon);
     }
     for (unsigned w = 0; w < t && st == HL_OK; w++) {

@@ -10,6 +10,29 @@
 #include "hotloop/distinct.h"
 
 #define READ_CHUNK ((size_t)4 << 20)
+
+/* Finds the first '\n' in [p, stop): eight bytes per step with the "has zero byte" bit trick
+ * (x - 0x01..) & ~x & 0x80.. on the word xored with "\n\n\n\n\n\n\n\n" (Mycroft, 1987; as in
+ * Hacker's Delight, section 6-1), which beats a memchr() call per line for short lines. */
+static const unsigned char *find_newline(const unsigned char *p, const unsigned char *stop) {
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+    const uint64_t nl = ones * '\n';
+    while (stop - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        w = __builtin_bswap64(w);
+#endif
+        uint64_t x = w ^ nl;
+        uint64_t t = (x - ones) & ~x & highs;
+        if (t != 0) {
+            /* The lowest flagged byte is a true match (borrows only run upwards). */
+            return p + (__builtin_ctzll(t) >> 3);
+        }
+        p += 8;
+    }
+    return memchr(p, '\n', (size_t)(stop - p));
+}
 #define LINE_BATCH 1024
 
 typedef struct line_sink {
@@ -96,7 +119,7 @@ hl_status hl_lines_read_fd(int fd, hl_hll *sketch, hl_lineset *exact, uint64_t *
         size_t end = have + (size_t)r;
         const unsigned char *p = buf, *stop = buf + end;
         for (;;) {
-            const unsigned char *nl = memchr(p, '\n', (size_t)(stop - p));
+            const unsigned char *nl = find_newline(p, stop);
             if (nl == NULL) {
                 break;
             }
