@@ -1048,54 +1048,92 @@ static PyObject *exact_count(PyObject *module, PyObject *items) {
     PyObject **kept = NULL;
     size_t n_kept = 0, cap_kept = 0;
     PyObject *res = NULL;
-    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
-        PyObject **arr = PySequence_Fast_ITEMS(seq);
-        if (i + 16 < PySequence_Fast_GET_SIZE(seq)) {
-            __builtin_prefetch(arr[i + 16]);
-        }
-        PyObject *o = arr[i];
-        const bool plain = plain_type(Py_TYPE(o));
-        if (!plain) {
-            Py_INCREF(o);
-        }
-        Py_hash_t h = PyObject_Hash(o);
-        bool added = false;
-        if (h == -1 && PyErr_Occurred()) {
-            if (PyErr_ExceptionMatches(PyExc_TypeError)) {
-                PyErr_Clear();
-                unhashable(o, i);
+    /* Batches of EXACT_BATCH items: hash them all (prefetching the objects ahead), prefetch
+     * their table slots, then insert: the memory latency of both overlaps. While only plain
+     * items were seen no Python code can run, so batch items need no reference. */
+    bool guard = false;
+    enum { EXACT_BATCH = 64 };
+    PyObject *objs[EXACT_BATCH];
+    uint64_t hs[EXACT_BATCH];
+    bool held[EXACT_BATCH];
+    Py_ssize_t i = 0;
+    while (i < PySequence_Fast_GET_SIZE(seq)) {
+        Py_ssize_t nb = 0;
+        int failed = 0;
+        for (; nb < EXACT_BATCH && i + nb < PySequence_Fast_GET_SIZE(seq); nb++) {
+            PyObject **arr = PySequence_Fast_ITEMS(seq);
+            if (i + nb + 16 < PySequence_Fast_GET_SIZE(seq)) {
+                __builtin_prefetch(arr[i + nb + 16]);
             }
-        } else {
-            st = hl_exset_add_one(set, (uint64_t)h, (uint64_t)(uintptr_t)o, py_eq, NULL, &added);
-            if (st != HL_OK && !PyErr_Occurred()) {
-                hl_raise_status(module, st, "count_exact");
-            }
-        }
-        if (added) {
-            if (n_kept == cap_kept) {
-                size_t nc = cap_kept ? 2 * cap_kept : 1024;
-                PyObject **nk = PyMem_Realloc(kept, nc * sizeof(PyObject *));
-                if (nk == NULL) {
-                    /* Cannot keep it alive: stop before the table holds a dangling id. */
-                    if (!plain) {
-                        Py_DECREF(o);
-                    }
-                    PyErr_NoMemory();
-                    goto done;
+            PyObject *o = arr[i + nb];
+            if (!guard && !plain_type(Py_TYPE(o))) {
+                /* From the first item whose hash or == may run Python code (which could
+                 * change the list and free items), every batch item is held. */
+                guard = true;
+                for (Py_ssize_t k = 0; k < nb; k++) {
+                    Py_INCREF(objs[k]);
+                    held[k] = true;
                 }
-                kept = nk;
-                cap_kept = nc;
             }
-            Py_INCREF(o);
-            kept[n_kept++] = o;
+            held[nb] = guard;
+            if (guard) {
+                Py_INCREF(o);
+            }
+            objs[nb] = o;
+            Py_hash_t h = PyObject_Hash(o);
+            if (h == -1 && PyErr_Occurred()) {
+                if (PyErr_ExceptionMatches(PyExc_TypeError)) {
+                    PyErr_Clear();
+                    unhashable(o, i + nb);
+                }
+                nb++;
+                failed = 1;
+                break;
+            }
+            hs[nb] = (uint64_t)h;
         }
-        if (!plain) {
-            Py_DECREF(o);
+        for (Py_ssize_t j = 0; j < nb - failed; j++) {
+            hl_exset_prefetch(set, hs[j]);
         }
-        if (PyErr_Occurred()) {
+        for (Py_ssize_t j = 0; j < nb - failed && !failed; j++) {
+            bool added = false;
+            st = hl_exset_add_one(set, hs[j], (uint64_t)(uintptr_t)objs[j], py_eq, NULL, &added);
+            if (st != HL_OK) {
+                if (!PyErr_Occurred()) {
+                    hl_raise_status(module, st, "count_exact");
+                }
+                failed = 1;
+                break;
+            }
+            if (added) {
+                if (n_kept == cap_kept) {
+                    size_t nc = cap_kept ? 2 * cap_kept : 1024;
+                    PyObject **nk = PyMem_Realloc(kept, nc * sizeof(PyObject *));
+                    if (nk == NULL) {
+                        /* The table now holds an id we cannot keep alive: stop here (the set
+                         * is freed below, before anything reads it). */
+                        PyErr_NoMemory();
+                        failed = 1;
+                        break;
+                    }
+                    kept = nk;
+                    cap_kept = nc;
+                }
+                Py_INCREF(objs[j]);
+                kept[n_kept++] = objs[j];
+            }
+        }
+        for (Py_ssize_t j = 0; j < nb; j++) {
+            if (held[j]) {
+                Py_DECREF(objs[j]);
+            }
+        }
+        if (failed) {
             goto done;
         }
-        if ((i & (SIGNAL_EVERY - 1)) == SIGNAL_EVERY - 1 && walk_pause() != 0) {
+        Py_ssize_t before = i;
+        i += nb;
+        if ((before / SIGNAL_EVERY) != (i / SIGNAL_EVERY) && walk_pause() != 0) {
             goto done;
         }
     }

@@ -551,3 +551,49 @@ def test_bench_workloads_quick_smoke() -> None:
     data = w.setup()
     results = {i.name: i.fn(data) for i in w.impls if "set" not in i.name}
     assert results["hotloop count_exact"] == np.unique(data).size
+
+
+def test_count_exact_survives_list_mutation_during_hash() -> None:
+    class Evil:
+        def __init__(self, lst: list[Any]) -> None:
+            self.lst = lst
+
+        def __hash__(self) -> int:
+            self.lst.clear()  # frees the other items if nothing else holds them
+            return 1
+
+        def __eq__(self, other: object) -> bool:
+            return self is other
+
+    for pos in (0, 5, 63, 64, 200):
+        lst: list[Any] = [str(i) * 3 for i in range(300)]
+        lst.insert(pos, Evil(lst))
+        n = count_exact(lst)
+        assert 1 <= n <= 301
+        lst2: list[Any] = [str(i) * 3 for i in range(300)]
+        lst2.insert(pos, Evil(lst2))
+        Sketch().update(lst2)  # must not crash either
+
+
+def test_pandas_series_through_numpy_and_arrow() -> None:
+    pd = pytest.importorskip("pandas")
+    cases = [
+        pd.Series([1, 2, 2, 3]),
+        pd.Series([1.0, np.nan, 1.0, -0.0, 0.0]),
+        pd.Series([1, None, 2, 2], dtype="Int64"),
+        pd.Series(["a", "b", "a", None], dtype=object),
+        pd.Series(["a", "b", "a", "é"], dtype="category"),
+        pd.Series([True, False, True]),
+    ]
+    if pa is not None:
+        cases.append(pd.Series(["a", "b", "a", None], dtype="string[pyarrow]"))
+    for s in cases:
+        values = [None if v is pd.NA else v for v in s.tolist()]
+        n = len({("nan" if isinstance(v, float) and math.isnan(v) else v) for v in values})
+        assert count_exact(s) == n, s.dtype
+        assert count_approx(s, seed=1) == n, s.dtype
+        sk = Sketch()
+        sk.update(s)
+        ref_sketch = Sketch()
+        ref_sketch.update(values)
+        assert sk == ref_sketch, s.dtype

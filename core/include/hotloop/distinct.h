@@ -342,6 +342,9 @@ HL_API hl_status hl_exset_add(hl_exset *s, const uint64_t *hashes, size_t n, uin
 HL_API hl_status hl_exset_add_one(hl_exset *s, uint64_t h, uint64_t id, hl_eq_fn eq, void *ctx,
                                   bool *added);
 
+/* Hints that an item of hash h will be added soon (prefetches its slot). */
+HL_API void hl_exset_prefetch(const hl_exset *s, uint64_t h);
+
 /* Adds the items of sources srcs[0..n_src) (ids encode the source and index), comparing with
  * hl_dsource_equal. Polls mon. */
 HL_API hl_status hl_exset_add_sources(hl_exset *s, const hl_dsource *srcs, size_t n_src,

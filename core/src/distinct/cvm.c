@@ -54,6 +54,7 @@ struct hl_cvm {
     double *vol;     /* per slot: the volatility */
     hentry *heap;    /* max-heap by volatility, with stale entries (see heap_push) */
     size_t heap_n;
+    uint64_t p53; /* ceil(p 2^53): the integer form of p for D4 */
     size_t dead;
     double p;
 };
@@ -96,8 +97,14 @@ hl_status hl_cvm_create(hl_cvm_method method, size_t thresh, uint64_t seed, hl_c
     c->method = method;
     c->thresh = thresh;
     c->p = 1.0;
+    c->p53 = UINT64_C(1) << 53;
     hl_rng_seed(&c->rng, seed);
+    /* The table is probed for every item and mostly misses: a load factor near 1/16 (while
+     * that stays within 64K slots) makes nearly every miss a single, predictable probe. */
     size_t cap = pow2_at_least(4 * thresh);
+    if (16 * thresh <= ((size_t)1 << 16)) {
+        cap = pow2_at_least(16 * thresh);
+    }
     c->mask = cap - 1;
     if (method == HL_CVM_PAPER) {
         c->keys = hl_calloc_array(cap, sizeof(uint64_t));
@@ -354,7 +361,11 @@ static void krebuild(hl_cvm *c) {
 }
 
 static void kinsert(hl_cvm *c, uint64_t key, double u) {
-    if (c->size + c->dead + 1 > (c->mask + 1) / 2 || c->heap_n + 1 > 2 * c->thresh + 1) {
+    /* Live + dead slots stay below 2 thresh (and half the table): with the large table that
+     * keeps the load near 1/8, so most lookups of absent items stop at their first probe
+     * (a predictable branch). */
+    const size_t max_used = (c->mask + 1) / 2 < 2 * c->thresh ? (c->mask + 1) / 2 : 2 * c->thresh;
+    if (c->size + c->dead + 1 > max_used || c->heap_n + 1 > 2 * c->thresh + 1) {
         krebuild(c);
     }
     size_t i = home(key, c->mask);
@@ -376,6 +387,11 @@ static void kdelete_slot(hl_cvm *c, size_t slot) {
     c->size--;
 }
 
+static inline void set_p(hl_cvm *c, double p) {
+    c->p = p;
+    c->p53 = (uint64_t)ceil(p * 0x1.0p53); /* exact: p <= 1 has 53 significant bits */
+}
+
 static void knuth_add(hl_cvm *c, const uint64_t *hashes, size_t n) {
     const size_t s = c->thresh;
     for (size_t i = 0; i < n; i++) {
@@ -389,10 +405,13 @@ static void knuth_add(hl_cvm *c, const uint64_t *hashes, size_t n) {
         if (slot >= 0) {
             kdelete_slot(c, (size_t)slot);
         }
-        double u = hl_rng_uniform(&c->rng); /* D4 */
-        if (u >= c->p) {
+        /* D4: u = (r >> 11) 2^-53 as in hl_rng_uniform; u < p exactly when the integer
+         * r >> 11 is below ceil(p 2^53), so the common rejection needs no conversion. */
+        const uint64_t r = hl_rng_next(&c->rng) >> 11;
+        if (r >= c->p53) {
             continue;
         }
+        const double u = (double)r * 0x1.0p-53;
         if (c->size < s) {
             kinsert(c, key, u);
             continue;
@@ -402,9 +421,9 @@ static void knuth_add(hl_cvm *c, const uint64_t *hashes, size_t n) {
         }
         hentry top = c->heap[0];
         if (u > top.u) {
-            c->p = u;
+            set_p(c, u);
         } else {
-            c->p = top.u;
+            set_p(c, top.u);
             heap_pop(c);
             kdelete_slot(c, (size_t)kfind(c, top.key));
             kinsert(c, key, u);

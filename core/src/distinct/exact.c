@@ -95,6 +95,10 @@ static hl_status ex_grow(hl_exset *s) {
     return HL_OK;
 }
 
+void hl_exset_prefetch(const hl_exset *s, uint64_t h) {
+    __builtin_prefetch(&s->t[ex_home(h, s->mask)]);
+}
+
 hl_status hl_exset_add_one(hl_exset *s, uint64_t h, uint64_t id, hl_eq_fn eq, void *ctx,
                            bool *added) {
     *added = false;
