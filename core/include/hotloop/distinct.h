@@ -368,8 +368,12 @@ typedef struct hl_lineset hl_lineset;
 HL_API hl_status hl_lineset_create(hl_lineset **out);
 HL_API void hl_lineset_free(hl_lineset *s);
 HL_API uint64_t hl_lineset_count(const hl_lineset *s);
-/* Adds one line (its bytes are copied when new). Errors: HL_ENOMEM. */
+/* Adds one line (its bytes are copied when new). Errors: HL_ENOMEM, HL_EOVERFLOW (a line of
+ * 4 GiB or more). */
 HL_API hl_status hl_lineset_add(hl_lineset *s, const void *line, size_t len);
+/* Adds n lines (lines[k], lens[k] bytes), prefetching their slots first. */
+HL_API hl_status hl_lineset_add_batch(hl_lineset *s, const unsigned char *const *lines,
+                                      const size_t *lens, size_t n);
 HL_API hl_status hl_lines_read_fd(int fd, hl_hll *sketch, hl_lineset *exact, uint64_t *bytes_read,
                                   uint64_t *lines, hl_monitor *mon);
 

@@ -6,8 +6,7 @@
  * caller's equality says it equals a stored item of the same hash, so the count is exact
  * whatever the hash (collisions cost time, never correctness).
  *
- * hl_lineset: the same for byte strings that the set copies into its own arena (for lines read
- * from a file, which do not stay in memory).
+ * (hl_lineset, the exact set of lines of `hotloop count --exact`, is in lineset.c.)
  */
 #include <stdlib.h>
 
@@ -205,102 +204,4 @@ hl_status hl_exset_add_sources(hl_exset *s, const hl_dsource *srcs, size_t n_src
         }
     }
     return HL_OK;
-}
-
-/* ---- lines: a set that owns copies of its byte strings ------------------------------------ */
-
-struct hl_lineset {
-    hl_exset *set;
-    unsigned char *arena;
-    size_t arena_len, arena_cap;
-    uint64_t *starts; /* id -> arena offset; the length is starts[id + 1] - starts[id] */
-    size_t n_ids, ids_cap;
-    /* The candidate being inserted (not yet in the arena). */
-    const unsigned char *cand;
-    size_t cand_len;
-};
-
-hl_status hl_lineset_create(hl_lineset **out) {
-    hl_lineset *s = calloc(1, sizeof *s);
-    if (s == NULL) {
-        return HL_ENOMEM;
-    }
-    hl_status st = hl_exset_create(&s->set);
-    s->starts = hl_alloc_array(1024, sizeof(uint64_t));
-    if (st != HL_OK || s->starts == NULL) {
-        hl_lineset_free(s);
-        return HL_ENOMEM;
-    }
-    s->ids_cap = 1024;
-    s->starts[0] = 0;
-    *out = s;
-    return HL_OK;
-}
-
-void hl_lineset_free(hl_lineset *s) {
-    if (s != NULL) {
-        hl_exset_free(s->set);
-        free(s->arena);
-        free(s->starts);
-        free(s);
-    }
-}
-
-uint64_t hl_lineset_count(const hl_lineset *s) {
-    return hl_exset_count(s->set);
-}
-
-/* Equality of a stored line (id a) and the candidate (id b == n_ids). */
-static int line_eq(void *p, uint64_t a, uint64_t b) {
-    const hl_lineset *s = p;
-    (void)b;
-    size_t len = (size_t)(s->starts[a + 1] - s->starts[a]);
-    return len == s->cand_len && (len == 0 || memcmp(s->arena + s->starts[a], s->cand, len) == 0);
-}
-
-/* Adds one line; copies it into the arena when it is new. */
-static hl_status lineset_add(hl_lineset *s, const unsigned char *line, size_t len, uint64_t h) {
-    /* Make room for a possible new id and its bytes first, so no failure happens after the
-     * set has recorded it. */
-    if (s->n_ids + 2 > s->ids_cap) {
-        size_t ncap = s->ids_cap * 2;
-        uint64_t *ns = realloc(s->starts, ncap * sizeof(uint64_t));
-        if (ns == NULL) {
-            return HL_ENOMEM;
-        }
-        s->starts = ns;
-        s->ids_cap = ncap;
-    }
-    if (s->arena_len + len > s->arena_cap) {
-        size_t ncap = s->arena_cap ? s->arena_cap : 65536;
-        while (ncap < s->arena_len + len) {
-            if (!hl_size_mul(ncap, 2, &ncap)) {
-                return HL_ENOMEM;
-            }
-        }
-        unsigned char *na = realloc(s->arena, ncap);
-        if (na == NULL) {
-            return HL_ENOMEM;
-        }
-        s->arena = na;
-        s->arena_cap = ncap;
-    }
-    s->cand = line;
-    s->cand_len = len;
-    uint64_t before = hl_exset_count(s->set);
-    hl_status st = hl_exset_add(s->set, &h, 1, s->n_ids, line_eq, s);
-    if (st != HL_OK) {
-        return st;
-    }
-    if (hl_exset_count(s->set) != before) {
-        memcpy(s->arena + s->arena_len, line, len);
-        s->arena_len += len;
-        s->n_ids++;
-        s->starts[s->n_ids] = s->arena_len;
-    }
-    return HL_OK;
-}
-
-hl_status hl_lineset_add(hl_lineset *s, const void *line, size_t len) {
-    return lineset_add(s, line, len, hl_dhash_utf8(line, len, 0));
 }

@@ -40,9 +40,25 @@ typedef struct line_sink {
     hl_lineset *exact;
     uint64_t key;
     uint64_t batch[LINE_BATCH];
+    const unsigned char *ptrs[LINE_BATCH]; /* exact: lines not yet added (in the buffer) */
+    size_t lens[LINE_BATCH];
     size_t n;
     uint64_t lines;
 } line_sink;
+
+/* Adds the batched lines; must run before the buffer they point into changes. */
+static hl_status sink_flush(line_sink *k) {
+    hl_status st = HL_OK;
+    if (k->n > 0) {
+        if (k->exact != NULL) {
+            st = hl_lineset_add_batch(k->exact, k->ptrs, k->lens, k->n);
+        } else {
+            hl_hll_add(k->sketch, k->batch, k->n);
+        }
+    }
+    k->n = 0;
+    return st;
+}
 
 static hl_status sink_line(line_sink *k, const unsigned char *p, size_t len) {
     if (len > 0 && p[len - 1] == '\r') {
@@ -50,14 +66,12 @@ static hl_status sink_line(line_sink *k, const unsigned char *p, size_t len) {
     }
     k->lines++;
     if (k->exact != NULL) {
-        return hl_lineset_add(k->exact, p, len);
+        k->ptrs[k->n] = p;
+        k->lens[k->n] = len;
+    } else {
+        k->batch[k->n] = hl_dhash_utf8(p, len, k->key);
     }
-    k->batch[k->n++] = hl_dhash_utf8(p, len, k->key);
-    if (k->n == LINE_BATCH) {
-        hl_hll_add(k->sketch, k->batch, k->n);
-        k->n = 0;
-    }
-    return HL_OK;
+    return ++k->n == LINE_BATCH ? sink_flush(k) : HL_OK;
 }
 
 hl_status hl_lines_read_fd(int fd, hl_hll *sketch, hl_lineset *exact, uint64_t *bytes_read,
@@ -112,6 +126,9 @@ hl_status hl_lines_read_fd(int fd, hl_hll *sketch, hl_lineset *exact, uint64_t *
             if (have > 0) { /* a last line without newline */
                 st = sink_line(k, buf, have);
             }
+            if (st == HL_OK) {
+                st = sink_flush(k);
+            }
             break;
         }
         total += (uint64_t)r;
@@ -129,6 +146,9 @@ hl_status hl_lines_read_fd(int fd, hl_hll *sketch, hl_lineset *exact, uint64_t *
             }
             p = nl + 1;
         }
+        if (st == HL_OK) {
+            st = sink_flush(k); /* the batch points into buf */
+        }
         if (st != HL_OK) {
             break;
         }
@@ -138,9 +158,6 @@ hl_status hl_lines_read_fd(int fd, hl_hll *sketch, hl_lineset *exact, uint64_t *
             st = HL_ECANCELLED;
             break;
         }
-    }
-    if (st == HL_OK && k->sketch != NULL && k->n > 0) {
-        hl_hll_add(k->sketch, k->batch, k->n);
     }
     if (bytes_read != NULL) {
         *bytes_read = total;

@@ -198,13 +198,14 @@ def _make_text(path: str, target_bytes: int) -> int:
 
 def _cli_workload(quick: bool) -> Workload:
     size = (64 if quick else 1024) * 2**20
-    tmpdir = tempfile.mkdtemp(prefix="hotloop-bench-")
-    path = os.path.join(tmpdir, "lines.txt")
-    state: dict[str, int] = {}
+    state: dict[str, Any] = {}
 
     def setup() -> str:
-        if not os.path.exists(path):
-            state["bytes"] = _make_text(path, size)
+        if "path" not in state:  # made when the workload runs, removed by its report
+            state["dir"] = tempfile.mkdtemp(prefix="hotloop-bench-")
+            state["path"] = os.path.join(state["dir"], "lines.txt")
+            state["bytes"] = _make_text(state["path"], size)
+        path: str = state["path"]
         with open(path, "rb") as f:  # warm the page cache
             while f.read(1 << 24):
                 pass
@@ -242,7 +243,9 @@ def _cli_workload(quick: bool) -> Workload:
             rate = nbytes / r.median / 1e6
             lines.append(f"throughput target hotloop count >= 500 MB/s (cached file): "
                          f"{rate:.0f} MB/s -> {'met' if rate >= 500 else 'MISSED'}")
-        shutil.rmtree(tmpdir, ignore_errors=True)
+        if "dir" in state:
+            shutil.rmtree(state.pop("dir"), ignore_errors=True)
+            state.pop("path", None)
         return lines
 
     return Workload(
