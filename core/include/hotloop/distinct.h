@@ -225,6 +225,7 @@ HL_API size_t hl_hll_sparse_limit(int p);
 /* Bytes the sketch owns (registers + sparse table), fixed by p. */
 HL_API size_t hl_hll_memory_bytes(const hl_hll *s);
 
+/* The sketch's p, its hash key, and whether it is still in the exact sparse mode. */
 HL_API int hl_hll_precision(const hl_hll *s);
 HL_API uint64_t hl_hll_key(const hl_hll *s);
 HL_API bool hl_hll_is_sparse(const hl_hll *s);
@@ -298,6 +299,8 @@ typedef struct hl_cvm hl_cvm;
 /* Creates an estimator with buffer size `thresh` (>= 1) and its random stream seeded by
  * `seed`. Errors: HL_EINVAL, HL_ENOMEM. */
 HL_API hl_status hl_cvm_create(hl_cvm_method method, size_t thresh, uint64_t seed, hl_cvm **out);
+
+/* Frees an estimator; NULL is a no-op. */
 HL_API void hl_cvm_free(hl_cvm *c);
 
 /* Feeds n item hashes in stream order. Returns HL_ENUMERIC when the paper's algorithm hits
@@ -325,7 +328,11 @@ typedef int (*hl_eq_fn)(void *ctx, uint64_t id_a, uint64_t id_b);
 
 typedef struct hl_exset hl_exset;
 
+/* Creates an empty exact set (it grows as needed; memory 32 bytes per distinct item at most).
+ * Errors: HL_EINVAL (out NULL), HL_ENOMEM. Not thread-safe. */
 HL_API hl_status hl_exset_create(hl_exset **out);
+
+/* Frees a set; NULL is a no-op. */
 HL_API void hl_exset_free(hl_exset *s);
 
 /*
@@ -355,25 +362,32 @@ HL_API uint64_t hl_exset_count(const hl_exset *s);
 
 /* ==== lines of a file ==================================================================== */
 
+typedef struct hl_lineset hl_lineset;
+
+/* An empty exact set of lines (keeps one copy of each distinct line; errors HL_EINVAL,
+ * HL_ENOMEM), its destructor (NULL is a no-op) and its count of distinct lines. Lines are
+ * compared byte for byte, so the count is exact. Not thread-safe. */
+HL_API hl_status hl_lineset_create(hl_lineset **out);
+HL_API void hl_lineset_free(hl_lineset *s);
+HL_API uint64_t hl_lineset_count(const hl_lineset *s);
+
+/* Adds one line (its bytes are copied when new). Errors: HL_ENOMEM, HL_EOVERFLOW (a line of
+ * 4 GiB or more). */
+HL_API hl_status hl_lineset_add(hl_lineset *s, const void *line, size_t len);
+
+/* Adds n lines (lines[k], lens[k] bytes), prefetching their slots first. Same errors. */
+HL_API hl_status hl_lineset_add_batch(hl_lineset *s, const unsigned char *const *lines,
+                                      const size_t *lens, size_t n);
+
 /*
  * Reads the file descriptor fd to its end with large reads and adds each line (bytes up to
  * '\n', newline excluded, a '\r' before it removed too; a last line without newline counts;
  * an empty file has no line) as a str item (UTF-8 hash, key of the sketch) to `sketch`, or, when
- * `exact` is non-NULL instead, to the exact set (the distinct lines are copied into it so
- * collisions are resolved by comparing bytes). Exactly one of sketch and exact is non-NULL.
- * *bytes_read and *lines receive the totals (may be NULL). Errors: HL_EIO (errno kept),
- * HL_ENOMEM, HL_ECANCELLED. Does not close fd.
+ * `exact` is non-NULL instead, to the exact line set. Exactly one of sketch and exact is
+ * non-NULL (else HL_EINVAL). *bytes_read and *lines receive the totals (may be NULL). Errors:
+ * HL_EIO (errno kept), HL_ENOMEM, HL_ECANCELLED (mon asked to stop; what was read stays
+ * added). Does not close fd.
  */
-typedef struct hl_lineset hl_lineset;
-HL_API hl_status hl_lineset_create(hl_lineset **out);
-HL_API void hl_lineset_free(hl_lineset *s);
-HL_API uint64_t hl_lineset_count(const hl_lineset *s);
-/* Adds one line (its bytes are copied when new). Errors: HL_ENOMEM, HL_EOVERFLOW (a line of
- * 4 GiB or more). */
-HL_API hl_status hl_lineset_add(hl_lineset *s, const void *line, size_t len);
-/* Adds n lines (lines[k], lens[k] bytes), prefetching their slots first. */
-HL_API hl_status hl_lineset_add_batch(hl_lineset *s, const unsigned char *const *lines,
-                                      const size_t *lens, size_t n);
 HL_API hl_status hl_lines_read_fd(int fd, hl_hll *sketch, hl_lineset *exact, uint64_t *bytes_read,
                                   uint64_t *lines, hl_monitor *mon);
 
