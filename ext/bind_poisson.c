@@ -1,7 +1,293 @@
-/* hotloop._core: the poisson kernel's functions (see core/include/hotloop/poisson.h). */
+/* hotloop._core: the poisson kernel's functions (see core/include/hotloop/poisson.h).
+ * Translation only: the Python layer (hotloop.poisson) validates values with precise messages
+ * and derives d_max, d_min and the progressive factor; these functions check buffer shapes and
+ * run the core without the GIL. */
 #include "binding.h"
+#include "hotloop/poisson.h"
+
+/* Optional 1-D float64 bounds of length dim: None gives NULL. */
+static int get_bounds(PyObject *obj, Py_buffer *view, const char *name, Py_ssize_t dim,
+                      const double **out) {
+    *out = NULL;
+    if (obj == Py_None) {
+        return 0;
+    }
+    if (hl_get_buffer(obj, view, name, 'd', 1, false) != 0) {
+        return -1;
+    }
+    if (view->shape[0] != dim) {
+        PyErr_Format(PyExc_ValueError, "%s: expected %zd values, got %zd", name, dim,
+                     view->shape[0]);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    *out = view->buf;
+    return 1;
+}
+
+typedef struct elim_args {
+    const double *points;
+    size_t m, dim, n;
+    hl_poisson_options opt;
+    int64_t *out;
+} elim_args;
+
+static hl_status elim_call(void *p, hl_monitor *mon) {
+    elim_args *a = p;
+    return hl_poisson_eliminate(a->points, a->m, a->dim, a->n, &a->opt, a->out, mon);
+}
+
+PyDoc_STRVAR(eliminate_doc,
+             "_poisson_eliminate(points, n, out, domain, lo, hi, d_max, d_min, alpha, "
+             "progressive, factor, threads, memory_limit=0, progress=None)\n--\n\n"
+             "Weighted sample elimination: write n kept row indices of the C-contiguous float64\n"
+             "(m, dim) array `points` into the int64 array `out` (see hl_poisson_eliminate).");
+
+static PyObject *py_eliminate(PyObject *module, PyObject *args, PyObject *kwargs) {
+    static char *kwlist[] = {(char *)"points",       (char *)"n",        (char *)"out",
+                             (char *)"domain",       (char *)"lo",       (char *)"hi",
+                             (char *)"d_max",        (char *)"d_min",    (char *)"alpha",
+                             (char *)"progressive",  (char *)"factor",   (char *)"threads",
+                             (char *)"memory_limit", (char *)"progress", NULL};
+    PyObject *points_obj, *out_obj, *lo_obj, *hi_obj, *threads_obj, *progress = Py_None;
+    Py_ssize_t n, memory_limit = 0;
+    int domain, progressive;
+    double d_max, d_min, alpha, factor;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OnOiOOdddpdO|nO", kwlist, &points_obj, &n,
+                                     &out_obj, &domain, &lo_obj, &hi_obj, &d_max, &d_min, &alpha,
+                                     &progressive, &factor, &threads_obj, &memory_limit,
+                                     &progress)) {
+        return NULL;
+    }
+    Py_buffer pts, out, lo = {0}, hi = {0};
+    int have_lo = 0, have_hi = 0;
+    PyObject *result = NULL;
+    if (hl_get_buffer(points_obj, &pts, "points", 'd', 2, false) != 0) {
+        return NULL;
+    }
+    if (hl_get_buffer(out_obj, &out, "out", 'q', 1, true) != 0) {
+        PyBuffer_Release(&pts);
+        return NULL;
+    }
+    elim_args a = {
+        .points = pts.buf, .m = (size_t)pts.shape[0], .dim = (size_t)pts.shape[1], .out = out.buf};
+    hl_poisson_options_init(&a.opt);
+    if ((have_lo = get_bounds(lo_obj, &lo, "lo", pts.shape[1], &a.opt.lo)) < 0 ||
+        (have_hi = get_bounds(hi_obj, &hi, "hi", pts.shape[1], &a.opt.hi)) < 0) {
+        goto exit;
+    }
+    if (n <= 0 || n >= pts.shape[0]) {
+        PyErr_Format(PyExc_ValueError, "n: expected 1 <= n < %zd (the number of points), got %zd",
+                     pts.shape[0], n);
+        goto exit;
+    }
+    if (out.shape[0] != n) {
+        PyErr_Format(PyExc_ValueError, "out: expected %zd items, got %zd", n, out.shape[0]);
+        goto exit;
+    }
+    if (domain < 0 || domain > HL_POISSON_ROTATIONS) {
+        PyErr_Format(PyExc_ValueError, "domain: unknown code %d", domain);
+        goto exit;
+    }
+    if (memory_limit < 0) {
+        PyErr_SetString(PyExc_ValueError, "memory_limit: expected >= 0");
+        goto exit;
+    }
+    if (hl_parse_threads(threads_obj, &a.opt.n_threads) != 0) {
+        goto exit;
+    }
+    a.n = (size_t)n;
+    a.opt.domain = (hl_poisson_domain)domain;
+    a.opt.d_max = d_max;
+    a.opt.d_min = d_min;
+    a.opt.alpha = alpha;
+    a.opt.progressive = progressive;
+    a.opt.progressive_factor = factor;
+    a.opt.memory_limit = (size_t)memory_limit;
+    hl_status st = hl_run_nogil(elim_call, &a, progress);
+    if (st != HL_OK) {
+        hl_raise_status(module, st, "poisson.eliminate");
+        goto exit;
+    }
+    result = Py_NewRef(Py_None);
+exit:
+    if (have_lo > 0) {
+        PyBuffer_Release(&lo);
+    }
+    if (have_hi > 0) {
+        PyBuffer_Release(&hi);
+    }
+    PyBuffer_Release(&out);
+    PyBuffer_Release(&pts);
+    return result;
+}
+
+typedef struct nn_args {
+    const double *points;
+    size_t m, dim;
+    hl_poisson_options opt;
+    double r_guess;
+    double *out;
+} nn_args;
+
+static hl_status nn_call(void *p, hl_monitor *mon) {
+    nn_args *a = p;
+    return hl_poisson_nn_distances(a->points, a->m, a->dim, &a->opt, a->r_guess, a->out, mon);
+}
+
+PyDoc_STRVAR(nn_doc, "_poisson_nn_distances(points, out, domain, lo, hi, r_guess, threads)\n--\n\n"
+                     "Nearest-neighbour distance of each row of `points` in the domain, into the\n"
+                     "float64 array `out` (see hl_poisson_nn_distances).");
+
+static PyObject *py_nn(PyObject *module, PyObject *args) {
+    PyObject *points_obj, *out_obj, *lo_obj, *hi_obj, *threads_obj;
+    int domain;
+    double r_guess;
+    if (!PyArg_ParseTuple(args, "OOiOOdO", &points_obj, &out_obj, &domain, &lo_obj, &hi_obj,
+                          &r_guess, &threads_obj)) {
+        return NULL;
+    }
+    Py_buffer pts, out, lo = {0}, hi = {0};
+    int have_lo = 0, have_hi = 0;
+    PyObject *result = NULL;
+    if (hl_get_buffer(points_obj, &pts, "points", 'd', 2, false) != 0) {
+        return NULL;
+    }
+    if (hl_get_buffer(out_obj, &out, "out", 'd', 1, true) != 0) {
+        PyBuffer_Release(&pts);
+        return NULL;
+    }
+    nn_args a = {.points = pts.buf,
+                 .m = (size_t)pts.shape[0],
+                 .dim = (size_t)pts.shape[1],
+                 .r_guess = r_guess,
+                 .out = out.buf};
+    hl_poisson_options_init(&a.opt);
+    if ((have_lo = get_bounds(lo_obj, &lo, "lo", pts.shape[1], &a.opt.lo)) < 0 ||
+        (have_hi = get_bounds(hi_obj, &hi, "hi", pts.shape[1], &a.opt.hi)) < 0) {
+        goto exit;
+    }
+    if (out.shape[0] != pts.shape[0] || pts.shape[0] < 2) {
+        PyErr_SetString(PyExc_ValueError, "points: expected at least 2 rows, out one per row");
+        goto exit;
+    }
+    if (domain < 0 || domain > HL_POISSON_ROTATIONS) {
+        PyErr_Format(PyExc_ValueError, "domain: unknown code %d", domain);
+        goto exit;
+    }
+    if (hl_parse_threads(threads_obj, &a.opt.n_threads) != 0) {
+        goto exit;
+    }
+    a.opt.domain = (hl_poisson_domain)domain;
+    hl_status st = hl_run_nogil(nn_call, &a, NULL);
+    if (st != HL_OK) {
+        hl_raise_status(module, st, "poisson.radius_stats");
+        goto exit;
+    }
+    result = Py_NewRef(Py_None);
+exit:
+    if (have_lo > 0) {
+        PyBuffer_Release(&lo);
+    }
+    if (have_hi > 0) {
+        PyBuffer_Release(&hi);
+    }
+    PyBuffer_Release(&out);
+    PyBuffer_Release(&pts);
+    return result;
+}
+
+typedef struct cand_args {
+    uint64_t seed;
+    size_t m, dim;
+    hl_poisson_domain domain;
+    const double *lo, *hi;
+    unsigned threads;
+    double *out;
+} cand_args;
+
+static hl_status cand_call(void *p, hl_monitor *mon) {
+    cand_args *a = p;
+    return hl_poisson_candidates(a->seed, a->m, a->dim, a->domain, a->lo, a->hi, a->threads, a->out,
+                                 mon);
+}
+
+PyDoc_STRVAR(cand_doc, "_poisson_candidates(seed, out, domain, lo, hi, threads)\n--\n\n"
+                       "Fill the float64 (m, dim) array `out` with seeded uniform candidates of\n"
+                       "the domain (see hl_poisson_candidates).");
+
+static PyObject *py_candidates(PyObject *module, PyObject *args) {
+    unsigned long long seed;
+    PyObject *out_obj, *lo_obj, *hi_obj, *threads_obj;
+    int domain;
+    if (!PyArg_ParseTuple(args, "KOiOOO", &seed, &out_obj, &domain, &lo_obj, &hi_obj,
+                          &threads_obj)) {
+        return NULL;
+    }
+    Py_buffer out, lo = {0}, hi = {0};
+    int have_lo = 0, have_hi = 0;
+    PyObject *result = NULL;
+    if (hl_get_buffer(out_obj, &out, "out", 'd', 2, true) != 0) {
+        return NULL;
+    }
+    cand_args a = {
+        .seed = seed, .m = (size_t)out.shape[0], .dim = (size_t)out.shape[1], .out = out.buf};
+    if ((have_lo = get_bounds(lo_obj, &lo, "lo", out.shape[1], &a.lo)) < 0 ||
+        (have_hi = get_bounds(hi_obj, &hi, "hi", out.shape[1], &a.hi)) < 0) {
+        goto exit;
+    }
+    if (domain < 0 || domain > HL_POISSON_ROTATIONS) {
+        PyErr_Format(PyExc_ValueError, "domain: unknown code %d", domain);
+        goto exit;
+    }
+    if (hl_parse_threads(threads_obj, &a.threads) != 0) {
+        goto exit;
+    }
+    a.domain = (hl_poisson_domain)domain;
+    hl_status st = hl_run_nogil(cand_call, &a, NULL);
+    if (st != HL_OK) {
+        hl_raise_status(module, st, "poisson.sample");
+        goto exit;
+    }
+    result = Py_NewRef(Py_None);
+exit:
+    if (have_lo > 0) {
+        PyBuffer_Release(&lo);
+    }
+    if (have_hi > 0) {
+        PyBuffer_Release(&hi);
+    }
+    PyBuffer_Release(&out);
+    return result;
+}
+
+PyDoc_STRVAR(radius_doc, "_poisson_max_radius(k, measure, n)\n--\n\n"
+                         "The maximal Poisson disc radius of n points in a domain of intrinsic\n"
+                         "dimension k and the given measure (NaN when undefined).");
+
+static PyObject *py_max_radius(PyObject *module, PyObject *args) {
+    (void)module;
+    int k;
+    double measure;
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "idn", &k, &measure, &n)) {
+        return NULL;
+    }
+    if (n < 0) {
+        n = 0;
+    }
+    return PyFloat_FromDouble(hl_poisson_max_radius(k, measure, (size_t)n));
+}
+
+static PyMethodDef poisson_methods[] = {
+    {"_poisson_eliminate", (PyCFunction)(void (*)(void))py_eliminate, METH_VARARGS | METH_KEYWORDS,
+     eliminate_doc},
+    {"_poisson_nn_distances", py_nn, METH_VARARGS, nn_doc},
+    {"_poisson_candidates", py_candidates, METH_VARARGS, cand_doc},
+    {"_poisson_max_radius", py_max_radius, METH_VARARGS, radius_doc},
+    {NULL, NULL, 0, NULL},
+};
 
 int hl_exec_poisson(PyObject *module) {
-    (void)module;
-    return 0;
+    return PyModule_AddFunctions(module, poisson_methods);
 }

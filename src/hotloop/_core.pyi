@@ -20,6 +20,59 @@ def _busy(
 ) -> int: ...
 def _rng_draw(dist: int, param: float, seed: int, stream: int, out: Any) -> None: ...
 
+# tmodel (bind_tmodel.c)
+def _tmodel_run(
+    x: Any,
+    nu: float,
+    prior: int,
+    variant: int,
+    burn_in: int,
+    thin: int,
+    seed: int,
+    threads: int,
+    init_mu: Any | None,
+    init_sigma2: Any | None,
+    mu_out: Any,
+    sigma2_out: Any,
+    progress: Callable[[int, int], object] | None = None,
+) -> None: ...
+def _tmodel_conditional(
+    which: int,
+    variant: int,
+    x: Any,
+    nu: float,
+    prior: int,
+    mu: float,
+    tau2: float,
+    alpha2: float,
+    u: Any | None,
+    seed: int,
+    out: Any,
+) -> None: ...
+# poisson (ext/bind_poisson.c)
+def _poisson_eliminate(
+    points: Any,
+    n: int,
+    out: Any,
+    domain: int,
+    lo: Any,
+    hi: Any,
+    d_max: float,
+    d_min: float,
+    alpha: float,
+    progressive: bool,
+    factor: float,
+    threads: int,
+    memory_limit: int = 0,
+    progress: Callable[[int, int], object] | None = None,
+) -> None: ...
+def _poisson_nn_distances(
+    points: Any, out: Any, domain: int, lo: Any, hi: Any, r_guess: float, threads: int
+) -> None: ...
+def _poisson_candidates(
+    seed: int, out: Any, domain: int, lo: Any, hi: Any, threads: int
+) -> None: ...
+def _poisson_max_radius(k: int, measure: float, n: int) -> float: ...
 # distinct (ext/bind_distinct.c)
 DK_I8: int
 DK_I16: int

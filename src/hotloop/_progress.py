@@ -31,7 +31,8 @@ class _PlainBar:
         width = 30
         filled = int(frac * width)
         elapsed = time.perf_counter() - self._start
-        line = f"\r{self._desc} [{'#' * filled}{'.' * (width - filled)}] {frac:6.1%} {elapsed:6.1f}s"
+        bar = "#" * filled + "." * (width - filled)
+        line = f"\r{self._desc} [{bar}] {frac:6.1%} {elapsed:6.1f}s"
         self._stream.write(line)
         self._stream.flush()
         self._drawn = True

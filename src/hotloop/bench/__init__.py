@@ -236,8 +236,9 @@ def run_benchmarks(
     out = stream if stream is not None else sys.stdout
     n = repeats if repeats is not None else (3 if quick else 5)
     info = machine_info()
+    feats = info["cpu_features"]
     print(f"hotloop {__version__} bench on {info['cpu']} "
-          f"({info['cpu_features']['cpu_count']} cores, SIMD {info['cpu_features']['simd_level']}), "
+          f"({feats['cpu_count']} cores, SIMD {feats['simd_level']}), "
           f"load average {_fmt_load(info['loadavg'])}", file=out)
     records: list[dict[str, Any]] = []
     for workload in load_workloads(kernels, quick):

@@ -1,0 +1,335 @@
+/*
+ * eliminate.c: weighted sample elimination (Yuksel 2015) over cached neighbour lists
+ * (neighbors.h) with a blocked max-heap (heap.h), cyCodeBase's progressive ordering, the
+ * maximal Poisson disc radius, and the argument checks of the public API.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "heap.h"
+#include "hotloop/poisson.h"
+#include "kdtree.h"
+#include "metric.h"
+#include "neighbors.h"
+
+void hl_poisson_options_init(hl_poisson_options *opt) {
+    memset(opt, 0, sizeof *opt);
+    opt->domain = HL_POISSON_BOX;
+    opt->alpha = 8.0;
+    opt->progressive_factor = 1.4142135623730951;
+}
+
+double hl_poisson_max_radius(int k, double measure, size_t n) {
+    if (k < 1 || n == 0 || !(measure > 0.0) || !isfinite(measure)) {
+        return NAN;
+    }
+    double per = measure / (double)n;
+    if (k == 2) {
+        return sqrt(per / (2.0 * sqrt(3.0))); /* hexagonal packing */
+    }
+    if (k == 3) {
+        return cbrt(per / (4.0 * sqrt(2.0))); /* FCC / HCP packing */
+    }
+    /* Unit k-ball volume by the recurrence V_k = V_(k-2) * 2 pi / k, V_1 = 2, V_2 = pi. */
+    double v = (k & 1) ? 2.0 : 3.141592653589793;
+    for (int d = (k & 1) ? 3 : 4; d <= k; d += 2) {
+        v *= 2.0 * 3.141592653589793 / (double)d;
+    }
+    return pow(per / v, 1.0 / (double)k);
+}
+
+/* 3/4 of physical memory: the default bound of the neighbour lists. */
+static size_t default_memory_limit(void) {
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page <= 0) {
+        return SIZE_MAX / 2;
+    }
+    size_t total;
+    if (!hl_size_mul((size_t)pages, (size_t)page, &total)) {
+        return SIZE_MAX / 2;
+    }
+    return total / 4 * 3;
+}
+
+/* Fills the metric from the options; HL_EINVAL if the domain and dimension disagree. */
+static hl_status make_metric(hl_pd_metric *mt, const hl_poisson_options *opt, size_t dim) {
+    memset(mt, 0, sizeof *mt);
+    if (dim < 1 || dim > HL_POISSON_MAX_DIM) {
+        return HL_EINVAL;
+    }
+    mt->domain = opt->domain;
+    mt->dim = dim;
+    switch (opt->domain) {
+    case HL_POISSON_BOX:
+        return HL_OK;
+    case HL_POISSON_SPHERE:
+        return dim >= 2 ? HL_OK : HL_EINVAL;
+    case HL_POISSON_ROTATIONS:
+        return dim == 4 ? HL_OK : HL_EINVAL;
+    case HL_POISSON_PERIODIC:
+        if (opt->lo == NULL || opt->hi == NULL) {
+            return HL_EINVAL;
+        }
+        for (size_t k = 0; k < dim; k++) {
+            double lo = opt->lo[k], hi = opt->hi[k];
+            if (!isfinite(lo) || !isfinite(hi) || !(lo < hi) || !isfinite(hi - lo)) {
+                return HL_EINVAL;
+            }
+            mt->lo[k] = lo;
+            mt->hi[k] = hi;
+            mt->len[k] = hi - lo;
+            mt->half[k] = 0.5 * (hi - lo);
+        }
+        return HL_OK;
+    default:
+        return HL_EINVAL;
+    }
+}
+
+/* Checks the points: finite, and inside [lo, hi] for PERIODIC. */
+static hl_status check_points(const hl_pd_metric *mt, const double *points, size_t m) {
+    const size_t dim = mt->dim;
+    for (size_t i = 0; i < m; i++) {
+        const double *p = points + i * dim;
+        for (size_t k = 0; k < dim; k++) {
+            if (!isfinite(p[k])) {
+                return HL_EINVAL;
+            }
+            if (mt->domain == HL_POISSON_PERIODIC && !(p[k] >= mt->lo[k] && p[k] <= mt->hi[k])) {
+                return HL_EINVAL;
+            }
+        }
+    }
+    return HL_OK;
+}
+
+static int cmp_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct level_args {
+    const double *points;
+    size_t dim;
+    const uint32_t *rows; /* the level's points as input rows (NULL: rows 0..m-1) */
+    size_t m, n;
+    const hl_pd_metric *mt;
+    hl_pd_weight wt; /* scale filled in by the level */
+    unsigned n_threads;
+    size_t limit;
+} level_args;
+
+/*
+ * One elimination: keeps a->n of the level's a->m points. removed[0..m-n) gets the input rows
+ * in order of removal, kept[0..n) the surviving input rows in increasing order.
+ */
+static hl_status eliminate_level(level_args *a, uint32_t *removed, uint32_t *kept,
+                                 hl_monitor *mon) {
+    hl_kdtree t;
+    hl_pd_lists L;
+    hl_heap h;
+    memset(&L, 0, sizeof L);
+    memset(&h, 0, sizeof h);
+    uint32_t *orig = NULL, *removed_local = NULL;
+    hl_status st = hl_kdtree_build(&t, a->points, a->m, a->dim, a->rows, a->n_threads, mon);
+    if (st != HL_OK) {
+        return st;
+    }
+    const size_t m = a->m;
+    hl_pd_scale(&a->wt);
+    orig = hl_alloc_array(m, sizeof(uint32_t));
+    removed_local = hl_alloc_array(m - a->n, sizeof(uint32_t));
+    if (orig == NULL || removed_local == NULL) {
+        st = HL_ENOMEM;
+        goto done;
+    }
+    for (size_t r = 0; r < m; r++) {
+        uint32_t s = t.perm[r];
+        orig[r] = a->rows ? a->rows[s] : s;
+    }
+    st = hl_pd_lists_build(&L, &t, a->mt, &a->wt, a->n_threads, a->limit, mon);
+    if (st != HL_OK) {
+        goto done;
+    }
+    st = hl_heap_build(&h, m, L.w, orig);
+    if (st != HL_OK) {
+        goto done;
+    }
+    /* The elimination proper: sequential by nature (each removal changes the next choice). */
+    for (size_t k = 0; k < m - a->n; k++) {
+        if ((k & 1023) == 0 && k > 0) {
+            hl_monitor_add(mon, 1024);
+            if (hl_monitor_poll(mon) != HL_OK) {
+                st = HL_ECANCELLED;
+                goto done;
+            }
+        }
+        uint32_t i = hl_heap_top(&h);
+        removed_local[k] = i; /* mapped to input rows after the loop: no miss in it */
+        L.w[i] = -1;          /* removed: live weights are sums of contributions >= 0 */
+        uint32_t dirty[64];
+        size_t n_dirty = 0;
+        dirty[n_dirty++] = i >> HL_HEAP_BLOCK_SHIFT;
+        size_t len;
+        const uint32_t *nb = hl_pd_list(&L, i, &len);
+        /* The point is anywhere in space, its neighbourhood cold: ask for the weights' cache
+         * lines at once so the misses overlap instead of queueing. */
+        for (size_t e = 0; e < len; e++) {
+            __builtin_prefetch(&L.w[nb[2 * e]]);
+        }
+        /* The next pop is the updated top block's maximum or, far more often, the maximum of
+         * one of the root's four children (decreases elsewhere only lower keys): start
+         * fetching their lists now, while this pop's misses are outstanding. */
+        for (size_t c = 1; c <= 4 && c < h.n_blocks; c++) {
+            size_t l2;
+            const uint32_t *next = hl_pd_list(&L, h.best[h.a[c].id], &l2);
+            __builtin_prefetch(next);
+            __builtin_prefetch(next + 16);
+        }
+        for (size_t e = 0; e < len; e++) {
+            uint32_t j = nb[2 * e], q = nb[2 * e + 1];
+            if (L.w[j] < 0 || q == 0) {
+                continue;
+            }
+            L.w[j] -= q;
+            uint32_t b = j >> HL_HEAP_BLOCK_SHIFT;
+            if (h.best[b] != j) {
+                continue; /* the block's maximum is another point, whose weight is unchanged */
+            }
+            size_t u = 0;
+            while (u < n_dirty && dirty[u] != b) {
+                u++;
+            }
+            if (u == n_dirty) {
+                if (n_dirty == sizeof dirty / sizeof dirty[0]) {
+                    hl_heap_update(&h, b); /* overflow: update now, harmless twice */
+                } else {
+                    dirty[n_dirty++] = b;
+                }
+            }
+        }
+        for (size_t u = 0; u < n_dirty; u++) {
+            hl_heap_update(&h, dirty[u]);
+        }
+    }
+    for (size_t k = 0; k < m - a->n; k++) {
+        removed[k] = orig[removed_local[k]];
+    }
+    size_t n_kept = 0;
+    for (size_t r = 0; r < m; r++) {
+        if (L.w[r] >= 0) {
+            kept[n_kept++] = orig[r];
+        }
+    }
+    qsort(kept, n_kept, sizeof(uint32_t), cmp_u32);
+done:
+    hl_heap_free(&h);
+    hl_pd_lists_free(&L);
+    free(orig);
+    free(removed_local);
+    hl_kdtree_free(&t);
+    return st;
+}
+
+hl_status hl_poisson_eliminate(const double *points, size_t m, size_t dim, size_t n,
+                               const hl_poisson_options *opt, int64_t *out, hl_monitor *mon) {
+    if (points == NULL || opt == NULL || out == NULL || n < 1 || n >= m || m >= UINT32_MAX) {
+        return HL_EINVAL;
+    }
+    if (!(opt->d_max > 0.0) || !isfinite(opt->d_max) || !(opt->d_min >= 0.0) ||
+        !(opt->d_min < opt->d_max) || !(opt->alpha > 0.0) || !isfinite(opt->alpha)) {
+        return HL_EINVAL;
+    }
+    if (opt->progressive &&
+        (!(opt->progressive_factor > 1.0) || !isfinite(opt->progressive_factor))) {
+        return HL_EINVAL;
+    }
+    hl_pd_metric mt;
+    hl_status st = make_metric(&mt, opt, dim);
+    if (st != HL_OK) {
+        return st;
+    }
+    size_t bytes;
+    if (!hl_size_mul(m, dim, &bytes) || !hl_size_mul(bytes, sizeof(double), &bytes)) {
+        return HL_ENOMEM;
+    }
+    if (mt.domain == HL_POISSON_PERIODIC) {
+        for (size_t k = 0; k < dim; k++) {
+            if (opt->d_max > mt.half[k]) {
+                return HL_EINVAL; /* the minimal image would not be the only one in reach */
+            }
+        }
+    }
+    st = check_points(&mt, points, m);
+    if (st != HL_OK) {
+        return st;
+    }
+    hl_monitor_begin(mon, 2 * m);
+    level_args a = {
+        .points = points,
+        .dim = dim,
+        .rows = NULL,
+        .m = m,
+        .n = n,
+        .mt = &mt,
+        .wt = {.d_max = opt->d_max,
+               .d_min = opt->d_min,
+               .alpha = opt->alpha,
+               .alpha8 = opt->alpha == 8.0},
+        .n_threads = opt->n_threads,
+        .limit = opt->memory_limit ? opt->memory_limit : default_memory_limit(),
+    };
+    /* removed holds one level's removals: m - n at level 0, s - s/2 <= n - n/2 later. */
+    size_t max_removed = m - n > n - n / 2 ? m - n : n - n / 2;
+    uint32_t *removed = hl_alloc_array(max_removed, sizeof(uint32_t));
+    uint32_t *kept = hl_alloc_array(n, sizeof(uint32_t));
+    uint32_t *next = NULL;
+    if (removed == NULL || kept == NULL) {
+        st = HL_ENOMEM;
+        goto done;
+    }
+    st = eliminate_level(&a, removed, kept, mon);
+    if (st != HL_OK) {
+        goto done;
+    }
+    if (!opt->progressive) {
+        for (size_t s = 0; s < n; s++) {
+            out[s] = kept[s];
+        }
+        goto done;
+    }
+    /* Progressive levels (cyCodeBase's loop): halve while at least 3 points remain; the removed
+     * points of each level fill the output from the back, the last removed first. */
+    next = hl_alloc_array(n / 2 + 1, sizeof(uint32_t));
+    if (next == NULL) {
+        st = HL_ENOMEM;
+        goto done;
+    }
+    size_t s_in = n;
+    while (s_in >= 3) {
+        size_t s_out = s_in / 2;
+        a.rows = kept;
+        a.m = s_in;
+        a.n = s_out;
+        a.wt.d_max *= opt->progressive_factor;
+        st = eliminate_level(&a, removed, next, mon);
+        if (st != HL_OK) {
+            goto done;
+        }
+        for (size_t k = 0; k < s_in - s_out; k++) {
+            out[s_in - 1 - k] = removed[k];
+        }
+        memcpy(kept, next, s_out * sizeof(uint32_t));
+        s_in = s_out;
+    }
+    for (size_t s = 0; s < s_in; s++) {
+        out[s] = kept[s];
+    }
+done:
+    free(removed);
+    free(kept);
+    free(next);
+    return st;
+}

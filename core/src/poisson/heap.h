@@ -1,0 +1,123 @@
+/*
+ * heap.h (internal to the poisson kernel): the elimination's priority queue, a blocked
+ * max-heap of int64 weights.
+ *
+ * The elimination pops the heaviest point and lowers the weights of its neighbours, which in
+ * kd order sit close to it. An indexed heap over all points pays cache misses for every
+ * decrease (position lookups, sift-downs through a heap far larger than the cache). Here the
+ * ids are cut into blocks of HL_HEAP_BLOCK consecutive ids; each block's maximum is found by a
+ * scan of its few contiguous weights, and a 4-ary indexed max-heap orders only the blocks (32
+ * times fewer entries, so it stays in cache). A pop lowers the weights of a handful of nearby
+ * blocks, and only a block whose maximum itself was lowered (or removed) needs a rescan and a
+ * sift-down: lowering any other weight leaves the block's maximum as it was. The order is exactly
+ * that of a heap over all ids: larger weight first; among equal weights, smaller `tie` (the
+ * caller's input index), so the order is total and the result deterministic. In the 4-ary heap the
+ * four children of a slot share one 64-byte cache line (16-byte entries, array offset by three
+ * slots).
+ *
+ * The true weights live in the caller's array `w` (w[id] < 0 marks a removed id; weights of
+ * live ids are >= 0), and the caller tells the queue which blocks changed.
+ */
+#ifndef HOTLOOP_POISSON_HEAP_H
+#define HOTLOOP_POISSON_HEAP_H
+
+#include "hotloop/common.h"
+
+#ifndef HL_HEAP_BLOCK_SHIFT
+#define HL_HEAP_BLOCK_SHIFT 5
+#endif
+#define HL_HEAP_BLOCK (1u << HL_HEAP_BLOCK_SHIFT)
+
+typedef struct hl_heap_entry {
+    int64_t w;    /* the block's maximum weight (-1: every id removed) */
+    uint32_t tie; /* its tie (UINT32_MAX for an empty block) */
+    uint32_t id;  /* the block */
+} hl_heap_entry;
+
+typedef struct hl_heap {
+    void *mem;           /* the entries' allocation (64-byte aligned) */
+    hl_heap_entry *a;    /* slots 0..n_blocks-1; children of s are 4s+1 .. 4s+4 */
+    uint32_t *pos;       /* pos[block]: its slot */
+    uint32_t *best;      /* best[block]: the id of its maximum */
+    const int64_t *w;    /* true weights (the caller's) */
+    const uint32_t *tie; /* ties (the caller's) */
+    size_t n_ids, n_blocks;
+} hl_heap;
+
+/* Whether x belongs above y. */
+static inline int hl_heap_above(const hl_heap_entry *x, const hl_heap_entry *y) {
+    return x->w > y->w || (x->w == y->w && x->tie < y->tie);
+}
+
+/* Moves the entry at slot s down to its place, keeping pos[] current. */
+static inline void hl_heap_sift_down(hl_heap *h, size_t s) {
+    hl_heap_entry *a = h->a;
+    const size_t size = h->n_blocks;
+    hl_heap_entry e = a[s];
+    for (;;) {
+        size_t c = 4 * s + 1;
+        if (c >= size) {
+            break;
+        }
+        size_t best = c;
+        size_t end = c + 4 < size ? c + 4 : size;
+        for (size_t k = c + 1; k < end; k++) {
+            if (hl_heap_above(&a[k], &a[best])) {
+                best = k;
+            }
+        }
+        if (!hl_heap_above(&a[best], &e)) {
+            break;
+        }
+        a[s] = a[best];
+        h->pos[a[s].id] = (uint32_t)s;
+        s = best;
+    }
+    a[s] = e;
+    h->pos[e.id] = (uint32_t)s;
+}
+
+/* The maximum of block b by a scan of its weights (removed ids skipped). */
+static inline hl_heap_entry hl_heap_scan(const hl_heap *h, uint32_t b, uint32_t *best_id) {
+    hl_heap_entry e = {.w = -1, .tie = UINT32_MAX, .id = b};
+    size_t begin = (size_t)b << HL_HEAP_BLOCK_SHIFT;
+    size_t end = begin + HL_HEAP_BLOCK < h->n_ids ? begin + HL_HEAP_BLOCK : h->n_ids;
+    uint32_t arg = (uint32_t)begin;
+    for (size_t i = begin; i < end; i++) {
+        int64_t w = h->w[i];
+        /* tie[] is read only on equal weights, so a scan touches one array */
+        if (w > e.w || (w == e.w && w >= 0 && h->tie[i] < e.tie)) {
+            e.w = w;
+            e.tie = h->tie[i];
+            arg = (uint32_t)i;
+        }
+    }
+    *best_id = arg;
+    return e;
+}
+
+/* The id of the current maximum (some id must be live). */
+static inline uint32_t hl_heap_top(const hl_heap *h) {
+    return h->best[h->a[0].id];
+}
+
+/* Re-reads block b after weights in it decreased (or ids in it were removed). */
+static inline void hl_heap_update(hl_heap *h, uint32_t b) {
+    size_t s = h->pos[b];
+    h->a[s] = hl_heap_scan(h, b, &h->best[b]);
+    hl_heap_sift_down(h, s);
+}
+
+/* Builds the queue over ids 0..n-1 with true weights w and ties tie (both kept by pointer;
+ * Floyd's O(n) heapify, CACM 1964, over the blocks). HL_ENOMEM on allocation failure (then *h
+ * is zeroed), HL_EINVAL if n == 0 or n >= 2^32-1. */
+hl_status hl_heap_build(hl_heap *h, size_t n, const int64_t *w, const uint32_t *tie);
+
+/* Frees the queue (a zeroed one is fine) and zeroes it. */
+void hl_heap_free(hl_heap *h);
+
+/* Checks: heap order of the blocks, pos[] and the slots agree, and every block's entry is its
+ * current maximum. HL_OK or HL_EINTERNAL. For the tests. */
+hl_status hl_heap_validate(const hl_heap *h);
+
+#endif /* HOTLOOP_POISSON_HEAP_H */

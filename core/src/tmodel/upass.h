@@ -1,0 +1,240 @@
+/*
+ * upass.h (private to the tmodel kernel): the U pass, the sampler's inner loop, with eight
+ * random lanes per chain so it can run eight gamma draws at once.
+ *
+ * The pass draws U_i for every point (w_i = 1 / U_i = 2 G_i / q_i, G_i ~ Gamma((nu + 1) / 2),
+ * q_i = nu tau^2 + r_i^2 r2scale, r_i = x_i - mu) and accumulates s1 = sum w_i,
+ * s2 = sum r_i^2 w_i, s3 = sum r_i w_i. Its result is defined lane-wise, so every
+ * instruction-set variant gives the same bits:
+ * - point i takes its gamma draw from lane i mod 8, each lane an xoshiro256** stream seeded from
+ *   the chain's stream (hl_tm_lanes_seed);
+ * - a lane's gamma draw is Marsaglia & Tsang (ACM TOMS 2000) on the ziggurat normal of
+ *   Marsaglia & Tsang (JSS 2000), with 52-bit uniforms made by the exponent trick (exact in
+ *   SIMD registers, where 64-bit integer to double conversion is missing on AVX2);
+ * - each sum is accumulated per lane in point order, then reduced in a fixed tree:
+ *   (s0 + s4) + (s2 + s6) + ((s1 + s5) + (s3 + s7)), as an 8-wide register reduces.
+ * The SIMD variants take the common path (ziggurat rectangle, v > 0) in registers with the
+ * Marsaglia-Tsang squeeze; the ~10% of draws the squeeze leaves to the exact log test run that
+ * test in scalar code on the register values (hl_tm_mt_log_accept), and a lane whose draw is
+ * rejected continues in the scalar lane code from its current state, exactly as the scalar loop
+ * would. A lane that leaves the ziggurat rectangle or has v <= 0 (~1%) is redrawn by the scalar
+ * lane code from its state at the start of the draw. So the rare paths are shared code.
+ * Shapes below 1 (nu < 1) take the scalar variant (the boost needs exp and log per draw).
+ * Everything is written without fused multiply-adds (the project builds with
+ * -ffp-contract=off), in the same operation order in every variant.
+ */
+#ifndef HOTLOOP_TMODEL_UPASS_H
+#define HOTLOOP_TMODEL_UPASS_H
+
+#include <math.h>
+#include <string.h>
+
+#include "hotloop/cpu.h"
+#include "hotloop/rng.h"
+
+#include "../ziggurat_tables.h"
+
+#define HL_TM_LANES 8
+
+/* Eight xoshiro256** states, structure of arrays: s[k][lane]. */
+typedef struct hl_tm_lanes {
+    uint64_t s[4][HL_TM_LANES];
+} hl_tm_lanes;
+
+/* What one pass needs. */
+typedef struct hl_tm_upass {
+    const double *x;
+    size_t n;
+    double mu, nu_tau2, r2scale;
+    double d, c;   /* Marsaglia-Tsang constants of the shape (or shape + 1 when boosting) */
+    double shape;  /* the gamma shape (nu + 1) / 2 */
+    int boost;     /* shape < 1 */
+    double *w_out; /* NULL, or n values receiving w_i */
+} hl_tm_upass;
+
+typedef struct hl_tm_sums {
+    double s1, s2, s3;
+} hl_tm_sums;
+
+/* Per-lane partial sums, reduced by hl_tm_reduce. */
+typedef struct hl_tm_acc {
+    double s1[HL_TM_LANES], s2[HL_TM_LANES], s3[HL_TM_LANES];
+} hl_tm_acc;
+
+/* Seeds the lanes of a chain: lane j from the j-th output of the chain's stream (through
+ * splitmix64, as hl_rng_seed does). */
+static inline void hl_tm_lanes_seed(hl_tm_lanes *L, hl_rng *chain) {
+    for (int j = 0; j < HL_TM_LANES; j++) {
+        hl_rng r;
+        hl_rng_seed(&r, hl_rng_next(chain));
+        for (int k = 0; k < 4; k++) {
+            L->s[k][j] = r.s[k];
+        }
+    }
+}
+
+static inline hl_rng hl_tm_lane_get(const hl_tm_lanes *L, int j) {
+    hl_rng r = {{L->s[0][j], L->s[1][j], L->s[2][j], L->s[3][j]}};
+    return r;
+}
+
+static inline void hl_tm_lane_put(hl_tm_lanes *L, int j, const hl_rng *r) {
+    for (int k = 0; k < 4; k++) {
+        L->s[k][j] = r->s[k];
+    }
+}
+
+/* A uniform in [0, 1) from the top 52 bits: the double 1.m (exponent of 1) minus 1. Exact. */
+static inline double hl_tm_u52(uint64_t bits) {
+    const uint64_t b = (bits >> 12) | UINT64_C(0x3FF0000000000000);
+    double d;
+    memcpy(&d, &b, sizeof d);
+    return d - 1.0;
+}
+
+/* Standard normal by the 256-layer ziggurat: bits 0-7 the layer, bit 8 the sign, bits 12-63
+ * the uniform. The rectangle case is the SIMD variants' fast path; tail and wedges as in rng.c
+ * (Marsaglia 1964 for the tail). */
+static inline double hl_tm_lane_normal(hl_rng *r) {
+    for (;;) {
+        const uint64_t bits = hl_rng_next(r);
+        const unsigned layer = (unsigned)(bits & 0xFFu);
+        const int negative = (int)((bits >> 8) & 1u);
+        const double x = hl_tm_u52(bits) * hl_zig_x[layer];
+        if (x < hl_zig_x[layer + 1]) {
+            return negative ? -x : x;
+        }
+        if (layer == 0) {
+            double a, b;
+            do {
+                a = -log(hl_rng_uniform_pos(r)) / hl_zig_r;
+                b = -log(hl_rng_uniform_pos(r));
+            } while (b + b < a * a);
+            const double t = hl_zig_r + a;
+            return negative ? -t : t;
+        }
+        const double y =
+            hl_zig_f[layer] + hl_rng_uniform(r) * (hl_zig_f[layer + 1] - hl_zig_f[layer]);
+        if (y < exp(-0.5 * x * x)) {
+            return negative ? -x : x;
+        }
+    }
+}
+
+/* Marsaglia & Tsang's exact acceptance test, for a draw the squeeze did not accept (shared by
+ * the scalar lane code and the SIMD variants' fallback, so both decide identically). */
+static inline int hl_tm_mt_log_accept(double u, double x2, double v, double d) {
+    return log(u) < 0.5 * x2 + d * (1.0 - v + log(v));
+}
+
+/*
+ * The SIMD variants decide the log test in registers with their own log (hl_tm_*log below) and
+ * fall back to hl_tm_mt_log_accept only when the two sides are closer than this relative
+ * margin. Their log is within 1e-13 (relative to the terms compared) of the libm values the
+ * scalar code compares, far inside the margin, so both decide identically: a decision taken in
+ * registers is one libm's comparison would take too.
+ */
+#define HL_TM_LOG_MARGIN 1e-9
+
+/* The coefficients 1/(2k+1), k = 7 .. 1, of log m = 2 atanh(s) = 2 s (1 + s^2/3 + ... +
+ * s^14/15), s = (m - 1)/(m + 1), |s| <= 0.1716 for m in [sqrt(2)/2, sqrt(2)]: the first omitted
+ * term is below 1.2e-14. */
+#define HL_TM_ATANH_C15 (1.0 / 15.0)
+#define HL_TM_ATANH_C13 (1.0 / 13.0)
+#define HL_TM_ATANH_C11 (1.0 / 11.0)
+#define HL_TM_ATANH_C9 (1.0 / 9.0)
+#define HL_TM_ATANH_C7 (1.0 / 7.0)
+#define HL_TM_ATANH_C5 (1.0 / 5.0)
+#define HL_TM_ATANH_C3 (1.0 / 3.0)
+
+/* One Gamma draw of a lane (Marsaglia & Tsang with constants d, c; boost for shape < 1). */
+static inline double hl_tm_lane_gamma(hl_rng *r, const hl_tm_upass *a) {
+    const double d = a->d, c = a->c;
+    double res;
+    for (;;) {
+        const double x = hl_tm_lane_normal(r);
+        double v = 1.0 + c * x;
+        if (v <= 0.0) {
+            continue;
+        }
+        v = v * v * v;
+        const double u = hl_tm_u52(hl_rng_next(r)) + 0x1.0p-53;
+        const double x2 = x * x;
+        if (u < 1.0 - 0.0331 * x2 * x2) {
+            res = d * v;
+            break;
+        }
+        if (hl_tm_mt_log_accept(u, x2, v, d)) {
+            res = d * v;
+            break;
+        }
+    }
+    if (a->boost) {
+        res = exp(log(res) + log(hl_tm_u52(hl_rng_next(r)) + 0x1.0p-53) / a->shape);
+    }
+    return res;
+}
+
+/* Points [begin, n) of the pass, lane-wise, in scalar code (the scalar variant does all points
+ * here; the SIMD variants only the last n mod 8). begin must be a multiple of 8. */
+static inline void hl_tm_upass_scalar_range(const hl_tm_upass *a, hl_tm_lanes *L, hl_tm_acc *acc,
+                                            size_t begin) {
+    hl_rng lanes[HL_TM_LANES];
+    for (int j = 0; j < HL_TM_LANES; j++) {
+        lanes[j] = hl_tm_lane_get(L, j);
+    }
+    for (size_t i = begin; i < a->n; i++) {
+        const int j = (int)(i % HL_TM_LANES);
+        const double g = hl_tm_lane_gamma(&lanes[j], a);
+        const double r = a->x[i] - a->mu;
+        const double rr = r * r;
+        const double q = a->nu_tau2 + rr * a->r2scale;
+        const double w = (2.0 * g) / q;
+        if (a->w_out != NULL) {
+            a->w_out[i] = w;
+        }
+        acc->s1[j] += w;
+        acc->s2[j] += rr * w;
+        acc->s3[j] += r * w;
+    }
+    for (int j = 0; j < HL_TM_LANES; j++) {
+        hl_tm_lane_put(L, j, &lanes[j]);
+    }
+}
+
+static inline double hl_tm_reduce8(const double *s) {
+    const double t0 = s[0] + s[4], t1 = s[1] + s[5], t2 = s[2] + s[6], t3 = s[3] + s[7];
+    return (t0 + t2) + (t1 + t3);
+}
+
+static inline hl_tm_sums hl_tm_reduce(const hl_tm_acc *acc) {
+    hl_tm_sums s = {hl_tm_reduce8(acc->s1), hl_tm_reduce8(acc->s2), hl_tm_reduce8(acc->s3)};
+    return s;
+}
+
+/* The variants (upass_scalar.c, upass_avx2.c, upass_avx512.c). */
+hl_tm_sums hl_tm_upass_scalar(const hl_tm_upass *a, hl_tm_lanes *L);
+#if defined(HL_X86_64)
+hl_tm_sums hl_tm_upass_avx2(const hl_tm_upass *a, hl_tm_lanes *L);
+hl_tm_sums hl_tm_upass_avx512(const hl_tm_upass *a, hl_tm_lanes *L);
+#endif
+
+/* Runs the pass with the variant of `level` (already resolved against the CPU). */
+static inline hl_tm_sums hl_tm_upass_run(const hl_tm_upass *a, hl_tm_lanes *L,
+                                         hl_simd_level level) {
+#if defined(HL_X86_64)
+    if (!a->boost) {
+        if (level == HL_SIMD_AVX512) {
+            return hl_tm_upass_avx512(a, L);
+        }
+        if (level == HL_SIMD_AVX2) {
+            return hl_tm_upass_avx2(a, L);
+        }
+    }
+#else
+    (void)level;
+#endif
+    return hl_tm_upass_scalar(a, L);
+}
+
+#endif

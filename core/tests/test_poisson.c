@@ -1,0 +1,415 @@
+/* Tests of the poisson kernel: kd-tree and heap invariants, ball queries against brute force,
+ * elimination invariants (count, determinism across threads, symmetries of the domains),
+ * argument checks, cancellation, the max-radius formula and the candidate generator. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/poisson/heap.h"
+#include "../src/poisson/kdtree.h"
+#include "harness.h"
+#include "hotloop/poisson.h"
+#include "hotloop/rng.h"
+
+static double *random_points(uint64_t seed, size_t m, size_t dim) {
+    double *p = malloc(m * dim * sizeof *p);
+    hl_rng r;
+    hl_rng_seed(&r, seed);
+    for (size_t i = 0; i < m * dim; i++) {
+        p[i] = hl_rng_uniform(&r);
+    }
+    return p;
+}
+
+HL_TEST(poisson_kdtree_invariants_and_ball_queries_match_brute_force) {
+    const size_t dims[] = {1, 2, 3, 5, 8};
+    for (size_t di = 0; di < 5; di++) {
+        size_t dim = dims[di], m = 1500;
+        double *p = random_points(11 + dim, m, dim);
+        /* duplicates and ties: copy a block of points and snap some coordinates */
+        for (size_t i = 0; i < 200; i++) {
+            memcpy(p + (m - 1 - i) * dim, p + i * dim, dim * sizeof(double));
+        }
+        for (size_t i = 300; i < 500; i++) {
+            p[i * dim] = 0.5;
+        }
+        hl_kdtree t;
+        CHECK_OK(hl_kdtree_build(&t, p, m, dim, NULL, 1, NULL));
+        CHECK_OK(hl_kdtree_validate(&t, p, NULL));
+        hl_u32vec out = {0};
+        double r = dim == 1 ? 0.01 : 0.3;
+        for (size_t qi = 0; qi < 50; qi++) {
+            const double *q = p + qi * 29 * dim;
+            out.len = 0;
+            CHECK_OK(hl_kdtree_ball(&t, q, r * r, &out));
+            size_t brute = 0;
+            for (size_t i = 0; i < m; i++) {
+                brute += hl_kd_sqdist(q, p + i * dim, dim) < r * r;
+            }
+            CHECK_EQ_U64(out.len, brute);
+            for (size_t h = 0; h < out.len; h++) {
+                CHECK(hl_kd_sqdist(q, t.coords + (size_t)out.data[h] * dim, dim) < r * r);
+            }
+        }
+        hl_u32vec_free(&out);
+        hl_kdtree_free(&t);
+        free(p);
+    }
+}
+
+HL_TEST(poisson_kdtree_parallel_build_matches_serial) {
+    size_t m = 200000, dim = 3;
+    double *p = random_points(77, m, dim);
+    hl_kdtree a, b;
+    CHECK_OK(hl_kdtree_build(&a, p, m, dim, NULL, 1, NULL));
+    const unsigned threads[] = {2, 3, 8};
+    for (int k = 0; k < 3; k++) {
+        CHECK_OK(hl_kdtree_build(&b, p, m, dim, NULL, threads[k], NULL));
+        CHECK_OK(hl_kdtree_validate(&b, p, NULL));
+        CHECK_EQ_U64(b.n_leaves, a.n_leaves);
+        CHECK(memcmp(a.perm, b.perm, m * sizeof(uint32_t)) == 0);
+        CHECK(memcmp(a.coords, b.coords, m * dim * sizeof(double)) == 0);
+        for (size_t l = 0; l < a.n_leaves; l++) {
+            CHECK(a.nodes[a.leaves[l]].begin == b.nodes[b.leaves[l]].begin);
+        }
+        hl_kdtree_free(&b);
+    }
+    hl_kdtree_free(&a);
+    free(p);
+}
+
+HL_TEST(poisson_kdtree_over_a_row_subset_and_all_identical_points) {
+    size_t m = 777, dim = 2;
+    double *p = malloc(m * dim * sizeof *p);
+    for (size_t i = 0; i < m * dim; i++) {
+        p[i] = 0.25;
+    }
+    hl_kdtree t;
+    CHECK_OK(hl_kdtree_build(&t, p, m, dim, NULL, 1, NULL));
+    CHECK_OK(hl_kdtree_validate(&t, p, NULL));
+    hl_kdtree_free(&t);
+    uint32_t rows[100];
+    for (uint32_t s = 0; s < 100; s++) {
+        rows[s] = 7 * s;
+    }
+    double *q = random_points(5, m, dim);
+    CHECK_OK(hl_kdtree_build(&t, q, 100, dim, rows, 1, NULL));
+    CHECK_OK(hl_kdtree_validate(&t, q, rows));
+    t.coords[3] += 1.0; /* a corrupted tree is caught */
+    CHECK_STATUS(hl_kdtree_validate(&t, q, rows), HL_EINTERNAL);
+    hl_kdtree_free(&t);
+    hl_kdtree_free(&t); /* freeing twice is harmless */
+    free(p);
+    free(q);
+}
+
+HL_TEST(poisson_blocked_heap_top_is_the_true_maximum_under_decreases) {
+    size_t n = 3000;
+    int64_t *w = malloc(n * sizeof *w);
+    uint32_t *tie = malloc(n * sizeof *tie);
+    unsigned char *gone = calloc(n, 1);
+    hl_rng r;
+    hl_rng_seed(&r, 3);
+    for (size_t i = 0; i < n; i++) {
+        w[i] = (int64_t)hl_rng_below(&r, 50) * 1000; /* many equal weights */
+        tie[i] = (uint32_t)((i * 7919) % n);         /* ties in a scrambled order */
+    }
+    hl_heap h;
+    CHECK_OK(hl_heap_build(&h, n, w, tie));
+    CHECK_OK(hl_heap_validate(&h));
+    for (size_t step = 0; step < 2500; step++) {
+        /* brute force: the largest true weight, then the smallest tie */
+        size_t best = SIZE_MAX;
+        for (size_t i = 0; i < n; i++) {
+            if (!gone[i] &&
+                (best == SIZE_MAX || w[i] > w[best] || (w[i] == w[best] && tie[i] < tie[best]))) {
+                best = i;
+            }
+        }
+        uint32_t id = hl_heap_top(&h);
+        CHECK_EQ_U64(id, best);
+        gone[id] = 1;
+        w[id] = -1;
+        hl_heap_update(&h, id >> HL_HEAP_BLOCK_SHIFT);
+        for (int k = 0; k < 5; k++) { /* lower some weights near the removed one */
+            uint32_t j = (uint32_t)((id + hl_rng_below(&r, 200)) % n);
+            if (!gone[j]) {
+                int64_t dec = (int64_t)hl_rng_below(&r, 3000);
+                w[j] = w[j] > dec ? w[j] - dec : 0;
+                hl_heap_update(&h, j >> HL_HEAP_BLOCK_SHIFT);
+            }
+        }
+        if (step % 500 == 0) {
+            CHECK_OK(hl_heap_validate(&h));
+        }
+    }
+    CHECK_OK(hl_heap_validate(&h));
+    uint32_t top = hl_heap_top(&h);
+    w[top] += 1; /* a block whose weights changed behind the heap's back is caught */
+    CHECK_STATUS(hl_heap_validate(&h), HL_EINTERNAL);
+    w[top] -= 1;
+    h.a[h.n_blocks - 1].w = INT64_MAX; /* a broken heap is caught */
+    CHECK_STATUS(hl_heap_validate(&h), HL_EINTERNAL);
+    hl_heap_free(&h);
+    hl_heap_free(&h);
+    free(w);
+    free(tie);
+    free(gone);
+}
+
+static void default_opts(hl_poisson_options *o, size_t dim, size_t n, double measure) {
+    hl_poisson_options_init(o);
+    double r = hl_poisson_max_radius((int)dim, measure, n);
+    o->d_max = 2.0 * r;
+    o->d_min = o->d_max * 0.65 * (1.0 - pow(0.2, 1.5));
+    o->progressive_factor = pow(2.0, 1.0 / (double)dim);
+}
+
+static double min_dist(const double *p, const int64_t *idx, size_t n, size_t dim) {
+    double best = INFINITY;
+    for (size_t a = 0; a < n; a++) {
+        for (size_t b = a + 1; b < n; b++) {
+            double d = sqrt(hl_kd_sqdist(p + idx[a] * dim, p + idx[b] * dim, dim));
+            best = d < best ? d : best;
+        }
+    }
+    return best;
+}
+
+HL_TEST(poisson_eliminate_counts_order_quality_and_thread_independence) {
+    size_t m = 5000, n = 1000, dim = 2;
+    double *p = random_points(99, m, dim);
+    hl_poisson_options o;
+    default_opts(&o, dim, n, 1.0);
+    int64_t *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    o.n_threads = 1;
+    CHECK_OK(hl_poisson_eliminate(p, m, dim, n, &o, a, NULL));
+    for (size_t i = 1; i < n; i++) {
+        CHECK(a[i - 1] < a[i]);
+    }
+    CHECK(a[0] >= 0 && a[n - 1] < (int64_t)m);
+    double r_max = o.d_max / 2;
+    CHECK(min_dist(p, a, n, dim) / r_max > 1.2);
+    const unsigned threads[] = {2, 3, 8, 0};
+    for (int k = 0; k < 4; k++) {
+        o.n_threads = threads[k];
+        CHECK_OK(hl_poisson_eliminate(p, m, dim, n, &o, b, NULL));
+        CHECK(memcmp(a, b, n * sizeof *a) == 0);
+    }
+    /* progressive: a permutation of the same set, whose prefixes are spread out */
+    o.progressive = 1;
+    CHECK_OK(hl_poisson_eliminate(p, m, dim, n, &o, b, NULL));
+    int64_t *sorted = malloc(n * sizeof *sorted);
+    memcpy(sorted, b, n * sizeof *b);
+    for (size_t i = 1; i < n; i++) { /* insertion sort, n is small */
+        int64_t v = sorted[i];
+        size_t j = i;
+        while (j > 0 && sorted[j - 1] > v) {
+            sorted[j] = sorted[j - 1];
+            j--;
+        }
+        sorted[j] = v;
+    }
+    CHECK(memcmp(sorted, a, n * sizeof *a) == 0);
+    double r_100 = hl_poisson_max_radius(2, 1.0, 100);
+    CHECK(min_dist(p, b, 100, dim) / r_100 > 1.0);
+    free(sorted);
+    free(a);
+    free(b);
+    free(p);
+}
+
+HL_TEST(poisson_progressive_with_few_removals_at_level_zero) {
+    /* level 0 removes 6 points, level 1 removes 27: the removal buffer must hold both */
+    size_t m = 59, n = 53, dim = 3;
+    double *p = random_points(619160822, m, dim);
+    hl_poisson_options o;
+    default_opts(&o, dim, n, 1.0);
+    o.progressive = 1;
+    int64_t out[53];
+    CHECK_OK(hl_poisson_eliminate(p, m, dim, n, &o, out, NULL));
+    unsigned char seen[59] = {0};
+    for (size_t i = 0; i < n; i++) {
+        CHECK(out[i] >= 0 && out[i] < (int64_t)m && !seen[out[i]]);
+        seen[out[i]] = 1;
+    }
+    free(p);
+}
+
+HL_TEST(poisson_rotations_invariant_under_sign_flips) {
+    size_t m = 2000, n = 100, dim = 4;
+    double *q = malloc(m * dim * sizeof *q);
+    CHECK_OK(hl_poisson_candidates(7, m, dim, HL_POISSON_ROTATIONS, NULL, NULL, 0, q, NULL));
+    hl_poisson_options o;
+    hl_poisson_options_init(&o);
+    o.domain = HL_POISSON_ROTATIONS;
+    o.d_max = 2.0 * sin(0.5 * hl_poisson_max_radius(3, 8.0 * 9.869604401089358, n)); /* chord */
+    int64_t *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    CHECK_OK(hl_poisson_eliminate(q, m, dim, n, &o, a, NULL));
+    for (size_t i = 0; i < m; i += 3) {
+        for (size_t k = 0; k < dim; k++) {
+            q[i * dim + k] = -q[i * dim + k];
+        }
+    }
+    CHECK_OK(hl_poisson_eliminate(q, m, dim, n, &o, b, NULL));
+    CHECK(memcmp(a, b, n * sizeof *a) == 0);
+    free(a);
+    free(b);
+    free(q);
+}
+
+HL_TEST(poisson_periodic_invariant_under_translation_mod_box) {
+    size_t m = 3000, n = 500, dim = 2;
+    double lo[2] = {0.0, 0.0}, hi[2] = {1.0, 1.0};
+    double *p = malloc(m * dim * sizeof *p);
+    CHECK_OK(hl_poisson_candidates(21, m, dim, HL_POISSON_PERIODIC, lo, hi, 0, p, NULL));
+    /* snap to a dyadic grid so the translation is exact */
+    for (size_t i = 0; i < m * dim; i++) {
+        p[i] = floor(p[i] * 1048576.0) / 1048576.0;
+    }
+    hl_poisson_options o;
+    default_opts(&o, dim, n, 1.0);
+    o.domain = HL_POISSON_PERIODIC;
+    o.lo = lo;
+    o.hi = hi;
+    int64_t *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    CHECK_OK(hl_poisson_eliminate(p, m, dim, n, &o, a, NULL));
+    for (size_t i = 0; i < m * dim; i++) {
+        p[i] = fmod(p[i] + 0.375, 1.0);
+    }
+    CHECK_OK(hl_poisson_eliminate(p, m, dim, n, &o, b, NULL));
+    CHECK(memcmp(a, b, n * sizeof *a) == 0);
+    free(a);
+    free(b);
+    free(p);
+}
+
+static int cancel_after(void *ctx) {
+    int *calls = ctx;
+    return ++*calls > 2;
+}
+
+HL_TEST(poisson_eliminate_rejects_bad_arguments_and_cancels) {
+    size_t m = 100, dim = 2;
+    double *p = random_points(1, m, dim);
+    int64_t out[100];
+    hl_poisson_options o;
+    default_opts(&o, dim, 10, 1.0);
+    CHECK_STATUS(hl_poisson_eliminate(p, m, dim, 0, &o, out, NULL), HL_EINVAL);
+    CHECK_STATUS(hl_poisson_eliminate(p, m, dim, m, &o, out, NULL), HL_EINVAL);
+    CHECK_STATUS(hl_poisson_eliminate(p, m, 0, 10, &o, out, NULL), HL_EINVAL);
+    hl_poisson_options bad = o;
+    bad.d_max = -1.0;
+    CHECK_STATUS(hl_poisson_eliminate(p, m, dim, 10, &bad, out, NULL), HL_EINVAL);
+    bad = o;
+    bad.d_min = bad.d_max;
+    CHECK_STATUS(hl_poisson_eliminate(p, m, dim, 10, &bad, out, NULL), HL_EINVAL);
+    bad = o;
+    bad.domain = HL_POISSON_ROTATIONS;
+    CHECK_STATUS(hl_poisson_eliminate(p, m, dim, 10, &bad, out, NULL), HL_EINVAL);
+    double lo[2] = {0.0, 0.0}, hi[2] = {0.5, 1.0};
+    bad = o;
+    bad.domain = HL_POISSON_PERIODIC;
+    bad.lo = lo;
+    bad.hi = hi;
+    CHECK_STATUS(hl_poisson_eliminate(p, m, dim, 10, &bad, out, NULL), HL_EINVAL); /* outside */
+    hi[0] = 1.0;
+    bad.d_max = 0.6;
+    CHECK_STATUS(hl_poisson_eliminate(p, m, dim, 10, &bad, out, NULL), HL_EINVAL); /* > L/2 */
+    p[5] = NAN;
+    CHECK_STATUS(hl_poisson_eliminate(p, m, dim, 10, &o, out, NULL), HL_EINVAL);
+    free(p);
+    size_t big = 200000;
+    double *q = random_points(2, big, dim);
+    default_opts(&o, dim, big / 5, 1.0);
+    int64_t *res = malloc(big / 5 * sizeof *res);
+    int calls = 0;
+    hl_monitor mon;
+    hl_monitor_init(&mon, cancel_after, &calls);
+    o.n_threads = 1;
+    CHECK_STATUS(hl_poisson_eliminate(q, big, dim, big / 5, &o, res, &mon), HL_ECANCELLED);
+    o.memory_limit = 1024; /* far too small for the lists */
+    CHECK_STATUS(hl_poisson_eliminate(q, big, dim, big / 5, &o, res, NULL), HL_ENOMEM);
+    free(res);
+    free(q);
+}
+
+HL_TEST(poisson_max_radius_formulas) {
+    CHECK_NEAR(hl_poisson_max_radius(2, 1.0, 100), sqrt(1.0 / (2.0 * sqrt(3.0) * 100.0)), 1e-15);
+    CHECK_NEAR(hl_poisson_max_radius(3, 2.0, 10), cbrt(2.0 / (4.0 * sqrt(2.0) * 10.0)), 1e-15);
+    CHECK_NEAR(hl_poisson_max_radius(1, 1.0, 10), 0.05, 1e-15);
+    /* V_4 = pi^2 / 2, V_5 = 8 pi^2 / 15 */
+    CHECK_NEAR(hl_poisson_max_radius(4, 3.0, 7), pow(3.0 / 7.0 / (M_PI * M_PI / 2.0), 0.25), 1e-14);
+    CHECK_NEAR(hl_poisson_max_radius(5, 1.0, 7), pow(1.0 / 7.0 / (8.0 * M_PI * M_PI / 15.0), 0.2),
+               1e-14);
+    CHECK(isnan(hl_poisson_max_radius(0, 1.0, 7)));
+    CHECK(isnan(hl_poisson_max_radius(2, 0.0, 7)));
+    CHECK(isnan(hl_poisson_max_radius(2, 1.0, 0)));
+}
+
+HL_TEST(poisson_candidates_are_seeded_thread_independent_and_in_range) {
+    size_t m = 10000, dim = 3;
+    double lo[3] = {-1.0, 2.0, 0.0}, hi[3] = {1.0, 3.0, 1e-3};
+    double *a = malloc(m * dim * sizeof *a), *b = malloc(m * dim * sizeof *b);
+    CHECK_OK(hl_poisson_candidates(42, m, dim, HL_POISSON_BOX, lo, hi, 1, a, NULL));
+    CHECK_OK(hl_poisson_candidates(42, m, dim, HL_POISSON_BOX, lo, hi, 4, b, NULL));
+    CHECK(memcmp(a, b, m * dim * sizeof *a) == 0);
+    for (size_t i = 0; i < m * dim; i++) {
+        CHECK(a[i] >= lo[i % 3] && a[i] <= hi[i % 3]);
+    }
+    CHECK_OK(hl_poisson_candidates(43, m, dim, HL_POISSON_SPHERE, NULL, NULL, 0, a, NULL));
+    double mean = 0.0;
+    for (size_t i = 0; i < m; i++) {
+        CHECK_NEAR(sqrt(hl_kd_sqdist(a + i * 3, (const double[3]){0, 0, 0}, 3)), 1.0, 1e-12);
+        mean += a[i * 3 + 2];
+    }
+    CHECK(fabs(mean / (double)m) < 5.0 * sqrt(1.0 / 3.0 / (double)m)); /* 5 sigma */
+    CHECK_STATUS(hl_poisson_candidates(1, m, 3, HL_POISSON_ROTATIONS, NULL, NULL, 0, a, NULL),
+                 HL_EINVAL);
+    free(a);
+    free(b);
+}
+
+HL_TEST(poisson_nn_distances_match_brute_force) {
+    size_t m = 800;
+    const hl_poisson_domain doms[] = {HL_POISSON_BOX, HL_POISSON_PERIODIC, HL_POISSON_ROTATIONS};
+    for (int di = 0; di < 3; di++) {
+        size_t dim = doms[di] == HL_POISSON_ROTATIONS ? 4 : 3;
+        double lo[4] = {0, 0, 0, 0}, hi[4] = {1, 1, 1, 1};
+        double *p = malloc(m * dim * sizeof *p);
+        CHECK_OK(hl_poisson_candidates(5, m, dim, doms[di], lo, hi, 0, p, NULL));
+        hl_poisson_options o;
+        hl_poisson_options_init(&o);
+        o.domain = doms[di];
+        o.lo = lo;
+        o.hi = hi;
+        double *nn = malloc(m * sizeof *nn);
+        CHECK_OK(hl_poisson_nn_distances(p, m, dim, &o, 1e-3, nn, NULL));
+        for (size_t i = 0; i < m; i += 7) {
+            double best = INFINITY;
+            for (size_t j = 0; j < m; j++) {
+                if (j == i) {
+                    continue;
+                }
+                double s = 0.0, s2 = 0.0;
+                for (size_t k = 0; k < dim; k++) {
+                    double d = p[j * dim + k] - p[i * dim + k];
+                    if (doms[di] == HL_POISSON_PERIODIC) {
+                        d = d - round(d);
+                    }
+                    s += d * d;
+                    double e = p[j * dim + k] + p[i * dim + k];
+                    s2 += e * e;
+                }
+                double dist = sqrt(s);
+                if (doms[di] == HL_POISSON_ROTATIONS) {
+                    dist = sqrt(s < s2 ? s : s2);
+                }
+                best = dist < best ? dist : best;
+            }
+            CHECK_NEAR(nn[i], best, 1e-12);
+        }
+        free(nn);
+        free(p);
+    }
+}

@@ -1,0 +1,324 @@
+/* Tests of the tmodel kernel's core: the inlined gamma matches hl_rng_gamma draw for draw, the
+ * data check, determinism across thread counts, the fold leaves the draws unchanged, long runs
+ * stay finite, bad arguments and cancellation. The statistical tests against the posterior
+ * itself (the grid oracle) are in tests/test_tmodel_oracle.py.
+ *
+ * The one distribution test here (tau^2 conditional, KS with 200,000 draws, fixed seed) rejects
+ * at p < 1e-4: a correct conditional fails for a given seed with probability 1e-4. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "hotloop/rng.h"
+#include "hotloop/tmodel.h"
+
+/* A small t-distributed data set (nu = 4, mu = 1.5, sigma = 2), fixed. */
+static void make_data(double *x, size_t n, uint64_t seed) {
+    hl_rng r;
+    hl_rng_seed(&r, seed);
+    for (size_t i = 0; i < n; i++) {
+        x[i] = 1.5 + 2.0 * hl_rng_normal(&r) / sqrt(hl_rng_chisq(&r, 4.0) / 4.0);
+    }
+}
+
+HL_TEST(tmodel_check_data_domain) {
+    const double good[] = {1.0, 2.0, 4.0, 8.0};
+    CHECK_OK(hl_tmodel_check_data(good, 4, 6.0, HL_TMODEL_PRIOR_LOG_SIGMA));
+    CHECK_OK(hl_tmodel_check_data(good, 2, 6.0, HL_TMODEL_PRIOR_LOG_SIGMA));
+    CHECK_OK(hl_tmodel_check_data(good, 4, 6.0, HL_TMODEL_PRIOR_FLAT));
+    CHECK_STATUS(hl_tmodel_check_data(good, 3, 6.0, HL_TMODEL_PRIOR_FLAT), HL_EINVAL);
+    CHECK_STATUS(hl_tmodel_check_data(good, 1, 6.0, HL_TMODEL_PRIOR_LOG_SIGMA), HL_EINVAL);
+    CHECK_STATUS(hl_tmodel_check_data(good, 4, 0.0, HL_TMODEL_PRIOR_LOG_SIGMA), HL_EINVAL);
+    CHECK_STATUS(hl_tmodel_check_data(good, 4, -1.0, HL_TMODEL_PRIOR_LOG_SIGMA), HL_EINVAL);
+    CHECK_STATUS(hl_tmodel_check_data(good, 4, INFINITY, HL_TMODEL_PRIOR_LOG_SIGMA), HL_EINVAL);
+    CHECK_STATUS(hl_tmodel_check_data(good, 4, NAN, HL_TMODEL_PRIOR_LOG_SIGMA), HL_EINVAL);
+    CHECK_STATUS(hl_tmodel_check_data(NULL, 4, 6.0, HL_TMODEL_PRIOR_LOG_SIGMA), HL_EINVAL);
+    CHECK_STATUS(hl_tmodel_check_data(good, 4, 6.0, (hl_tmodel_prior)7), HL_EINVAL);
+    const double with_nan[] = {1.0, NAN, 3.0};
+    CHECK_STATUS(hl_tmodel_check_data(with_nan, 3, 6.0, HL_TMODEL_PRIOR_LOG_SIGMA), HL_EINVAL);
+    const double with_inf[] = {1.0, -INFINITY, 3.0};
+    CHECK_STATUS(hl_tmodel_check_data(with_inf, 3, 6.0, HL_TMODEL_PRIOR_LOG_SIGMA), HL_EINVAL);
+    const double equal[] = {2.5, 2.5, 2.5, 2.5};
+    CHECK_STATUS(hl_tmodel_check_data(equal, 4, 6.0, HL_TMODEL_PRIOR_LOG_SIGMA), HL_EINVAL);
+    CHECK_STATUS(hl_tmodel_check_data(equal, 4, 6.0, HL_TMODEL_PRIOR_FLAT), HL_EINVAL);
+    /* Ties: k = 2 of n = 3 equal; p = nu (n - k) - k + 1 = nu - 1 must be >= 1: nu >= 2. */
+    const double ties[] = {1.0, 1.0, 2.0};
+    CHECK_OK(hl_tmodel_check_data(ties, 3, 2.5, HL_TMODEL_PRIOR_LOG_SIGMA));
+    CHECK_STATUS(hl_tmodel_check_data(ties, 3, 1.5, HL_TMODEL_PRIOR_LOG_SIGMA), HL_EINVAL);
+    CHECK_STATUS(hl_tmodel_check_data(ties, 3, 0.5, HL_TMODEL_PRIOR_LOG_SIGMA), HL_EINVAL);
+    /* All distinct: p = nu (n - 1); n = 11 needs nu >= 0.1. */
+    const double ten[11] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+    CHECK_OK(hl_tmodel_check_data(ten, 11, 0.1, HL_TMODEL_PRIOR_LOG_SIGMA));
+    CHECK_STATUS(hl_tmodel_check_data(ten, 11, 0.09, HL_TMODEL_PRIOR_LOG_SIGMA), HL_EINVAL);
+    /* Ranges whose squares would leave the double range. */
+    const double huge[2] = {0.0, 1e151}, tiny[2] = {1.0, 1.0 + 1e-151}, fine[2] = {0.0, 1e149};
+    CHECK_STATUS(hl_tmodel_check_data(huge, 2, 4.0, HL_TMODEL_PRIOR_LOG_SIGMA), HL_EINVAL);
+    CHECK_STATUS(hl_tmodel_check_data(tiny, 2, 4.0, HL_TMODEL_PRIOR_LOG_SIGMA), HL_EINVAL);
+    CHECK_OK(hl_tmodel_check_data(fine, 2, 4.0, HL_TMODEL_PRIOR_LOG_SIGMA));
+}
+
+static hl_tmodel_options opts(double nu, size_t burn, size_t draws, size_t chains) {
+    hl_tmodel_options o;
+    hl_tmodel_options_init(&o);
+    o.nu = nu;
+    o.burn_in = burn;
+    o.sample_size = draws;
+    o.chains = chains;
+    o.seed = 2024;
+    return o;
+}
+
+static double gamma_cdf_unit(double x, const void *p) {
+    return hl_test_gamma_p(*(const double *)p, x);
+}
+
+HL_TEST(tmodel_lane_gamma_ks) {
+    /* The U pass's gamma draws (shape (nu + 1) / 2: below 1 boosted), KS at p < 1e-4. */
+    const double shapes[] = {0.55, 0.75, 1.0, 3.5, 17.0};
+    enum { N = 100000 };
+    double *a = malloc(N * sizeof *a);
+    CHECK(a != NULL);
+    if (a == NULL) {
+        return;
+    }
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        CHECK_OK(hl_tmodel_testing_gamma(shapes[s], 99 + s, N, a));
+        const double d = hl_test_ks_statistic(a, N, gamma_cdf_unit, &shapes[s]);
+        CHECK(hl_test_ks_pvalue(d, N) > 1e-4);
+    }
+    free(a);
+}
+
+HL_TEST(tmodel_every_simd_level_gives_the_same_draws) {
+    /* n = 203 covers full blocks of eight and a tail; nu = 0.6 takes the boosted (scalar)
+     * gamma, the others the SIMD paths with small and large Marsaglia-Tsang constants d. */
+    enum { N = 203, C = 2, S = 400 };
+    double x[N];
+    make_data(x, N, 6);
+    const double nus[5] = {4.0, 0.6, 1.0, 30.0, 500.0};
+    for (int k = 0; k < 5; k++) {
+        double *mu[3], *s2[3];
+        const hl_simd_level levels[3] = {HL_SIMD_SCALAR, HL_SIMD_AVX2, HL_SIMD_AVX512};
+        for (int l = 0; l < 3; l++) {
+            mu[l] = malloc(C * S * sizeof(double));
+            s2[l] = malloc(C * S * sizeof(double));
+            CHECK(mu[l] != NULL && s2[l] != NULL);
+            if (mu[l] == NULL || s2[l] == NULL) {
+                return;
+            }
+            hl_tmodel_options o = opts(nus[k], 50, S, C);
+            o.simd = levels[l];
+            CHECK_OK(hl_tmodel_run(x, N, &o, mu[l], s2[l], NULL));
+        }
+        for (int l = 1; l < 3; l++) {
+            CHECK(memcmp(mu[0], mu[l], C * S * sizeof(double)) == 0);
+            CHECK(memcmp(s2[0], s2[l], C * S * sizeof(double)) == 0);
+        }
+        for (int l = 0; l < 3; l++) {
+            free(mu[l]);
+            free(s2[l]);
+        }
+    }
+}
+
+HL_TEST(tmodel_results_do_not_depend_on_threads) {
+    enum { N = 200, C = 5, S = 300 };
+    double x[N];
+    make_data(x, N, 1);
+    double *mu[3], *s2[3];
+    const unsigned threads[3] = {1, 2, 4};
+    for (int t = 0; t < 3; t++) {
+        mu[t] = malloc(C * S * sizeof(double));
+        s2[t] = malloc(C * S * sizeof(double));
+        CHECK(mu[t] != NULL && s2[t] != NULL);
+        if (mu[t] == NULL || s2[t] == NULL) {
+            return;
+        }
+        hl_tmodel_options o = opts(4.0, 100, S, C);
+        o.thin = 3;
+        o.n_threads = threads[t];
+        CHECK_OK(hl_tmodel_run(x, N, &o, mu[t], s2[t], NULL));
+    }
+    for (int t = 1; t < 3; t++) {
+        CHECK(memcmp(mu[0], mu[t], C * S * sizeof(double)) == 0);
+        CHECK(memcmp(s2[0], s2[t], C * S * sizeof(double)) == 0);
+    }
+    /* A one-chain run is chain 0 of the bigger run (a chain's stream ignores the others). */
+    double one_mu[S], one_s2[S];
+    hl_tmodel_options o1 = opts(4.0, 100, S, 1);
+    o1.thin = 3;
+    CHECK_OK(hl_tmodel_run(x, N, &o1, one_mu, one_s2, NULL));
+    CHECK(memcmp(mu[0], one_mu, S * sizeof(double)) == 0);
+    /* Chains differ from one another. */
+    CHECK(memcmp(mu[0], mu[0] + S, S * sizeof(double)) != 0);
+    for (int t = 0; t < 3; t++) {
+        free(mu[t]);
+        free(s2[t]);
+    }
+}
+
+HL_TEST(tmodel_fold_leaves_draws_unchanged) {
+    /* With the same random numbers, the folded and the textbook sampler give the same (mu,
+     * sigma^2) up to rounding: the fold only moves alpha between the variables. */
+    enum { N = 50, S = 200 };
+    double x[N], mu_a[S], s2_a[S], mu_b[S], s2_b[S];
+    make_data(x, N, 2);
+    hl_tmodel_options o = opts(3.0, 0, S, 1);
+    CHECK_OK(hl_tmodel_run(x, N, &o, mu_a, s2_a, NULL));
+    o.variant = HL_TMODEL_TEST_NOFOLD;
+    CHECK_OK(hl_tmodel_run(x, N, &o, mu_b, s2_b, NULL));
+    double worst = 0.0;
+    for (int i = 0; i < S; i++) {
+        const double d1 = fabs(mu_a[i] - mu_b[i]) / (1.0 + fabs(mu_a[i]));
+        const double d2 = fabs(s2_a[i] - s2_b[i]) / s2_a[i];
+        worst = fmax(worst, fmax(d1, d2));
+    }
+    CHECK(worst < 1e-9);
+}
+
+HL_TEST(tmodel_n3_million_sweeps_stays_finite) {
+    const double x[3] = {-1.0, 0.25, 3.0};
+    enum { S = 2000 };
+    double mu[S], s2[S];
+    hl_tmodel_options o = opts(2.0, 1000000, S, 1);
+    CHECK_OK(hl_tmodel_run(x, 3, &o, mu, s2, NULL));
+    for (int i = 0; i < S; i++) {
+        CHECK(isfinite(mu[i]) && isfinite(s2[i]) && s2[i] > 0.0);
+    }
+}
+
+HL_TEST(tmodel_bad_arguments) {
+    double x[10], mu[20], s2[20];
+    make_data(x, 10, 3);
+    hl_tmodel_options o = opts(6.0, 10, 10, 2);
+    CHECK_STATUS(hl_tmodel_run(x, 10, NULL, mu, s2, NULL), HL_EINVAL);
+    CHECK_STATUS(hl_tmodel_run(x, 10, &o, NULL, s2, NULL), HL_EINVAL);
+    o.sample_size = 0;
+    CHECK_STATUS(hl_tmodel_run(x, 10, &o, mu, s2, NULL), HL_EINVAL);
+    o = opts(6.0, 10, 10, 2);
+    o.thin = 0;
+    CHECK_STATUS(hl_tmodel_run(x, 10, &o, mu, s2, NULL), HL_EINVAL);
+    o = opts(6.0, 10, 10, 0);
+    CHECK_STATUS(hl_tmodel_run(x, 10, &o, mu, s2, NULL), HL_EINVAL);
+    o = opts(0.0, 10, 10, 2);
+    CHECK_STATUS(hl_tmodel_run(x, 10, &o, mu, s2, NULL), HL_EINVAL);
+    o = opts(6.0, 10, SIZE_MAX / 2, 2);
+    o.thin = 4;
+    CHECK_STATUS(hl_tmodel_run(x, 10, &o, mu, s2, NULL), HL_EOVERFLOW);
+    o = opts(6.0, 10, SIZE_MAX / 4, 8);
+    CHECK_STATUS(hl_tmodel_run(x, 10, &o, mu, s2, NULL), HL_EOVERFLOW);
+    o = opts(6.0, 10, 10, 2);
+    const double bad_s2[2] = {1.0, -1.0}, good_mu[2] = {0.0, 1.0}, bad_mu[2] = {0.0, NAN};
+    o.init_sigma2 = bad_s2;
+    CHECK_STATUS(hl_tmodel_run(x, 10, &o, mu, s2, NULL), HL_EINVAL);
+    o.init_sigma2 = NULL;
+    o.init_mu = bad_mu;
+    CHECK_STATUS(hl_tmodel_run(x, 10, &o, mu, s2, NULL), HL_EINVAL);
+    o.init_mu = good_mu;
+    CHECK_OK(hl_tmodel_run(x, 10, &o, mu, s2, NULL));
+    o = opts(6.0, 10, 10, 2);
+    o.variant = (hl_tmodel_variant)9;
+    CHECK_STATUS(hl_tmodel_run(x, 10, &o, mu, s2, NULL), HL_EINVAL);
+}
+
+typedef struct stop_after {
+    int calls, limit;
+} stop_after;
+
+static int stop_check(void *p) {
+    stop_after *s = p;
+    return ++s->calls > s->limit;
+}
+
+HL_TEST(tmodel_cancellation_stops_and_frees) {
+    enum { N = 1000, C = 3, S = 1000 };
+    double *x = malloc(N * sizeof *x), *mu = malloc(C * S * sizeof *mu),
+           *s2 = malloc(C * S * sizeof *s2);
+    CHECK(x != NULL && mu != NULL && s2 != NULL);
+    if (x != NULL && mu != NULL && s2 != NULL) {
+        make_data(x, N, 4);
+        stop_after s = {0, 2};
+        hl_monitor mon;
+        hl_monitor_init(&mon, stop_check, &s);
+        hl_tmodel_options o = opts(6.0, 100000, S, C);
+        o.n_threads = 2;
+        CHECK_STATUS(hl_tmodel_run(x, N, &o, mu, s2, &mon), HL_ECANCELLED);
+        CHECK(atomic_load(&mon.done) < mon.total);
+        CHECK(mon.total == (size_t)C * (100000 + S));
+    }
+    free(x);
+    free(mu);
+    free(s2);
+}
+
+HL_TEST(tmodel_progress_counts_every_sweep) {
+    double x[20], mu[30], s2[30];
+    make_data(x, 20, 5);
+    hl_monitor mon;
+    hl_monitor_init(&mon, NULL, NULL);
+    hl_tmodel_options o = opts(6.0, 7, 5, 3);
+    o.thin = 2;
+    CHECK_OK(hl_tmodel_run(x, 20, &o, mu, s2, &mon));
+    CHECK_EQ_U64(atomic_load(&mon.done), 3 * (7 + 10));
+    CHECK_EQ_U64(mon.total, 3 * (7 + 10));
+}
+
+typedef struct gamma_cdf_p {
+    double shape, rate;
+} gamma_cdf_p;
+
+static double gamma_cdf(double x, const void *p) {
+    const gamma_cdf_p *g = p;
+    return hl_test_gamma_p(g->shape, g->rate * x);
+}
+
+HL_TEST(tmodel_tau2_conditional_ks) {
+    enum { N = 7, R = 200000 };
+    const double x[N] = {0.3, -1.2, 2.2, 0.9, 5.0, -0.4, 1.1};
+    const double u[N] = {0.5, 1.5, 2.0, 0.8, 4.0, 1.0, 0.3};
+    const double nu = 2.5;
+    double *out = malloc(R * sizeof *out);
+    CHECK(out != NULL);
+    if (out == NULL) {
+        return;
+    }
+    double s1 = 0.0;
+    for (int i = 0; i < N; i++) {
+        s1 += 1.0 / u[i];
+    }
+    for (int prior = 0; prior < 2; prior++) {
+        CHECK_OK(hl_tmodel_draw_conditional(HL_TMODEL_COND_TAU2, HL_TMODEL_EXACT, x, N, nu,
+                                            (hl_tmodel_prior)prior, 0.7, 1.3, 1.0, u,
+                                            11 + (uint64_t)prior, R, out));
+        gamma_cdf_p g = {0.5 * nu * N + (prior == 1 ? 1.0 : 0.0), 0.5 * nu * s1};
+        const double d = hl_test_ks_statistic(out, R, gamma_cdf, &g);
+        CHECK(hl_test_ks_pvalue(d, R) > 1e-4);
+    }
+    free(out);
+}
+
+HL_TEST(tmodel_draws_scale_exactly_with_the_data) {
+    /* Standardisation makes the sampler exactly equivariant under power-of-two scalings, and
+     * data at 1e150 or 1e-150 runs. */
+    enum { N = 37, S = 200 };
+    double x[N], xs[N], mu[S], s2[S], mu_s[S], s2_s[S];
+    make_data(x, N, 7);
+    const double factors[2] = {0x1.0p+400, 0x1.0p-400};
+    hl_tmodel_options o = opts(3.0, 20, S, 1);
+    CHECK_OK(hl_tmodel_run(x, N, &o, mu, s2, NULL));
+    for (int f = 0; f < 2; f++) {
+        for (int i = 0; i < N; i++) {
+            xs[i] = x[i] * factors[f];
+        }
+        CHECK_OK(hl_tmodel_run(xs, N, &o, mu_s, s2_s, NULL));
+        int same = 1;
+        for (int i = 0; i < S; i++) {
+            same &= mu_s[i] == mu[i] * factors[f];
+            same &= s2_s[i] == s2[i] * factors[f] * factors[f];
+        }
+        CHECK(same);
+    }
+    /* A range that overflows a double is refused, not run. */
+    const double wide[3] = {-1.7e308, 0.0, 1.7e308};
+    CHECK_STATUS(hl_tmodel_run(wide, 3, &o, mu, s2, NULL), HL_EINVAL);
+}

@@ -1,0 +1,175 @@
+"""``hotloop poisson N``: Poisson disc samples (or a Poisson disc subset of your points).
+
+Examples::
+
+    hotloop poisson 2000 -o pts.npy --plot pts.png          # 2000 points in the unit square
+    hotloop poisson 500 --dim 3 --periodic --seed 1 -o pts.csv
+    hotloop poisson 200 --rotations -o quats.npy             # unit quaternions, q ~ -q
+    hotloop poisson 1000 --input cloud.npy -o subset.npy     # choose 1000 of your points
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hotloop.cli._common import (
+    CLIError,
+    add_threads_argument,
+    atomic_output,
+    finite_float,
+    non_negative_int,
+    positive_int,
+)
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "poisson",
+        help="Poisson disc sampling by weighted sample elimination",
+        description="Write N Poisson disc points (Yuksel's weighted sample elimination): in a "
+        "box (default the unit square or cube), periodic box, on a sphere, or as rotations; or, "
+        "with --input, the best N of your own points.",
+    )
+    parser.add_argument("n", type=positive_int, metavar="N", help="number of points to keep")
+    parser.add_argument("--dim", type=positive_int, default=None, metavar="D",
+                        help="dimension (default 2; with --sphere the ambient dimension, "
+                        "default 3)")
+    parser.add_argument("--bounds", type=finite_float, nargs="+", metavar="X",
+                        help="box as lo0 hi0 lo1 hi1 ... (default: unit box; with --input the "
+                        "points' bounding box)")
+    parser.add_argument("--periodic", action="store_true",
+                        help="toroidal distances in the box (the result tiles)")
+    parser.add_argument("--progressive", action="store_true",
+                        help="order the points so that every prefix is a Poisson disc set")
+    shape = parser.add_mutually_exclusive_group()
+    shape.add_argument("--sphere", action="store_true", help="points on the unit sphere")
+    shape.add_argument("--rotations", action="store_true",
+                       help="rotations as unit quaternions (w, x, y, z), q ~ -q")
+    parser.add_argument("--oversample", type=finite_float, default=5.0, metavar="F",
+                        help="candidates per kept point (default 5)")
+    parser.add_argument("--seed", type=non_negative_int, default=None, metavar="S",
+                        help="random seed (default: drawn from the OS and printed)")
+    parser.add_argument("--input", metavar="FILE",
+                        help="choose among these points (.npy or .csv, one point per row)")
+    parser.add_argument("--indices", action="store_true",
+                        help="with --input: write the chosen row indices instead of the points")
+    parser.add_argument("-o", "--output", required=True, metavar="FILE",
+                        help="output file, .npy or .csv")
+    parser.add_argument("--plot", metavar="PNG", help="also draw the points as PNG")
+    add_threads_argument(parser)
+    parser.set_defaults(func=run)
+
+
+def _load(path: str) -> np.ndarray:
+    p = Path(path)
+    if not p.is_file():
+        raise CLIError(f"{path}: no such file")
+    try:
+        if p.suffix.lower() == ".npy":
+            arr = np.load(p, allow_pickle=False)
+        else:
+            arr = np.loadtxt(p, delimiter=",", ndmin=2)
+    except (OSError, ValueError) as exc:
+        raise CLIError(f"{path}: cannot read points ({exc})") from None
+    return np.asarray(arr)
+
+
+def _write(path: str, arr: np.ndarray) -> None:
+    suffix = Path(path).suffix.lower()
+    if suffix == ".npy":
+        with atomic_output(path, "wb") as f:
+            np.save(f, arr)  # type: ignore[arg-type]
+    else:
+        fmt = "%d" if arr.dtype.kind in "iu" else "%.17g"
+        with atomic_output(path, "w") as f:
+            np.savetxt(f, arr, delimiter=",", fmt=fmt)
+
+
+def _plot(path: str, pts: np.ndarray, title: str) -> None:
+    if importlib.util.find_spec("matplotlib") is None:
+        from hotloop._pictures import scatter_panel
+
+        img = scatter_panel(pts, title)
+        with atomic_output(path, "wb") as f:
+            img.save(f, format="PNG")  # type: ignore[arg-type]
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 6), dpi=100)
+    if pts.shape[1] == 1:
+        ax.scatter(pts[:, 0], np.zeros(len(pts)), s=4)
+    else:
+        ax.scatter(pts[:, 0], pts[:, 1], s=max(1.0, 4000.0 / len(pts)))
+        ax.set_aspect("equal")
+    ax.set_title(title)
+    with atomic_output(path, "wb") as f:
+        fig.savefig(f, format="png")
+    plt.close(fig)
+
+
+def run(args: argparse.Namespace) -> int:
+    import hotloop.poisson as pd
+
+    if Path(args.output).suffix.lower() not in (".npy", ".csv"):
+        raise CLIError(f"{args.output}: the output must end in .npy or .csv")
+    if args.plot is not None and Path(args.plot).suffix.lower() != ".png":
+        raise CLIError(f"{args.plot}: the plot must end in .png")
+    if args.indices and args.input is None:
+        raise CLIError("--indices needs --input")
+    domain = "rotations" if args.rotations else "sphere" if args.sphere else (
+        "periodic" if args.periodic else "box")
+    if args.periodic and (args.sphere or args.rotations):
+        raise CLIError("--periodic applies to boxes, not to --sphere or --rotations")
+    bounds = None
+    if args.bounds is not None:
+        if domain in ("sphere", "rotations"):
+            raise CLIError("--bounds applies to boxes, not to --sphere or --rotations")
+        if len(args.bounds) % 2:
+            raise CLIError("--bounds: expected pairs lo hi")
+        bounds = [(args.bounds[i], args.bounds[i + 1]) for i in range(0, len(args.bounds), 2)]
+    t0 = time.perf_counter()
+    if args.input is not None:
+        points = _load(args.input)
+        chosen = pd.eliminate(points, args.n, bounds=bounds, domain=domain,
+                              progressive=args.progressive, threads=args.threads)
+        result = chosen if args.indices else np.asarray(points)[chosen]
+        plot_pts = np.asarray(points, dtype=float)[chosen]
+        what = f"{args.n} of {len(points)} input points"
+    else:
+        seed = args.seed
+        if seed is None:
+            import secrets
+
+            seed = secrets.randbits(63)
+            print(f"seed: {seed}", file=sys.stderr)
+        common: dict[str, Any] = dict(oversample=args.oversample, seed=seed,
+                                      progressive=args.progressive, threads=args.threads)
+        if domain == "rotations":
+            result = pd.sample_rotations(args.n, **common)
+        elif domain == "sphere":
+            result = pd.sample_sphere(args.n, dim=args.dim or 3, **common)
+        else:
+            dim = args.dim or (len(bounds) if bounds is not None else 2)
+            if bounds is None:
+                bounds = [(0.0, 1.0)] * dim
+            elif len(bounds) != dim:
+                raise CLIError(f"--bounds gives {len(bounds)} pairs but --dim is {dim}")
+            result = pd.sample(args.n, bounds, domain=domain, **common)
+        plot_pts = result
+        what = f"{args.n} {domain} points"
+    elapsed = time.perf_counter() - t0
+    _write(args.output, result)
+    if args.plot is not None:
+        _plot(args.plot, plot_pts, f"hotloop poisson: {what}")
+    print(f"{what} in {elapsed:.3f} s -> {args.output}", file=sys.stderr)
+    return 0

@@ -1,0 +1,378 @@
+"""The scaled Student-t model of BDA3 (p. 295), fitted by a Gibbs sampler written in C.
+
+Model: ``x_i ~ t_nu(mu, sigma^2)`` with ``nu`` fixed, written as ``x_i ~ N(mu, alpha^2 U_i)``,
+``U_i ~ Inv-chi^2(nu, tau^2)``, ``sigma^2 = alpha^2 tau^2`` (alpha is BDA3's parameter expansion,
+which speeds up mixing). Prior: ``p(mu, log sigma) ∝ 1`` (``prior="log_sigma"``, BDA3's, the
+default). The source document's slide says "sigma^2 ∝ const", which is not the prior its
+conditionals target; that flat prior is available as ``prior="flat"``, with the two conditionals
+it changes derived in ``docs/tmodel.md``.
+
+>>> import numpy as np
+>>> from hotloop.tmodel import ScaledTModel
+>>> x = np.array([-1.2, 0.3, 0.9, 1.4, 2.2, 2.8, 9.0])
+>>> model = ScaledTModel(x, nu=4, seed=1).run(burn_in=500, sample_size=1000, chains=4)
+>>> model.mu.shape
+(4, 1000)
+
+Results: ``mu`` and ``sigma2`` are read-only NumPy arrays of shape ``(sample_size,)`` for one
+chain and ``(chains, sample_size)`` for several; ``get_mu()``/``get_sigma2()`` return the same
+arrays (the document's getters). ``summary()`` gives mean, sd, quantiles, split R-hat, bulk and
+tail ESS and MCSE (:mod:`hotloop.tmodel.diagnostics`); ``to_inference_data()`` an ArviZ object.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from hotloop import _core
+from hotloop._progress import ProgressBar
+from hotloop._seed import resolve_seed
+from hotloop._threads import resolve_threads
+from hotloop.tmodel import diagnostics
+
+__all__ = ["PRIORS", "ParameterSummary", "ScaledTModel", "Summary", "check_data"]
+
+FloatArray = NDArray[np.float64]
+
+PRIORS = ("log_sigma", "flat")
+_PRIOR_CODE = {"log_sigma": 0, "flat": 1}
+# The data's range must lie within these (HL_TMODEL_MIN_RANGE / MAX_RANGE in tmodel.h).
+MIN_RANGE = 1e-150
+MAX_RANGE = 1e150
+# The smallest accepted power of sigma near 0 (HL_TMODEL_MIN_POWER in tmodel.h).
+MIN_POWER = 1.0
+# Test-only sampler variants of the core (negative controls); see core/include/hotloop/tmodel.h.
+_VARIANTS = {"exact": 0, "nofold": 1, "alpha_mul": 2, "tau_frozen": 3}
+
+
+def check_data(data: ArrayLike, nu: float, prior: str = "log_sigma") -> FloatArray:
+    """Validate ``data`` and ``nu`` for the model; return the data as a new float64 array.
+
+    Raises ``ValueError`` (naming the argument) for: nu <= 0 or not finite; data that is not
+    1-D, has NaN or inf, fewer than 2 points (4 for the flat prior), a range (max - min) outside
+    [1e-150, 1e150] (sigma^2 would leave the double range), or a posterior that is improper or
+    puts real mass at sigma^2 below the doubles: with k the largest number of equal points,
+    near sigma = 0 it behaves like sigma^(p - 1), p = nu (n - k) - k + 1 + e (e = 0 for the
+    log-sigma prior, 2 for the flat one); it is proper iff p > 0, and hotloop needs p >= 1 (with
+    smaller p the chains wander to sigma^2 below the doubles). All points equal, heavy ties, or
+    a tiny nu with few points (p = nu (n - 1) when all differ) fail. ``TypeError`` for non-numbers.
+    """
+    if prior not in PRIORS:
+        raise ValueError(f"prior: expected one of {PRIORS}, got {prior!r}")
+    nu_f = _real(nu, "nu")
+    if not (math.isfinite(nu_f) and nu_f > 0.0):
+        raise ValueError(f"nu: expected a finite number > 0, got {nu!r}")
+    try:
+        x = np.array(data, dtype=np.float64, copy=True)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"data: expected a 1-D array of numbers ({exc})") from None
+    if x.ndim != 1:
+        raise ValueError(f"data: expected a 1-D array, got shape {x.shape}")
+    min_n = 4 if prior == "flat" else 2
+    if x.size < min_n:
+        raise ValueError(f"data: need at least {min_n} points for the {prior} prior "
+                         f"(the posterior is improper with fewer), got {x.size}")
+    bad = ~np.isfinite(x)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"data: values must be finite; data[{i}] = {float(x[i])!r}")
+    spread = float(x.max() - x.min())
+    if not spread <= MAX_RANGE or 0.0 < spread < MIN_RANGE:
+        raise ValueError(f"data: the range max - min = {spread:g} is outside [{MIN_RANGE:g}, "
+                         f"{MAX_RANGE:g}]: sigma^2 (about its square) would not fit a double; "
+                         "rescale the data")
+    _, counts = np.unique(x, return_counts=True)
+    k = int(counts.max())
+    if k == x.size:
+        raise ValueError(f"data: all {x.size} points are equal ({float(x[0])!r}): the posterior is "
+                         "improper (sigma -> 0 has unbounded density)")
+    e = 2.0 if prior == "flat" else 0.0
+    power = nu_f * (x.size - k) - k + 1.0 + e
+    if not power >= MIN_POWER:
+        what = (f"{k} of {x.size} points are equal" if k > 1 else f"n = {x.size} points")
+        raise ValueError(
+            f"data: {what} with nu = {nu_f:g}: near sigma = 0 the posterior behaves like "
+            f"sigma^({power:.3g} - 1), so it is improper or puts real mass where sigma^2 is "
+            f"below the smallest double (hotloop needs nu * (n - k) - k + 1 >= {MIN_POWER:g}, "
+            "k the largest number of equal points; +2 under the flat prior)")
+    return x
+
+
+def _real(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: expected a real number, got {type(value).__name__}")
+    return float(value)
+
+
+def _count(value: object, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: expected an int, got {type(value).__name__}")
+    v = int(value)
+    if v < minimum:
+        raise ValueError(f"{name}: expected an int >= {minimum}, got {v}")
+    return v
+
+
+@dataclasses.dataclass(frozen=True)
+class ParameterSummary:
+    """Posterior summary of one parameter over all chains (Stan/ArviZ definitions)."""
+
+    mean: float
+    sd: float
+    q5: float
+    q50: float
+    q95: float
+    mcse_mean: float
+    mcse_sd: float
+    ess_bulk: float
+    ess_tail: float
+    r_hat: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Summary:
+    """``summary()``'s result: one :class:`ParameterSummary` per parameter; ``str()`` is the
+    table that ``hotloop gibbs`` prints."""
+
+    parameters: dict[str, ParameterSummary]
+    chains: int
+    draws: int
+
+    def __getitem__(self, name: str) -> ParameterSummary:
+        return self.parameters[name]
+
+    def to_dict(self) -> dict[str, dict[str, float]]:
+        return {k: dataclasses.asdict(v) for k, v in self.parameters.items()}
+
+    def __str__(self) -> str:
+        cols = ("mean", "sd", "q5", "q50", "q95", "mcse_mean", "mcse_sd", "ess_bulk",
+                "ess_tail", "r_hat")
+        head = f"{'':8}" + "".join(f"{c:>11}" for c in cols)
+        lines = [f"{self.chains} chain(s) x {self.draws} draws", head]
+        for name, p in self.parameters.items():
+            vals = dataclasses.asdict(p)
+            row = f"{name:8}"
+            for c in cols:
+                v = vals[c]
+                if c.startswith("ess"):
+                    row += f"{v:>11.0f}" if math.isfinite(v) else f"{'nan':>11}"
+                elif c == "r_hat":
+                    row += f"{v:>11.3f}" if math.isfinite(v) else f"{'nan':>11}"
+                else:
+                    row += f"{v:>11.4g}"
+            lines.append(row)
+        return "\n".join(lines)
+
+
+def summarize(draws: FloatArray) -> ParameterSummary:
+    """The :class:`ParameterSummary` of draws shaped (chains, draws)."""
+    q5, q50, q95 = np.quantile(draws, [0.05, 0.5, 0.95])
+    chains = draws.shape[0]
+    return ParameterSummary(
+        mean=float(draws.mean()),
+        sd=float(draws.std(ddof=1)),
+        q5=float(q5),
+        q50=float(q50),
+        q95=float(q95),
+        mcse_mean=diagnostics.mcse_mean(draws),
+        mcse_sd=diagnostics.mcse_sd(draws),
+        ess_bulk=diagnostics.ess_bulk(draws),
+        ess_tail=diagnostics.ess_tail(draws),
+        r_hat=diagnostics.rhat(draws) if chains > 1 or draws.shape[1] >= 4 else float("nan"),
+    )
+
+
+def _bytes_available() -> int | None:
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return None
+
+
+class ScaledTModel:
+    """The scaled Student-t model with a Gibbs sampler in C.
+
+    ``ScaledTModel(data, nu, *, seed=None, prior="log_sigma")``: ``data`` is copied (the caller's
+    array is never modified or kept); ``seed=None`` draws a seed from the OS and records it in
+    ``self.seed``. Every ``run`` starts afresh from that seed, so the same seed and arguments give
+    the same draws, for any thread count.
+    """
+
+    def __init__(self, data: ArrayLike, nu: float, *, seed: int | None = None,
+                 prior: str = "log_sigma") -> None:
+        self._data = check_data(data, nu, prior)
+        self._data.setflags(write=False)
+        self._nu = float(nu)
+        self._prior = prior
+        self.seed = resolve_seed(seed)
+        self._mu: FloatArray | None = None
+        self._sigma2: FloatArray | None = None
+        self._draws: tuple[FloatArray, FloatArray] | None = None  # (chains, draws) views
+
+    @property
+    def data(self) -> FloatArray:
+        """The model's own read-only copy of the data."""
+        return self._data
+
+    @property
+    def nu(self) -> float:
+        return self._nu
+
+    @property
+    def prior(self) -> str:
+        return self._prior
+
+    def run(self, burn_in: int = 1000, sample_size: int = 2000, *, chains: int = 1,
+            thin: int = 1, threads: int | None = None, init: Mapping[str, ArrayLike] | None = None,
+            progress: bool = False) -> ScaledTModel:
+        """Run ``chains`` chains of ``burn_in + sample_size * thin`` sweeps; keep every
+        ``thin``-th sweep after the burn-in. Returns ``self``.
+
+        Chains run in parallel on ``threads`` threads (default ``$HOTLOOP_NUM_THREADS`` or all
+        cores) with the GIL released; chain c uses random stream c of ``self.seed``, so the draws
+        do not depend on ``threads``. ``init``: ``None`` (each chain draws an overdispersed start
+        around the data from its own stream) or a mapping with ``"mu"`` and/or ``"sigma2"``,
+        each a number or one value per chain. ``progress=True`` draws a progress bar on stderr
+        (tqdm when installed). Ctrl-C stops the run within about 0.1 s with KeyboardInterrupt and
+        leaves the model as it was before the call.
+        """
+        return self._run(burn_in, sample_size, chains=chains, thin=thin, threads=threads,
+                         init=init, progress=progress, variant="exact")
+
+    def _run(self, burn_in: int, sample_size: int, *, chains: int, thin: int,
+             threads: int | None, init: Mapping[str, ArrayLike] | None, progress: bool,
+             variant: str) -> ScaledTModel:
+        """``run`` with a choice of the core's sampler variant: "exact", or for the test suite
+        only "nofold", "alpha_mul" (the Rust bug), "tau_frozen" (the Python bug)."""
+        burn = _count(burn_in, "burn_in", 0)
+        size = _count(sample_size, "sample_size", 1)
+        n_chains = _count(chains, "chains", 1)
+        step = _count(thin, "thin", 1)
+        n_threads = resolve_threads(threads)
+        if variant not in _VARIANTS:
+            raise ValueError(f"variant: expected one of {tuple(_VARIANTS)}, got {variant!r}")
+        init_mu, init_s2 = self._parse_init(init, n_chains)
+        if burn + size * step >= 2**63:
+            raise ValueError("burn_in + sample_size * thin: too many sweeps (>= 2**63)")
+        need = 2 * n_chains * size * 8
+        avail = _bytes_available()
+        if avail is not None and need > avail:
+            raise MemoryError(f"chains * sample_size = {n_chains * size} draws need "
+                              f"{need / 2**30:.1f} GiB for mu and sigma2, more than this "
+                              f"machine's {avail / 2**30:.1f} GiB")
+        mu = np.empty((n_chains, size))
+        s2 = np.empty((n_chains, size))
+        with ProgressBar("gibbs", enabled=bool(progress)) as bar:
+            _core._tmodel_run(self._data, self._nu, _PRIOR_CODE[self._prior],
+                              _VARIANTS[variant], burn, step, self.seed, n_threads, init_mu,
+                              init_s2, mu, s2, bar)
+        mu.setflags(write=False)
+        s2.setflags(write=False)
+        self._draws = (mu, s2)
+        self._mu = mu[0] if n_chains == 1 else mu
+        self._sigma2 = s2[0] if n_chains == 1 else s2
+        return self
+
+    @staticmethod
+    def _parse_init(init: Mapping[str, ArrayLike] | None,
+                    chains: int) -> tuple[FloatArray | None, FloatArray | None]:
+        if init is None:
+            return None, None
+        if not isinstance(init, Mapping):
+            raise TypeError(f"init: expected None or a mapping with 'mu' and/or 'sigma2', got "
+                            f"{type(init).__name__}")
+        unknown = set(init) - {"mu", "sigma2"}
+        if unknown:
+            raise ValueError(f"init: unknown keys {sorted(unknown)} (expected 'mu', 'sigma2')")
+        out: list[FloatArray | None] = []
+        for key in ("mu", "sigma2"):
+            if key not in init:
+                out.append(None)
+                continue
+            try:
+                v = np.array(init[key], dtype=np.float64)
+            except (TypeError, ValueError):
+                raise TypeError(f"init[{key!r}]: expected numbers") from None
+            if v.ndim == 0:
+                v = np.full(chains, float(v))
+            if v.shape != (chains,):
+                raise ValueError(f"init[{key!r}]: expected a number or {chains} values "
+                                 f"(one per chain), got shape {v.shape}")
+            if not np.all(np.isfinite(v)) or (key == "sigma2" and not np.all(v > 0)):
+                what = "finite" if key == "mu" else "finite and > 0"
+                raise ValueError(f"init[{key!r}]: values must be {what}")
+            out.append(np.ascontiguousarray(v))
+        return out[0], out[1]
+
+    def _require(self) -> tuple[FloatArray, FloatArray]:
+        if self._draws is None:
+            raise RuntimeError("no draws yet: call run() first")
+        return self._draws
+
+    @property
+    def mu(self) -> FloatArray:
+        """Draws of mu: shape (sample_size,) for one chain, (chains, sample_size) otherwise."""
+        self._require()
+        assert self._mu is not None
+        return self._mu
+
+    @property
+    def sigma2(self) -> FloatArray:
+        """Draws of sigma^2 = alpha^2 tau^2, shaped like ``mu``."""
+        self._require()
+        assert self._sigma2 is not None
+        return self._sigma2
+
+    def get_mu(self) -> FloatArray:
+        """The document's getter: the same array as ``mu``."""
+        return self.mu
+
+    def get_sigma2(self) -> FloatArray:
+        """The document's getter: the same array as ``sigma2``."""
+        return self.sigma2
+
+    @property
+    def chains(self) -> int:
+        return int(self._require()[0].shape[0])
+
+    def draws(self) -> dict[str, FloatArray]:
+        """The draws as ``{"mu": ..., "sigma2": ...}``, always shaped (chains, sample_size)."""
+        mu, s2 = self._require()
+        return {"mu": mu, "sigma2": s2}
+
+    def summary(self) -> Summary:
+        """Mean, sd, 5/50/95% quantiles, MCSE of the mean and sd, bulk and tail ESS and
+        rank-normalised split R-hat of mu and sigma^2, over all chains."""
+        mu, s2 = self._require()
+        return Summary({"mu": summarize(mu), "sigma2": summarize(s2)}, chains=mu.shape[0],
+                       draws=mu.shape[1])
+
+    def to_inference_data(self) -> Any:
+        """The draws as an ``arviz.InferenceData`` (posterior group, dims chain x draw), for
+        ArviZ's plots and diagnostics. Needs arviz: ``pip install 'hotloop[arviz]'``."""
+        mu, s2 = self._require()
+        try:
+            import arviz
+        except ImportError as exc:
+            raise ImportError("to_inference_data needs arviz: pip install 'hotloop[arviz]'"
+                              ) from exc
+        return arviz.from_dict(
+            posterior={"mu": np.array(mu), "sigma2": np.array(s2)},
+            observed_data={"x": np.array(self._data)},
+            attrs={"nu": self._nu, "prior": self._prior, "seed": self.seed,
+                   "inference_library": "hotloop"},
+        )
+
+    def __repr__(self) -> str:
+        state = "not run" if self._draws is None else (
+            f"{self._draws[0].shape[0]} chain(s) x {self._draws[0].shape[1]} draws")
+        return (f"ScaledTModel(n={self._data.size}, nu={self._nu:g}, prior={self._prior!r}, "
+                f"seed={self.seed}, {state})")

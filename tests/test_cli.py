@@ -1,0 +1,111 @@
+"""The ``hotloop`` command as a user runs it: version, usage errors, exit codes, safe output."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hotloop.cli import main
+from hotloop.cli._common import CLIError, atomic_output
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hotloop", *args],
+        capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=300,
+    )
+
+
+def test_version_lists_python_features_and_threads() -> None:
+    proc = run_cli("--version")
+    assert proc.returncode == 0
+    out = proc.stdout
+    assert out.startswith("hotloop 0.1.0")
+    assert "Python 3." in out and "CPU features active" in out and "threads:" in out
+
+
+def test_version_follows_disabled_features() -> None:
+    full = run_cli("--version").stdout
+    masked = run_cli("--version", env={"HOTLOOP_DISABLE_CPU_FEATURES": "avx512,avx2"}).stdout
+    assert "SIMD level: scalar" in masked
+    active_line = next(line for line in masked.splitlines() if "active" in line)
+    assert "avx2" not in active_line.split("(")[0]
+    if "avx2" in full.split("(")[0]:
+        assert full != masked
+
+
+def test_console_script_installed() -> None:
+    exe = Path(sys.executable).parent / "hotloop"
+    if not exe.exists():
+        pytest.skip("console script not installed next to this interpreter")
+    proc = subprocess.run([str(exe), "--version"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "hotloop" in proc.stdout
+
+
+def test_no_command_and_unknown_command_are_usage_errors() -> None:
+    assert run_cli().returncode == 2
+    proc = run_cli("frobnicate")
+    assert proc.returncode == 2
+    assert "usage:" in proc.stderr
+
+
+def test_bench_rejects_unknown_kernel_with_usage() -> None:
+    proc = run_cli("bench", "nope")
+    assert proc.returncode == 2
+    assert "usage:" in proc.stderr and "unknown kernel" in proc.stderr
+
+
+def test_runtime_errors_exit_1_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    def boom(args: argparse.Namespace) -> int:
+        raise CLIError("data.csv: no such file")
+
+    from hotloop import cli
+
+    parser = cli.build_parser()
+    args = parser.parse_args(["demo"])
+    args.func = boom
+    # Drive main's error handling with a parsed namespace.
+    original = cli.build_parser
+
+    class _P:
+        def parse_args(self, argv: object) -> argparse.Namespace:
+            return args
+
+    cli.build_parser = _P  # type: ignore[assignment]
+    try:
+        assert main([]) == 1
+    finally:
+        cli.build_parser = original
+    err = capsys.readouterr().err
+    assert err.strip() == "hotloop demo: error: data.csv: no such file"
+
+
+def test_atomic_output_leaves_nothing_on_failure(tmp_path: Path) -> None:
+    target = tmp_path / "out.bin"
+    with pytest.raises(RuntimeError), atomic_output(target) as f:
+        f.write(b"half")  # type: ignore[arg-type]
+        raise RuntimeError("fail mid-write")
+    assert list(tmp_path.iterdir()) == []
+    with atomic_output(target) as f:
+        f.write(b"whole")  # type: ignore[arg-type]
+    assert target.read_bytes() == b"whole"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
+
+
+def test_atomic_output_missing_directory(tmp_path: Path) -> None:
+    with pytest.raises(CLIError, match="does not exist"), atomic_output(tmp_path / "no" / "x"):
+        pass
+
+
+def test_demo_runs_and_writes_into_out_dir(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    proc = run_cli("demo", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "demo(s) done" in proc.stdout
+    assert out.is_dir()
