@@ -51,3 +51,15 @@ def test_dask_bad_arguments(client) -> None:  # type: ignore[no-untyped-def]
         dask_sketch(bag, split_every=1)
     with pytest.raises(ValueError, match="process only"):
         dask_sketch(db.from_sequence([object(), object()], npartitions=2))
+
+
+def test_dask_dataframe_series(client) -> None:  # type: ignore[no-untyped-def]
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    s = pd.Series([f"k{i % 777}" for i in range(20_000)])
+    one = Sketch()
+    one.update(s)
+    frame = dd.from_pandas(pd.DataFrame({"x": s, "y": 1}), npartitions=4)
+    assert dask_sketch(frame["x"]) == one
+    with pytest.raises(TypeError, match="DataFrame"):
+        dask_sketch(frame)
