@@ -101,6 +101,9 @@ def test_arrow_numpy_python_hash_alike() -> None:
     for dt in ("u1", "u2", "u4", "u8"):
         _, srcs, _ = _classify(np.array(uvals, dtype=dt))
         assert _core._hash_sources(srcs, 1) == hashes(uvals, 1), dt
+    wide = np.random.default_rng(5).integers(-(2**63), 2**63 - 1, 1001, dtype=np.int64)
+    _, srcs, _ = _classify(wide)  # the SIMD body and its scalar tail
+    assert _core._hash_sources(srcs, 3) == hashes(wide.tolist(), 3)
     big = [2**64 - 1, 2**63, 2**63 - 1]
     _, srcs, _ = _classify(np.array(big, dtype=np.uint64))
     assert _core._hash_sources(srcs, 1) == hashes(big, 1)

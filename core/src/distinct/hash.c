@@ -12,6 +12,9 @@
 
 #include "hotloop/distinct.h"
 
+#include "hash_simd.h"
+#include "hotloop/cpu.h"
+
 static inline uint64_t rd64(const unsigned char *p) {
     uint64_t v;
     memcpy(&v, p, 8);
@@ -297,6 +300,13 @@ hl_status hl_dsource_hash(const hl_dsource *src, size_t begin, size_t end, uint6
         HASH_LOOP(int32_t, hl_dhash_int(v, key));
         break;
     case HL_DK_I64:
+#if defined(HL_X86_64)
+        if (hl_cpu_resolve_level(HL_SIMD_AUTO) >= HL_SIMD_AVX512) {
+            hl_dhash_i64_avx512((const unsigned char *)src->data + 8 * begin, end - begin, key,
+                                out);
+            break;
+        }
+#endif
         HASH_LOOP(int64_t, hl_dhash_int(v, key));
         break;
     case HL_DK_U8:

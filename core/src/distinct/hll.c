@@ -14,6 +14,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "hotloop/cpu.h"
 #include "hotloop/distinct.h"
 #include "hotloop/parallel.h"
 
@@ -183,6 +184,11 @@ static bool add_fused(hl_hll *s, const hl_dsource *src, size_t begin, size_t end
     const uint64_t key = s->key;
     switch (src->kind) {
     case HL_DK_I64:
+#if defined(HL_X86_64)
+        if (hl_cpu_resolve_level(HL_SIMD_AUTO) >= HL_SIMD_AVX512) {
+            return false; /* hashing eight at a time beats the fused scalar loop */
+        }
+#endif
         FUSED_LOOP(int64_t);
         return true;
     case HL_DK_I32:
