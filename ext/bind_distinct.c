@@ -8,6 +8,8 @@
  */
 #include "binding.h"
 
+#include <sched.h>
+
 #include "hotloop/distinct.h"
 
 #define HASH_BATCH 2048
@@ -127,6 +129,9 @@ static int hash_obj(PyObject *o, walker *w, uint64_t *out, Py_ssize_t index);
  * interrupt) and runs the signal handlers. Returns -1 with an exception set to stop. */
 static int walk_pause(void) {
     Py_BEGIN_ALLOW_THREADS;
+    /* Give a thread woken by the release the moment it needs to take the GIL (a bare
+     * release/re-take would usually win the race and starve it). */
+    sched_yield();
     Py_END_ALLOW_THREADS;
     return PyErr_CheckSignals();
 }
