@@ -526,10 +526,11 @@ def test_ctrl_c_interrupts_long_calls() -> None:
     # infinite iterables: only Ctrl-C ends these walks (GIL held, signals checked)
     assert _interrupt_after(lambda: Sketch().update(itertools.count())) < 0.1
     assert _interrupt_after(lambda: count_approx(itertools.count(), seed=1)) < 0.1
-    # long array calls with the GIL released (count_exact's table stays small here: one
-    # doubling of a table of tens of millions of entries is not interruptible)
+    # long array calls with the GIL released (count_exact also while it doubles a table of
+    # tens of millions of slots)
     big = np.arange(40_000_000, dtype=np.int64)
     assert _interrupt_after(lambda: count_approx(big, seed=1)) < 0.1
+    assert _interrupt_after(lambda: count_exact(big), delay=0.3) < 0.1
     few = big % 1_000_003
     assert _interrupt_after(lambda: count_exact(few)) < 0.1
     floats = big.astype(np.float64)

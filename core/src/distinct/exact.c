@@ -30,14 +30,27 @@ static inline size_t ex_home(uint64_t h, size_t mask) {
     return (size_t)hl_dmum(h ^ HL_DK3, HL_DK1) & mask;
 }
 
-static exentry *ex_alloc(size_t cap) {
+/* A table of cap empty slots (NULL when out of memory, or *cancelled set when mon asked to
+ * stop while the slots were being cleared: large tables take a while to touch). */
+static exentry *ex_alloc_polled(size_t cap, hl_monitor *mon, bool *cancelled) {
+    *cancelled = false;
     exentry *t = hl_alloc_array(cap, sizeof(exentry));
     if (t != NULL) {
         for (size_t i = 0; i < cap; i++) {
+            if ((i & 0xFFFF) == 0xFFFF && hl_monitor_poll(mon) != HL_OK) {
+                free(t);
+                *cancelled = true;
+                return NULL;
+            }
             t[i].id = EMPTY_ID;
         }
     }
     return t;
+}
+
+static exentry *ex_alloc(size_t cap) {
+    bool cancelled;
+    return ex_alloc_polled(cap, NULL, &cancelled);
 }
 
 hl_status hl_exset_create(hl_exset **out) {
@@ -69,17 +82,24 @@ uint64_t hl_exset_count(const hl_exset *s) {
     return s->count;
 }
 
-static hl_status ex_grow(hl_exset *s) {
+/* Doubles the table. With a monitor, polls it every 64K slots (a table of tens of millions of
+ * slots takes a noticeable time to rehash): on cancellation the old table stays. */
+static hl_status ex_grow_polled(hl_exset *s, hl_monitor *mon) {
     size_t cap = s->mask + 1, ncap;
     if (!hl_size_mul(cap, 2, &ncap)) {
         return HL_ENOMEM;
     }
-    exentry *nt = ex_alloc(ncap);
+    bool cancelled;
+    exentry *nt = ex_alloc_polled(ncap, mon, &cancelled);
     if (nt == NULL) {
-        return HL_ENOMEM;
+        return cancelled ? HL_ECANCELLED : HL_ENOMEM;
     }
     const size_t nmask = ncap - 1;
     for (size_t i = 0; i < cap; i++) {
+        if ((i & 0xFFFF) == 0xFFFF && hl_monitor_poll(mon) != HL_OK) {
+            free(nt);
+            return HL_ECANCELLED;
+        }
         if (s->t[i].id != EMPTY_ID) {
             size_t j = ex_home(s->t[i].hash, nmask);
             while (nt[j].id != EMPTY_ID) {
@@ -92,6 +112,10 @@ static hl_status ex_grow(hl_exset *s) {
     s->t = nt;
     s->mask = nmask;
     return HL_OK;
+}
+
+static hl_status ex_grow(hl_exset *s) {
+    return ex_grow_polled(s, NULL);
 }
 
 void hl_exset_prefetch(const hl_exset *s, uint64_t h) {
@@ -190,6 +214,10 @@ hl_status hl_exset_add_sources(hl_exset *s, const hl_dsource *srcs, size_t n_src
         for (size_t i = 0; i < n; i += EX_BATCH) {
             size_t e = n - i < EX_BATCH ? n : i + EX_BATCH;
             hl_status st = hl_dsource_hash(&srcs[j], i, e, 0, buf);
+            /* Grow before the batch (interruptibly) so hl_exset_add never has to. */
+            while (st == HL_OK && (s->count + (e - i) + 1) * 2 > s->mask + 1) {
+                st = ex_grow_polled(s, mon);
+            }
             if (st == HL_OK) {
                 st = hl_exset_add(s, buf, e - i, ((uint64_t)j << ID_SHIFT) | i,
                                   injective ? NULL : src_eq, &c);
