@@ -879,7 +879,8 @@ static PyType_Slot sketch_slots[] = {
     {Py_tp_traverse, sketch_traverse},
     {Py_tp_methods, sketch_methods},
     {Py_tp_getset, sketch_getset},
-    {Py_tp_doc, (void *)sketch_doc},
+    /* The slot table stores void *; the doc string stays read-only (CPython copies it). */
+    {Py_tp_doc, (void *)(uintptr_t)sketch_doc},
     {0, NULL},
 };
 

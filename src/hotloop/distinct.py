@@ -511,7 +511,7 @@ def dask_sketch(
             delayed(_merge_sketch_bytes)(level[i : i + split_every])
             for i in range(0, len(level), split_every)
         ]
-    (data,) = compute(level[0])  # type: ignore[no-untyped-call]
+    (data,) = compute(level[0])  # type: ignore[no-untyped-call, unused-ignore]
     return Sketch.from_bytes(data)
 
 
