@@ -6,7 +6,6 @@ test_distinct_dask.py.
 
 from __future__ import annotations
 
-import _thread
 import copy
 import decimal
 import itertools
@@ -14,6 +13,7 @@ import math
 import os
 import pickle
 import random
+import signal
 import subprocess
 import sys
 import threading
@@ -510,15 +510,19 @@ def test_no_leak_over_repeated_calls() -> None:
 
 
 def _interrupt_after(fn: Any, delay: float = 0.05) -> float:
-    timer = threading.Timer(delay, _thread.interrupt_main)
+    # A real signal from the kernel (SIGALRM handled as Ctrl-C), as a user's Ctrl-C is: a
+    # timer *thread* calling _thread.interrupt_main() would itself need the GIL, which the
+    # list walks hold, so it would measure the GIL hand-over, not the signal check.
+    old = signal.signal(signal.SIGALRM, signal.default_int_handler)
     t0 = time.perf_counter()
-    timer.start()
+    signal.setitimer(signal.ITIMER_REAL, delay)
     try:
         with pytest.raises(KeyboardInterrupt):
             fn()
             time.sleep(5)  # not reached if fn was interrupted in time
     finally:
-        timer.cancel()
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
     return time.perf_counter() - t0 - delay
 
 
