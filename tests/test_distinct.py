@@ -609,3 +609,15 @@ def test_pandas_series_through_numpy_and_arrow() -> None:
         ref_sketch = Sketch()
         ref_sketch.update(values)
         assert sk == ref_sketch, s.dtype
+
+
+def test_seed_none_is_recorded_and_repeats_the_run() -> None:
+    import hotloop.distinct as hd
+
+    items = np.arange(50_000) % 20_011
+    first = count_approx(items, 0.3, 0.01, seed=None)
+    drawn = hd.last_seed()
+    assert drawn is not None and 0 <= drawn < 2**64
+    assert count_approx(items, 0.3, 0.01, seed=drawn) == first
+    count_approx(items, 0.3, 0.01, seed=5)
+    assert hd.last_seed() == drawn  # an explicit seed is not recorded

@@ -44,6 +44,7 @@ __all__ = [
     "count_exact",
     "dask_count",
     "dask_sketch",
+    "last_seed",
     "thresh_for",
 ]
 
@@ -233,6 +234,20 @@ def thresh_for(epsilon: float, delta: float, m: int | None) -> int:
 # ---- public functions -------------------------------------------------------------------------
 
 
+_last_drawn_seed: int | None = None
+
+
+def _draw_seed() -> int:
+    global _last_drawn_seed
+    _last_drawn_seed = secrets.randbits(64)
+    return _last_drawn_seed
+
+
+def last_seed() -> int | None:
+    """The seed that the latest ``count_approx(..., seed=None)`` drew from the OS, or None."""
+    return _last_drawn_seed
+
+
 def count_approx(
     items: Any,
     epsilon: float = 0.5,
@@ -251,14 +266,15 @@ def count_approx(
     pairs; it never fails and is unbiased. ``method="paper"`` is the paper's Algorithm 1
     exactly: on its failure event (probability <= delta) it raises ``HotloopError`` rather than
     return a wrong number. The same items in the same order with the same ``seed`` give the
-    same answer in every process; ``seed=None`` draws one from the OS. Exact (no sampling)
-    while the input has fewer than ``thresh`` distinct items.
+    same answer in every process; ``seed=None`` draws one from the OS, which
+    :func:`last_seed` then returns (to repeat the run). Exact (no sampling) while the input has
+    fewer than ``thresh`` distinct items.
     """
     eps = _unit_interval("epsilon", epsilon)
     dlt = _unit_interval("delta", delta)
     if method not in _METHODS:
         raise ValueError(f"method: expected 'knuth' or 'paper', got {method!r}")
-    s = secrets.randbits(64) if seed is None else _seed64(seed)
+    s = _draw_seed() if seed is None else _seed64(seed)
     how, data, n = _classify(items)
     thresh = thresh_for(eps, dlt, n)
     if how == "sources":

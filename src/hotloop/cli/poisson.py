@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from hotloop._progress import ProgressBar
 from hotloop.cli._common import (
     CLIError,
     add_threads_argument,
@@ -117,6 +118,42 @@ def _plot(path: str, pts: np.ndarray, title: str) -> None:
     plt.close(fig)
 
 
+
+def _compute(args: argparse.Namespace, pd: Any, domain: str, bounds: Any,
+             bar: Any) -> tuple[np.ndarray, np.ndarray, str]:
+    """Run the elimination the arguments ask for: (result to write, points to plot, label)."""
+    if args.input is not None:
+        points = _load(args.input)
+        chosen = pd.eliminate(points, args.n, bounds=bounds, domain=domain,
+                              progressive=args.progressive, threads=args.threads, progress=bar)
+        result = chosen if args.indices else np.asarray(points)[chosen]
+        plot_pts = np.asarray(points, dtype=float)[chosen]
+        what = f"{args.n} of {len(points)} input points"
+    else:
+        seed = args.seed
+        if seed is None:
+            import secrets
+
+            seed = secrets.randbits(63)
+            print(f"seed: {seed}", file=sys.stderr)
+        common: dict[str, Any] = dict(oversample=args.oversample, seed=seed,
+                                      progressive=args.progressive, threads=args.threads,
+                                      progress=bar)
+        if domain == "rotations":
+            result = pd.sample_rotations(args.n, **common)
+        elif domain == "sphere":
+            result = pd.sample_sphere(args.n, dim=args.dim or 3, **common)
+        else:
+            dim = args.dim or (len(bounds) if bounds is not None else 2)
+            if bounds is None:
+                bounds = [(0.0, 1.0)] * dim
+            elif len(bounds) != dim:
+                raise CLIError(f"--bounds gives {len(bounds)} pairs but --dim is {dim}")
+            result = pd.sample(args.n, bounds, domain=domain, **common)
+        plot_pts = result
+        what = f"{args.n} {domain} points"
+    return result, plot_pts, what
+
 def run(args: argparse.Namespace) -> int:
     import hotloop.poisson as pd
 
@@ -138,35 +175,8 @@ def run(args: argparse.Namespace) -> int:
             raise CLIError("--bounds: expected pairs lo hi")
         bounds = [(args.bounds[i], args.bounds[i + 1]) for i in range(0, len(args.bounds), 2)]
     t0 = time.perf_counter()
-    if args.input is not None:
-        points = _load(args.input)
-        chosen = pd.eliminate(points, args.n, bounds=bounds, domain=domain,
-                              progressive=args.progressive, threads=args.threads)
-        result = chosen if args.indices else np.asarray(points)[chosen]
-        plot_pts = np.asarray(points, dtype=float)[chosen]
-        what = f"{args.n} of {len(points)} input points"
-    else:
-        seed = args.seed
-        if seed is None:
-            import secrets
-
-            seed = secrets.randbits(63)
-            print(f"seed: {seed}", file=sys.stderr)
-        common: dict[str, Any] = dict(oversample=args.oversample, seed=seed,
-                                      progressive=args.progressive, threads=args.threads)
-        if domain == "rotations":
-            result = pd.sample_rotations(args.n, **common)
-        elif domain == "sphere":
-            result = pd.sample_sphere(args.n, dim=args.dim or 3, **common)
-        else:
-            dim = args.dim or (len(bounds) if bounds is not None else 2)
-            if bounds is None:
-                bounds = [(0.0, 1.0)] * dim
-            elif len(bounds) != dim:
-                raise CLIError(f"--bounds gives {len(bounds)} pairs but --dim is {dim}")
-            result = pd.sample(args.n, bounds, domain=domain, **common)
-        plot_pts = result
-        what = f"{args.n} {domain} points"
+    with ProgressBar("poisson") as bar:  # drawn on stderr when it is a terminal
+        result, plot_pts, what = _compute(args, pd, domain, bounds, bar)
     elapsed = time.perf_counter() - t0
     _write(args.output, result)
     if args.plot is not None:
