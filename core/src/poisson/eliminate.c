@@ -181,10 +181,17 @@ static hl_status eliminate_level(level_args *a, uint32_t *removed, uint32_t *kep
         }
         /* The next pop is the updated top block's maximum or, far more often, the maximum of
          * one of the root's four children (decreases elsewhere only lower keys): start
-         * fetching their lists now, while this pop's misses are outstanding. */
+         * fetching their lists now, while this pop's misses are outstanding. Finding a list
+         * takes end[], itself a miss: ask for it one step ahead, for the maxima of the
+         * grandchildren (slots 5..20, four cache lines of the heap), which are mostly the
+         * next step's children. */
+        for (size_t c = 5; c <= 20 && c < h.n_blocks; c++) {
+            uint32_t nx = h.a[c].arg;
+            __builtin_prefetch(&L.end[nx > 0 ? nx - 1 : 0]);
+        }
         for (size_t c = 1; c <= 4 && c < h.n_blocks; c++) {
             size_t l2;
-            const uint32_t *next = hl_pd_list(&L, h.best[h.a[c].id], &l2);
+            const uint32_t *next = hl_pd_list(&L, h.a[c].arg, &l2);
             __builtin_prefetch(next);
             __builtin_prefetch(next + 16);
         }
