@@ -8,6 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "heap.h"
 #include "hotloop/poisson.h"
 #include "kdtree.h"
@@ -121,12 +125,208 @@ typedef struct level_args {
     size_t limit;
 } level_args;
 
+/* Up to this many points a level is eliminated by brute force: a dense matrix of all pairs'
+ * quantised contributions (each pair evaluated once) and linear scans for the maximum. With
+ * so few points the tree, the lists, the heap and the threads cost more than they save. */
+#define HL_PD_DENSE_MAX 256
+
+/*
+ * The dense elimination of a small level (m <= HL_PD_DENSE_MAX), same contract and same result
+ * as eliminate_level: the neighbour relation is the metric's test d < d_max and the weights
+ * are the same exact integer sums. The level's rows are in increasing input order (level 0:
+ * 0..m-1; later levels: the previous level's sorted survivors), so among equal weights the
+ * first local index is the smallest input index.
+ */
+/* d[j] = sqrt(d[j]) for j in [j, m): two at a time where SSE2 is there (the same correctly
+ * rounded square roots, without the scalar errno checks). */
+static void sqrt_range(double *d, size_t j, size_t m) {
+#if defined(__SSE2__)
+    for (; j + 2 <= m; j += 2) {
+        _mm_storeu_pd(d + j, _mm_sqrt_pd(_mm_loadu_pd(d + j)));
+    }
+#endif
+    for (; j < m; j++) {
+        d[j] = sqrt(d[j]);
+    }
+}
+
+/* Distances from point i to points i+1..m-1 of a dense level into d[i+1..m), coordinates in
+ * columns (xc[k * m + r]): the metric's expressions (metric.h) term by term, in loops the
+ * compiler vectorises (sqrt and division are correctly rounded either way). */
+static void dense_row(const hl_pd_metric *mt, const double *xc, const double *const *x, size_t m,
+                      size_t i, double *d) {
+    const size_t dim = mt->dim;
+    switch (mt->domain) {
+    case HL_POISSON_BOX:
+    case HL_POISSON_SPHERE:
+        for (size_t j = i + 1; j < m; j++) {
+            d[j] = 0.0;
+        }
+        for (size_t k = 0; k < dim; k++) {
+            const double *c = xc + k * m, a = c[i];
+            for (size_t j = i + 1; j < m; j++) {
+                double t = c[j] - a;
+                d[j] += t * t;
+            }
+        }
+        sqrt_range(d, i + 1, m);
+        return;
+    case HL_POISSON_ROTATIONS: {
+        double sp[HL_PD_DENSE_MAX];
+        for (size_t j = i + 1; j < m; j++) {
+            d[j] = 0.0;
+            sp[j] = 0.0;
+        }
+        for (size_t k = 0; k < dim; k++) {
+            const double *c = xc + k * m, a = c[i];
+            for (size_t j = i + 1; j < m; j++) {
+                double dm = a - c[j], dp = a + c[j];
+                d[j] += dm * dm;
+                sp[j] += dp * dp;
+            }
+        }
+        for (size_t j = i + 1; j < m; j++) {
+            d[j] = d[j] < sp[j] ? d[j] : sp[j];
+        }
+        sqrt_range(d, i + 1, m);
+        return;
+    }
+    default:
+        for (size_t j = i + 1; j < m; j++) {
+            d[j] = hl_pd_dist(mt, x[i], x[j], NULL);
+        }
+        return;
+    }
+}
+
+/*
+ * The dense elimination of a small level (m <= HL_PD_DENSE_MAX), same contract and same result
+ * as eliminate_level: the neighbour relation is the metric's test d < d_max and the weights
+ * are the same exact integer sums. The level's rows are in increasing input order (level 0:
+ * 0..m-1; later levels: the previous level's sorted survivors), so among equal weights the
+ * first local index is the smallest input index.
+ */
+static hl_status eliminate_dense(level_args *a, uint32_t *removed, uint32_t *kept,
+                                 hl_monitor *mon) {
+    const size_t m = a->m, dim = a->dim;
+    size_t q_bytes = m * m * sizeof(uint32_t);
+    if (q_bytes > a->limit) {
+        return HL_ENOMEM;
+    }
+    if (hl_monitor_poll(mon) != HL_OK) {
+        return HL_ECANCELLED;
+    }
+    hl_pd_scale(&a->wt);
+    const hl_pd_weight wt = a->wt;
+    uint32_t *q = malloc(q_bytes);
+    int64_t *w = malloc(m * sizeof(int64_t));
+    const double **x = malloc(m * sizeof(const double *));
+    double *xc = malloc(m * dim * sizeof(double));
+    if (q == NULL || w == NULL || x == NULL || xc == NULL) {
+        free(q);
+        free(w);
+        free(x);
+        free(xc);
+        return HL_ENOMEM;
+    }
+    for (size_t r = 0; r < m; r++) {
+        x[r] = a->points + (size_t)(a->rows ? a->rows[r] : r) * dim;
+        for (size_t k = 0; k < dim; k++) {
+            xc[k * m + r] = x[r][k];
+        }
+        w[r] = 0;
+    }
+    double d[HL_PD_DENSE_MAX];
+    uint32_t c[HL_PD_DENSE_MAX];
+    for (size_t i = 0; i < m; i++) {
+        uint32_t *qi = q + i * m;
+        qi[i] = 0;
+        dense_row(a->mt, xc, x, m, i, d);
+        if (wt.alpha8) {
+            /* hl_pd_quant spelled out for the vectoriser; w * 2^S < 2^31 (hl_pd_scale), so
+             * the conversion through int32 is the same truncation. */
+            size_t j = i + 1;
+#if defined(__SSE2__)
+            /* max(d, d_min) is d < d_min ? d_min : d bit for bit (no NaN, no -0 here), and
+             * likewise max(t, 0) for the t <= 0 case. */
+            const __m128d vmin = _mm_set1_pd(wt.d_min), vmax = _mm_set1_pd(wt.d_max);
+            const __m128d one = _mm_set1_pd(1.0), zero = _mm_setzero_pd();
+            const __m128d vscale = _mm_set1_pd(wt.scale);
+            for (; j + 2 <= m; j += 2) {
+                __m128d dj = _mm_loadu_pd(d + j);
+                __m128d t = _mm_sub_pd(one, _mm_div_pd(_mm_max_pd(dj, vmin), vmax));
+                t = _mm_max_pd(t, zero);
+                __m128d t2 = _mm_mul_pd(t, t), t4 = _mm_mul_pd(t2, t2);
+                __m128d v = _mm_mul_pd(_mm_mul_pd(t4, t4), vscale);
+                v = _mm_and_pd(v, _mm_cmplt_pd(dj, vmax));
+                _mm_storel_epi64((__m128i *)(void *)(c + j), _mm_cvttpd_epi32(v));
+            }
+#endif
+            for (; j < m; j++) {
+                double dh = d[j] < wt.d_min ? wt.d_min : d[j];
+                double t = 1.0 - dh / wt.d_max;
+                t = t > 0.0 ? t : 0.0;
+                double t2 = t * t, t4 = t2 * t2;
+                int32_t v = (int32_t)(t4 * t4 * wt.scale);
+                c[j] = d[j] < wt.d_max ? (uint32_t)v : 0;
+            }
+        } else {
+            for (size_t j = i + 1; j < m; j++) {
+                c[j] = d[j] < wt.d_max ? hl_pd_quant(&wt, d[j]) : 0;
+            }
+        }
+        int64_t wi = w[i];
+        for (size_t j = i + 1; j < m; j++) {
+            qi[j] = c[j];
+            q[j * m + i] = c[j];
+            wi += c[j];
+            w[j] += c[j];
+        }
+        w[i] = wi;
+    }
+    size_t top = 0;
+    for (size_t r = 1; r < m; r++) {
+        top = w[r] > w[top] ? r : top;
+    }
+    for (size_t k = 0; k < m - a->n; k++) {
+        size_t i = top;
+        removed[k] = a->rows ? a->rows[i] : (uint32_t)i;
+        w[i] = -1; /* removed: live weights are sums of contributions >= 0 */
+        const uint32_t *qi = q + i * m;
+        int64_t best = -1;
+        for (size_t r = 0; r < m; r++) {
+            int64_t v = w[r];
+            v -= v >= 0 ? (int64_t)qi[r] : 0;
+            w[r] = v;
+            if (v > best) { /* the first of equal maxima: the smallest input index */
+                best = v;
+                top = r;
+            }
+        }
+    }
+    size_t n_kept = 0;
+    for (size_t r = 0; r < m; r++) {
+        if (w[r] >= 0) {
+            kept[n_kept++] = a->rows ? a->rows[r] : (uint32_t)r;
+        }
+    }
+    hl_monitor_add(mon, m);
+    free(q);
+    free(w);
+    free(x);
+    free(xc);
+    return HL_OK;
+}
+
 /*
  * One elimination: keeps a->n of the level's a->m points. removed[0..m-n) gets the input rows
  * in order of removal, kept[0..n) the surviving input rows in increasing order.
  */
 static hl_status eliminate_level(level_args *a, uint32_t *removed, uint32_t *kept,
                                  hl_monitor *mon) {
+    if (a->m <= HL_PD_DENSE_MAX) {
+        return eliminate_dense(a, removed, kept, mon);
+    }
     hl_kdtree t;
     hl_pd_lists L;
     hl_heap h;
