@@ -8,10 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include "heap.h"
 #include "hotloop/poisson.h"
 #include "kdtree.h"
@@ -137,19 +133,6 @@ typedef struct level_args {
  * 0..m-1; later levels: the previous level's sorted survivors), so among equal weights the
  * first local index is the smallest input index.
  */
-/* d[j] = sqrt(d[j]) for j in [j, m): two at a time where SSE2 is there (the same correctly
- * rounded square roots, without the scalar errno checks). */
-static void sqrt_range(double *d, size_t j, size_t m) {
-#if defined(__SSE2__)
-    for (; j + 2 <= m; j += 2) {
-        _mm_storeu_pd(d + j, _mm_sqrt_pd(_mm_loadu_pd(d + j)));
-    }
-#endif
-    for (; j < m; j++) {
-        d[j] = sqrt(d[j]);
-    }
-}
-
 /* Distances from point i to points i+1..m-1 of a dense level into d[i+1..m), coordinates in
  * columns (xc[k * m + r]): the metric's expressions (metric.h) term by term, in loops the
  * compiler vectorises (sqrt and division are correctly rounded either way). */
@@ -169,7 +152,7 @@ static void dense_row(const hl_pd_metric *mt, const double *xc, const double *co
                 d[j] += t * t;
             }
         }
-        sqrt_range(d, i + 1, m);
+        hl_pd_sqrt_n(d + i + 1, m - i - 1);
         return;
     case HL_POISSON_ROTATIONS: {
         double sp[HL_PD_DENSE_MAX];
@@ -188,7 +171,7 @@ static void dense_row(const hl_pd_metric *mt, const double *xc, const double *co
         for (size_t j = i + 1; j < m; j++) {
             d[j] = d[j] < sp[j] ? d[j] : sp[j];
         }
-        sqrt_range(d, i + 1, m);
+        hl_pd_sqrt_n(d + i + 1, m - i - 1);
         return;
     }
     default:
@@ -242,39 +225,7 @@ static hl_status eliminate_dense(level_args *a, uint32_t *removed, uint32_t *kep
         uint32_t *qi = q + i * m;
         qi[i] = 0;
         dense_row(a->mt, xc, x, m, i, d);
-        if (wt.alpha8) {
-            /* hl_pd_quant spelled out for the vectoriser; w * 2^S < 2^31 (hl_pd_scale), so
-             * the conversion through int32 is the same truncation. */
-            size_t j = i + 1;
-#if defined(__SSE2__)
-            /* max(d, d_min) is d < d_min ? d_min : d bit for bit (no NaN, no -0 here), and
-             * likewise max(t, 0) for the t <= 0 case. */
-            const __m128d vmin = _mm_set1_pd(wt.d_min), vmax = _mm_set1_pd(wt.d_max);
-            const __m128d one = _mm_set1_pd(1.0), zero = _mm_setzero_pd();
-            const __m128d vscale = _mm_set1_pd(wt.scale);
-            for (; j + 2 <= m; j += 2) {
-                __m128d dj = _mm_loadu_pd(d + j);
-                __m128d t = _mm_sub_pd(one, _mm_div_pd(_mm_max_pd(dj, vmin), vmax));
-                t = _mm_max_pd(t, zero);
-                __m128d t2 = _mm_mul_pd(t, t), t4 = _mm_mul_pd(t2, t2);
-                __m128d v = _mm_mul_pd(_mm_mul_pd(t4, t4), vscale);
-                v = _mm_and_pd(v, _mm_cmplt_pd(dj, vmax));
-                _mm_storel_epi64((__m128i *)(void *)(c + j), _mm_cvttpd_epi32(v));
-            }
-#endif
-            for (; j < m; j++) {
-                double dh = d[j] < wt.d_min ? wt.d_min : d[j];
-                double t = 1.0 - dh / wt.d_max;
-                t = t > 0.0 ? t : 0.0;
-                double t2 = t * t, t4 = t2 * t2;
-                int32_t v = (int32_t)(t4 * t4 * wt.scale);
-                c[j] = d[j] < wt.d_max ? (uint32_t)v : 0;
-            }
-        } else {
-            for (size_t j = i + 1; j < m; j++) {
-                c[j] = d[j] < wt.d_max ? hl_pd_quant(&wt, d[j]) : 0;
-            }
-        }
+        hl_pd_quant_n(&wt, d + i + 1, c + i + 1, m - i - 1);
         int64_t wi = w[i];
         for (size_t j = i + 1; j < m; j++) {
             qi[j] = c[j];
