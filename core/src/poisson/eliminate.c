@@ -126,13 +126,29 @@ typedef struct level_args {
  * so few points the tree, the lists, the heap and the threads cost more than they save. */
 #define HL_PD_DENSE_MAX 256
 
-/*
- * The dense elimination of a small level (m <= HL_PD_DENSE_MAX), same contract and same result
- * as eliminate_level: the neighbour relation is the metric's test d < d_max and the weights
- * are the same exact integer sums. The level's rows are in increasing input order (level 0:
- * 0..m-1; later levels: the previous level's sorted survivors), so among equal weights the
- * first local index is the smallest input index.
- */
+/* The largest of w[0..m), m >= 1 (no NaN): two lanes at a time where SSE2 is there. */
+static double dense_max(const double *w, size_t m) {
+    double best = w[0];
+    size_t r = 1;
+#if defined(__SSE2__)
+    if (m >= 5) {
+        __m128d v0 = _mm_loadu_pd(w), v1 = _mm_loadu_pd(w + 2);
+        for (r = 4; r + 4 <= m; r += 4) {
+            v0 = _mm_max_pd(v0, _mm_loadu_pd(w + r));
+            v1 = _mm_max_pd(v1, _mm_loadu_pd(w + r + 2));
+        }
+        v0 = _mm_max_pd(v0, v1);
+        double lanes[2];
+        _mm_storeu_pd(lanes, v0);
+        best = lanes[0] > lanes[1] ? lanes[0] : lanes[1];
+    }
+#endif
+    for (; r < m; r++) {
+        best = w[r] > best ? w[r] : best;
+    }
+    return best;
+}
+
 /* Distances from point i to points i+1..m-1 of a dense level into d[i+1..m), coordinates in
  * columns (xc[k * m + r]): the metric's expressions (metric.h) term by term, in loops the
  * compiler vectorises (sqrt and division are correctly rounded either way). */
@@ -155,6 +171,20 @@ static void dense_row(const hl_pd_metric *mt, const double *xc, const double *co
         hl_pd_sqrt_n(d + i + 1, m - i - 1);
         return;
     case HL_POISSON_ROTATIONS: {
+        if (dim == 4) {
+            /* The quaternions in one pass, terms summed in the same order as below. */
+            const double *c0 = xc, *c1 = xc + m, *c2 = xc + 2 * m, *c3 = xc + 3 * m;
+            const double a0 = c0[i], a1 = c1[i], a2 = c2[i], a3 = c3[i];
+            for (size_t j = i + 1; j < m; j++) {
+                double m0 = a0 - c0[j], m1 = a1 - c1[j], m2 = a2 - c2[j], m3 = a3 - c3[j];
+                double p0 = a0 + c0[j], p1 = a1 + c1[j], p2 = a2 + c2[j], p3 = a3 + c3[j];
+                double sm = m0 * m0 + m1 * m1 + m2 * m2 + m3 * m3;
+                double sq = p0 * p0 + p1 * p1 + p2 * p2 + p3 * p3;
+                d[j] = sm < sq ? sm : sq;
+            }
+            hl_pd_sqrt_n(d + i + 1, m - i - 1);
+            return;
+        }
         double sp[HL_PD_DENSE_MAX];
         for (size_t j = i + 1; j < m; j++) {
             d[j] = 0.0;
@@ -202,7 +232,7 @@ static hl_status eliminate_dense(level_args *a, uint32_t *removed, uint32_t *kep
     hl_pd_scale(&a->wt);
     const hl_pd_weight wt = a->wt;
     uint32_t *q = malloc(q_bytes);
-    int64_t *w = malloc(m * sizeof(int64_t));
+    double *w = malloc(m * sizeof(double));
     const double **x = malloc(m * sizeof(const double *));
     double *xc = malloc(m * dim * sizeof(double));
     if (q == NULL || w == NULL || x == NULL || xc == NULL) {
@@ -217,7 +247,7 @@ static hl_status eliminate_dense(level_args *a, uint32_t *removed, uint32_t *kep
         for (size_t k = 0; k < dim; k++) {
             xc[k * m + r] = x[r][k];
         }
-        w[r] = 0;
+        w[r] = 0.0;
     }
     double d[HL_PD_DENSE_MAX];
     uint32_t c[HL_PD_DENSE_MAX];
@@ -226,38 +256,36 @@ static hl_status eliminate_dense(level_args *a, uint32_t *removed, uint32_t *kep
         qi[i] = 0;
         dense_row(a->mt, xc, x, m, i, d);
         hl_pd_quant_n(&wt, d + i + 1, c + i + 1, m - i - 1);
-        int64_t wi = w[i];
+        double wi = w[i];
         for (size_t j = i + 1; j < m; j++) {
             qi[j] = c[j];
             q[j * m + i] = c[j];
-            wi += c[j];
-            w[j] += c[j];
+            wi += (double)c[j];
+            w[j] += (double)c[j];
         }
         w[i] = wi;
     }
-    size_t top = 0;
-    for (size_t r = 1; r < m; r++) {
-        top = w[r] > w[top] ? r : top;
-    }
+    /* Weights in doubles: every weight is an integer below m * 2^31 < 2^53, so the double
+     * sums and differences are the exact integers of the list path. A removed point's weight drops
+     * to -2^62 and then takes the subtractions like any other (less than 2^39 in all): the
+     * update is a plain vector subtraction, and a removed point is never the maximum, live
+     * weights being >= 0. */
     for (size_t k = 0; k < m - a->n; k++) {
-        size_t i = top;
+        double best = dense_max(w, m);
+        size_t i = 0;
+        while (w[i] != best) {
+            i++; /* the first of equal maxima: the smallest input index */
+        }
         removed[k] = a->rows ? a->rows[i] : (uint32_t)i;
-        w[i] = -1; /* removed: live weights are sums of contributions >= 0 */
+        w[i] = -0x1p62;
         const uint32_t *qi = q + i * m;
-        int64_t best = -1;
         for (size_t r = 0; r < m; r++) {
-            int64_t v = w[r];
-            v -= v >= 0 ? (int64_t)qi[r] : 0;
-            w[r] = v;
-            if (v > best) { /* the first of equal maxima: the smallest input index */
-                best = v;
-                top = r;
-            }
+            w[r] -= (double)(int32_t)qi[r]; /* q < 2^31 */
         }
     }
     size_t n_kept = 0;
     for (size_t r = 0; r < m; r++) {
-        if (w[r] >= 0) {
+        if (w[r] >= 0.0) {
             kept[n_kept++] = a->rows ? a->rows[r] : (uint32_t)r;
         }
     }
