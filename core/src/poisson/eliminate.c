@@ -256,14 +256,16 @@ static hl_status eliminate_dense(level_args *a, uint32_t *removed, uint32_t *kep
         qi[i] = 0;
         dense_row(a->mt, xc, x, m, i, d);
         hl_pd_quant_n(&wt, d + i + 1, c + i + 1, m - i - 1);
-        double wi = w[i];
+        int64_t wi = 0;
         for (size_t j = i + 1; j < m; j++) {
             qi[j] = c[j];
-            q[j * m + i] = c[j];
-            wi += (double)c[j];
-            w[j] += (double)c[j];
+            wi += c[j];
+            w[j] += (double)(int32_t)c[j]; /* c < 2^31 */
         }
-        w[i] = wi;
+        for (size_t j = i + 1; j < m; j++) {
+            q[j * m + i] = c[j];
+        }
+        w[i] += (double)wi;
     }
     /* Weights in doubles: every weight is an integer below m * 2^31 < 2^53, so the double
      * sums and differences are the exact integers of the list path. A removed point's weight drops
