@@ -93,7 +93,32 @@ def test_parity_property(  # noqa: PLR0917 (hypothesis passes keywords)
     m: int, frac: float, d: int, grid: int, seed: int, progressive: bool, domain: str
 ) -> None:
     """Any small input, on any domain (duplicates, lattices, antipodal pairs included): the C
-    kernel and the twin give the same indices, or both refuse."""
+    kernel and the twin give the same indices, or both refuse. Up to 256 points the kernel
+    takes its dense path (all pairs, no tree)."""
+    _check_parity_case(m, frac, d, grid, seed, progressive, domain)
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    m=st.integers(257, 420),
+    frac=st.floats(0.01, 0.99),
+    d=st.integers(1, 4),
+    grid=st.sampled_from([0, 4, 16]),
+    seed=st.integers(0, 2**32 - 1),
+    progressive=st.booleans(),
+    domain=st.sampled_from(["box", "periodic", "sphere", "rotations"]),
+)
+def test_parity_property_tree_path(  # noqa: PLR0917 (hypothesis passes keywords)
+    m: int, frac: float, d: int, grid: int, seed: int, progressive: bool, domain: str
+) -> None:
+    """As above just past the dense path's 256 points: the kd-tree, the neighbour lists and the
+    blocked heap on the same kinds of inputs (progressive levels fall back to the dense path)."""
+    _check_parity_case(m, frac, d, grid, seed, progressive, domain)
+
+
+def _check_parity_case(  # noqa: PLR0917
+    m: int, frac: float, d: int, grid: int, seed: int, progressive: bool, domain: str
+) -> None:
     rng = np.random.default_rng(seed)
     bounds = None
     if domain in ("sphere", "rotations"):

@@ -46,9 +46,10 @@
  * domain's measure: d_max = 2 r_max, see hl_poisson_max_radius); the core does not guess them.
  *
  * Threads: neighbour lists and weights are computed in parallel (per point, so the result is
- * independent of the thread count); the elimination itself is sequential. Cancellation through
- * the monitor; memory for neighbour lists is bounded by opt->memory_limit (HL_ENOMEM, never an
- * OOM kill).
+ * independent of the thread count); the elimination itself is sequential. Levels of at most
+ * 256 points are eliminated on one thread from a dense matrix of all pairs (same result).
+ * Cancellation through the monitor; memory for neighbour lists is bounded by opt->memory_limit
+ * (HL_ENOMEM, never an OOM kill).
  */
 #ifndef HOTLOOP_POISSON_H
 #define HOTLOOP_POISSON_H

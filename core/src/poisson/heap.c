@@ -48,12 +48,12 @@ hl_status hl_heap_validate(const hl_heap *h) {
         if (e->id >= h->n_blocks || h->pos[e->id] != s) {
             return HL_EINTERNAL;
         }
-        if (s > 0 && hl_heap_above(e, &h->a[(s - 1) / 4])) {
+        if (s > 0 && hl_heap_above(h, e, &h->a[(s - 1) / 4])) {
             return HL_EINTERNAL;
         }
         uint32_t arg;
         hl_heap_entry cur = hl_heap_scan(h, e->id, &arg);
-        if (cur.w != e->w || cur.tie != e->tie || (cur.w >= 0 && arg != h->best[e->id])) {
+        if (cur.w != e->w || cur.arg != e->arg || arg != h->best[e->id]) {
             return HL_EINTERNAL;
         }
     }

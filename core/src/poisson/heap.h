@@ -11,9 +11,10 @@
  * blocks, and only a block whose maximum itself was lowered (or removed) needs a rescan and a
  * sift-down: lowering any other weight leaves the block's maximum as it was. The order is exactly
  * that of a heap over all ids: larger weight first; among equal weights, smaller `tie` (the
- * caller's input index), so the order is total and the result deterministic. In the 4-ary heap the
- * four children of a slot share one 64-byte cache line (16-byte entries, array offset by three
- * slots).
+ * caller's input index), so the order is total and the result deterministic. An entry holds
+ * its block's weight and the id of its maximum, and tie[] is read only on equal weights. In the
+ * 4-ary heap the four children of a slot share one 64-byte cache line (16-byte entries, array
+ * offset by three slots).
  *
  * The true weights live in the caller's array `w` (w[id] < 0 marks a removed id; weights of
  * live ids are >= 0), and the caller tells the queue which blocks changed.
@@ -30,7 +31,7 @@
 
 typedef struct hl_heap_entry {
     int64_t w;    /* the block's maximum weight (-1: every id removed) */
-    uint32_t tie; /* its tie (UINT32_MAX for an empty block) */
+    uint32_t arg; /* the id of that maximum (the block's first id for an empty block) */
     uint32_t id;  /* the block */
 } hl_heap_entry;
 
@@ -44,9 +45,11 @@ typedef struct hl_heap {
     size_t n_ids, n_blocks;
 } hl_heap;
 
-/* Whether x belongs above y. */
-static inline int hl_heap_above(const hl_heap_entry *x, const hl_heap_entry *y) {
-    return x->w > y->w || (x->w == y->w && x->tie < y->tie);
+/* Whether x belongs above y. The ties are read only on equal weights (rare), so the heap's
+ * own 16-byte entries decide almost every comparison without touching tie[]. Empty blocks
+ * (weight -1) are ordered by their first id's tie: any consistent order would do. */
+static inline int hl_heap_above(const hl_heap *h, const hl_heap_entry *x, const hl_heap_entry *y) {
+    return x->w > y->w || (x->w == y->w && h->tie[x->arg] < h->tie[y->arg]);
 }
 
 /* Moves the entry at slot s down to its place, keeping pos[] current. */
@@ -62,11 +65,11 @@ static inline void hl_heap_sift_down(hl_heap *h, size_t s) {
         size_t best = c;
         size_t end = c + 4 < size ? c + 4 : size;
         for (size_t k = c + 1; k < end; k++) {
-            if (hl_heap_above(&a[k], &a[best])) {
+            if (hl_heap_above(h, &a[k], &a[best])) {
                 best = k;
             }
         }
-        if (!hl_heap_above(&a[best], &e)) {
+        if (!hl_heap_above(h, &a[best], &e)) {
             break;
         }
         a[s] = a[best];
@@ -77,28 +80,30 @@ static inline void hl_heap_sift_down(hl_heap *h, size_t s) {
     h->pos[e.id] = (uint32_t)s;
 }
 
-/* The maximum of block b by a scan of its weights (removed ids skipped). */
+/* The maximum of block b by a scan of its weights (removed ids skipped); ties are read only
+ * between equal live weights, so a scan touches one array. */
 static inline hl_heap_entry hl_heap_scan(const hl_heap *h, uint32_t b, uint32_t *best_id) {
-    hl_heap_entry e = {.w = -1, .tie = UINT32_MAX, .id = b};
     size_t begin = (size_t)b << HL_HEAP_BLOCK_SHIFT;
     size_t end = begin + HL_HEAP_BLOCK < h->n_ids ? begin + HL_HEAP_BLOCK : h->n_ids;
-    uint32_t arg = (uint32_t)begin;
+    int64_t bw = -1;
+    size_t arg = begin;
     for (size_t i = begin; i < end; i++) {
         int64_t w = h->w[i];
-        /* tie[] is read only on equal weights, so a scan touches one array */
-        if (w > e.w || (w == e.w && w >= 0 && h->tie[i] < e.tie)) {
-            e.w = w;
-            e.tie = h->tie[i];
-            arg = (uint32_t)i;
+        if (w > bw) {
+            bw = w;
+            arg = i;
+        } else if (w == bw && w >= 0 && h->tie[i] < h->tie[arg]) {
+            arg = i;
         }
     }
-    *best_id = arg;
+    hl_heap_entry e = {.w = bw, .arg = (uint32_t)arg, .id = b};
+    *best_id = (uint32_t)arg;
     return e;
 }
 
 /* The id of the current maximum (some id must be live). */
 static inline uint32_t hl_heap_top(const hl_heap *h) {
-    return h->best[h->a[0].id];
+    return h->a[0].arg;
 }
 
 /* Re-reads block b after weights in it decreased (or ids in it were removed). */

@@ -13,9 +13,11 @@
 
 #include "hotloop/common.h"
 
-/* Leaves hold at most this many points (or any number of identical points). */
+/* Leaves hold at most this many points (or any number of identical points). 16 rather than 8:
+ * half the nodes to build and traverse, for a few more distance tests per point (measured:
+ * 5-25% less time for the whole elimination in 2D, 3D and 4D). */
 #ifndef HL_KD_LEAF
-#define HL_KD_LEAF 8
+#define HL_KD_LEAF 16
 #endif
 
 typedef struct hl_kdnode {

@@ -10,6 +10,9 @@
 #define HOTLOOP_POISSON_METRIC_H
 
 #include <math.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "hotloop/poisson.h"
 
@@ -103,6 +106,47 @@ static inline double hl_pd_weight_of(const hl_pd_weight *wt, double d) {
  * 2^31 (see hl_pd_scale), so it fits a uint32 and m - 1 < 2^32 of them an int64. */
 static inline uint32_t hl_pd_quant(const hl_pd_weight *wt, double d) {
     return (uint32_t)(hl_pd_weight_of(wt, d) * wt->scale);
+}
+
+/* d[k] = sqrt(d[k]) for k < n: two at a time where SSE2 is there (the same correctly rounded
+ * square roots as sqrt(), without its scalar errno checks). */
+static inline void hl_pd_sqrt_n(double *d, size_t n) {
+    size_t k = 0;
+#if defined(__SSE2__)
+    for (; k + 2 <= n; k += 2) {
+        _mm_storeu_pd(d + k, _mm_sqrt_pd(_mm_loadu_pd(d + k)));
+    }
+#endif
+    for (; k < n; k++) {
+        d[k] = sqrt(d[k]);
+    }
+}
+
+/* c[k] = d[k] < d_max ? hl_pd_quant(wt, d[k]) : 0 for k < n (distances >= 0, no NaN); the same
+ * values, two at a time where SSE2 is there and alpha is 8: max(d, d_min) is d < d_min ? d_min
+ * : d bit for bit (no NaN, no -0), likewise max(t, 0) for the t <= 0 case, and w * 2^S < 2^31
+ * (hl_pd_scale), so the truncation through int32 is the same as through uint32. */
+static inline void hl_pd_quant_n(const hl_pd_weight *wt, const double *d, uint32_t *c, size_t n) {
+    size_t k = 0;
+#if defined(__SSE2__)
+    if (wt->alpha8) {
+        const __m128d vmin = _mm_set1_pd(wt->d_min), vmax = _mm_set1_pd(wt->d_max);
+        const __m128d one = _mm_set1_pd(1.0), zero = _mm_setzero_pd();
+        const __m128d vscale = _mm_set1_pd(wt->scale);
+        for (; k + 2 <= n; k += 2) {
+            __m128d dk = _mm_loadu_pd(d + k);
+            __m128d t = _mm_sub_pd(one, _mm_div_pd(_mm_max_pd(dk, vmin), vmax));
+            t = _mm_max_pd(t, zero);
+            __m128d t2 = _mm_mul_pd(t, t), t4 = _mm_mul_pd(t2, t2);
+            __m128d v = _mm_mul_pd(_mm_mul_pd(t4, t4), vscale);
+            v = _mm_and_pd(v, _mm_cmplt_pd(dk, vmax));
+            _mm_storel_epi64((__m128i *)(void *)(c + k), _mm_cvttpd_epi32(v));
+        }
+    }
+#endif
+    for (; k < n; k++) {
+        c[k] = d[k] < wt->d_max ? hl_pd_quant(wt, d[k]) : 0;
+    }
 }
 
 /* Sets wt->scale = 2^S with S = 31 - e, where w_max = w(d_min) = f 2^e, f in [0.5, 1) (frexp):

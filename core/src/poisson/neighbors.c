@@ -379,51 +379,6 @@ static void shrink(lists_ctx *cx, hl_u32vec *v) {
     }
 }
 
-/* Up to this many points, the lists are built from all pairs, each evaluated once, without
- * the tree: cheaper than any search when most pairs are neighbours, and never expensive. */
-#define HL_PD_ALL_PAIRS_MAX 256
-
-/* All pairs of a small set (m <= HL_PD_ALL_PAIRS_MAX <= HL_PD_CHUNK: a single chunk): the
- * neighbour relation is the metric's own test d < d_max, exactly as the tree path decides it;
- * a pair found by its first point is filed pending for its second (see point_list). */
-static hl_status lists_all_pairs(lists_ctx *cx) {
-    const hl_kdtree *t = cx->t;
-    const size_t m = t->m, dim = t->dim;
-    hl_u32vec *out = &cx->L->chunk[0], *pend = &cx->pend[0];
-    uint32_t *head = cx->pend_head;
-    const double d_max = cx->wt->d_max;
-    pend->len = 0;
-    for (size_t k = 0; k < m; k++) {
-        head[k] = HL_PEND_NONE;
-    }
-    for (size_t i = 0; i < m; i++) {
-        int64_t w = 0;
-        for (uint32_t e = head[i]; e != HL_PEND_NONE; e = pend->data[3 * (size_t)e]) {
-            uint32_t id = pend->data[3 * (size_t)e + 1], c = pend->data[3 * (size_t)e + 2];
-            if (push_entry(cx, out, id, c) != HL_OK) {
-                return HL_ENOMEM;
-            }
-            w += c;
-        }
-        const double *xi = t->coords + i * dim;
-        for (size_t j = i + 1; j < m; j++) {
-            double d = hl_pd_dist(cx->mt, xi, t->coords + j * dim, NULL);
-            if (d < d_max) {
-                uint32_t c = hl_pd_quant(cx->wt, d);
-                if (push_entry(cx, out, (uint32_t)j, c) != HL_OK ||
-                    file_pending(pend, head, j, (uint32_t)i, c) != HL_OK) {
-                    return HL_ENOMEM;
-                }
-                w += c;
-            }
-        }
-        cx->L->end[i] = (uint32_t)out->len;
-        cx->L->w[i] = w;
-    }
-    shrink(cx, out);
-    return HL_OK;
-}
-
 static hl_status lists_range(void *p, size_t cbegin, size_t cend, unsigned worker) {
     lists_ctx *cx = p;
     const hl_kdtree *t = cx->t;
@@ -502,11 +457,8 @@ hl_status hl_pd_lists_build(hl_pd_lists *L, const hl_kdtree *t, const hl_pd_metr
         cx.r2 = r * r;
         cx.reach = r;
         atomic_init(&cx.bytes, 0);
-        if (m <= HL_PD_ALL_PAIRS_MAX) {
-            st = lists_all_pairs(&cx);
-        } else {
-            st = hl_parallel_for(L->n_chunks, 1, n_threads, lists_range, &cx, mon);
-        }
+        /* (Levels of up to 256 points never get here: eliminate.c's dense path.) */
+        st = hl_parallel_for(L->n_chunks, 1, n_threads, lists_range, &cx, mon);
     }
     for (unsigned k = 0; k < workers; k++) {
         if (cx.near != NULL) {
