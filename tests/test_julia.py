@@ -436,3 +436,38 @@ def test_demo_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "0 differing values" in text
     assert np.asarray(Image.open(tmp_path / "julia_zoom.png")).shape == (4000, 4000)
     assert np.asarray(Image.open(tmp_path / "julia_overview.png")).shape == (625, 1000)
+
+
+@pytest.mark.parametrize("itermax", [37, 16, 33])
+def test_escape_at_every_step_of_a_batch_on_the_threshold(itermax: int) -> None:
+    # c = 0: |z_k| = |z_0|^(2^k), so |z_0| = 2^(2^-k) (a few ulp either way) reaches the
+    # threshold circle at step k, for every k: lanes freeze at every position of the SIMD
+    # kernels' batches (16 steps), in and out of the exact band, itermax not a multiple of 16.
+    rng = np.random.default_rng(11)
+    k = np.repeat(np.arange(1, itermax + 3), 64)
+    r = 2.0 ** (2.0 ** -k.astype(np.float64))
+    r = r * (1 + rng.integers(-6, 7, k.size) * 2.0**-52)
+    z = r * np.exp(1j * rng.uniform(0, 2 * np.pi, k.size))
+    rng.shuffle(z)
+    want = _numpy_counts(z, 0j, 2.0, itermax)
+    assert len(np.unique(want)) == itermax + 1  # every count, itermax included
+    for simd in LEVELS:
+        for threads in (1, 2):
+            got = hl.divergence(z, 0j, 2.0, itermax, simd=simd, threads=threads)
+            assert np.array_equal(got, want), (simd, threads)
+    # a c with escapes spread over the whole range; itermin > 0, smooth; float32 unchanged
+    box = (-1.7, 1.7, -1.1, 1.1)
+    region = hl.ComplexRegion(*box)
+    for its in [(7, itermax), (0, itermax)]:
+        exact = _ref_over((box, C_0, 2.0, its, 203))
+        smooth = hl.JuliaDiv(C_0, 2.0, its, 203, simd="scalar", smooth=True).over(region)
+        f32 = hl.JuliaDiv(C_0, 2.0, its, 203, simd="scalar", dtype=np.float32).over(region)
+        for simd in LEVELS:
+            for threads in (1, 2):
+                kw = {"simd": simd, "threads": threads}
+                got = hl.JuliaDiv(C_0, 2.0, its, 203, **kw).over(region)
+                assert np.array_equal(got, exact), (simd, threads, its)
+                got = hl.JuliaDiv(C_0, 2.0, its, 203, smooth=True, **kw).over(region)
+                assert np.array_equal(got, smooth), (simd, threads, its)
+                got = hl.JuliaDiv(C_0, 2.0, its, 203, dtype=np.float32, **kw).over(region)
+                assert np.array_equal(got, f32), (simd, threads, its)

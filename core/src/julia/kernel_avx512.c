@@ -1,21 +1,29 @@
 /* The AVX-512 julia kernel (float64, exact): 8 pixels per vector, JL512_NV vectors in flight
- * per thread to hide the ~10-cycle latency of one step (mul -> fma -> add).
+ * per thread to hide the ~20-cycle latency of one step.
  *
  * Steps run in batches of JL512_BATCH without branches: a lane whose |z|^2 reaches the band's
- * lower edge freezes (masked updates keep its z and count), and after the batch the frozen
- * lanes are settled together: the exact test decides, finished pixels are stored and their
- * lanes refilled at once with the next pixels (mask-expand from the row's y values), already
- * advanced to z_1, so no lane idles for long. Lanes that outlive itermax inside a batch keep
- * iterating harmlessly and are reported as itermax at the settle.
+ * lower edge (or is NaN) freezes: the ordered compare `|z|^2 < lo` is directly the new active
+ * mask, and the masked adds that finish the step keep a frozen lane's z_k and count k, so the
+ * step needs no separate capture of |z_k|^2 (settle() recomputes it from z_k with the same
+ * operations). After the batch the frozen lanes are settled together: the exact test decides,
+ * finished pixels are stored and their lanes refilled at once with the next pixels
+ * (mask-expand from the row's y values), already advanced to z_1, so no lane idles for long.
+ * Lanes that outlive itermax inside a batch keep iterating harmlessly and are reported as
+ * itermax at the settle.
+ *
+ * A step is 2 multiplies, 2 FMAs, 4 adds (2 masked), 1 compare and 1 masked integer add; the
+ * masks lengthen the dependency chain (mul -> fma -> add -> add -> cmp -> add), so julia runs
+ * 8 vectors in flight (mandelbrot, which also holds c per vector, 4).
  *
  * The arithmetic is julia.h's: exact NumPy square (fmsub/fmadd, one rounding each where
  * NumPy fuses) and the filtered |z| test with the exact NumPy |z| in the band. The test of
- * z_k shares its x*x and y*y with the step to z_{k+1}: 3 multiplies, 2 FMAs, 3 adds a step. */
+ * z_k shares its y*y (and x*x, inside the fmsub) with the step to z_{k+1}. */
 #include <immintrin.h>
 
 #include "julia_internal.h"
 
-#define JL512_NV 4
+#define JL512_NV 8        /* julia: x, y, count of 8 vectors fit the 32 registers */
+#define JL512_NV_MANDEL 4 /* mandelbrot: each vector also holds its c */
 #define JL512_L 8
 #define JL512_BATCH 16
 
@@ -45,7 +53,7 @@ static inline __m512d numpy_abs8(__m512d re, __m512d im) {
  * bookkeeping of which pixel each lane holds. */
 typedef struct state {
     __m512d x[JL512_NV], y[JL512_NV], cx[JL512_NV], cy[JL512_NV];
-    __m512d sn[JL512_NV]; /* |z_k|^2 of the step that froze the lane */
+    __m512d sn[JL512_NV]; /* settle(): |z_k|^2 of the frozen lanes */
     __m512i cnt[JL512_NV];
     __mmask8 live[JL512_NV];    /* lane holds a pixel */
     __mmask8 active[JL512_NV];  /* lane holds a pixel and is not frozen */
@@ -141,12 +149,18 @@ static inline __attribute__((always_inline)) void refill(const jl_job *job, stat
 
 /* After a batch: decides the frozen lanes of vector v, stores finished pixels and refills
  * their lanes. `over` holds the live lanes whose count passed itermax. A frozen lane kept the
- * count k and |z_k|^2 of the step that froze it (its z ran on unmasked, off the critical
- * path); at or above the band it escaped at k - 1. Inside the band (or NaN, from non-finite
+ * count k and z_k of the step that froze it; with |z_k|^2 at or above the band it escaped at
+ * k - 1. Inside the band (or NaN, from non-finite
  * points) the pixel is recomputed by the scalar kernel, whose arithmetic is the same. */
 static inline __attribute__((always_inline)) void
 settle(const jl_job *job, state *s, int v, __mmask8 over, unsigned worker, const bool mandel) {
     const __mmask8 frozen = (__mmask8)(s->live[v] & ~s->active[v] & ~over);
+    /* the |z_k|^2 that froze each lane, formed exactly as in run()'s step */
+    {
+        const __m512d x = s->x[v], y = s->y[v];
+        const __m512d y2 = _mm512_mul_pd(y, y);
+        s->sn[v] = _mm512_add_pd(_mm512_fmsub_pd(x, x, y2), _mm512_add_pd(y2, y2));
+    }
     const __mmask8 esc =
         _mm512_mask_cmp_pd_mask(frozen, s->sn[v], _mm512_set1_pd(job->hi), _CMP_GE_OQ);
     const __mmask8 band = (__mmask8)(frozen & ~esc);
@@ -222,40 +236,43 @@ static inline __attribute__((always_inline)) hl_status run(const jl_job *job, si
     const __m512d lo = _mm512_set1_pd(job->lo);
     const __m512i itm = _mm512_set1_epi64((long long)job->itermax);
     const __m512i one = _mm512_set1_epi64(1);
+    const int nv = mandel ? JL512_NV_MANDEL : JL512_NV;
     for (int v = 0; v < JL512_NV; v++) {
         s.x[v] = s.y[v] = s.cx[v] = s.cy[v] = s.sn[v] = _mm512_setzero_pd();
         s.cnt[v] = _mm512_setzero_si512();
         s.live[v] = s.active[v] = 0;
         s.idx[v] = _mm512_setzero_si512();
-        refill(job, &s, v, 0xFF, mandel);
+        if (v < nv) {
+            refill(job, &s, v, 0xFF, mandel);
+        }
     }
     uint32_t budget = JL_POLL_STEPS / JL512_BATCH;
     for (;;) {
         for (int it = 0; it < JL512_BATCH; it++) {
-#pragma GCC unroll 4
-            for (int v = 0; v < JL512_NV; v++) {
+#pragma GCC unroll 8
+            for (int v = 0; v < nv; v++) {
                 /* t = x*x - y*y is NumPy's real part before + c; |z|^2 = t + 2*y*y with
                  * adds only (within 3 ulp: see julia_internal.h), leaving the multiply
-                 * units to the 4 products of the square. */
+                 * units to the 4 products of the square. A lane stays active while
+                 * |z|^2 < lo (ordered: NaN freezes it); a frozen lane keeps its z_k and
+                 * count k, so settle() recomputes this very |z|^2 from them. */
                 const __m512d x = s.x[v], y = s.y[v];
                 const __m512d y2 = _mm512_mul_pd(y, y);
                 const __m512d xy = _mm512_mul_pd(x, y);
                 const __m512d t = _mm512_fmsub_pd(x, x, y2);
                 const __m512d n = _mm512_add_pd(t, _mm512_add_pd(y2, y2));
-                const __mmask8 cand = _mm512_mask_cmp_pd_mask(s.active[v], n, lo, _CMP_NLT_UQ);
-                const __mmask8 act = (__mmask8)(s.active[v] & ~cand);
+                const __mmask8 act = _mm512_mask_cmp_pd_mask(s.active[v], n, lo, _CMP_LT_OQ);
                 s.active[v] = act;
-                s.sn[v] = _mm512_mask_mov_pd(s.sn[v], cand, n);
                 s.cnt[v] = _mm512_mask_add_epi64(s.cnt[v], act, s.cnt[v], one);
                 const __m512d c_re = mandel ? s.cx[v] : cr;
                 const __m512d c_im = mandel ? s.cy[v] : ci;
-                s.x[v] = _mm512_add_pd(t, c_re);
-                s.y[v] = _mm512_add_pd(_mm512_fmadd_pd(x, y, xy), c_im);
+                s.x[v] = _mm512_mask_add_pd(x, act, t, c_re);
+                s.y[v] = _mm512_mask_add_pd(y, act, _mm512_fmadd_pd(x, y, xy), c_im);
             }
         }
         __mmask8 any = 0;
-#pragma GCC unroll 4
-        for (int v = 0; v < JL512_NV; v++) {
+#pragma GCC unroll 8
+        for (int v = 0; v < nv; v++) {
             const __mmask8 over = _mm512_mask_cmpgt_epi64_mask(s.live[v], s.cnt[v], itm);
             if ((__mmask8)(s.live[v] & ~s.active[v]) != 0 || over != 0) {
                 settle(job, &s, v, over, worker, mandel);
