@@ -173,9 +173,13 @@ settle(const jl_job *job, state *s, int v, __mmask8 over, unsigned worker, const
     const __m512i count = _mm512_mask_sub_epi64(itm, esc, s->cnt[v], _mm512_set1_epi64(1));
     if (band == 0 && job->kind == HL_JULIA_COUNTS) {
         _mm512_mask_i64scatter_epi32(job->out, done, s->idx[v], _mm512_cvtepi64_epi32(count), 4);
-    } else if (band == 0 && job->kind == HL_JULIA_NORMALISED && job->table != NULL) {
-        const __m512d val =
-            _mm512_mask_i64gather_pd(_mm512_setzero_pd(), done, count, job->table, 8);
+    } else if (band == 0 && job->kind == HL_JULIA_NORMALISED) {
+        /* jl_normalise in vector form (exact conversions, one correctly rounded division):
+         * cheaper than gathering the table */
+        const __m512i itmin = _mm512_set1_epi64((long long)job->itermin);
+        const __m512d num =
+            _mm512_cvtepi64_pd(_mm512_sub_epi64(_mm512_max_epu64(count, itmin), itmin));
+        const __m512d val = _mm512_div_pd(num, _mm512_set1_pd(job->norm_den));
         _mm512_mask_i64scatter_pd(job->out, done, s->idx[v], val, 8);
     } else if (band == 0 && job->kind == HL_JULIA_PICTURE && job->lut8 != NULL) {
         /* picture position (ny-1-j)*nx + i of pixel p = i*ny + j: i from a float64 quotient
