@@ -11,21 +11,24 @@
  * Lanes that outlive itermax inside a batch keep iterating harmlessly and are reported as
  * itermax at the settle.
  *
- * A step is 2 multiplies, 2 FMAs, 4 adds (2 masked), 1 compare and 1 masked integer add; the
- * masks lengthen the dependency chain (mul -> fma -> add -> add -> cmp -> add), so julia runs
- * 8 vectors in flight (mandelbrot, which also holds c per vector, 4).
+ * A step is 2 multiplies, 2 FMAs, 4 adds (2 masked) and 1 compare; the counts are brought up
+ * to date once per batch from the stored active masks (a lane gains one per step it was
+ * active). The masks lengthen the dependency chain (mul -> fma -> add -> add -> cmp -> add),
+ * so julia runs 8 vectors in flight (mandelbrot, which also holds c per vector, 4).
  *
  * The arithmetic is julia.h's: exact NumPy square (fmsub/fmadd, one rounding each where
  * NumPy fuses) and the filtered |z| test with the exact NumPy |z| in the band. The test of
  * z_k shares its y*y (and x*x, inside the fmsub) with the step to z_{k+1}. */
 #include <immintrin.h>
+#include <string.h>
 
 #include "julia_internal.h"
 
 #define JL512_NV 8        /* julia: x, y, count of 8 vectors fit the 32 registers */
 #define JL512_NV_MANDEL 4 /* mandelbrot: each vector also holds its c */
 #define JL512_L 8
-#define JL512_BATCH 16
+#define JL512_BATCH 16 /* the counts' bit sums in run() take 16 masks as two 64-bit words */
+_Static_assert(JL512_BATCH == 16, "run() sums 16 step masks");
 
 /* NumPy's complex absolute (loops_unary_complex, AVX-512 build) on 8 lanes. */
 static inline __m512d numpy_abs8(__m512d re, __m512d im) {
@@ -239,7 +242,6 @@ static inline __attribute__((always_inline)) hl_status run(const jl_job *job, si
     const __m512d cr = _mm512_set1_pd(job->c_re), ci = _mm512_set1_pd(job->c_im);
     const __m512d lo = _mm512_set1_pd(job->lo);
     const __m512i itm = _mm512_set1_epi64((long long)job->itermax);
-    const __m512i one = _mm512_set1_epi64(1);
     const int nv = mandel ? JL512_NV_MANDEL : JL512_NV;
     for (int v = 0; v < JL512_NV; v++) {
         s.x[v] = s.y[v] = s.cx[v] = s.cy[v] = s.sn[v] = _mm512_setzero_pd();
@@ -251,6 +253,7 @@ static inline __attribute__((always_inline)) hl_status run(const jl_job *job, si
         }
     }
     uint32_t budget = JL_POLL_STEPS / JL512_BATCH;
+    uint8_t hist[JL512_NV][JL512_BATCH]; /* active masks of the batch's steps */
     for (;;) {
         for (int it = 0; it < JL512_BATCH; it++) {
 #pragma GCC unroll 8
@@ -267,12 +270,29 @@ static inline __attribute__((always_inline)) hl_status run(const jl_job *job, si
                 const __m512d n = _mm512_add_pd(t, _mm512_add_pd(y2, y2));
                 const __mmask8 act = _mm512_mask_cmp_pd_mask(s.active[v], n, lo, _CMP_LT_OQ);
                 s.active[v] = act;
-                s.cnt[v] = _mm512_mask_add_epi64(s.cnt[v], act, s.cnt[v], one);
+                hist[v][it] = act;
                 const __m512d c_re = mandel ? s.cx[v] : cr;
                 const __m512d c_im = mandel ? s.cy[v] : ci;
                 s.x[v] = _mm512_mask_add_pd(x, act, t, c_re);
                 s.y[v] = _mm512_mask_add_pd(y, act, _mm512_fmadd_pd(x, y, xy), c_im);
             }
+        }
+        /* counts: lane l gained one per step in which it was active, i.e. the set bits l of
+         * the batch's active masks: byte-wise bit sums, added up by one multiply */
+#pragma GCC unroll 8
+        for (int v = 0; v < nv; v++) {
+            uint64_t h0, h1;
+            memcpy(&h0, hist[v], 8);
+            memcpy(&h1, hist[v] + 8, 8);
+            const __m512i lanes = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+            const __m512i bytes = _mm512_set1_epi64(0x0101010101010101LL);
+            const __m512i b0 =
+                _mm512_and_si512(_mm512_srlv_epi64(_mm512_set1_epi64((long long)h0), lanes), bytes);
+            const __m512i b1 =
+                _mm512_and_si512(_mm512_srlv_epi64(_mm512_set1_epi64((long long)h1), lanes), bytes);
+            const __m512i sum =
+                _mm512_srli_epi64(_mm512_mullo_epi64(_mm512_add_epi64(b0, b1), bytes), 56);
+            s.cnt[v] = _mm512_add_epi64(s.cnt[v], sum);
         }
         __mmask8 any = 0;
 #pragma GCC unroll 8
