@@ -73,6 +73,25 @@ double hl_rng_exponential(hl_rng *r) {
     return -log(hl_rng_uniform_pos(r));
 }
 
+double hl_rng_normal_outside(hl_rng *r, unsigned layer, int negative, double x) {
+    if (layer == 0) {
+        /* Tail beyond r: Marsaglia (1964), exact. */
+        double a, b;
+        do {
+            a = -log(hl_rng_uniform_pos(r)) / hl_zig_r;
+            b = -log(hl_rng_uniform_pos(r));
+        } while (b + b < a * a);
+        const double t = hl_zig_r + a;
+        return negative ? -t : t;
+    }
+    /* The wedge between the curve and the rectangle: accept under the density. */
+    const double y = hl_zig_f[layer] + hl_rng_uniform(r) * (hl_zig_f[layer + 1] - hl_zig_f[layer]);
+    if (y < exp(-0.5 * x * x)) {
+        return negative ? -x : x;
+    }
+    return NAN;
+}
+
 double hl_rng_normal(hl_rng *r) {
     for (;;) {
         const uint64_t bits = hl_rng_next(r);
@@ -85,21 +104,9 @@ double hl_rng_normal(hl_rng *r) {
             /* Inside the rectangle wholly under the curve: the common case (~99%). */
             return negative ? -x : x;
         }
-        if (layer == 0) {
-            /* Tail beyond r: Marsaglia (1964), exact. */
-            double a, b;
-            do {
-                a = -log(hl_rng_uniform_pos(r)) / hl_zig_r;
-                b = -log(hl_rng_uniform_pos(r));
-            } while (b + b < a * a);
-            const double t = hl_zig_r + a;
-            return negative ? -t : t;
-        }
-        /* The wedge between the curve and the rectangle: accept under the density. */
-        const double y =
-            hl_zig_f[layer] + hl_rng_uniform(r) * (hl_zig_f[layer + 1] - hl_zig_f[layer]);
-        if (y < exp(-0.5 * x * x)) {
-            return negative ? -x : x;
+        const double v = hl_rng_normal_outside(r, layer, negative, x);
+        if (!isnan(v)) {
+            return v;
         }
     }
 }

@@ -295,13 +295,13 @@ class JuliaDiv:
             return _F32_SMOOTH if self.smooth else _F32
         return _SMOOTH if self.smooth else _NORMALISED
 
-    def over(self, plane: ComplexRegion, *, progress: ProgressFn | None = None) -> NDArray[Any]:
-        """The image over ``plane``: shape ``(resolution, ny)``, values in [0, 1]."""
+    def _render_as(self, plane: ComplexRegion, kind: int,
+                   progress: ProgressFn | None) -> NDArray[Any]:
         itermin, itermax = self.n_iterations
         return _render(
             _region(plane),
             resolution=self.resolution,
-            kind=self._kind(),
+            kind=kind,
             c_0=self.c_0,
             threshold=self.threshold,
             itermin=itermin,
@@ -312,26 +312,17 @@ class JuliaDiv:
             progress=progress,
         )
 
+    def over(self, plane: ComplexRegion, *, progress: ProgressFn | None = None) -> NDArray[Any]:
+        """The image over ``plane``: shape ``(resolution, ny)``, values in [0, 1]."""
+        return self._render_as(plane, self._kind(), progress)
+
     def picture(
         self, plane: ComplexRegion, *, progress: ProgressFn | None = None
     ) -> NDArray[np.uint8]:
         """``to_picture(self.over(plane))`` in one pass: the 8-bit gray picture, shape
         ``(ny, resolution)``, row 0 at the top, pixel ``uint8(value * 255)`` (float64 values,
         also with ``dtype=np.float32``)."""
-        itermin, itermax = self.n_iterations
-        return _render(
-            _region(plane),
-            resolution=self.resolution,
-            kind=_PICTURE_SMOOTH if self.smooth else _PICTURE,
-            c_0=self.c_0,
-            threshold=self.threshold,
-            itermin=itermin,
-            itermax=itermax,
-            mandel=False,
-            threads=self.threads,
-            simd=self.simd,
-            progress=progress,
-        )
+        return self._render_as(plane, _PICTURE_SMOOTH if self.smooth else _PICTURE, progress)
 
     def escape_counts(
         self, plane: ComplexRegion, *, progress: ProgressFn | None = None

@@ -90,6 +90,14 @@ HL_API void hl_rng_stream(hl_rng *r, uint64_t seed, uint64_t k);
 /* Standard normal N(0, 1) (ziggurat, exact). */
 HL_API double hl_rng_normal(hl_rng *r);
 
+/* The ziggurat's slow path, shared by hl_rng_normal and vectorised samplers that run the
+ * rectangle test in SIMD lanes, so every path decides a draw identically: given a draw
+ * x = u * hl_zig_x[layer] (u uniform in [0, 1)) that is NOT below hl_zig_x[layer + 1], it
+ * samples the tail beyond r (layer 0; Marsaglia 1964, exact) or decides the wedge under the
+ * density, drawing what it needs from *r. Returns the signed accepted value, or NAN when the
+ * draw is rejected and the caller must start a new one. */
+HL_API double hl_rng_normal_outside(hl_rng *r, unsigned layer, int negative, double x);
+
 /* Exponential with rate 1 (inversion: -log of a uniform in (0, 1)). */
 HL_API double hl_rng_exponential(hl_rng *r);
 

@@ -93,8 +93,8 @@ static inline double hl_tm_u52(uint64_t bits) {
 }
 
 /* Standard normal by the 256-layer ziggurat: bits 0-7 the layer, bit 8 the sign, bits 12-63
- * the uniform. The rectangle case is the SIMD variants' fast path; tail and wedges as in rng.c
- * (Marsaglia 1964 for the tail). */
+ * the uniform. The rectangle case is the SIMD variants' fast path; the tail and the wedges go
+ * through hl_rng_normal_outside (rng.h), the same code as hl_rng_normal. */
 static inline double hl_tm_lane_normal(hl_rng *r) {
     for (;;) {
         const uint64_t bits = hl_rng_next(r);
@@ -104,19 +104,9 @@ static inline double hl_tm_lane_normal(hl_rng *r) {
         if (x < hl_zig_x[layer + 1]) {
             return negative ? -x : x;
         }
-        if (layer == 0) {
-            double a, b;
-            do {
-                a = -log(hl_rng_uniform_pos(r)) / hl_zig_r;
-                b = -log(hl_rng_uniform_pos(r));
-            } while (b + b < a * a);
-            const double t = hl_zig_r + a;
-            return negative ? -t : t;
-        }
-        const double y =
-            hl_zig_f[layer] + hl_rng_uniform(r) * (hl_zig_f[layer + 1] - hl_zig_f[layer]);
-        if (y < exp(-0.5 * x * x)) {
-            return negative ? -x : x;
+        const double v = hl_rng_normal_outside(r, layer, negative, x);
+        if (!isnan(v)) {
+            return v;
         }
     }
 }
