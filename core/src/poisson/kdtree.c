@@ -353,6 +353,25 @@ hl_status hl_kdtree_build(hl_kdtree *t, const double *points, size_t m, size_t d
     return HL_OK;
 }
 
+/* Squared gap between the query box [qlo, qhi] and the node box [lo, hi] (0 where they
+ * overlap along an axis). A point query passes qlo == qhi == q. The gap is a lower bound of
+ * every hl_kd_sqdist to a point in the node (rounding is monotone), so pruning at >= r2 never
+ * loses a point. */
+static inline double box_gap2(const double *qlo, const double *qhi, const double *lo,
+                              const double *hi, size_t dim) {
+    double s = 0.0;
+    for (size_t k = 0; k < dim; k++) {
+        double d = 0.0;
+        if (qhi[k] < lo[k]) {
+            d = lo[k] - qhi[k];
+        } else if (qlo[k] > hi[k]) {
+            d = qlo[k] - hi[k];
+        }
+        s += d * d;
+    }
+    return s;
+}
+
 hl_status hl_kdtree_ball(const hl_kdtree *t, const double *q, double r2, hl_u32vec *out) {
     const size_t dim = t->dim;
     uint32_t stack[128];
@@ -361,19 +380,7 @@ hl_status hl_kdtree_ball(const hl_kdtree *t, const double *q, double r2, hl_u32v
     while (top > 0) {
         uint32_t id = stack[--top];
         const double *lo = t->bbox + (size_t)id * 2 * dim, *hi = lo + dim;
-        /* Squared distance from q to the box: a lower bound of every point's hl_kd_sqdist
-         * (rounding is monotone), so pruning at >= r2 never loses a point. */
-        double s = 0.0;
-        for (size_t k = 0; k < dim; k++) {
-            double d = 0.0;
-            if (q[k] < lo[k]) {
-                d = lo[k] - q[k];
-            } else if (q[k] > hi[k]) {
-                d = q[k] - hi[k];
-            }
-            s += d * d;
-        }
-        if (s >= r2) {
+        if (box_gap2(q, q, lo, hi, dim) >= r2) {
             continue;
         }
         const hl_kdnode *nd = &t->nodes[id];
@@ -402,17 +409,7 @@ hl_status hl_kdtree_leaves_near(const hl_kdtree *t, const double *blo, const dou
     while (top > 0) {
         uint32_t id = stack[--top];
         const double *lo = t->bbox + (size_t)id * 2 * dim, *hi = lo + dim;
-        double s = 0.0;
-        for (size_t k = 0; k < dim; k++) {
-            double d = 0.0;
-            if (bhi[k] < lo[k]) {
-                d = lo[k] - bhi[k];
-            } else if (blo[k] > hi[k]) {
-                d = blo[k] - hi[k];
-            }
-            s += d * d;
-        }
-        if (s >= r2) {
+        if (box_gap2(blo, bhi, lo, hi, dim) >= r2) {
             continue;
         }
         const hl_kdnode *nd = &t->nodes[id];
