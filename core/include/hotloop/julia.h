@@ -129,7 +129,8 @@ HL_API hl_status hl_julia_picture(const void *values, bool f32, size_t nx, size_
 
 /*
  * Measures the core's double-precision multiply/FMA throughput on `level` (after resolving):
- * runs independent FMA chains for about `seconds` and returns lane-operations per second
+ * runs independent FMA chains for about `seconds` of the thread's CPU time (time spent
+ * descheduled on a busy machine does not lower the figure) and returns lane-operations per second
  * (one 4-lane FMA counts 4) in *ops_per_s. The benchmark divides the kernel's multiply-class
  * operations per second by it. Single-threaded.
  */

@@ -310,9 +310,7 @@ static double scalar_peak(double seconds) {
     for (int i = 0; i < 8; i++) {
         acc[i] = 1.0 + 1e-3 * i;
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    const double t0 = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    const double t0 = jl_cpu_seconds();
     double t1 = t0;
     unsigned long long rounds = 0;
     do {
@@ -322,8 +320,7 @@ static double scalar_peak(double seconds) {
             }
         }
         rounds += 4096;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        t1 = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+        t1 = jl_cpu_seconds();
     } while (t1 - t0 < seconds);
     double s = 0.0;
     for (int i = 0; i < 8; i++) {

@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <stdatomic.h>
+#include <time.h>
 
 #include "hotloop/julia.h"
 
@@ -66,6 +67,15 @@ typedef struct jl_job {
 } jl_job;
 
 /* Returns true when the call should stop; worker 0 also asks the caller's monitor. */
+/* The calling thread's CPU time in seconds, for the FMA peak measurements: the peak is a
+ * property of the core, and wall time would count the moments a shared machine gives the
+ * thread's core to someone else (that made the C test's sanity check fail under load). */
+static inline double jl_cpu_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static inline bool jl_should_stop(jl_ctl *ctl, unsigned worker) {
     if (worker == 0 && ctl->outer != NULL && ctl->outer->check != NULL &&
         hl_monitor_poll(ctl->outer) != HL_OK) {
