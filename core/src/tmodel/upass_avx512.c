@@ -2,20 +2,25 @@
  * it reproduces bit for bit). Compiled with AVX-512 F/DQ/BW/VL flags; called only when the CPU
  * has them.
  *
- * The pass runs in two steps per chunk of points. The first draws each lane's gamma variates
- * into a small buffer, one attempt per lane and iteration, with no branch on the outcome: an
- * accepted attempt is written at the lane's next free row (a masked scatter), a rejected one
- * just leaves the lane's stream advanced, exactly as the scalar loop redraws from its current
- * state. Lanes that have all their draws stop advancing (masked state update), so every
- * lane ends where the scalar code would. The second step walks the points with the buffered
- * draws and accumulates the sums as before. The Marsaglia-Tsang log test is decided in
- * registers by a cheap log with a proven margin (zflog below); the rare lanes the margin
- * cannot decide go to libm, and the ~1% that leave the ziggurat rectangle (or have v <= 0)
- * are redrawn by the shared scalar lane code from their state at the start of the attempt.
- * The gamma values themselves and the sums use no fused multiply-adds (the scalar code's
- * operations in its order); the log test's approximations may, as they only decide.
+ * Per chunk of points, the gamma variates are drawn first into a buffer, then the points are
+ * walked with them and the sums accumulated as before. The draws run in batches of attempts,
+ * one attempt per lane and iteration with no branch on its outcome:
+ * - a lane's stream advances the same whether the Marsaglia-Tsang test accepts or rejects (the
+ *   scalar code redraws from its current state), so the ~10% of attempts the squeeze leaves to
+ *   the log test are queued and decided together at the end of the batch, in registers by a
+ *   cheap log with a proven margin (zflog), by libm in the rare near ties;
+ * - a batch runs as many attempts as every lane still surely needs, so no lane overshoots; the
+ *   accepted candidates then go in order to each lane's rows, and lanes that are done stop
+ *   advancing (masked state update) in the last, short batches;
+ * - the ~1% of lanes that leave the ziggurat rectangle or have v <= 0 take a branch: the wedge
+ *   test in registers (zexp with a margin, libm near ties), the tail (layer 0, ~0.03%) by the
+ *   shared scalar lane code from the attempt's start.
+ * The gamma values and the sums use no fused multiply-adds (the scalar code's operations in
+ * its order); the approximations of the log and wedge tests may, as they only decide.
  */
 #include <immintrin.h>
+
+#include <math.h>
 
 #include "upass.h"
 
@@ -152,7 +157,7 @@ static __attribute__((noinline)) void zrare(const hl_tm_upass *a, const hl_tm_la
 
 /* Constants of the draw loop. */
 typedef struct zconst {
-    __m512d one, zero, vc, vd, k0331, half_ulp, half, margin;
+    __m512d one, zero, vc, vd, k0331, half_ulp, half, margin, wedge_margin;
     __m512i one_bits, layer_mask, sign_bit, idx_one, lane;
     zlogk log;
 } zconst;
@@ -182,64 +187,197 @@ static inline __m512d zcube(const zconst *k, __m512d x, __mmask8 *positive) {
 }
 
 /*
- * Attempt number `at` of the batch on the lanes in `active` (the others keep their state).
- * Lanes that the squeeze accepts (or the scalar code redraws) are marked accepted now; lanes
- * left to the log test are queued. A lane's stream advances the same whatever that test
- * decides, so deciding it later gives the scalar code's stream.
+ * exp(t) of eight doubles in [-7, 0], for deciding the ziggurat's wedge test only: t = k ln 2
+ * + f with |f| <= ln 2 / 2, exp(f) by its Taylor series to f^7 in Estrin's order (a short
+ * dependency chain: the test sits on the path to the lane's next draw), times 2^k (scalef).
+ * Relative error below 6e-9 (the remainder (ln 2 / 2)^8 / 8!).
  */
-static inline void zattempt(const hl_tm_upass *a, const zconst *k, zstate *z, zbatch *bt, size_t at,
-                            __mmask8 active) {
-    const zstate old = *z;
-    const __m512i bits1 = znext(z);
-    const __m512i bits2 = znext(z);
-    /* ziggurat rectangle */
-    const __m512i layer = _mm512_and_si512(bits1, k->layer_mask);
-    const __m512d xa = _mm512_i64gather_pd(layer, hl_zig_x, 8);
-    const __m512d xb = _mm512_i64gather_pd(_mm512_add_epi64(layer, k->idx_one), hl_zig_x, 8);
-    const __m512d xabs = _mm512_mul_pd(zu52(bits1, k->one_bits, k->one), xa);
-    __mmask8 fast = _mm512_cmp_pd_mask(xabs, xb, _CMP_LT_OQ);
-    const __m512i sign = _mm512_slli_epi64(_mm512_and_si512(bits1, k->sign_bit), 55);
-    const __m512d x = _mm512_castsi512_pd(_mm512_xor_si512(_mm512_castpd_si512(xabs), sign));
-    /* Marsaglia-Tsang with the squeeze */
-    __mmask8 positive;
-    const __m512d v = zcube(k, x, &positive);
-    fast &= positive;
-    const __m512d u = _mm512_add_pd(zu52(bits2, k->one_bits, k->one), k->half_ulp);
-    const __m512d x2 = _mm512_mul_pd(x, x);
-    const __m512d squeeze = _mm512_sub_pd(k->one, _mm512_mul_pd(_mm512_mul_pd(k->k0331, x2), x2));
-    const __mmask8 sq = _mm512_cmp_pd_mask(u, squeeze, _CMP_LT_OQ);
-    const __mmask8 soft = active & fast & (__mmask8)~sq;
-    const __mmask8 hard = active & (__mmask8)~fast;
-    unsigned accept = active & fast & sq;
-    __m512d g = _mm512_mul_pd(k->vd, v);
-    if (hard != 0) {
+static inline __m512d zexp(__m512d t) {
+    const __m512d kk = _mm512_roundscale_pd(_mm512_mul_pd(t, _mm512_set1_pd(1.4426950408889634)),
+                                            _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m512d f = _mm512_fnmadd_pd(kk, _mm512_set1_pd(0.6931471805599453), t);
+    const __m512d f2 = _mm512_mul_pd(f, f);
+    const __m512d p01 = _mm512_add_pd(_mm512_set1_pd(1.0), f);
+    const __m512d p23 = _mm512_fmadd_pd(f, _mm512_set1_pd(1.0 / 6.0), _mm512_set1_pd(0.5));
+    const __m512d p45 = _mm512_fmadd_pd(f, _mm512_set1_pd(1.0 / 120.0), _mm512_set1_pd(1.0 / 24.0));
+    const __m512d p67 =
+        _mm512_fmadd_pd(f, _mm512_set1_pd(1.0 / 5040.0), _mm512_set1_pd(1.0 / 720.0));
+    const __m512d q0 = _mm512_fmadd_pd(f2, p23, p01);
+    const __m512d q1 = _mm512_fmadd_pd(f2, p67, p45);
+    const __m512d p = _mm512_fmadd_pd(_mm512_mul_pd(f2, f2), q1, q0);
+    return _mm512_scalef_pd(p, kk);
+}
+
+/* The margin of the register wedge test, relative to exp(-x^2 / 2): far above zexp's error
+ * (6e-9) and libm's (one ulp), so a decision taken outside it is the one libm's test takes. */
+#define HL_TM_WEDGE_MARGIN 1e-7
+
+/* The wedge test by libm for the lanes in `unsure` (register copies of y and t = -x^2 / 2, the
+ * scalar code's values); returns those under the density. */
+static __attribute__((noinline)) unsigned zwedge_unsure(const double *ys, const double *ts,
+                                                        unsigned unsure) {
+    unsigned in = 0;
+    for (int j = 0; j < HL_TM_LANES; j++) {
+        if (((unsure >> j) & 1u) && ys[j] < exp(ts[j])) {
+            in |= 1u << j;
+        }
+    }
+    return in;
+}
+
+/* What one attempt has drawn: the normal x, its cube v, the bits of the uniform u. */
+typedef struct zdraw_t {
+    __m512i layer, ubits;
+    __m512d xabs, x, v;
+    __mmask8 rect, positive;
+} zdraw_t;
+
+/*
+ * The lanes of an attempt that left the common path (`special`), in registers but for the
+ * ziggurat tail: as the scalar lane code, a lane with v <= 0 keeps only its normal's draw
+ * (state `mid`); a wedge lane draws its uniform next (hl_rng_normal_outside's test, decided
+ * with zexp and a margin, libm near ties) and, under the density and with v > 0, its u after
+ * that; a wedge lane above the density ends the attempt there. The rare tail lanes (layer 0)
+ * are redrawn by the scalar lane code from `old` and accepted (*g, *accept). Returns the lanes
+ * that join the common path (their u bits in dr->ubits, their state in *z).
+ */
+static inline __mmask8 zspecial(const hl_tm_upass *a, const zconst *k, zstate *z, const zstate *old,
+                                const zstate *mid, zdraw_t *dr, __mmask8 special, __m512d *g,
+                                unsigned *accept) {
+    const __mmask8 out = special & (__mmask8)~dr->rect;
+    const __mmask8 tail = out & _mm512_cmpeq_epi64_mask(dr->layer, _mm512_setzero_si512());
+    const __mmask8 wedge = out & (__mmask8)~tail;
+    __mmask8 join = 0;
+    /* v <= 0 inside the rectangle: the attempt ends after the normal's draw */
+    const __mmask8 nonpos = special & dr->rect;
+    z->s0 = _mm512_mask_mov_epi64(z->s0, nonpos, mid->s0);
+    z->s1 = _mm512_mask_mov_epi64(z->s1, nonpos, mid->s1);
+    z->s2 = _mm512_mask_mov_epi64(z->s2, nonpos, mid->s2);
+    z->s3 = _mm512_mask_mov_epi64(z->s3, nonpos, mid->s3);
+    if (wedge != 0) {
+        zstate w = *mid;
+        const __m512i bw = znext(&w);
+        const __m512d uw =
+            _mm512_mul_pd(_mm512_cvtepu64_pd(_mm512_srli_epi64(bw, 11)), _mm512_set1_pd(0x1.0p-53));
+        const __m512d f0 = _mm512_i64gather_pd(dr->layer, hl_zig_f, 8);
+        const __m512d f1 =
+            _mm512_i64gather_pd(_mm512_add_epi64(dr->layer, k->idx_one), hl_zig_f, 8);
+        const __m512d y = _mm512_add_pd(f0, _mm512_mul_pd(uw, _mm512_sub_pd(f1, f0)));
+        const __m512d t = _mm512_mul_pd(_mm512_mul_pd(_mm512_set1_pd(-0.5), dr->xabs), dr->xabs);
+        const __m512d e = zexp(t);
+        const __m512d tol = _mm512_mul_pd(k->wedge_margin, e);
+        const __mmask8 below = _mm512_cmp_pd_mask(y, _mm512_sub_pd(e, tol), _CMP_LT_OQ);
+        const __mmask8 above = _mm512_cmp_pd_mask(y, _mm512_add_pd(e, tol), _CMP_GT_OQ);
+        __mmask8 under = wedge & below;
+        const unsigned unsure = wedge & (unsigned)~(below | above);
+        if (unsure != 0) {
+            double ys[HL_TM_LANES], ts[HL_TM_LANES];
+            _mm512_storeu_pd(ys, y);
+            _mm512_storeu_pd(ts, t);
+            under |= (__mmask8)zwedge_unsure(ys, ts, unsure);
+        }
+        /* under the density with v > 0: u comes next */
+        join = under & dr->positive;
+        zstate w2 = w;
+        const __m512i b2 = znext(&w2);
+        dr->ubits = _mm512_mask_mov_epi64(dr->ubits, join, b2);
+        z->s0 = _mm512_mask_mov_epi64(_mm512_mask_mov_epi64(z->s0, wedge, w.s0), join, w2.s0);
+        z->s1 = _mm512_mask_mov_epi64(_mm512_mask_mov_epi64(z->s1, wedge, w.s1), join, w2.s1);
+        z->s2 = _mm512_mask_mov_epi64(_mm512_mask_mov_epi64(z->s2, wedge, w.s2), join, w2.s2);
+        z->s3 = _mm512_mask_mov_epi64(_mm512_mask_mov_epi64(z->s3, wedge, w.s3), join, w2.s3);
+    }
+    if (tail != 0) {
         hl_tm_lanes before, after;
         double gs[HL_TM_LANES];
-        zstore(&old, &before);
+        zstore(old, &before);
         zstore(z, &after);
-        _mm512_storeu_pd(gs, g);
-        zrare(a, &before, &after, gs, hard);
+        _mm512_storeu_pd(gs, *g);
+        zrare(a, &before, &after, gs, tail);
         zload(z, &after);
-        g = _mm512_loadu_pd(gs);
-        accept |= hard;
+        *g = _mm512_loadu_pd(gs);
+        *accept |= tail;
     }
-    zkeep(z, &old, active);
-    _mm512_storeu_pd(bt->g + at * HL_TM_LANES, g);
-    bt->acc[at] = accept;
-    /* queue the lanes left to the log test */
-    const size_t qn = bt->qn;
-    _mm512_storeu_pd(bt->qu + qn, _mm512_maskz_compress_pd(soft, u));
-    _mm512_storeu_pd(bt->qx + qn, _mm512_maskz_compress_pd(soft, x));
-    const __m512i where = _mm512_add_epi64(k->lane, _mm512_set1_epi64((int64_t)(at * HL_TM_LANES)));
-    _mm512_storeu_si512((void *)(bt->qi + qn), _mm512_maskz_compress_epi64(soft, where));
-    bt->qn = qn + (size_t)__builtin_popcount((unsigned)soft);
+    return join;
+}
+
+/* An attempt's draws before any decision: the states around them and what they give. */
+typedef struct zpre {
+    zstate old, mid, after; /* before the attempt, after the normal's bits, after u's bits */
+    zdraw_t dr;
+} zpre;
+
+/* Draws an attempt from the state *z (all lanes): the normal's bits, then u's bits. */
+static inline __attribute__((always_inline)) void zfront(const zconst *k, const zstate *z,
+                                                         zpre *p) {
+    p->old = *z;
+    zstate t = *z;
+    const __m512i bits1 = znext(&t);
+    p->mid = t;
+    p->dr.ubits = znext(&t);
+    p->after = t;
+    /* ziggurat rectangle */
+    p->dr.layer = _mm512_and_si512(bits1, k->layer_mask);
+    const __m512d xa = _mm512_i64gather_pd(p->dr.layer, hl_zig_x, 8);
+    const __m512d xb = _mm512_i64gather_pd(_mm512_add_epi64(p->dr.layer, k->idx_one), hl_zig_x, 8);
+    p->dr.xabs = _mm512_mul_pd(zu52(bits1, k->one_bits, k->one), xa);
+    p->dr.rect = _mm512_cmp_pd_mask(p->dr.xabs, xb, _CMP_LT_OQ);
+    const __m512i sign = _mm512_slli_epi64(_mm512_and_si512(bits1, k->sign_bit), 55);
+    p->dr.x = _mm512_castsi512_pd(_mm512_xor_si512(_mm512_castpd_si512(p->dr.xabs), sign));
+    p->dr.v = zcube(k, p->dr.x, &p->dr.positive);
+}
+
+/*
+ * `m` attempts of the batch on the lanes in `active` (the others keep their state). Lanes that
+ * the squeeze accepts (or the scalar code redraws) are marked accepted now; lanes left to the
+ * log test are queued. A lane's stream advances the same whatever that test decides, so
+ * deciding it later gives the scalar code's stream. The draws of the next attempt are made
+ * before the current one is finished, so the branch to the rare lanes waits on no gather.
+ */
+static inline __attribute__((always_inline)) void
+zattempts(const hl_tm_upass *a, const zconst *k, zstate *z, zbatch *bt, size_t m, __mmask8 active) {
+    zpre cur;
+    zfront(k, z, &cur);
+    size_t qn = bt->qn; /* kept in a register: the queue's stores could alias it */
+    for (size_t at = 0; at < m; at++) {
+        zstate zn = cur.after;
+        __mmask8 ok = active & cur.dr.rect & cur.dr.positive;
+        const __mmask8 special = active & (__mmask8)~ok;
+        unsigned accept = 0;
+        __m512d g = _mm512_mul_pd(k->vd, cur.dr.v);
+        if (special != 0) {
+            ok |= zspecial(a, k, &zn, &cur.old, &cur.mid, &cur.dr, special, &g, &accept);
+        }
+        zkeep(&zn, &cur.old, active);
+        zpre next;
+        zfront(k, &zn, &next);
+        /* Marsaglia-Tsang's squeeze */
+        const __m512d u = _mm512_add_pd(zu52(cur.dr.ubits, k->one_bits, k->one), k->half_ulp);
+        const __m512d x2 = _mm512_mul_pd(cur.dr.x, cur.dr.x);
+        const __m512d squeeze =
+            _mm512_sub_pd(k->one, _mm512_mul_pd(_mm512_mul_pd(k->k0331, x2), x2));
+        const __mmask8 sq = _mm512_cmp_pd_mask(u, squeeze, _CMP_LT_OQ);
+        const __mmask8 soft = ok & (__mmask8)~sq;
+        accept |= ok & sq;
+        _mm512_storeu_pd(bt->g + at * HL_TM_LANES, g);
+        bt->acc[at] = accept;
+        /* queue the lanes left to the log test */
+        _mm512_storeu_pd(bt->qu + qn, _mm512_maskz_compress_pd(soft, u));
+        _mm512_storeu_pd(bt->qx + qn, _mm512_maskz_compress_pd(soft, cur.dr.x));
+        const __m512i where =
+            _mm512_add_epi64(k->lane, _mm512_set1_epi64((int64_t)(at * HL_TM_LANES)));
+        _mm512_storeu_si512((void *)(bt->qi + qn), _mm512_maskz_compress_epi64(soft, where));
+        qn += (size_t)__builtin_popcount((unsigned)soft);
+        cur = next;
+    }
+    bt->qn = qn;
+    *z = cur.old;
 }
 
 /* Decides the queued log tests: in registers where the margin allows (zflog), else by libm. */
 static inline void zdecide(const hl_tm_upass *a, const zconst *k, zbatch *bt) {
     for (size_t q = 0; q < bt->qn; q += HL_TM_LANES) {
         const size_t left = bt->qn - q;
-        const __mmask8 in = left >= HL_TM_LANES ? 0xFF : (__mmask8)((1u << left) - 1u);
+        const __mmask8 in = (__mmask8)(left >= HL_TM_LANES ? 0xFFu : (1u << left) - 1u);
         const __m512d u = _mm512_mask_loadu_pd(k->one, in, bt->qu + q);
         const __m512d x = _mm512_maskz_loadu_pd(in, bt->qx + q);
         __mmask8 positive;
@@ -299,13 +437,9 @@ static inline void zdraw(const hl_tm_upass *a, const zconst *k, zstate *z, zbatc
             return;
         }
         if (active == 0xFF) {
-            for (size_t i = 0; i < m; i++) {
-                zattempt(a, k, z, bt, i, 0xFF);
-            }
+            zattempts(a, k, z, bt, m, 0xFF);
         } else {
-            for (size_t i = 0; i < m; i++) {
-                zattempt(a, k, z, bt, i, active);
-            }
+            zattempts(a, k, z, bt, m, active);
         }
         zdecide(a, k, bt);
         /* the accepted candidates, in order, to each lane's rows */
@@ -333,7 +467,9 @@ hl_tm_sums hl_tm_upass_avx512(const hl_tm_upass *a, hl_tm_lanes *L) {
     k.k0331 = _mm512_set1_pd(0.0331);
     k.half_ulp = _mm512_set1_pd(0x1.0p-53);
     k.half = _mm512_set1_pd(0.5);
-    k.margin = _mm512_set1_pd(HL_TM_FLOG_MARGIN);
+    /* an infinite margin decides nothing in registers (the test-only path through libm) */
+    k.margin = _mm512_set1_pd(a->force_libm ? (double)INFINITY : HL_TM_FLOG_MARGIN);
+    k.wedge_margin = _mm512_set1_pd(a->force_libm ? (double)INFINITY : HL_TM_WEDGE_MARGIN);
     k.one_bits = _mm512_set1_epi64((long long)0x3FF0000000000000LL);
     k.layer_mask = _mm512_set1_epi64(0xFF);
     k.sign_bit = _mm512_set1_epi64(0x100);
@@ -349,17 +485,19 @@ hl_tm_sums hl_tm_upass_avx512(const hl_tm_upass *a, hl_tm_lanes *L) {
     zbatch bt;
     const size_t blocks = a->n / HL_TM_LANES;
     const unsigned tail = (unsigned)(a->n % HL_TM_LANES);
-    for (size_t b0 = 0; b0 * HL_TM_LANES < a->n; b0 += HL_TM_CHUNK) {
-        /* This chunk: nb full blocks, then the tail's row when the chunk ends the data. */
+    for (size_t b0 = 0, last = 0; !last; b0 += HL_TM_CHUNK) {
+        /* This chunk: nb full blocks, then the tail's row when the chunk ends the data (the
+         * buffer has room for it even after a full chunk). */
         const size_t nb = blocks - b0 < HL_TM_CHUNK ? blocks - b0 : HL_TM_CHUNK;
-        const unsigned part = b0 + nb == blocks ? tail : 0;
+        last = b0 + nb == blocks;
+        const unsigned part = last ? tail : 0;
         size_t need[HL_TM_LANES];
         for (unsigned j = 0; j < HL_TM_LANES; j++) {
             need[j] = nb + (j < part ? 1 : 0);
         }
         zdraw(a, &k, &z, &bt, buf, need);
         for (size_t b = 0; b <= nb; b++) {
-            const __mmask8 mask = b < nb ? 0xFF : (__mmask8)((1u << part) - 1u);
+            const __mmask8 mask = (__mmask8)(b < nb ? 0xFFu : (1u << part) - 1u);
             if (mask == 0) {
                 break;
             }
