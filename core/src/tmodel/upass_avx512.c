@@ -88,12 +88,15 @@ typedef struct zlogk {
     __m512d r_lo, r_hi, l_lo, l_hi; /* r_j and -log r_j, j < 8 and j >= 8 */
 } zlogk;
 
+/* r_j = 32 / (33 + 2 j), rounded at compile time. */
+static const double zlog_r[16] = {
+    32.0 / 33.0, 32.0 / 35.0, 32.0 / 37.0, 32.0 / 39.0, 32.0 / 41.0, 32.0 / 43.0,
+    32.0 / 45.0, 32.0 / 47.0, 32.0 / 49.0, 32.0 / 51.0, 32.0 / 53.0, 32.0 / 55.0,
+    32.0 / 57.0, 32.0 / 59.0, 32.0 / 61.0, 32.0 / 63.0,
+};
+
 static inline zlogk zlogk_init(void) {
-    double r[16];
-    for (int j = 0; j < 16; j++) {
-        r[j] = 32.0 / (33.0 + 2.0 * j);
-    }
-    zlogk k = {_mm512_loadu_pd(r), _mm512_loadu_pd(r + 8), _mm512_loadu_pd(zlog_table),
+    zlogk k = {_mm512_loadu_pd(zlog_r), _mm512_loadu_pd(zlog_r + 8), _mm512_loadu_pd(zlog_table),
                _mm512_loadu_pd(zlog_table + 8)};
     return k;
 }
@@ -162,8 +165,9 @@ typedef struct zconst {
     zlogk log;
 } zconst;
 
-/* Attempts per batch. */
-#define HL_TM_BATCH 32
+/* Attempts per batch: the document's n = 500 needs 63 draws per lane, so one batch and a few
+ * short ones. The batch (queues included) is 17 KiB on the stack. */
+#define HL_TM_BATCH 64
 
 /*
  * One batch of attempts: the candidates, the lanes accepted so far, and the queue of lanes
@@ -331,12 +335,13 @@ static inline __attribute__((always_inline)) void zfront(const zconst *k, const 
  * the squeeze accepts (or the scalar code redraws) are marked accepted now; lanes left to the
  * log test are queued. A lane's stream advances the same whatever that test decides, so
  * deciding it later gives the scalar code's stream. The draws of the next attempt are made
- * before the current one is finished, so the branch to the rare lanes waits on no gather.
+ * before the current one is finished, so the branch to the rare lanes waits on no gather;
+ * *pre holds the first attempt's draws on entry and the next one's on return (its state,
+ * pre->old, is the lanes' state).
  */
 static inline __attribute__((always_inline)) void
-zattempts(const hl_tm_upass *a, const zconst *k, zstate *z, zbatch *bt, size_t m, __mmask8 active) {
-    zpre cur;
-    zfront(k, z, &cur);
+zattempts(const hl_tm_upass *a, const zconst *k, zpre *pre, zbatch *bt, size_t m, __mmask8 active) {
+    zpre cur = *pre;
     size_t qn = bt->qn; /* kept in a register: the queue's stores could alias it */
     for (size_t at = 0; at < m; at++) {
         zstate zn = cur.after;
@@ -370,7 +375,7 @@ zattempts(const hl_tm_upass *a, const zconst *k, zstate *z, zbatch *bt, size_t m
         cur = next;
     }
     bt->qn = qn;
-    *z = cur.old;
+    *pre = cur;
 }
 
 /* Decides the queued log tests: in registers where the margin allows (zflog), else by libm. */
@@ -415,7 +420,7 @@ static inline void zdecide(const hl_tm_upass *a, const zconst *k, zbatch *bt) {
 
 /* Draws need_j gamma variates for each lane j into buf[8 i + j], i < need_j, from the lanes'
  * streams in order. */
-static inline void zdraw(const hl_tm_upass *a, const zconst *k, zstate *z, zbatch *bt, double *buf,
+static inline void zdraw(const hl_tm_upass *a, const zconst *k, zpre *pre, zbatch *bt, double *buf,
                          const size_t need[HL_TM_LANES]) {
     size_t p[HL_TM_LANES], have[HL_TM_LANES];
     for (int j = 0; j < HL_TM_LANES; j++) {
@@ -437,9 +442,9 @@ static inline void zdraw(const hl_tm_upass *a, const zconst *k, zstate *z, zbatc
             return;
         }
         if (active == 0xFF) {
-            zattempts(a, k, z, bt, m, 0xFF);
+            zattempts(a, k, pre, bt, m, 0xFF);
         } else {
-            zattempts(a, k, z, bt, m, active);
+            zattempts(a, k, pre, bt, m, active);
         }
         zdecide(a, k, bt);
         /* the accepted candidates, in order, to each lane's rows */
@@ -476,6 +481,8 @@ hl_tm_sums hl_tm_upass_avx512(const hl_tm_upass *a, hl_tm_lanes *L) {
     k.idx_one = _mm512_set1_epi64(1);
     k.lane = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
     k.log = zlogk_init();
+    zpre pre; /* the next attempt's draws, made ahead (zattempts) */
+    zfront(&k, &z, &pre);
     const __m512d two = _mm512_set1_pd(2.0);
     const __m512d vmu = _mm512_set1_pd(a->mu), vnt = _mm512_set1_pd(a->nu_tau2);
     const __m512d vr2 = _mm512_set1_pd(a->r2scale);
@@ -495,7 +502,7 @@ hl_tm_sums hl_tm_upass_avx512(const hl_tm_upass *a, hl_tm_lanes *L) {
         for (unsigned j = 0; j < HL_TM_LANES; j++) {
             need[j] = nb + (j < part ? 1 : 0);
         }
-        zdraw(a, &k, &z, &bt, buf, need);
+        zdraw(a, &k, &pre, &bt, buf, need);
         for (size_t b = 0; b <= nb; b++) {
             const __mmask8 mask = (__mmask8)(b < nb ? 0xFFu : (1u << part) - 1u);
             if (mask == 0) {
@@ -515,7 +522,7 @@ hl_tm_sums hl_tm_upass_avx512(const hl_tm_upass *a, hl_tm_lanes *L) {
             acc3 = _mm512_mask_add_pd(acc3, mask, acc3, _mm512_mul_pd(r, w));
         }
     }
-    zstore(&z, L);
+    zstore(&pre.old, L);
     hl_tm_acc acc;
     _mm512_storeu_pd(acc.s1, acc1);
     _mm512_storeu_pd(acc.s2, acc2);
