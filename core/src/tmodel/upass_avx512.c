@@ -170,16 +170,16 @@ typedef struct zconst {
 #define HL_TM_BATCH 64
 
 /*
- * One batch of attempts: the candidates, the lanes accepted so far, and the queue of lanes
- * whose attempt the squeeze left to the log test (their u and normal x, and where they are:
- * 8 attempt + lane), decided together at the end of the batch. Each queue has room for a
- * full-register store past its last entry.
+ * One batch of attempts: the candidates, the lanes accepted at once and those left to the log
+ * test (per attempt), and the queue of the latter in attempt and lane order (their u and
+ * normal x, then the test's verdict, -1 or 0), decided together at the end of the batch. Each
+ * queue has room for a full-register access past its last entry.
  */
 typedef struct zbatch {
     double g[HL_TM_BATCH * HL_TM_LANES];
-    unsigned acc[HL_TM_BATCH];
+    unsigned char acc[HL_TM_BATCH], soft[HL_TM_BATCH];
     double qu[(HL_TM_BATCH + 1) * HL_TM_LANES], qx[(HL_TM_BATCH + 1) * HL_TM_LANES];
-    int64_t qi[(HL_TM_BATCH + 1) * HL_TM_LANES];
+    int64_t qyes[(HL_TM_BATCH + 1) * HL_TM_LANES];
     size_t qn;
 } zbatch;
 
@@ -364,13 +364,11 @@ zattempts(const hl_tm_upass *a, const zconst *k, zpre *pre, zbatch *bt, size_t m
         const __mmask8 soft = ok & (__mmask8)~sq;
         accept |= ok & sq;
         _mm512_storeu_pd(bt->g + at * HL_TM_LANES, g);
-        bt->acc[at] = accept;
+        bt->acc[at] = (unsigned char)accept;
+        bt->soft[at] = soft;
         /* queue the lanes left to the log test */
         _mm512_storeu_pd(bt->qu + qn, _mm512_maskz_compress_pd(soft, u));
         _mm512_storeu_pd(bt->qx + qn, _mm512_maskz_compress_pd(soft, cur.dr.x));
-        const __m512i where =
-            _mm512_add_epi64(k->lane, _mm512_set1_epi64((int64_t)(at * HL_TM_LANES)));
-        _mm512_storeu_si512((void *)(bt->qi + qn), _mm512_maskz_compress_epi64(soft, where));
         qn += (size_t)__builtin_popcount((unsigned)soft);
         cur = next;
     }
@@ -400,62 +398,62 @@ static inline void zdecide(const hl_tm_upass *a, const zconst *k, zbatch *bt) {
         const __m512d tol = _mm512_mul_pd(k->margin, scale);
         const __mmask8 yes = in & _mm512_cmp_pd_mask(diff, tol, _CMP_GT_OQ);
         const __mmask8 no = in & _mm512_cmp_pd_mask(diff, _mm512_sub_pd(k->zero, tol), _CMP_LT_OQ);
-        unsigned take = yes, unsure = in & (unsigned)~(yes | no);
+        __mmask8 take = yes;
+        const unsigned unsure = in & (unsigned)~(yes | no);
         if (unsure != 0) {
             double us[HL_TM_LANES], x2s[HL_TM_LANES], vs[HL_TM_LANES];
             _mm512_storeu_pd(us, u);
             _mm512_storeu_pd(x2s, x2);
             _mm512_storeu_pd(vs, v);
-            take |= zunsure(a, us, x2s, vs, unsure);
+            take |= (__mmask8)zunsure(a, us, x2s, vs, unsure);
         }
-        while (take != 0) {
-            const int l = __builtin_ctz(take);
-            take &= take - 1u;
-            const int64_t w = bt->qi[q + (size_t)l];
-            bt->acc[w / HL_TM_LANES] |= 1u << (w % HL_TM_LANES);
-        }
+        _mm512_storeu_si512((void *)(bt->qyes + q), _mm512_movm_epi64(take));
     }
-    bt->qn = 0;
 }
 
 /* Draws need_j gamma variates for each lane j into buf[8 i + j], i < need_j, from the lanes'
  * streams in order. */
 static inline void zdraw(const hl_tm_upass *a, const zconst *k, zpre *pre, zbatch *bt, double *buf,
                          const size_t need[HL_TM_LANES]) {
-    size_t p[HL_TM_LANES], have[HL_TM_LANES];
+    size_t p[HL_TM_LANES]; /* where each lane's next draw goes: 8 rows + lane */
     for (int j = 0; j < HL_TM_LANES; j++) {
         p[j] = (size_t)j;
-        have[j] = 0;
     }
-    bt->qn = 0;
     for (;;) {
         /* Lanes that still need draws, and how many attempts all of them surely need. */
         __mmask8 active = 0;
         size_t m = HL_TM_BATCH;
         for (int j = 0; j < HL_TM_LANES; j++) {
-            if (have[j] < need[j]) {
+            const size_t have = p[j] / HL_TM_LANES;
+            if (have < need[j]) {
                 active |= (__mmask8)(1u << j);
-                m = need[j] - have[j] < m ? need[j] - have[j] : m;
+                m = need[j] - have < m ? need[j] - have : m;
             }
         }
         if (active == 0) {
             return;
         }
+        bt->qn = 0;
         if (active == 0xFF) {
             zattempts(a, k, pre, bt, m, 0xFF);
         } else {
             zattempts(a, k, pre, bt, m, active);
         }
         zdecide(a, k, bt);
-        /* the accepted candidates, in order, to each lane's rows */
+        /* The accepted candidates, in order, to each lane's rows: an attempt's lanes left to the
+         * log test take their verdicts from the queue in lane order (expand). A lane's
+         * candidate is stored at its next row either way and kept only if accepted. */
+        size_t q = 0;
         for (size_t i = 0; i < m; i++) {
+            const __mmask8 soft = bt->soft[i];
+            const __m512i verdict =
+                _mm512_maskz_expand_epi64(soft, _mm512_loadu_si512((const void *)(bt->qyes + q)));
+            const unsigned took = bt->acc[i] | _mm512_test_epi64_mask(verdict, verdict);
+            q += (size_t)__builtin_popcount((unsigned)soft);
             const double *g = bt->g + i * HL_TM_LANES;
-            const unsigned acc = bt->acc[i];
             for (int j = 0; j < HL_TM_LANES; j++) {
-                const size_t took = (acc >> j) & 1u;
                 buf[p[j]] = g[j];
-                p[j] += took * HL_TM_LANES;
-                have[j] += took;
+                p[j] += ((took >> j) & 1u) * HL_TM_LANES;
             }
         }
     }
