@@ -14,7 +14,8 @@
  *   advancing (masked state update) in the last, short batches;
  * - the ~1% of lanes that leave the ziggurat rectangle or have v <= 0 take a branch: the wedge
  *   test in registers (zexp with a margin, libm near ties), the tail (layer 0, ~0.03%) by the
- *   shared scalar lane code from the attempt's start.
+ *   shared scalar lane code from the attempt's start. The draws of the next two attempts are
+ *   made ahead (and redone after such a branch), so the branch waits on no gather.
  * The gamma values and the sums use no fused multiply-adds (the scalar code's operations in
  * its order); the approximations of the log and wedge tests may, as they only decide.
  */
@@ -306,7 +307,7 @@ static inline __mmask8 zspecial(const hl_tm_upass *a, const zconst *k, zstate *z
 
 /* An attempt's draws before any decision: the states around them and what they give. */
 typedef struct zpre {
-    zstate old, mid, after; /* before the attempt, after the normal's bits, after u's bits */
+    zstate old, after; /* before the attempt, after u's bits */
     zdraw_t dr;
 } zpre;
 
@@ -316,7 +317,6 @@ static inline __attribute__((always_inline)) void zfront(const zconst *k, const 
     p->old = *z;
     zstate t = *z;
     const __m512i bits1 = znext(&t);
-    p->mid = t;
     p->dr.ubits = znext(&t);
     p->after = t;
     /* ziggurat rectangle */
@@ -334,27 +334,36 @@ static inline __attribute__((always_inline)) void zfront(const zconst *k, const 
  * `m` attempts of the batch on the lanes in `active` (the others keep their state). Lanes that
  * the squeeze accepts (or the scalar code redraws) are marked accepted now; lanes left to the
  * log test are queued. A lane's stream advances the same whatever that test decides, so
- * deciding it later gives the scalar code's stream. The draws of the next attempt are made
- * before the current one is finished, so the branch to the rare lanes waits on no gather;
+ * deciding it later gives the scalar code's stream. The draws of the attempt after the next
+ * are made before the current one is finished, so the branch to the rare lanes finds its
+ * gathers done (after that branch the next attempt is drawn again from the corrected state);
  * *pre holds the first attempt's draws on entry and the next one's on return (its state,
  * pre->old, is the lanes' state).
  */
 static inline __attribute__((always_inline)) void
 zattempts(const hl_tm_upass *a, const zconst *k, zpre *pre, zbatch *bt, size_t m, __mmask8 active) {
-    zpre cur = *pre;
+    zpre cur = *pre, next;
+    zstate t = cur.after;
+    zkeep(&t, &cur.old, active);
+    zfront(k, &t, &next);
     size_t qn = bt->qn; /* kept in a register: the queue's stores could alias it */
     for (size_t at = 0; at < m; at++) {
-        zstate zn = cur.after;
         __mmask8 ok = active & cur.dr.rect & cur.dr.positive;
         const __mmask8 special = active & (__mmask8)~ok;
         unsigned accept = 0;
         __m512d g = _mm512_mul_pd(k->vd, cur.dr.v);
         if (special != 0) {
-            ok |= zspecial(a, k, &zn, &cur.old, &cur.mid, &cur.dr, special, &g, &accept);
+            zstate zn = cur.after, mid = cur.old;
+            (void)znext(&mid);
+            ok |= zspecial(a, k, &zn, &cur.old, &mid, &cur.dr, special, &g, &accept);
+            zkeep(&zn, &cur.old, active);
+            zfront(k, &zn, &next); /* the next attempt starts from the corrected state */
         }
-        zkeep(&zn, &cur.old, active);
-        zpre next;
-        zfront(k, &zn, &next);
+        /* the attempt after the next, drawn two ahead */
+        zpre ahead;
+        t = next.after;
+        zkeep(&t, &next.old, active);
+        zfront(k, &t, &ahead);
         /* Marsaglia-Tsang's squeeze */
         const __m512d u = _mm512_add_pd(zu52(cur.dr.ubits, k->one_bits, k->one), k->half_ulp);
         const __m512d x2 = _mm512_mul_pd(cur.dr.x, cur.dr.x);
@@ -371,6 +380,7 @@ zattempts(const hl_tm_upass *a, const zconst *k, zpre *pre, zbatch *bt, size_t m
         _mm512_storeu_pd(bt->qx + qn, _mm512_maskz_compress_pd(soft, cur.dr.x));
         qn += (size_t)__builtin_popcount((unsigned)soft);
         cur = next;
+        next = ahead;
     }
     bt->qn = qn;
     *pre = cur;
