@@ -162,7 +162,7 @@ static __attribute__((noinline)) void zrare(const hl_tm_upass *a, const hl_tm_la
 /* Constants of the draw loop. */
 typedef struct zconst {
     __m512d one, zero, vc, vd, k0331, half_ulp, half, margin, wedge_margin;
-    __m512i one_bits, layer_mask, sign_bit, idx_one, lane;
+    __m512i one_bits, layer_mask, sign_bit, lane;
     zlogk log;
 } zconst;
 
@@ -265,8 +265,7 @@ static inline __mmask8 zspecial(const hl_tm_upass *a, const zconst *k, zstate *z
         const __m512d uw =
             _mm512_mul_pd(_mm512_cvtepu64_pd(_mm512_srli_epi64(bw, 11)), _mm512_set1_pd(0x1.0p-53));
         const __m512d f0 = _mm512_i64gather_pd(dr->layer, hl_zig_f, 8);
-        const __m512d f1 =
-            _mm512_i64gather_pd(_mm512_add_epi64(dr->layer, k->idx_one), hl_zig_f, 8);
+        const __m512d f1 = _mm512_i64gather_pd(dr->layer, hl_zig_f + 1, 8);
         const __m512d y = _mm512_add_pd(f0, _mm512_mul_pd(uw, _mm512_sub_pd(f1, f0)));
         const __m512d t = _mm512_mul_pd(_mm512_mul_pd(_mm512_set1_pd(-0.5), dr->xabs), dr->xabs);
         const __m512d e = zexp(t);
@@ -322,7 +321,7 @@ static inline __attribute__((always_inline)) void zfront(const zconst *k, const 
     /* ziggurat rectangle */
     p->dr.layer = _mm512_and_si512(bits1, k->layer_mask);
     const __m512d xa = _mm512_i64gather_pd(p->dr.layer, hl_zig_x, 8);
-    const __m512d xb = _mm512_i64gather_pd(_mm512_add_epi64(p->dr.layer, k->idx_one), hl_zig_x, 8);
+    const __m512d xb = _mm512_i64gather_pd(p->dr.layer, hl_zig_x + 1, 8); /* x[layer + 1] */
     p->dr.xabs = _mm512_mul_pd(zu52(bits1, k->one_bits, k->one), xa);
     p->dr.rect = _mm512_cmp_pd_mask(p->dr.xabs, xb, _CMP_LT_OQ);
     const __m512i sign = _mm512_slli_epi64(_mm512_and_si512(bits1, k->sign_bit), 55);
@@ -486,7 +485,6 @@ hl_tm_sums hl_tm_upass_avx512(const hl_tm_upass *a, hl_tm_lanes *L) {
     k.one_bits = _mm512_set1_epi64((long long)0x3FF0000000000000LL);
     k.layer_mask = _mm512_set1_epi64(0xFF);
     k.sign_bit = _mm512_set1_epi64(0x100);
-    k.idx_one = _mm512_set1_epi64(1);
     k.lane = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
     k.log = zlogk_init();
     zpre pre; /* the next attempt's draws, made ahead (zattempts) */
