@@ -145,9 +145,9 @@ static __attribute__((noinline)) unsigned zunsure(const hl_tm_upass *a, const do
     return acc;
 }
 
-/* The lanes in `hard` (left the ziggurat rectangle or had v <= 0), in scalar code on stored
- * copies of the registers: each is redrawn from `before`, its state before this attempt, into
- * `after` and gs. Kept out of line so the hot loop keeps its registers. */
+/* The lanes in `hard` (the ziggurat's tail, layer 0), in scalar code on stored copies of the
+ * registers: each is redrawn from `before`, its state before this attempt, into `after` and gs
+ * (the whole gamma draw, as the scalar lane code makes it). Kept out of line. */
 static __attribute__((noinline)) void zrare(const hl_tm_upass *a, const hl_tm_lanes *before,
                                             hl_tm_lanes *after, double *gs, unsigned hard) {
     for (int j = 0; j < HL_TM_LANES; j++) {
