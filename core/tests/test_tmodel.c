@@ -121,6 +121,42 @@ HL_TEST(tmodel_every_simd_level_gives_the_same_draws) {
     }
 }
 
+HL_TEST(tmodel_upass_every_level_and_the_libm_path_agree) {
+    /* The U pass alone over sizes around the AVX-512 variant's edges (a partial block, one
+     * block, a tail; several chunks of 128 blocks), shapes with v <= 0 draws (nu = 1), the
+     * document's nu = 6 and a large d (nu = 300), eight passes each: every level, and the
+     * AVX-512 variant with every approximated test left to libm, give the scalar bits. */
+    enum { REPS = 8 };
+    const size_t ns[7] = {1, 5, 8, 13, 203, 1030, 2061};
+    const double nus[3] = {1.0, 6.0, 300.0};
+    double *x = malloc(2061 * sizeof(double));
+    double *w[4];
+    for (int l = 0; l < 4; l++) {
+        w[l] = malloc(REPS * 2061 * sizeof(double));
+    }
+    CHECK(x != NULL && w[0] != NULL && w[1] != NULL && w[2] != NULL && w[3] != NULL);
+    if (x != NULL && w[0] != NULL && w[1] != NULL && w[2] != NULL && w[3] != NULL) {
+        make_data(x, 2061, 3);
+        for (int a = 0; a < 7; a++) {
+            for (int b = 0; b < 3; b++) {
+                const hl_simd_level levels[4] = {HL_SIMD_SCALAR, HL_SIMD_AVX2, HL_SIMD_AVX512,
+                                                 HL_SIMD_AVX512};
+                for (int l = 0; l < 4; l++) {
+                    CHECK_OK(hl_tmodel_testing_upass(x, ns[a], nus[b], 1.2, 3.5, 17 + (uint64_t)a,
+                                                     REPS, levels[l], l == 3, w[l]));
+                }
+                for (int l = 1; l < 4; l++) {
+                    CHECK(memcmp(w[0], w[l], REPS * ns[a] * sizeof(double)) == 0);
+                }
+            }
+        }
+    }
+    free(x);
+    for (int l = 0; l < 4; l++) {
+        free(w[l]);
+    }
+}
+
 HL_TEST(tmodel_results_do_not_depend_on_threads) {
     enum { N = 200, C = 5, S = 300 };
     double x[N];

@@ -27,6 +27,7 @@ typedef struct hl_tm_model {
     int gamma_boost;
     double shape_tau; /* nu n / 2, + 1 under the flat prior */
     double df_alpha;  /* n, or n - 2 under the flat prior */
+    int force_libm;   /* test only (hl_tm_upass.force_libm); 0 in the sampler */
 } hl_tm_model;
 
 /* The state of one chain. alpha2 is 1 at the start of every sweep of the exact sampler. */
@@ -52,6 +53,7 @@ static inline void hl_tm_model_init(hl_tm_model *m, const double *x, size_t n, d
     const int flat = prior == HL_TMODEL_PRIOR_FLAT;
     m->shape_tau = 0.5 * nu * (double)n + (flat ? 1.0 : 0.0);
     m->df_alpha = (double)n - (flat ? 2.0 : 0.0);
+    m->force_libm = 0;
 }
 
 /*
@@ -74,6 +76,7 @@ static inline hl_tm_sums hl_tm_u_pass(const hl_tm_model *m, double mu, double ta
         .shape = m->gamma_shape,
         .boost = m->gamma_boost,
         .w_out = w_out,
+        .force_libm = m->force_libm,
     };
     return hl_tm_upass_run(&a, lanes, m->level);
 }

@@ -21,6 +21,38 @@ hl_status hl_tmodel_testing_gamma(double shape, uint64_t seed, size_t count, dou
     return HL_OK;
 }
 
+/* The model of one test entry, and the U pass's lanes seeded from stream 0 of `seed` (then
+ * *rng continues that stream). */
+static void test_setup(hl_tm_model *m, hl_tm_lanes *lanes, hl_rng *rng, const double *x, size_t n,
+                       double nu, hl_tmodel_prior prior, hl_tmodel_variant variant,
+                       hl_simd_level level, uint64_t seed) {
+    hl_tm_model_init(m, x, n, nu, prior, variant, level);
+    hl_rng_seed(rng, seed);
+    hl_tm_lanes_seed(lanes, rng);
+}
+
+hl_status hl_tmodel_testing_upass(const double *x, size_t n, double nu, double mu, double tau2,
+                                  uint64_t seed, size_t reps, hl_simd_level level, int force_libm,
+                                  double *out) {
+    size_t total;
+    if (x == NULL || out == NULL || n == 0 || !(nu > 0.0) || !isfinite(nu) || !isfinite(mu) ||
+        !(tau2 > 0.0) || !isfinite(tau2)) {
+        return HL_EINVAL;
+    }
+    if (!hl_size_mul(reps, n, &total)) {
+        return HL_EOVERFLOW;
+    }
+    hl_tm_model m;
+    hl_tm_lanes lanes;
+    hl_rng rng;
+    test_setup(&m, &lanes, &rng, x, n, nu, HL_TMODEL_PRIOR_LOG_SIGMA, HL_TMODEL_EXACT, level, seed);
+    m.force_libm = force_libm;
+    for (size_t r = 0; r < reps; r++) {
+        (void)hl_tm_u_pass(&m, mu, tau2, 1.0, &lanes, out + r * n);
+    }
+    return HL_OK;
+}
+
 hl_status hl_tmodel_draw_conditional(hl_tmodel_conditional which, hl_tmodel_variant variant,
                                      const double *x, size_t n, double nu, hl_tmodel_prior prior,
                                      double mu, double tau2, double alpha2, const double *u,
@@ -35,11 +67,9 @@ hl_status hl_tmodel_draw_conditional(hl_tmodel_conditional which, hl_tmodel_vari
         return HL_EINVAL;
     }
     hl_tm_model m;
-    hl_tm_model_init(&m, x, n, nu, prior, variant, HL_SIMD_AUTO);
-    hl_rng rng;
-    hl_rng_seed(&rng, seed);
     hl_tm_lanes lanes;
-    hl_tm_lanes_seed(&lanes, &rng);
+    hl_rng rng;
+    test_setup(&m, &lanes, &rng, x, n, nu, prior, variant, HL_SIMD_AUTO, seed);
     if (which == HL_TMODEL_COND_U) {
         size_t total;
         if (!hl_size_mul(reps, n, &total)) {

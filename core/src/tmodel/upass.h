@@ -14,14 +14,16 @@
  * - each sum is accumulated per lane in point order, then reduced in a fixed tree:
  *   (s0 + s4) + (s2 + s6) + ((s1 + s5) + (s3 + s7)), as an 8-wide register reduces.
  * The SIMD variants take the common path (ziggurat rectangle, v > 0) in registers with the
- * Marsaglia-Tsang squeeze; the ~10% of draws the squeeze leaves to the exact log test run that
+ * Marsaglia-Tsang squeeze. AVX2 runs the ~10% of draws the squeeze leaves to the exact log
  * test in scalar code on the register values (hl_tm_mt_log_accept), and a lane whose draw is
  * rejected continues in the scalar lane code from its current state, exactly as the scalar loop
- * would. A lane that leaves the ziggurat rectangle or has v <= 0 (~1%) is redrawn by the scalar
- * lane code from its state at the start of the draw. So the rare paths are shared code.
+ * would; a lane that leaves the ziggurat rectangle or has v <= 0 (~1%) is redrawn by the scalar
+ * lane code from its state at the start of the draw. AVX-512 decides both the log test and the
+ * ziggurat's wedge test in registers with proven margins, libm near ties (upass_avx512.c).
  * Shapes below 1 (nu < 1) take the scalar variant (the boost needs exp and log per draw).
- * Everything is written without fused multiply-adds (the project builds with
- * -ffp-contract=off), in the same operation order in every variant.
+ * Every value is computed without fused multiply-adds (the project builds with
+ * -ffp-contract=off), in the same operation order in every variant; only the approximations
+ * that decide a test (never a value) may use them.
  */
 #ifndef HOTLOOP_TMODEL_UPASS_H
 #define HOTLOOP_TMODEL_UPASS_H
@@ -46,10 +48,11 @@ typedef struct hl_tm_upass {
     const double *x;
     size_t n;
     double mu, nu_tau2, r2scale;
-    double d, c;   /* Marsaglia-Tsang constants of the shape (or shape + 1 when boosting) */
-    double shape;  /* the gamma shape (nu + 1) / 2 */
-    int boost;     /* shape < 1 */
-    double *w_out; /* NULL, or n values receiving w_i */
+    double d, c;    /* Marsaglia-Tsang constants of the shape (or shape + 1 when boosting) */
+    double shape;   /* the gamma shape (nu + 1) / 2 */
+    int boost;      /* shape < 1 */
+    double *w_out;  /* NULL, or n values receiving w_i */
+    int force_libm; /* test only: the SIMD variants leave every test they approximate to libm */
 } hl_tm_upass;
 
 typedef struct hl_tm_sums {
@@ -116,26 +119,6 @@ static inline double hl_tm_lane_normal(hl_rng *r) {
 static inline int hl_tm_mt_log_accept(double u, double x2, double v, double d) {
     return log(u) < 0.5 * x2 + d * (1.0 - v + log(v));
 }
-
-/*
- * The SIMD variants decide the log test in registers with their own log (hl_tm_*log below) and
- * fall back to hl_tm_mt_log_accept only when the two sides are closer than this relative
- * margin. Their log is within 1e-13 (relative to the terms compared) of the libm values the
- * scalar code compares, far inside the margin, so both decide identically: a decision taken in
- * registers is one libm's comparison would take too.
- */
-#define HL_TM_LOG_MARGIN 1e-9
-
-/* The coefficients 1/(2k+1), k = 7 .. 1, of log m = 2 atanh(s) = 2 s (1 + s^2/3 + ... +
- * s^14/15), s = (m - 1)/(m + 1), |s| <= 0.1716 for m in [sqrt(2)/2, sqrt(2)]: the first omitted
- * term is below 1.2e-14. */
-#define HL_TM_ATANH_C15 (1.0 / 15.0)
-#define HL_TM_ATANH_C13 (1.0 / 13.0)
-#define HL_TM_ATANH_C11 (1.0 / 11.0)
-#define HL_TM_ATANH_C9 (1.0 / 9.0)
-#define HL_TM_ATANH_C7 (1.0 / 7.0)
-#define HL_TM_ATANH_C5 (1.0 / 5.0)
-#define HL_TM_ATANH_C3 (1.0 / 3.0)
 
 /* One Gamma draw of a lane (Marsaglia & Tsang with constants d, c; boost for shape < 1). */
 static inline double hl_tm_lane_gamma(hl_rng *r, const hl_tm_upass *a) {
