@@ -3,13 +3,13 @@
  * cached neighbour lists of one elimination level.
  *
  * Every point's list of neighbours within d_max (and its summed, quantised weight) is computed
- * once, in parallel, with per-point results; the elimination then walks these lists and never
- * queries the tree again. Lists are stored per chunk of HL_PD_CHUNK consecutive points (kd
- * order, so a chunk is a compact region of space): each chunk's lists are one growable array
- * written by the one worker that owns the chunk, and end[i] marks where point i's list ends in
- * its chunk. Each entry is a neighbour id and its quantised contribution (4 + 4 bytes), so the
- * elimination reads two contiguous arrays and never touches coordinates or evaluates a
- * distance.
+ * once, in parallel over fixed regions of points (a pair inside a region evaluated once for
+ * both points); the elimination then walks these lists and never queries the tree again. Lists
+ * are stored per chunk of HL_PD_CHUNK consecutive points (kd order, so a chunk is a compact
+ * region of space): each chunk's lists are one exact allocation written by the worker that owns
+ * the chunk's region, and end[i] marks where point i's list ends in its chunk. Each entry is a
+ * neighbour id and its quantised contribution (4 + 4 bytes), so the elimination reads two
+ * contiguous arrays and never touches coordinates or evaluates a distance.
  */
 #ifndef HOTLOOP_POISSON_NEIGHBORS_H
 #define HOTLOOP_POISSON_NEIGHBORS_H
@@ -20,6 +20,14 @@
 #include "metric.h"
 
 #define HL_PD_CHUNK 1024
+
+/* The lists are built per region of this many chunks (one worker each): a pair of points of
+ * one region is evaluated once for both, a pair across regions once by each side. Fixed, so the
+ * lists do not depend on the thread count; 8 (8192 points) makes the document's 8000 rotations
+ * one region and leaves larger inputs enough regions to share among threads. */
+#ifndef HL_PD_REGION
+#define HL_PD_REGION 8
+#endif
 
 /*
  * Appends to `cand` the kd positions of every point that may lie within domain distance
