@@ -103,6 +103,45 @@ HL_TEST(poisson_kdtree_over_a_row_subset_and_all_identical_points) {
     free(q);
 }
 
+/* Orders that stress the selection's pivots and block partition: sorted, reversed, organ pipe
+ * (its maximum ends up at the front of a sorted run), few distinct values, a stride
+ * permutation; every build must be a valid tree with small leaves. */
+HL_TEST(poisson_kdtree_sorted_and_few_valued_inputs) {
+    const size_t m = 5000, dim = 2;
+    double *p = malloc(m * dim * sizeof *p);
+    for (int pattern = 0; pattern < 6; pattern++) {
+        for (size_t i = 0; i < m; i++) {
+            double v = (double)i;
+            switch (pattern) {
+            case 1:
+                v = -(double)i;
+                break;
+            case 2:
+                v = (double)(i < m / 2 ? i : m - i);
+                break;
+            case 3:
+                v = (double)(i % 2);
+                break;
+            case 4:
+                v = (double)(i % 100);
+                break;
+            case 5:
+                v = (double)((i * 7919) % m);
+                break;
+            default:
+                break;
+            }
+            p[i * dim] = v;
+            p[i * dim + 1] = pattern % 2 == 0 ? v : -v;
+        }
+        hl_kdtree t;
+        CHECK_OK(hl_kdtree_build(&t, p, m, dim, NULL, 1, NULL));
+        CHECK_OK(hl_kdtree_validate(&t, p, NULL));
+        hl_kdtree_free(&t);
+    }
+    free(p);
+}
+
 HL_TEST(poisson_blocked_heap_top_is_the_true_maximum_under_decreases) {
     size_t n = 3000;
     int64_t *w = malloc(n * sizeof *w);
