@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hotloop/cpu.h"
 #include "hotloop/parallel.h"
+#include "scan.h"
 
 double hl_pd_tree_radius(const hl_pd_metric *mt, double radius) {
     if (mt->domain == HL_POISSON_ROTATIONS) {
@@ -108,7 +110,8 @@ hl_status hl_pd_query(const hl_kdtree *t, const hl_pd_metric *mt, const double *
  * written for both; a pair with a point outside the region is evaluated by each side's region.
  * The points of a kd leaf share one search for the leaves near the leaf's box; each point then
  * scans the contiguous coordinates of those leaves with a branch-free squared-distance filter
- * (two points at a time with SSE2), takes square roots and weights for the hits only, in
+ * (8 points at a time with AVX-512 in 2D and for rotations, see scan_avx512.c; two at a time
+ * with SSE2 in 2D otherwise), takes square roots and weights for the hits only, in
  * batches (hl_pd_sqrt_n, hl_pd_quant_n), and appends them to its "own" entries. When the region
  * is done, each chunk gets one exact allocation; point i's list is the entries of the earlier
  * points of the region that found i, in their order, then its own entries. Contributions are
@@ -135,6 +138,7 @@ typedef struct lists_ctx {
     const hl_pd_weight *wt;
     hl_pd_lists *L;
     double r2, reach;
+    int avx512;       /* the scans use scan_avx512.c */
     lists_work *work; /* per worker */
     atomic_size_t bytes;
     size_t limit;
@@ -333,38 +337,25 @@ static inline size_t keep2(uint32_t j, __m128d s, __m128d vr2, uint32_t *hj, dou
  * hl_kd_sqdist(q, x_j) or, for ROTATIONS (rot), the rotation metric's min(|q - x_j|^2,
  * |q + x_j|^2) summed as hl_pd_dist sums it. Branch-free (every j is written, the count
  * advances on hits), so the unpredictable test costs no mispredictions; the caller provides
- * room for j1 - j0 more. Returns the new count.
+ * room for j1 - j0 + 8 more. With avx512, 2D and rotations take scan_avx512.c (the same hits
+ * and values, scan.h). Returns the new count.
  */
-static inline size_t scan_range(const double *coords, size_t dim, int rot, const double *q,
-                                uint32_t j0, uint32_t j1, double r2, uint32_t *hj, double *hs,
-                                size_t nh) {
+static inline size_t scan_range(const double *coords, size_t dim, int rot, int avx512,
+                                const double *q, uint32_t j0, uint32_t j1, double r2, uint32_t *hj,
+                                double *hs, size_t nh) {
+#if defined(HL_X86_64)
+    if (avx512 && rot && dim == 4) {
+        return hl_pd_scan_rot_avx512(coords, q, j0, j1, r2, hj, hs, nh);
+    }
+    if (avx512 && !rot && dim == 2) {
+        return hl_pd_scan2_avx512(coords, q, j0, j1, r2, hj, hs, nh);
+    }
+#else
+    (void)avx512;
+#endif
     if (rot && dim == 4) {
         const double a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
-        uint32_t j = j0;
-#if defined(__SSE2__)
-        /* Two points at a time, the same operations in the same order per lane; _mm_min_pd(x,
-         * y) is x < y ? x : y, as below. */
-        const __m128d va0 = _mm_set1_pd(a0), va1 = _mm_set1_pd(a1), va2 = _mm_set1_pd(a2);
-        const __m128d va3 = _mm_set1_pd(a3), vr2 = _mm_set1_pd(r2);
-        for (; j + 2 <= j1; j += 2) {
-            const double *b = coords + 4 * (size_t)j;
-            __m128d u01 = _mm_loadu_pd(b), u23 = _mm_loadu_pd(b + 2);
-            __m128d v01 = _mm_loadu_pd(b + 4), v23 = _mm_loadu_pd(b + 6);
-            __m128d b0 = _mm_unpacklo_pd(u01, v01), b1 = _mm_unpackhi_pd(u01, v01);
-            __m128d b2 = _mm_unpacklo_pd(u23, v23), b3 = _mm_unpackhi_pd(u23, v23);
-            __m128d m0 = _mm_sub_pd(va0, b0), m1 = _mm_sub_pd(va1, b1);
-            __m128d m2 = _mm_sub_pd(va2, b2), m3 = _mm_sub_pd(va3, b3);
-            __m128d p0 = _mm_add_pd(va0, b0), p1 = _mm_add_pd(va1, b1);
-            __m128d p2 = _mm_add_pd(va2, b2), p3 = _mm_add_pd(va3, b3);
-            __m128d sm = _mm_add_pd(_mm_mul_pd(m0, m0), _mm_mul_pd(m1, m1));
-            sm = _mm_add_pd(_mm_add_pd(sm, _mm_mul_pd(m2, m2)), _mm_mul_pd(m3, m3));
-            __m128d sp = _mm_add_pd(_mm_mul_pd(p0, p0), _mm_mul_pd(p1, p1));
-            sp = _mm_add_pd(_mm_add_pd(sp, _mm_mul_pd(p2, p2)), _mm_mul_pd(p3, p3));
-            __m128d s = _mm_min_pd(sm, sp);
-            nh = keep2(j, s, vr2, hj, hs, nh);
-        }
-#endif
-        for (; j < j1; j++) {
+        for (uint32_t j = j0; j < j1; j++) {
             const double *b = coords + 4 * (size_t)j;
             double m0 = a0 - b[0], m1 = a1 - b[1], m2 = a2 - b[2], m3 = a3 - b[3];
             double p0 = a0 + b[0], p1 = a1 + b[1], p2 = a2 + b[2], p3 = a3 + b[3];
@@ -507,17 +498,19 @@ static hl_status point_entries(lists_ctx *cx, lists_work *wk, size_t i, size_t r
                 continue;
             }
             const hl_kdnode *lf = &t->nodes[near->data[e]];
-            if (reserve_hits(wk, nh, lf->end - lf->begin) != HL_OK) {
+            /* (+ 8: the SIMD scans store whole vectors, see scan.h) */
+            if (reserve_hits(wk, nh, lf->end - lf->begin + 8) != HL_OK) {
                 return HL_ENOMEM;
             }
             /* [begin, end) less [r0, i]: the points before the region, and those after i. */
             uint32_t a = lf->begin, b = lf->end < r0 ? lf->end : (uint32_t)r0;
             if (a < b) {
-                nh = scan_range(t->coords, dim, rot, q, a, b, r2, wk->hj, wk->hs, nh);
+                nh = scan_range(t->coords, dim, rot, cx->avx512, q, a, b, r2, wk->hj, wk->hs, nh);
             }
             a = lf->begin > i + 1 ? lf->begin : (uint32_t)(i + 1);
             if (a < lf->end) {
-                nh = scan_range(t->coords, dim, rot, q, a, lf->end, r2, wk->hj, wk->hs, nh);
+                nh = scan_range(t->coords, dim, rot, cx->avx512, q, a, lf->end, r2, wk->hj, wk->hs,
+                                nh);
             }
         }
         if (periodic) {
@@ -695,6 +688,12 @@ static void work_free(lists_work *wk) {
 hl_status hl_pd_lists_build(hl_pd_lists *L, const hl_kdtree *t, const hl_pd_metric *mt,
                             const hl_pd_weight *wt, unsigned n_threads, size_t limit,
                             hl_monitor *mon) {
+    return hl_pd_lists_build_level(L, t, mt, wt, n_threads, limit, mon, HL_SIMD_AUTO);
+}
+
+hl_status hl_pd_lists_build_level(hl_pd_lists *L, const hl_kdtree *t, const hl_pd_metric *mt,
+                                  const hl_pd_weight *wt, unsigned n_threads, size_t limit,
+                                  hl_monitor *mon, hl_simd_level level) {
     memset(L, 0, sizeof *L);
     const size_t m = t->m;
     L->m = m;
@@ -724,6 +723,7 @@ hl_status hl_pd_lists_build(hl_pd_lists *L, const hl_kdtree *t, const hl_pd_metr
         double r = hl_pd_tree_radius(mt, wt->d_max);
         cx.r2 = r * r;
         cx.reach = r;
+        cx.avx512 = hl_cpu_resolve_level(level) == HL_SIMD_AVX512;
         atomic_init(&cx.bytes, 0);
         /* (Levels of up to 256 points never get here: eliminate.c's dense path.) */
         st = hl_parallel_for(n_regions, 1, n_threads, lists_range, &cx, mon);

@@ -16,6 +16,7 @@
 
 #include <stdatomic.h>
 
+#include "hotloop/cpu.h"
 #include "kdtree.h"
 #include "metric.h"
 
@@ -71,6 +72,12 @@ static inline const uint32_t *hl_pd_list(const hl_pd_lists *L, size_t i, size_t 
 hl_status hl_pd_lists_build(hl_pd_lists *L, const hl_kdtree *t, const hl_pd_metric *mt,
                             const hl_pd_weight *wt, unsigned n_threads, size_t limit,
                             hl_monitor *mon);
+
+/* hl_pd_lists_build with the scans on instruction set `level` at most (hl_cpu_resolve_level):
+ * the same lists, entry for entry, on every level (the tests compare them). */
+hl_status hl_pd_lists_build_level(hl_pd_lists *L, const hl_kdtree *t, const hl_pd_metric *mt,
+                                  const hl_pd_weight *wt, unsigned n_threads, size_t limit,
+                                  hl_monitor *mon, hl_simd_level level);
 
 void hl_pd_lists_free(hl_pd_lists *L);
 
