@@ -3,6 +3,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include "hotloop/cpu.h"
 #include "hotloop/parallel.h"
@@ -113,9 +116,9 @@ hl_status hl_pd_query(const hl_kdtree *t, const hl_pd_metric *mt, const double *
  * (8 points at a time with AVX-512 in 2D and for rotations, see scan_avx512.c; two at a time
  * with SSE2 in 2D otherwise), takes square roots and weights for the hits only, in
  * batches (hl_pd_sqrt_n, hl_pd_quant_n), and appends them to its "own" entries. When the region
- * is done, each chunk gets one exact allocation; point i's list is the entries of the earlier
- * points of the region that found i, in their order, then its own entries. Contributions are
- * symmetric bit for bit (metric.h), so an entry written for the later point of a pair is the
+ * is done, each chunk gets one exact array (lists_arena); point i's list is the entries of the
+ * earlier points of the region that found i, in their order, then its own entries. Contributions
+ * are symmetric bit for bit (metric.h), so an entry written for the later point of a pair is the
  * one it would compute itself; integer sums do not see the order of a list.
  */
 typedef struct lists_work {
@@ -138,8 +141,9 @@ typedef struct lists_ctx {
     const hl_pd_weight *wt;
     hl_pd_lists *L;
     double r2, reach;
-    int avx512;       /* the scans use scan_avx512.c */
-    lists_work *work; /* per worker */
+    int avx512;               /* the scans use scan_avx512.c */
+    lists_work *work;         /* per worker */
+    atomic_size_t arena_used; /* bytes handed out from L->arena */
     atomic_size_t bytes;
     size_t limit;
     hl_monitor *mon;
@@ -563,7 +567,7 @@ static hl_status point_entries(lists_ctx *cx, lists_work *wk, size_t i, size_t r
 }
 
 /*
- * Lays out the lists of the region's chunks, each in one exact allocation: point i's list is
+ * Lays out the lists of the region's chunks, each one exact array (lists_arena): point i's list is
  * the entries of the earlier points of the region that found it, in their order, then its own
  * entries; sums the weights.
  */
@@ -587,12 +591,22 @@ static hl_status region_lists(lists_ctx *cx, lists_work *wk, size_t r0, size_t r
         size_t cap = run > 0 ? run : 2;
         size_t add = cap * sizeof(uint32_t);
         size_t now = atomic_fetch_add_explicit(&cx->bytes, add, memory_order_relaxed) + add;
-        uint32_t *out = now <= cx->limit ? malloc(add) : NULL;
+        uint32_t *out = NULL;
+        if (now <= cx->limit && L->arena != NULL) {
+            size_t take = (add + 63) & ~(size_t)63; /* chunks start on cache lines */
+            size_t at = atomic_fetch_add_explicit(&cx->arena_used, take, memory_order_relaxed);
+            out = at + take <= L->arena_len ? (uint32_t *)(void *)((char *)L->arena + at) : NULL;
+        }
+        size_t owned = 0; /* cap 0 marks a chunk in the arena (not freed on its own) */
+        if (out == NULL && now <= cx->limit) {
+            out = malloc(add);
+            owned = cap;
+        }
         if (out == NULL) {
             atomic_fetch_sub_explicit(&cx->bytes, add, memory_order_relaxed);
             return HL_ENOMEM;
         }
-        L->chunk[c0 / HL_PD_CHUNK] = (hl_u32vec){.data = out, .len = run, .cap = cap};
+        L->chunk[c0 / HL_PD_CHUNK] = (hl_u32vec){.data = out, .len = run, .cap = owned};
     }
     const uint32_t *own = wk->own.data;
     int64_t *w = L->w;
@@ -663,9 +677,16 @@ static hl_status lists_range(void *p, size_t ubegin, size_t uend, unsigned worke
 void hl_pd_lists_free(hl_pd_lists *L) {
     if (L->chunk != NULL) {
         for (size_t c = 0; c < L->n_chunks; c++) {
-            hl_u32vec_free(&L->chunk[c]);
+            if (L->chunk[c].cap != 0) {
+                hl_u32vec_free(&L->chunk[c]);
+            }
         }
     }
+#if defined(__linux__)
+    if (L->arena != NULL) {
+        (void)munmap(L->arena, L->arena_len);
+    }
+#endif
     free(L->chunk);
     free(L->end);
     free(L->w);
@@ -683,6 +704,36 @@ static void work_free(lists_work *wk) {
     free(wk->n_mirror);
     free(wk->pos);
     free(wk->stamp);
+}
+
+/* Reserves address space for all the lists (at most `limit` bytes, pages are only backed when
+ * written) and asks for huge pages there: the lists are written once and then read at random
+ * places by the elimination, where 4 KiB pages would cost a TLB miss per list and a page fault
+ * per 4 KiB while writing. Without it (not Linux, or the reservation fails) each chunk is a
+ * malloc of its own; the lists are the same. */
+static void lists_arena(hl_pd_lists *L, size_t limit) {
+#if defined(__linux__) && defined(MAP_NORESERVE)
+    const size_t huge = (size_t)1 << 21;
+    size_t most = SIZE_MAX / 4; /* 1 TiB where size_t allows it */
+    if (most / 1024 > ((size_t)1 << 30)) {
+        most = ((size_t)1 << 30) << 10;
+    }
+    size_t len = limit < most ? limit : most;
+    len = (len + huge - 1) & ~(huge - 1);
+    void *p =
+        mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) {
+        return;
+    }
+#if defined(MADV_HUGEPAGE)
+    (void)madvise(p, len, MADV_HUGEPAGE);
+#endif
+    L->arena = p;
+    L->arena_len = len;
+#else
+    (void)L;
+    (void)limit;
+#endif
 }
 
 hl_status hl_pd_lists_build(hl_pd_lists *L, const hl_kdtree *t, const hl_pd_metric *mt,
@@ -725,6 +776,8 @@ hl_status hl_pd_lists_build_level(hl_pd_lists *L, const hl_kdtree *t, const hl_p
         cx.reach = r;
         cx.avx512 = hl_cpu_resolve_level(level) == HL_SIMD_AVX512;
         atomic_init(&cx.bytes, 0);
+        atomic_init(&cx.arena_used, 0);
+        lists_arena(L, limit);
         /* (Levels of up to 256 points never get here: eliminate.c's dense path.) */
         st = hl_parallel_for(n_regions, 1, n_threads, lists_range, &cx, mon);
     }

@@ -6,8 +6,9 @@
  * once, in parallel over fixed regions of points (a pair inside a region evaluated once for
  * both points); the elimination then walks these lists and never queries the tree again. Lists
  * are stored per chunk of HL_PD_CHUNK consecutive points (kd order, so a chunk is a compact
- * region of space): each chunk's lists are one exact allocation written by the worker that owns
- * the chunk's region, and end[i] marks where point i's list ends in its chunk. Each entry is a
+ * region of space): each chunk's lists are one exact array (carved from one address range
+ * with huge pages where the system allows) written by the worker that owns the chunk's region,
+ * and end[i] marks where point i's list ends in its chunk. Each entry is a
  * neighbour id and its quantised contribution (4 + 4 bytes), so the elimination reads two
  * contiguous arrays and never touches coordinates or evaluates a distance.
  */
@@ -52,6 +53,8 @@ typedef struct hl_pd_lists {
     uint32_t *end;    /* end[i]: end of i's list in chunk i / HL_PD_CHUNK */
     int64_t *w;       /* w[i]: sum of i's quantised contributions */
     size_t max_len;   /* the longest list */
+    void *arena;      /* the chunks' storage where the system gives it (see neighbors.c) */
+    size_t arena_len;
 } hl_pd_lists;
 
 /* Point i's neighbour list: *len entries, entry e is (id, contribution) at [2e], [2e + 1]
