@@ -7,6 +7,7 @@
 
 #include "../src/poisson/heap.h"
 #include "../src/poisson/kdtree.h"
+#include "../src/poisson/neighbors.h"
 #include "harness.h"
 #include "hotloop/poisson.h"
 #include "hotloop/rng.h"
@@ -101,6 +102,90 @@ HL_TEST(poisson_kdtree_over_a_row_subset_and_all_identical_points) {
     hl_kdtree_free(&t); /* freeing twice is harmless */
     free(p);
     free(q);
+}
+
+/* The lists of one tree built with the scans on `level` equal the portable ones entry for
+ * entry (the SIMD scans must find the same hits with the same squared distances, in order). */
+static void check_lists_match_scalar(hl_test_ctx *t_, const double *p, size_t m, size_t dim,
+                                     hl_poisson_domain domain, double d_max) {
+    hl_kdtree t;
+    CHECK_OK(hl_kdtree_build(&t, p, m, dim, NULL, 1, NULL));
+    hl_pd_metric mt;
+    memset(&mt, 0, sizeof mt);
+    mt.domain = domain;
+    mt.dim = dim;
+    hl_pd_weight wt = {.d_max = d_max, .d_min = 0.4 * d_max, .alpha = 8.0, .alpha8 = 1};
+    hl_pd_scale(&wt);
+    hl_pd_lists a, b;
+    CHECK_OK(hl_pd_lists_build_level(&a, &t, &mt, &wt, 1, SIZE_MAX, NULL, HL_SIMD_SCALAR));
+    CHECK_OK(hl_pd_lists_build_level(&b, &t, &mt, &wt, 2, SIZE_MAX, NULL, HL_SIMD_AUTO));
+    CHECK(a.n_chunks == b.n_chunks && a.max_len == b.max_len);
+    CHECK(memcmp(a.end, b.end, m * sizeof *a.end) == 0);
+    CHECK(memcmp(a.w, b.w, m * sizeof *a.w) == 0);
+    for (size_t c = 0; c < a.n_chunks; c++) {
+        CHECK(a.chunk[c].len == b.chunk[c].len);
+        CHECK(memcmp(a.chunk[c].data, b.chunk[c].data, a.chunk[c].len * sizeof(uint32_t)) == 0);
+    }
+    hl_pd_lists_free(&a);
+    hl_pd_lists_free(&b);
+    hl_kdtree_free(&t);
+}
+
+HL_TEST(poisson_simd_lists_match_the_portable_lists) {
+    const size_t sizes[] = {300, 1001, 9000};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        size_t m = sizes[s];
+        double *p = random_points(40 + s, m, 2);
+        for (size_t i = 0; i < m / 3; i++) {
+            p[2 * (3 * i + 1)] = p[2 * (3 * i)]; /* duplicates and shared coordinates */
+        }
+        check_lists_match_scalar(t_, p, m, 2, HL_POISSON_BOX, 3.0 / sqrt((double)m));
+        free(p);
+        double *q = malloc(m * 4 * sizeof *q);
+        CHECK_OK(hl_poisson_candidates(9 + s, m, 4, HL_POISSON_ROTATIONS, NULL, NULL, 0, q, NULL));
+        check_lists_match_scalar(t_, q, m, 4, HL_POISSON_ROTATIONS, 0.5);
+        check_lists_match_scalar(t_, q, m < 1001 ? m : 1001, 4, HL_POISSON_ROTATIONS, 1.5);
+        free(q);
+    }
+}
+
+/* Orders that stress the selection's pivots and block partition: sorted, reversed, organ pipe
+ * (its maximum ends up at the front of a sorted run), few distinct values, a stride
+ * permutation; every build must be a valid tree with small leaves. */
+HL_TEST(poisson_kdtree_sorted_and_few_valued_inputs) {
+    const size_t m = 5000, dim = 2;
+    double *p = malloc(m * dim * sizeof *p);
+    for (int pattern = 0; pattern < 6; pattern++) {
+        for (size_t i = 0; i < m; i++) {
+            double v = (double)i;
+            switch (pattern) {
+            case 1:
+                v = -(double)i;
+                break;
+            case 2:
+                v = (double)(i < m / 2 ? i : m - i);
+                break;
+            case 3:
+                v = (double)(i % 2);
+                break;
+            case 4:
+                v = (double)(i % 100);
+                break;
+            case 5:
+                v = (double)((i * 7919) % m);
+                break;
+            default:
+                break;
+            }
+            p[i * dim] = v;
+            p[i * dim + 1] = pattern % 2 == 0 ? v : -v;
+        }
+        hl_kdtree t;
+        CHECK_OK(hl_kdtree_build(&t, p, m, dim, NULL, 1, NULL));
+        CHECK_OK(hl_kdtree_validate(&t, p, NULL));
+        hl_kdtree_free(&t);
+    }
+    free(p);
 }
 
 HL_TEST(poisson_blocked_heap_top_is_the_true_maximum_under_decreases) {

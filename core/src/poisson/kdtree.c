@@ -48,45 +48,124 @@ static inline void swap_rows(double *x, uint32_t *perm, size_t dim, size_t a, si
     perm[b] = tp;
 }
 
+/* Rows classified per block in partition_rows (offsets fit an unsigned char). */
+#define HL_KD_BLOCK 64
+
+/*
+ * Hoare's partition of rows [lo, hi) (at least 2) around p, the `axis` value of row lo:
+ * returns s with rows [lo, s] <= p <= rows [s + 1, hi) and lo <= s < hi - 1. Values equal to p
+ * are swapped from both sides, so duplicates split evenly. The bulk runs as BlockQuicksort
+ * (Edelkamp and Weiss, ESA 2016): a block of rows from each end is classified first into
+ * offset buffers without a branch, then the rows that must change sides are swapped in pairs,
+ * so the unpredictable comparisons cost no mispredictions; the rest is a plain bounded Hoare
+ * loop.
+ */
+static ptrdiff_t partition_rows(double *x, uint32_t *perm, size_t dim, size_t axis, ptrdiff_t lo,
+                                ptrdiff_t hi) {
+    const double p = x[(size_t)lo * dim + axis];
+    ptrdiff_t l = lo + 1, r = hi - 1; /* rows [lo, l) <= p <= rows (r, hi); [l, r] unknown */
+    unsigned char off_l[HL_KD_BLOCK], off_r[HL_KD_BLOCK];
+    size_t n_l = 0, n_r = 0, s_l = 0, s_r = 0;
+    while (r - l + 1 >= 2 * HL_KD_BLOCK) {
+        if (n_l == 0) {
+            s_l = 0;
+            const double *v = x + (size_t)l * dim + axis;
+            for (size_t b = 0; b < HL_KD_BLOCK; b++) {
+                off_l[n_l] = (unsigned char)b;
+                n_l += (size_t) !(v[b * dim] < p); /* >= p: must go right */
+            }
+        }
+        if (n_r == 0) {
+            s_r = 0;
+            const double *v = x + (size_t)r * dim + axis;
+            for (size_t b = 0; b < HL_KD_BLOCK; b++) {
+                off_r[n_r] = (unsigned char)b;
+                n_r += (size_t) !(p < *(v - b * dim)); /* <= p: must go left */
+            }
+        }
+        size_t n = n_l < n_r ? n_l : n_r;
+        for (size_t e = 0; e < n; e++) {
+            swap_rows(x, perm, dim, (size_t)l + off_l[s_l + e], (size_t)r - off_r[s_r + e]);
+        }
+        n_l -= n;
+        n_r -= n;
+        s_l += n;
+        s_r += n;
+        /* A block is done once all its misplaced rows moved; a block still holding some stays
+         * in [l, r] (the loop's bound keeps the two blocks apart, the rest is re-read below). */
+        if (n_l == 0) {
+            l += HL_KD_BLOCK;
+        }
+        if (n_r == 0) {
+            r -= HL_KD_BLOCK;
+        }
+    }
+    ptrdiff_t i = l, j = r;
+    for (;;) {
+        while (i <= j && x[(size_t)i * dim + axis] < p) {
+            i++;
+        }
+        while (i <= j && x[(size_t)j * dim + axis] > p) {
+            j--;
+        }
+        if (i >= j) {
+            break;
+        }
+        swap_rows(x, perm, dim, (size_t)i, (size_t)j);
+        i++;
+        j--;
+    }
+    /* i == j + 1: rows [lo, j] <= p <= rows [i, hi); i == j: both scans stopped at row i,
+     * which therefore equals p. */
+    ptrdiff_t s = i == j ? i : j;
+    if (s == hi - 1) {
+        /* Every row is <= p, the pivot is a maximum: it closes the range. */
+        swap_rows(x, perm, dim, (size_t)lo, (size_t)(hi - 1));
+        s = hi - 2;
+    }
+    return s;
+}
+
 /*
  * Rearranges rows [lo, hi) so that row k holds the value of rank k - lo along `axis`, smaller
- * or equal values before it, larger or equal after (Hoare's FIND, CACM 1961, with a
- * median-of-three pivot moved to the front so both parts of a partition are non-empty and
- * duplicates split evenly). Rows are moved as wholes, so the partitioning streams through
- * memory instead of chasing indices.
+ * or equal values before it, larger or equal after (Hoare's FIND, CACM 1961). The pivot is the
+ * median of the rows at the quartiles and the middle; after a split that leaves more than 15/16
+ * of the range, the next pivot is a row at a pseudo-random position (a hash of the range), so
+ * inputs whose order defeats the median of three (a maximum left at the front of a sorted run,
+ * as a partition can leave it) still take expected linear time. Deterministic. Rows are moved
+ * as wholes, so the partitioning streams through memory instead of chasing indices.
  */
 static void select_rows(double *x, uint32_t *perm, size_t dim, size_t axis, ptrdiff_t lo,
                         ptrdiff_t hi, ptrdiff_t k) {
+    int lopsided = 0;
     while (hi - lo > 1) {
-        ptrdiff_t mid = lo + (hi - lo) / 2;
-        double a = x[(size_t)lo * dim + axis], b = x[(size_t)mid * dim + axis],
-               c = x[(size_t)(hi - 1) * dim + axis];
+        const ptrdiff_t n = hi - lo;
         ptrdiff_t med;
-        if (a < b) {
-            med = b < c ? mid : (a < c ? hi - 1 : lo);
+        if (lopsided) {
+            uint64_t h =
+                ((uint64_t)lo * 0x9E3779B97F4A7C15u) ^ ((uint64_t)hi + 0x632BE59BD9B4E019u);
+            h ^= h >> 31;
+            h *= 0xBF58476D1CE4E5B9u;
+            h ^= h >> 29;
+            med = lo + (ptrdiff_t)(h % (uint64_t)n);
         } else {
-            med = a < c ? lo : (b < c ? hi - 1 : mid);
+            ptrdiff_t i1 = lo + n / 4, i2 = lo + n / 2, i3 = hi - 1 - n / 4;
+            double a = x[(size_t)i1 * dim + axis], b = x[(size_t)i2 * dim + axis],
+                   c = x[(size_t)i3 * dim + axis];
+            if (a < b) {
+                med = b < c ? i2 : (a < c ? i3 : i1);
+            } else {
+                med = a < c ? i1 : (b < c ? i3 : i2);
+            }
         }
         swap_rows(x, perm, dim, (size_t)lo, (size_t)med);
-        double p = x[(size_t)lo * dim + axis];
-        ptrdiff_t i = lo - 1, j = hi;
-        for (;;) {
-            do {
-                i++;
-            } while (x[(size_t)i * dim + axis] < p);
-            do {
-                j--;
-            } while (x[(size_t)j * dim + axis] > p);
-            if (i >= j) {
-                break;
-            }
-            swap_rows(x, perm, dim, (size_t)i, (size_t)j);
-        }
-        /* rows [lo, j] <= p <= rows [j + 1, hi), lo <= j < hi - 1 */
-        if (k <= j) {
-            hi = j + 1;
+        ptrdiff_t s = partition_rows(x, perm, dim, axis, lo, hi);
+        /* rows [lo, s] <= p <= rows [s + 1, hi), lo <= s < hi - 1 */
+        lopsided = n >= 64 && (s - lo + 1 < n / 16 || hi - s - 1 < n / 16);
+        if (k <= s) {
+            hi = s + 1;
         } else {
-            lo = j + 1;
+            lo = s + 1;
         }
     }
 }

@@ -3,23 +3,33 @@
  * cached neighbour lists of one elimination level.
  *
  * Every point's list of neighbours within d_max (and its summed, quantised weight) is computed
- * once, in parallel, with per-point results; the elimination then walks these lists and never
- * queries the tree again. Lists are stored per chunk of HL_PD_CHUNK consecutive points (kd
- * order, so a chunk is a compact region of space): each chunk's lists are one growable array
- * written by the one worker that owns the chunk, and end[i] marks where point i's list ends in
- * its chunk. Each entry is a neighbour id and its quantised contribution (4 + 4 bytes), so the
- * elimination reads two contiguous arrays and never touches coordinates or evaluates a
- * distance.
+ * once, in parallel over fixed regions of points (a pair inside a region evaluated once for
+ * both points); the elimination then walks these lists and never queries the tree again. Lists
+ * are stored per chunk of HL_PD_CHUNK consecutive points (kd order, so a chunk is a compact
+ * region of space): each chunk's lists are one exact array (carved from one address range
+ * with huge pages where the system allows) written by the worker that owns the chunk's region,
+ * and end[i] marks where point i's list ends in its chunk. Each entry is a
+ * neighbour id and its quantised contribution (4 + 4 bytes), so the elimination reads two
+ * contiguous arrays and never touches coordinates or evaluates a distance.
  */
 #ifndef HOTLOOP_POISSON_NEIGHBORS_H
 #define HOTLOOP_POISSON_NEIGHBORS_H
 
 #include <stdatomic.h>
 
+#include "hotloop/cpu.h"
 #include "kdtree.h"
 #include "metric.h"
 
 #define HL_PD_CHUNK 1024
+
+/* The lists are built per region of this many chunks (one worker each): a pair of points of
+ * one region is evaluated once for both, a pair across regions once by each side. Fixed, so the
+ * lists do not depend on the thread count; 8 (8192 points) makes the document's 8000 rotations
+ * one region and leaves larger inputs enough regions to share among threads. */
+#ifndef HL_PD_REGION
+#define HL_PD_REGION 8
+#endif
 
 /*
  * Appends to `cand` the kd positions of every point that may lie within domain distance
@@ -43,6 +53,8 @@ typedef struct hl_pd_lists {
     uint32_t *end;    /* end[i]: end of i's list in chunk i / HL_PD_CHUNK */
     int64_t *w;       /* w[i]: sum of i's quantised contributions */
     size_t max_len;   /* the longest list */
+    void *arena;      /* the chunks' storage where the system gives it (see neighbors.c) */
+    size_t arena_len;
 } hl_pd_lists;
 
 /* Point i's neighbour list: *len entries, entry e is (id, contribution) at [2e], [2e + 1]
@@ -63,6 +75,12 @@ static inline const uint32_t *hl_pd_list(const hl_pd_lists *L, size_t i, size_t 
 hl_status hl_pd_lists_build(hl_pd_lists *L, const hl_kdtree *t, const hl_pd_metric *mt,
                             const hl_pd_weight *wt, unsigned n_threads, size_t limit,
                             hl_monitor *mon);
+
+/* hl_pd_lists_build with the scans on instruction set `level` at most (hl_cpu_resolve_level):
+ * the same lists, entry for entry, on every level (the tests compare them). */
+hl_status hl_pd_lists_build_level(hl_pd_lists *L, const hl_kdtree *t, const hl_pd_metric *mt,
+                                  const hl_pd_weight *wt, unsigned n_threads, size_t limit,
+                                  hl_monitor *mon, hl_simd_level level);
 
 void hl_pd_lists_free(hl_pd_lists *L);
 

@@ -1,0 +1,26 @@
+/*
+ * scan.h (internal to the poisson kernel): SIMD variants of the neighbour lists' leaf scan
+ * (neighbors.c, scan_range). Each appends to (hj, hs) from slot nh on every point j in
+ * [j0, j1) whose squared distance s to the query q is below r2, in increasing j, and returns
+ * the new count; s is computed with the same operations in the same order as the portable scan
+ * (no FMA), so the hits and their values are bit for bit the same. The caller provides room for
+ * j1 - j0 + 8 more hits (whole vectors are stored).
+ */
+#ifndef HOTLOOP_POISSON_SCAN_H
+#define HOTLOOP_POISSON_SCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(HL_X86_64)
+/* 2D Euclidean: s = (q0 - x0)^2 + (q1 - x1)^2. coords: 2 per point. */
+size_t hl_pd_scan2_avx512(const double *coords, const double *q, uint32_t j0, uint32_t j1,
+                          double r2, uint32_t *hj, double *hs, size_t nh);
+
+/* ROTATIONS: s = min(sum (q - x)^2, sum (q + x)^2), each summed over k = 0..3 in order (as
+ * hl_pd_dist sums it). coords: 4 per point. */
+size_t hl_pd_scan_rot_avx512(const double *coords, const double *q, uint32_t j0, uint32_t j1,
+                             double r2, uint32_t *hj, double *hs, size_t nh);
+#endif
+
+#endif /* HOTLOOP_POISSON_SCAN_H */

@@ -1,0 +1,91 @@
+/* scan_avx512.c: the AVX-512 leaf scans (see scan.h): 8 points per vector, the 2 or 4
+ * coordinates of 8 consecutive points gathered into one vector each with two-source permutes
+ * from plain loads (the points are stored row by row), the hits compressed in registers and
+ * stored whole, so there is neither a branch nor a scalar step per point. A partial block at the
+ * end is read with masked loads (no access past j1). Compiled with the AVX-512 flags only;
+ * neighbors.c calls these when the CPU has them. */
+#include <immintrin.h>
+
+#include "scan.h"
+
+/* Writes the lanes of s set in `hit` (points j..j+7) to the hit arrays; returns the new count.
+ * Compresses in registers and stores whole vectors (compress-stores to memory are slow on some
+ * cores), so 8 slots past nh must be writable. */
+static inline size_t keep8(uint32_t j, __m512d s, __mmask8 hit, uint32_t *hj, double *hs,
+                           size_t nh) {
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    _mm512_storeu_pd(hs + nh, _mm512_maskz_compress_pd(hit, s));
+    __m256i id = _mm256_add_epi32(_mm256_set1_epi32((int)j), lane);
+    _mm256_storeu_si256((__m256i *)(void *)(hj + nh), _mm256_maskz_compress_epi32(hit, id));
+    return nh + (size_t)__builtin_popcount(hit);
+}
+
+/* The lanes of the first n (<= 8) points of a block; the mask of the first `d` doubles. */
+static inline __mmask8 first(unsigned n) {
+    return (__mmask8)(n >= 8 ? 0xFFu : (1u << n) - 1u);
+}
+
+size_t hl_pd_scan2_avx512(const double *coords, const double *q, uint32_t j0, uint32_t j1,
+                          double r2, uint32_t *hj, double *hs, size_t nh) {
+    const __m512d a0 = _mm512_set1_pd(q[0]), a1 = _mm512_set1_pd(q[1]);
+    const __m512d vr2 = _mm512_set1_pd(r2);
+    const __m512i even = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+    const __m512i odd = _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15);
+    for (uint32_t j = j0; j < j1; j += 8) {
+        const unsigned n = j1 - j < 8 ? j1 - j : 8;
+        const double *b = coords + 2 * (size_t)j;
+        /* points j..j+3 in u, j+4..j+7 in v (2 doubles each) */
+        __m512d u = _mm512_maskz_loadu_pd(first(2 * n), b);
+        __m512d v = _mm512_maskz_loadu_pd(first(n > 4 ? 2 * n - 8 : 0), b + 8);
+        __m512d d0 = _mm512_sub_pd(a0, _mm512_permutex2var_pd(u, even, v));
+        __m512d d1 = _mm512_sub_pd(a1, _mm512_permutex2var_pd(u, odd, v));
+        __m512d s = _mm512_add_pd(_mm512_mul_pd(d0, d0), _mm512_mul_pd(d1, d1));
+        __mmask8 hit = _mm512_mask_cmp_pd_mask(first(n), s, vr2, _CMP_LT_OQ);
+        nh = keep8(j, s, hit, hj, hs, nh);
+    }
+    return nh;
+}
+
+size_t hl_pd_scan_rot_avx512(const double *coords, const double *q, uint32_t j0, uint32_t j1,
+                             double r2, uint32_t *hj, double *hs, size_t nh) {
+    const __m512d a0 = _mm512_set1_pd(q[0]), a1 = _mm512_set1_pd(q[1]);
+    const __m512d a2 = _mm512_set1_pd(q[2]), a3 = _mm512_set1_pd(q[3]);
+    const __m512d vr2 = _mm512_set1_pd(r2);
+    /* Coordinate k of the 4 points in two loads (2 points each) into lanes 0..3 (repeated in
+     * 4..7, unused). */
+    const __m512i c0 = _mm512_setr_epi64(0, 4, 8, 12, 0, 4, 8, 12);
+    const __m512i c1 = _mm512_setr_epi64(1, 5, 9, 13, 1, 5, 9, 13);
+    const __m512i c2 = _mm512_setr_epi64(2, 6, 10, 14, 2, 6, 10, 14);
+    const __m512i c3 = _mm512_setr_epi64(3, 7, 11, 15, 3, 7, 11, 15);
+    for (uint32_t j = j0; j < j1; j += 8) {
+        const unsigned n = j1 - j < 8 ? j1 - j : 8;
+        const double *b = coords + 4 * (size_t)j;
+        __m512d l[4];
+        for (unsigned h = 0; h < 4; h++) {
+            unsigned have = n > 2 * h ? n - 2 * h : 0; /* points of this load */
+            l[h] = _mm512_maskz_loadu_pd(first(have >= 2 ? 8 : 4 * have), b + 8 * h);
+        }
+        /* lanes 0..3 from points j..j+3, lanes 4..7 from j+4..j+7 */
+        __m512d b0 = _mm512_shuffle_f64x2(_mm512_permutex2var_pd(l[0], c0, l[1]),
+                                          _mm512_permutex2var_pd(l[2], c0, l[3]), 0x44);
+        __m512d b1 = _mm512_shuffle_f64x2(_mm512_permutex2var_pd(l[0], c1, l[1]),
+                                          _mm512_permutex2var_pd(l[2], c1, l[3]), 0x44);
+        __m512d b2 = _mm512_shuffle_f64x2(_mm512_permutex2var_pd(l[0], c2, l[1]),
+                                          _mm512_permutex2var_pd(l[2], c2, l[3]), 0x44);
+        __m512d b3 = _mm512_shuffle_f64x2(_mm512_permutex2var_pd(l[0], c3, l[1]),
+                                          _mm512_permutex2var_pd(l[2], c3, l[3]), 0x44);
+        __m512d m0 = _mm512_sub_pd(a0, b0), m1 = _mm512_sub_pd(a1, b1);
+        __m512d m2 = _mm512_sub_pd(a2, b2), m3 = _mm512_sub_pd(a3, b3);
+        __m512d p0 = _mm512_add_pd(a0, b0), p1 = _mm512_add_pd(a1, b1);
+        __m512d p2 = _mm512_add_pd(a2, b2), p3 = _mm512_add_pd(a3, b3);
+        __m512d sm = _mm512_add_pd(_mm512_mul_pd(m0, m0), _mm512_mul_pd(m1, m1));
+        sm = _mm512_add_pd(_mm512_add_pd(sm, _mm512_mul_pd(m2, m2)), _mm512_mul_pd(m3, m3));
+        __m512d sp = _mm512_add_pd(_mm512_mul_pd(p0, p0), _mm512_mul_pd(p1, p1));
+        sp = _mm512_add_pd(_mm512_add_pd(sp, _mm512_mul_pd(p2, p2)), _mm512_mul_pd(p3, p3));
+        /* vminpd(x, y) is x < y ? x : y, as the portable scan's choice */
+        __m512d s = _mm512_min_pd(sm, sp);
+        __mmask8 hit = _mm512_mask_cmp_pd_mask(first(n), s, vr2, _CMP_LT_OQ);
+        nh = keep8(j, s, hit, hj, hs, nh);
+    }
+    return nh;
+}
