@@ -83,27 +83,40 @@ def last_seed() -> int | None:
 Bounds = ArrayLike | None
 
 
+_F64 = np.dtype(np.float64)
+# Modes of _core._poisson_scan: one C pass over the points instead of several NumPy passes
+# and temporaries (which are most of a small call's time). The scan finds the first row to
+# look at; the messages, and every verdict that is not exact in C, stay here.
+_SCAN_FINITE, _SCAN_UNIT, _SCAN_BOX, _SCAN_INSIDE = 0, 1, 2, 3
+
+
 def _as_points(points: ArrayLike, name: str = "points") -> NDArray[np.float64]:
     """A C-contiguous float64 (M, d) view or copy of ``points``; the input is never written."""
-    if isinstance(points, np.ndarray):
-        arr = points
+    if (type(points) is np.ndarray and points.dtype is _F64 and points.ndim == 2
+            and points.flags.c_contiguous and 1 <= points.shape[1] <= MAX_DIM):
+        out = points  # already what the core takes: every check below would pass
     else:
-        try:
-            arr = np.asarray(points)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"{name}: expected a 2-D numeric array ({exc})") from None
-    if arr.dtype == np.bool_ or arr.dtype.kind not in "fiu":
-        raise TypeError(f"{name}: expected a 2-D array of real numbers, got dtype {arr.dtype}")
-    if arr.ndim != 2:
-        raise ValueError(f"{name}: expected a 2-D array (M points x d coordinates), "
-                         f"got {arr.ndim} dimension(s)")
-    m, d = arr.shape
-    if not 1 <= d <= MAX_DIM:
-        raise ValueError(f"{name}: dimension {d} is not supported (1 to {MAX_DIM})")
-    out = np.ascontiguousarray(arr, dtype=np.float64)
-    if m > 0 and not np.isfinite(out).all():
-        row = int(np.flatnonzero(~np.isfinite(out).all(axis=1))[0])
-        raise ValueError(f"{name}: row {row} has a NaN or infinite coordinate")
+        if isinstance(points, np.ndarray):
+            arr = points
+        else:
+            try:
+                arr = np.asarray(points)
+            except (TypeError, ValueError) as exc:
+                raise TypeError(f"{name}: expected a 2-D numeric array ({exc})") from None
+        if arr.dtype == np.bool_ or arr.dtype.kind not in "fiu":
+            raise TypeError(
+                f"{name}: expected a 2-D array of real numbers, got dtype {arr.dtype}")
+        if arr.ndim != 2:
+            raise ValueError(f"{name}: expected a 2-D array (M points x d coordinates), "
+                             f"got {arr.ndim} dimension(s)")
+        if not 1 <= arr.shape[1] <= MAX_DIM:
+            raise ValueError(
+                f"{name}: dimension {arr.shape[1]} is not supported (1 to {MAX_DIM})")
+        out = np.ascontiguousarray(arr, dtype=np.float64)
+    if out.shape[0] > 0:
+        row = _core._poisson_scan(out, _SCAN_FINITE)
+        if row >= 0:
+            raise ValueError(f"{name}: row {row} has a NaN or infinite coordinate")
     return out
 
 
@@ -123,6 +136,12 @@ def _as_domain(domain: object) -> str:
 
 
 def _as_bounds(bounds: Bounds, d: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    lohi = _as_lohi(bounds, d)
+    return lohi[0], lohi[1]
+
+
+def _as_lohi(bounds: Bounds, d: int) -> NDArray[np.float64]:
+    """``bounds`` as a C-contiguous (2, d) array: lows in row 0, highs in row 1."""
     try:
         b = np.asarray(bounds, dtype=np.float64)
     except (TypeError, ValueError):
@@ -131,14 +150,15 @@ def _as_bounds(bounds: Bounds, d: int) -> tuple[NDArray[np.float64], NDArray[np.
         b = b.reshape(1, 2)
     if b.shape != (d, 2):
         raise ValueError(f"bounds: expected {d} pairs (lo, hi), got shape {b.shape}")
-    lo, hi = np.ascontiguousarray(b[:, 0]), np.ascontiguousarray(b[:, 1])
+    lohi = np.ascontiguousarray(b.T)
+    lo, hi = lohi[0], lohi[1]
     if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
         raise ValueError("bounds: must be finite")
     bad = np.flatnonzero(~(lo < hi))
     if bad.size:
         k = int(bad[0])
         raise ValueError(f"bounds: lo must be < hi, dimension {k} has ({lo[k]}, {hi[k]})")
-    return lo, hi
+    return lohi
 
 
 def max_radius(n: int, dim: int, measure: float) -> float:
@@ -177,7 +197,7 @@ class _Geometry:
                                  f"got {d}")
             if domain == "sphere" and d < 2:
                 raise ValueError(f"{name}: sphere points need at least 2 coordinates, got {d}")
-            if m:
+            if m and _core._poisson_scan(pts, _SCAN_UNIT) >= 0:  # a row to judge here
                 norms = np.sqrt(np.einsum("ij,ij->i", pts, pts))
                 bad = np.flatnonzero(np.abs(norms - 1.0) > UNIT_TOLERANCE)
                 if bad.size:
@@ -192,19 +212,18 @@ class _Geometry:
         if bounds is None:
             if m == 0:
                 raise ValueError(f"{name}: no points")
-            lo, hi = pts.min(axis=0), pts.max(axis=0)
-            flat = np.flatnonzero(~(lo < hi))
-            if flat.size:
+            lohi = np.empty((2, d), dtype=np.float64)
+            if _core._poisson_scan(pts, _SCAN_BOX, lohi) >= 0:
+                flat = np.flatnonzero(~(lohi[0] < lohi[1]))
                 raise ValueError(f"bounds: the points have zero extent in dimension "
                                  f"{int(flat[0])}; pass bounds=...")
         else:
-            lo, hi = _as_bounds(bounds, d)
+            lohi = _as_lohi(bounds, d)
             if m:
-                outside = np.flatnonzero(((pts < lo) | (pts > hi)).any(axis=1))
-                if outside.size:
-                    raise ValueError(f"{name}: row {int(outside[0])} lies outside bounds")
-        self.lo = np.ascontiguousarray(lo, dtype=np.float64)
-        self.hi = np.ascontiguousarray(hi, dtype=np.float64)
+                row = _core._poisson_scan(pts, _SCAN_INSIDE, lohi)
+                if row >= 0:
+                    raise ValueError(f"{name}: row {row} lies outside bounds")
+        self.lo, self.hi = lohi[0], lohi[1]
         self.k = d
         self.measure = float(np.prod(self.hi - self.lo))
         if not (math.isfinite(self.measure) and self.measure > 0):
