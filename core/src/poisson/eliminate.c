@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dense.h"
 #include "heap.h"
 #include "hotloop/poisson.h"
 #include "kdtree.h"
@@ -121,12 +122,16 @@ typedef struct level_args {
     size_t limit;
 } level_args;
 
-/* Up to this many points a level is eliminated by brute force: a dense matrix of all pairs'
- * quantised contributions (each pair evaluated once) and linear scans for the maximum. With
- * so few points the tree, the lists, the heap and the threads cost more than they save. */
-#define HL_PD_DENSE_MAX 256
+#if defined(__SSE2__)
+/* The larger of the four lanes of a and b (no NaN). */
+static double dense_max4(__m128d a, __m128d b) {
+    double lanes[2];
+    _mm_storeu_pd(lanes, _mm_max_pd(a, b));
+    return lanes[0] > lanes[1] ? lanes[0] : lanes[1];
+}
+#endif
 
-/* The largest of w[0..m), m >= 1 (no NaN): two lanes at a time where SSE2 is there. */
+/* The largest of w[0..m), m >= 1 (no NaN): four lanes at a time where SSE2 is there. */
 static double dense_max(const double *w, size_t m) {
     double best = w[0];
     size_t r = 1;
@@ -137,10 +142,7 @@ static double dense_max(const double *w, size_t m) {
             v0 = _mm_max_pd(v0, _mm_loadu_pd(w + r));
             v1 = _mm_max_pd(v1, _mm_loadu_pd(w + r + 2));
         }
-        v0 = _mm_max_pd(v0, v1);
-        double lanes[2];
-        _mm_storeu_pd(lanes, v0);
-        best = lanes[0] > lanes[1] ? lanes[0] : lanes[1];
+        best = dense_max4(v0, v1);
     }
 #endif
     for (; r < m; r++) {
@@ -149,67 +151,53 @@ static double dense_max(const double *w, size_t m) {
     return best;
 }
 
-/* Distances from point i to points i+1..m-1 of a dense level into d[i+1..m), coordinates in
- * columns (xc[k * m + r]): the metric's expressions (metric.h) term by term, in loops the
- * compiler vectorises (sqrt and division are correctly rounded either way). */
-static void dense_row(const hl_pd_metric *mt, const double *xc, const double *const *x, size_t m,
-                      size_t i, double *d) {
-    const size_t dim = mt->dim;
-    switch (mt->domain) {
-    case HL_POISSON_BOX:
-    case HL_POISSON_SPHERE:
-        for (size_t j = i + 1; j < m; j++) {
-            d[j] = 0.0;
+/* w[r] -= q[r] for r < m (each q < 2^31, so the double differences are exact), and returns
+ * the largest new w[r]: the update and the next maximum in one pass. */
+static double dense_update_max(double *w, const uint32_t *q, size_t m) {
+    size_t r = 0;
+    double best = -INFINITY;
+#if defined(__SSE2__)
+    if (m >= 4) {
+        __m128d b0 = _mm_set1_pd(-INFINITY), b1 = b0;
+        for (; r + 4 <= m; r += 4) {
+            __m128d q0 = _mm_cvtepi32_pd(_mm_loadl_epi64((const __m128i *)(const void *)(q + r)));
+            __m128d q1 =
+                _mm_cvtepi32_pd(_mm_loadl_epi64((const __m128i *)(const void *)(q + r + 2)));
+            __m128d w0 = _mm_sub_pd(_mm_loadu_pd(w + r), q0);
+            __m128d w1 = _mm_sub_pd(_mm_loadu_pd(w + r + 2), q1);
+            _mm_storeu_pd(w + r, w0);
+            _mm_storeu_pd(w + r + 2, w1);
+            b0 = _mm_max_pd(b0, w0);
+            b1 = _mm_max_pd(b1, w1);
         }
-        for (size_t k = 0; k < dim; k++) {
-            const double *c = xc + k * m, a = c[i];
-            for (size_t j = i + 1; j < m; j++) {
-                double t = c[j] - a;
-                d[j] += t * t;
-            }
-        }
-        hl_pd_sqrt_n(d + i + 1, m - i - 1);
-        return;
-    case HL_POISSON_ROTATIONS: {
-        if (dim == 4) {
-            /* The quaternions in one pass, terms summed in the same order as below. */
-            const double *c0 = xc, *c1 = xc + m, *c2 = xc + 2 * m, *c3 = xc + 3 * m;
-            const double a0 = c0[i], a1 = c1[i], a2 = c2[i], a3 = c3[i];
-            for (size_t j = i + 1; j < m; j++) {
-                double m0 = a0 - c0[j], m1 = a1 - c1[j], m2 = a2 - c2[j], m3 = a3 - c3[j];
-                double p0 = a0 + c0[j], p1 = a1 + c1[j], p2 = a2 + c2[j], p3 = a3 + c3[j];
-                double sm = m0 * m0 + m1 * m1 + m2 * m2 + m3 * m3;
-                double sq = p0 * p0 + p1 * p1 + p2 * p2 + p3 * p3;
-                d[j] = sm < sq ? sm : sq;
-            }
-            hl_pd_sqrt_n(d + i + 1, m - i - 1);
-            return;
-        }
-        double sp[HL_PD_DENSE_MAX];
-        for (size_t j = i + 1; j < m; j++) {
-            d[j] = 0.0;
-            sp[j] = 0.0;
-        }
-        for (size_t k = 0; k < dim; k++) {
-            const double *c = xc + k * m, a = c[i];
-            for (size_t j = i + 1; j < m; j++) {
-                double dm = a - c[j], dp = a + c[j];
-                d[j] += dm * dm;
-                sp[j] += dp * dp;
-            }
-        }
-        for (size_t j = i + 1; j < m; j++) {
-            d[j] = d[j] < sp[j] ? d[j] : sp[j];
-        }
-        hl_pd_sqrt_n(d + i + 1, m - i - 1);
-        return;
+        best = dense_max4(b0, b1);
     }
-    default:
-        for (size_t j = i + 1; j < m; j++) {
-            d[j] = hl_pd_dist(mt, x[i], x[j], NULL);
-        }
-        return;
+#endif
+    for (; r < m; r++) {
+        w[r] -= (double)(int32_t)q[r]; /* q < 2^31 */
+        best = w[r] > best ? w[r] : best;
     }
+    return best;
+}
+
+/* The first r with w[r] == best (there is one): four lanes per step where SSE2 is there. */
+static size_t dense_find(const double *w, size_t m, double best) {
+    size_t r = 0;
+#if defined(__SSE2__)
+    const __m128d vb = _mm_set1_pd(best);
+    for (; r + 4 <= m; r += 4) {
+        int lo = _mm_movemask_pd(_mm_cmpeq_pd(_mm_loadu_pd(w + r), vb));
+        int hi = _mm_movemask_pd(_mm_cmpeq_pd(_mm_loadu_pd(w + r + 2), vb));
+        unsigned bits = (unsigned)(lo | hi << 2);
+        if (bits != 0) {
+            return r + (size_t)__builtin_ctz(bits);
+        }
+    }
+#endif
+    while (w[r] != best) {
+        r++;
+    }
+    return r;
 }
 
 /*
@@ -249,41 +237,49 @@ static hl_status eliminate_dense(level_args *a, uint32_t *removed, uint32_t *kep
         }
         w[r] = 0.0;
     }
-    double d[HL_PD_DENSE_MAX];
+    hl_pd_dense dn;
+    hl_pd_dense_init(&dn, a->mt, &wt, xc, x, m, HL_SIMD_AUTO);
     uint32_t c[HL_PD_DENSE_MAX];
     for (size_t i = 0; i < m; i++) {
         uint32_t *qi = q + i * m;
         qi[i] = 0;
-        dense_row(a->mt, xc, x, m, i, d);
-        hl_pd_quant_n(&wt, d + i + 1, c + i + 1, m - i - 1);
+        if (i + 2 < m) {
+            /* On a fresh call the matrix is not in cache: fetch row i + 2 (both triangles)
+             * while row i computes, rather than waiting for each line as it is written. */
+            const uint32_t *ahead = q + (i + 2) * m;
+            for (size_t b = 0; b < m; b += 16) {
+                __builtin_prefetch(ahead + b, 1);
+            }
+        }
+        hl_pd_dense_row(&dn, i, c);
         int64_t wi = 0;
         for (size_t j = i + 1; j < m; j++) {
             qi[j] = c[j];
             wi += c[j];
             w[j] += (double)(int32_t)c[j]; /* c < 2^31 */
         }
-        for (size_t j = i + 1; j < m; j++) {
-            q[j * m + i] = c[j];
-        }
         w[i] += (double)wi;
+    }
+    /* The lower triangle by symmetry, row after row: its writes stream through memory that
+     * is cold on a fresh call (column-wise writes cost a cache miss each), while the strided
+     * reads hit the upper triangle just written, still in cache. */
+    for (size_t j = 1; j < m; j++) {
+        uint32_t *qj = q + j * m;
+        for (size_t i = 0; i < j; i++) {
+            qj[i] = q[i * m + j];
+        }
     }
     /* Weights in doubles: every weight is an integer below m * 2^31 < 2^53, so the double
      * sums and differences are the exact integers of the list path. A removed point's weight drops
      * to -2^62 and then takes the subtractions like any other (less than 2^39 in all): the
      * update is a plain vector subtraction, and a removed point is never the maximum, live
-     * weights being >= 0. */
+     * weights being >= 0 (and n >= 1 of them left). */
+    double best = dense_max(w, m);
     for (size_t k = 0; k < m - a->n; k++) {
-        double best = dense_max(w, m);
-        size_t i = 0;
-        while (w[i] != best) {
-            i++; /* the first of equal maxima: the smallest input index */
-        }
+        size_t i = dense_find(w, m, best); /* the first of equal maxima: smallest input index */
         removed[k] = a->rows ? a->rows[i] : (uint32_t)i;
         w[i] = -0x1p62;
-        const uint32_t *qi = q + i * m;
-        for (size_t r = 0; r < m; r++) {
-            w[r] -= (double)(int32_t)qi[r]; /* q < 2^31 */
-        }
+        best = dense_update_max(w, q + i * m, m);
     }
     size_t n_kept = 0;
     for (size_t r = 0; r < m; r++) {
