@@ -91,10 +91,15 @@ HL_TEST(poisson_dense_rows_match_the_scalar_definition_on_every_variant) {
                     for (size_t li = 0; li < 2; li++) {
                         hl_pd_dense dn;
                         hl_pd_dense_init(&dn, &mt, &wt, xc, x, m, levels[li]);
-                        uint32_t c[HL_PD_DENSE_MAX];
+                        uint32_t *q = malloc(m * m * sizeof(uint32_t));
+                        double w[HL_PD_DENSE_MAX];
+                        for (size_t r = 0; r < m; r++) {
+                            w[r] = 0.0;
+                        }
                         for (size_t i = 0; i < m; i++) {
+                            uint32_t *c = q + i * m;
                             c[i] = 12345; /* c[0..i] stays as it is */
-                            hl_pd_dense_row(&dn, i, c);
+                            w[i] += (double)hl_pd_dense_row(&dn, i, c, w);
                             CHECK_EQ_U64(c[i], 12345);
                             for (size_t j = i + 1; j < m; j++) {
                                 double d = hl_pd_dist(&mt, x[i], x[j], NULL);
@@ -103,7 +108,20 @@ HL_TEST(poisson_dense_rows_match_the_scalar_definition_on_every_variant) {
                                 pairs++;
                                 band += d > wt.d_min && d < wt.d_max;
                             }
+                            if ((i & 7) == 7 || i == m - 1) {
+                                hl_pd_dense_mirror(&dn, q, i & ~(size_t)7, (i & 7) + 1);
+                            }
                         }
+                        /* the mirror image, and each weight the exact sum of its row */
+                        for (size_t i = 0; i < m; i++) {
+                            int64_t sum = -12345;
+                            for (size_t j = 0; j < m; j++) {
+                                CHECK_EQ_U64(q[j * m + i], q[i * m + j]);
+                                sum += q[i * m + j];
+                            }
+                            CHECK(w[i] == (double)sum);
+                        }
+                        free(q);
                     }
                     free(xc);
                     free(x);

@@ -90,17 +90,127 @@ void hl_pd_dense_init(hl_pd_dense *dn, const hl_pd_metric *mt, const hl_pd_weigh
                                                                              : HL_SIMD_SCALAR;
 }
 
-void hl_pd_dense_row(const hl_pd_dense *dn, size_t i, uint32_t *c) {
+int64_t hl_pd_dense_row(const hl_pd_dense *dn, size_t i, uint32_t *c, double *w) {
 #if defined(HL_X86_64)
-    if (dn->level == HL_SIMD_AVX512) {
-        hl_pd_dense_row_avx512(dn, i, c);
-        return;
+    if (dn->level == HL_SIMD_AVX512 && dn->mt->domain != HL_POISSON_PERIODIC) {
+        return hl_pd_dense_row_avx512(dn, i, c, w);
     }
 #endif
     /* Portable: every root and weight two at a time (sorting out the sure pairs first costs
      * more than it saves without a compress instruction). */
+    const size_t m = dn->m;
     double s[HL_PD_DENSE_MAX];
-    dense_row_sq(dn->mt, dn->xc, dn->x, dn->m, i, s);
-    hl_pd_sqrt_n(s + i + 1, dn->m - i - 1);
-    hl_pd_quant_n(dn->wt, s + i + 1, c + i + 1, dn->m - i - 1);
+    dense_row_sq(dn->mt, dn->xc, dn->x, m, i, s);
+    hl_pd_sqrt_n(s + i + 1, m - i - 1);
+    hl_pd_quant_n(dn->wt, s + i + 1, c + i + 1, m - i - 1);
+    int64_t sum = 0;
+    for (size_t j = i + 1; j < m; j++) {
+        sum += c[j];
+        w[j] += (double)(int32_t)c[j]; /* c < 2^31 */
+    }
+    return sum;
+}
+
+void hl_pd_dense_mirror(const hl_pd_dense *dn, uint32_t *q, size_t i0, size_t rows) {
+    const size_t m = dn->m;
+#if defined(HL_X86_64)
+    if (dn->level == HL_SIMD_AVX512) {
+        hl_pd_dense_mirror_avx512(q, m, i0, rows);
+        return;
+    }
+#endif
+    /* Destination row by destination row: `rows` consecutive entries each, from as many
+     * source rows, so both sides stay within a few cache lines per step. */
+    for (size_t j = i0 + 1; j < m; j++) {
+        size_t end = i0 + rows < j ? i0 + rows : j;
+        for (size_t r = i0; r < end; r++) {
+            q[j * m + r] = q[r * m + j];
+        }
+    }
+}
+
+#if defined(__SSE2__)
+/* The larger of the four lanes of a and b (no NaN). */
+static double dense_max4(__m128d a, __m128d b) {
+    double lanes[2];
+    _mm_storeu_pd(lanes, _mm_max_pd(a, b));
+    return lanes[0] > lanes[1] ? lanes[0] : lanes[1];
+}
+#endif
+
+double hl_pd_dense_max(const double *w, size_t m) {
+    double best = w[0];
+    size_t r = 1;
+#if defined(__SSE2__)
+    if (m >= 5) {
+        __m128d v0 = _mm_loadu_pd(w), v1 = _mm_loadu_pd(w + 2);
+        for (r = 4; r + 4 <= m; r += 4) {
+            v0 = _mm_max_pd(v0, _mm_loadu_pd(w + r));
+            v1 = _mm_max_pd(v1, _mm_loadu_pd(w + r + 2));
+        }
+        best = dense_max4(v0, v1);
+    }
+#endif
+    for (; r < m; r++) {
+        best = w[r] > best ? w[r] : best;
+    }
+    return best;
+}
+
+double hl_pd_dense_update_max(const hl_pd_dense *dn, double *w, const uint32_t *q) {
+    const size_t m = dn->m;
+#if defined(HL_X86_64)
+    if (dn->level == HL_SIMD_AVX512) {
+        return hl_pd_dense_update_max_avx512(w, q, m);
+    }
+#endif
+    size_t r = 0;
+    double best = -INFINITY;
+#if defined(__SSE2__)
+    if (m >= 4) {
+        __m128d b0 = _mm_set1_pd(-INFINITY), b1 = b0;
+        for (; r + 4 <= m; r += 4) {
+            __m128d q0 = _mm_cvtepi32_pd(_mm_loadl_epi64((const __m128i *)(const void *)(q + r)));
+            __m128d q1 =
+                _mm_cvtepi32_pd(_mm_loadl_epi64((const __m128i *)(const void *)(q + r + 2)));
+            __m128d w0 = _mm_sub_pd(_mm_loadu_pd(w + r), q0);
+            __m128d w1 = _mm_sub_pd(_mm_loadu_pd(w + r + 2), q1);
+            _mm_storeu_pd(w + r, w0);
+            _mm_storeu_pd(w + r + 2, w1);
+            b0 = _mm_max_pd(b0, w0);
+            b1 = _mm_max_pd(b1, w1);
+        }
+        best = dense_max4(b0, b1);
+    }
+#endif
+    for (; r < m; r++) {
+        w[r] -= (double)(int32_t)q[r]; /* q < 2^31 */
+        best = w[r] > best ? w[r] : best;
+    }
+    return best;
+}
+
+size_t hl_pd_dense_find(const hl_pd_dense *dn, const double *w, double best) {
+    const size_t m = dn->m;
+#if defined(HL_X86_64)
+    if (dn->level == HL_SIMD_AVX512) {
+        return hl_pd_dense_find_avx512(w, m, best);
+    }
+#endif
+    size_t r = 0;
+#if defined(__SSE2__)
+    const __m128d vb = _mm_set1_pd(best);
+    for (; r + 4 <= m; r += 4) {
+        int lo = _mm_movemask_pd(_mm_cmpeq_pd(_mm_loadu_pd(w + r), vb));
+        int hi = _mm_movemask_pd(_mm_cmpeq_pd(_mm_loadu_pd(w + r + 2), vb));
+        unsigned bits = (unsigned)(lo | hi << 2);
+        if (bits != 0) {
+            return r + (size_t)__builtin_ctz(bits);
+        }
+    }
+#endif
+    while (w[r] != best) {
+        r++;
+    }
+    return r;
 }

@@ -122,84 +122,6 @@ typedef struct level_args {
     size_t limit;
 } level_args;
 
-#if defined(__SSE2__)
-/* The larger of the four lanes of a and b (no NaN). */
-static double dense_max4(__m128d a, __m128d b) {
-    double lanes[2];
-    _mm_storeu_pd(lanes, _mm_max_pd(a, b));
-    return lanes[0] > lanes[1] ? lanes[0] : lanes[1];
-}
-#endif
-
-/* The largest of w[0..m), m >= 1 (no NaN): four lanes at a time where SSE2 is there. */
-static double dense_max(const double *w, size_t m) {
-    double best = w[0];
-    size_t r = 1;
-#if defined(__SSE2__)
-    if (m >= 5) {
-        __m128d v0 = _mm_loadu_pd(w), v1 = _mm_loadu_pd(w + 2);
-        for (r = 4; r + 4 <= m; r += 4) {
-            v0 = _mm_max_pd(v0, _mm_loadu_pd(w + r));
-            v1 = _mm_max_pd(v1, _mm_loadu_pd(w + r + 2));
-        }
-        best = dense_max4(v0, v1);
-    }
-#endif
-    for (; r < m; r++) {
-        best = w[r] > best ? w[r] : best;
-    }
-    return best;
-}
-
-/* w[r] -= q[r] for r < m (each q < 2^31, so the double differences are exact), and returns
- * the largest new w[r]: the update and the next maximum in one pass. */
-static double dense_update_max(double *w, const uint32_t *q, size_t m) {
-    size_t r = 0;
-    double best = -INFINITY;
-#if defined(__SSE2__)
-    if (m >= 4) {
-        __m128d b0 = _mm_set1_pd(-INFINITY), b1 = b0;
-        for (; r + 4 <= m; r += 4) {
-            __m128d q0 = _mm_cvtepi32_pd(_mm_loadl_epi64((const __m128i *)(const void *)(q + r)));
-            __m128d q1 =
-                _mm_cvtepi32_pd(_mm_loadl_epi64((const __m128i *)(const void *)(q + r + 2)));
-            __m128d w0 = _mm_sub_pd(_mm_loadu_pd(w + r), q0);
-            __m128d w1 = _mm_sub_pd(_mm_loadu_pd(w + r + 2), q1);
-            _mm_storeu_pd(w + r, w0);
-            _mm_storeu_pd(w + r + 2, w1);
-            b0 = _mm_max_pd(b0, w0);
-            b1 = _mm_max_pd(b1, w1);
-        }
-        best = dense_max4(b0, b1);
-    }
-#endif
-    for (; r < m; r++) {
-        w[r] -= (double)(int32_t)q[r]; /* q < 2^31 */
-        best = w[r] > best ? w[r] : best;
-    }
-    return best;
-}
-
-/* The first r with w[r] == best (there is one): four lanes per step where SSE2 is there. */
-static size_t dense_find(const double *w, size_t m, double best) {
-    size_t r = 0;
-#if defined(__SSE2__)
-    const __m128d vb = _mm_set1_pd(best);
-    for (; r + 4 <= m; r += 4) {
-        int lo = _mm_movemask_pd(_mm_cmpeq_pd(_mm_loadu_pd(w + r), vb));
-        int hi = _mm_movemask_pd(_mm_cmpeq_pd(_mm_loadu_pd(w + r + 2), vb));
-        unsigned bits = (unsigned)(lo | hi << 2);
-        if (bits != 0) {
-            return r + (size_t)__builtin_ctz(bits);
-        }
-    }
-#endif
-    while (w[r] != best) {
-        r++;
-    }
-    return r;
-}
-
 /*
  * The dense elimination of a small level (m <= HL_PD_DENSE_MAX), same contract and same result
  * as eliminate_level: the neighbour relation is the metric's test d < d_max and the weights
@@ -239,7 +161,6 @@ static hl_status eliminate_dense(level_args *a, uint32_t *removed, uint32_t *kep
     }
     hl_pd_dense dn;
     hl_pd_dense_init(&dn, a->mt, &wt, xc, x, m, HL_SIMD_AUTO);
-    uint32_t c[HL_PD_DENSE_MAX];
     for (size_t i = 0; i < m; i++) {
         uint32_t *qi = q + i * m;
         qi[i] = 0;
@@ -251,22 +172,12 @@ static hl_status eliminate_dense(level_args *a, uint32_t *removed, uint32_t *kep
                 __builtin_prefetch(ahead + b, 1);
             }
         }
-        hl_pd_dense_row(&dn, i, c);
-        int64_t wi = 0;
-        for (size_t j = i + 1; j < m; j++) {
-            qi[j] = c[j];
-            wi += c[j];
-            w[j] += (double)(int32_t)c[j]; /* c < 2^31 */
-        }
-        w[i] += (double)wi;
-    }
-    /* The lower triangle by symmetry, row after row: its writes stream through memory that
-     * is cold on a fresh call (column-wise writes cost a cache miss each), while the strided
-     * reads hit the upper triangle just written, still in cache. */
-    for (size_t j = 1; j < m; j++) {
-        uint32_t *qj = q + j * m;
-        for (size_t i = 0; i < j; i++) {
-            qj[i] = q[i * m + j];
+        w[i] += (double)hl_pd_dense_row(&dn, i, qi, w);
+        if ((i & 7) == 7 || i == m - 1) {
+            /* The lower triangle by symmetry, eight rows at a time while they are in cache:
+             * row by row on the destination side, whose lines are still cold on a fresh call
+             * (one column at a time would cost a cache miss per entry). */
+            hl_pd_dense_mirror(&dn, q, i & ~(size_t)7, (i & 7) + 1);
         }
     }
     /* Weights in doubles: every weight is an integer below m * 2^31 < 2^53, so the double
@@ -274,12 +185,13 @@ static hl_status eliminate_dense(level_args *a, uint32_t *removed, uint32_t *kep
      * to -2^62 and then takes the subtractions like any other (less than 2^39 in all): the
      * update is a plain vector subtraction, and a removed point is never the maximum, live
      * weights being >= 0 (and n >= 1 of them left). */
-    double best = dense_max(w, m);
+    double best = hl_pd_dense_max(w, m);
     for (size_t k = 0; k < m - a->n; k++) {
-        size_t i = dense_find(w, m, best); /* the first of equal maxima: smallest input index */
+        /* the first of equal maxima: the smallest input index */
+        size_t i = hl_pd_dense_find(&dn, w, best);
         removed[k] = a->rows ? a->rows[i] : (uint32_t)i;
         w[i] = -0x1p62;
-        best = dense_update_max(w, q + i * m, m);
+        best = hl_pd_dense_update_max(&dn, w, q + i * m);
     }
     size_t n_kept = 0;
     for (size_t r = 0; r < m; r++) {
