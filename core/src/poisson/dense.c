@@ -111,20 +111,17 @@ int64_t hl_pd_dense_row(const hl_pd_dense *dn, size_t i, uint32_t *c, double *w)
     return sum;
 }
 
-void hl_pd_dense_mirror(const hl_pd_dense *dn, uint32_t *q, size_t i0, size_t rows) {
+void hl_pd_dense_mirror(const hl_pd_dense *dn, uint32_t *q) {
     const size_t m = dn->m;
 #if defined(HL_X86_64)
     if (dn->level == HL_SIMD_AVX512) {
-        hl_pd_dense_mirror_avx512(q, m, i0, rows);
+        hl_pd_dense_mirror_avx512(q, m);
         return;
     }
 #endif
-    /* Destination row by destination row: `rows` consecutive entries each, from as many
-     * source rows, so both sides stay within a few cache lines per step. */
-    for (size_t j = i0 + 1; j < m; j++) {
-        size_t end = i0 + rows < j ? i0 + rows : j;
-        for (size_t r = i0; r < end; r++) {
-            q[j * m + r] = q[r * m + j];
+    for (size_t j = 1; j < m; j++) {
+        for (size_t i = 0; i < j; i++) {
+            q[j * m + i] = q[i * m + j];
         }
     }
 }

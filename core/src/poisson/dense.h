@@ -45,9 +45,9 @@ void hl_pd_dense_init(hl_pd_dense *dn, const hl_pd_metric *mt, const hl_pd_weigh
  * sum of those c[j], point i's own share. c[0..i] and w[0..i] are left as they are. */
 int64_t hl_pd_dense_row(const hl_pd_dense *dn, size_t i, uint32_t *c, double *w);
 
-/* For the m x m matrix q (row-major) whose rows i0 .. i0 + rows - 1 (rows <= 8) are filled
- * right of the diagonal: q[j * m + r] = q[r * m + j] for those rows r and every j > r. */
-void hl_pd_dense_mirror(const hl_pd_dense *dn, uint32_t *q, size_t i0, size_t rows);
+/* For the m x m matrix q (row-major) filled right of the diagonal: q[j * m + i] = q[i * m + j]
+ * for every i < j. Best called while q is in cache. */
+void hl_pd_dense_mirror(const hl_pd_dense *dn, uint32_t *q);
 
 /* The largest of w[0..m), m >= 1 (no NaN). */
 double hl_pd_dense_max(const double *w, size_t m);
@@ -62,7 +62,7 @@ size_t hl_pd_dense_find(const hl_pd_dense *dn, const double *w, double best);
 /* The AVX-512 (F, DQ, VL) variants, the same values; call only when hl_pd_dense_init chose
  * HL_SIMD_AVX512 (the rows: not for PERIODIC). */
 int64_t hl_pd_dense_row_avx512(const hl_pd_dense *dn, size_t i, uint32_t *c, double *w);
-void hl_pd_dense_mirror_avx512(uint32_t *q, size_t m, size_t i0, size_t rows);
+void hl_pd_dense_mirror_avx512(uint32_t *q, size_t m);
 double hl_pd_dense_update_max_avx512(double *w, const uint32_t *q, size_t m);
 size_t hl_pd_dense_find_avx512(const double *w, size_t m, double best);
 

@@ -133,23 +133,23 @@ static inline void transpose8(const uint32_t *src, uint32_t *dst, size_t stride)
     }
 }
 
-void hl_pd_dense_mirror_avx512(uint32_t *q, size_t m, size_t i0, size_t rows) {
-    size_t j = i0 + 1;
-    if (rows == 8) {
-        /* The part of the diagonal block first, then whole 8 x 8 blocks. */
-        for (; j < i0 + 8; j++) {
-            for (size_t r = i0; r < j; r++) {
-                q[j * m + r] = q[r * m + j];
+void hl_pd_dense_mirror_avx512(uint32_t *q, size_t m) {
+    /* Destination rows eight at a time: 8 x 8 register transposes of whole blocks left of
+     * the diagonal block, then the rest entry by entry. */
+    size_t j0 = 0;
+    for (; j0 + 8 <= m; j0 += 8) {
+        for (size_t i0 = 0; i0 < j0; i0 += 8) {
+            transpose8(q + i0 * m + j0, q + j0 * m + i0, m);
+        }
+        for (size_t j = j0 + 1; j < j0 + 8; j++) {
+            for (size_t i = j0; i < j; i++) {
+                q[j * m + i] = q[i * m + j];
             }
         }
-        for (; j + 8 <= m; j += 8) {
-            transpose8(q + i0 * m + j, q + j * m + i0, m);
-        }
     }
-    for (; j < m; j++) {
-        size_t end = i0 + rows < j ? i0 + rows : j;
-        for (size_t r = i0; r < end; r++) {
-            q[j * m + r] = q[r * m + j];
+    for (size_t j = j0; j < m; j++) {
+        for (size_t i = 0; i < j; i++) {
+            q[j * m + i] = q[i * m + j];
         }
     }
 }

@@ -122,6 +122,9 @@ typedef struct level_args {
     size_t limit;
 } level_args;
 
+/* How many rows ahead the dense fill prefetches the matrix. */
+#define HL_PD_AHEAD 4
+
 /*
  * The dense elimination of a small level (m <= HL_PD_DENSE_MAX), same contract and same result
  * as eliminate_level: the neighbour relation is the metric's test d < d_max and the weights
@@ -164,22 +167,18 @@ static hl_status eliminate_dense(level_args *a, uint32_t *removed, uint32_t *kep
     for (size_t i = 0; i < m; i++) {
         uint32_t *qi = q + i * m;
         qi[i] = 0;
-        if (i + 2 < m) {
-            /* On a fresh call the matrix is not in cache: fetch row i + 2 (both triangles)
-             * while row i computes, rather than waiting for each line as it is written. */
-            const uint32_t *ahead = q + (i + 2) * m;
+        if (i + HL_PD_AHEAD < m) {
+            /* On a fresh call the matrix is not in cache: fetch row i + HL_PD_AHEAD (both
+             * triangles) while row i computes, rather than waiting for each line as it is
+             * written; the whole matrix is then in cache for the mirror image below. */
+            const uint32_t *ahead = q + (i + HL_PD_AHEAD) * m;
             for (size_t b = 0; b < m; b += 16) {
                 __builtin_prefetch(ahead + b, 1);
             }
         }
         w[i] += (double)hl_pd_dense_row(&dn, i, qi, w);
-        if ((i & 7) == 7 || i == m - 1) {
-            /* The lower triangle by symmetry, eight rows at a time while they are in cache:
-             * row by row on the destination side, whose lines are still cold on a fresh call
-             * (one column at a time would cost a cache miss per entry). */
-            hl_pd_dense_mirror(&dn, q, i & ~(size_t)7, (i & 7) + 1);
-        }
     }
+    hl_pd_dense_mirror(&dn, q);
     /* Weights in doubles: every weight is an integer below m * 2^31 < 2^53, so the double
      * sums and differences are the exact integers of the list path. A removed point's weight drops
      * to -2^62 and then takes the subtractions like any other (less than 2^39 in all): the
