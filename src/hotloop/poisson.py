@@ -327,7 +327,9 @@ def eliminate(
     d_min = d_max * weight_limit_fraction(m, n, beta_f, gamma_f) if weight_limiting else 0.0
     check_periodic_reach(geo, d_max)
     nthreads = resolve_threads(threads)
-    if _estimate_bytes(m, d, geo, d_max) > _memory_limit():
+    limit = _memory_limit()
+    # The estimate is at most m * (8 (m - 1) + 12 d + 80): small calls skip the float work.
+    if m * (8 * m + 12 * d + 80) > limit and _estimate_bytes(m, d, geo, d_max) > limit:
         raise MemoryError(
             f"eliminate: {m} candidates with n={n} would need about "
             f"{_estimate_bytes(m, d, geo, d_max) / 2**30:.1f} GiB of neighbour lists")
@@ -336,7 +338,7 @@ def eliminate(
     _core._poisson_eliminate(
         pts, n, out, DOMAINS[domain], geo.lo if domain == "periodic" else None,
         geo.hi if domain == "periodic" else None, c_max, c_min, alpha_f, bool(progressive),
-        math.pow(2.0, 1.0 / geo.k), nthreads, 0, progress)
+        math.pow(2.0, 1.0 / geo.k), nthreads, limit, progress)  # the core's own default limit
     return out
 
 
