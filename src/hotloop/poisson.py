@@ -55,7 +55,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from hotloop import _core
 from hotloop._seed import resolve_seed
-from hotloop._threads import resolve_threads
+from hotloop._threads import MAX_THREADS, resolve_threads
 
 __all__ = [
     "DOMAINS",
@@ -92,6 +92,13 @@ _SCAN_FINITE, _SCAN_UNIT, _SCAN_BOX, _SCAN_INSIDE = 0, 1, 2, 3
 
 def _as_points(points: ArrayLike, name: str = "points") -> NDArray[np.float64]:
     """A C-contiguous float64 (M, d) view or copy of ``points``; the input is never written."""
+    return _points_checked(points, name, False)[0]
+
+
+def _points_checked(points: ArrayLike, name: str,
+                    unit: bool) -> tuple[NDArray[np.float64], bool]:
+    """:func:`_as_points`, and with ``unit`` whether every row is certainly a unit vector (one
+    pass for both checks; False leaves the verdict to :class:`_Geometry`)."""
     if (type(points) is np.ndarray and points.dtype is _F64 and points.ndim == 2
             and points.flags.c_contiguous and 1 <= points.shape[1] <= MAX_DIM):
         out = points  # already what the core takes: every check below would pass
@@ -113,11 +120,16 @@ def _as_points(points: ArrayLike, name: str = "points") -> NDArray[np.float64]:
             raise ValueError(
                 f"{name}: dimension {arr.shape[1]} is not supported (1 to {MAX_DIM})")
         out = np.ascontiguousarray(arr, dtype=np.float64)
-    if out.shape[0] > 0:
+    if out.shape[0] == 0:
+        return out, False
+    row = _core._poisson_scan(out, _SCAN_UNIT if unit else _SCAN_FINITE)
+    if row < 0:
+        return out, unit
+    if unit:  # a row to look at: not finite (the error here), or a norm to judge later
         row = _core._poisson_scan(out, _SCAN_FINITE)
-        if row >= 0:
-            raise ValueError(f"{name}: row {row} has a NaN or infinite coordinate")
-    return out
+    if row >= 0:
+        raise ValueError(f"{name}: row {row} has a NaN or infinite coordinate")
+    return out, False
 
 
 def _as_count(n: object, name: str = "n") -> int:
@@ -184,7 +196,7 @@ class _Geometry:
     """What a domain needs: the bounds passed to the core, the measure and intrinsic dim."""
 
     def __init__(self, domain: str, pts: NDArray[np.float64], bounds: Bounds,
-                 name: str = "points") -> None:
+                 name: str = "points", units_ok: bool = False) -> None:
         m, d = pts.shape
         self.domain = domain
         self.lo: NDArray[np.float64] | None = None
@@ -197,7 +209,7 @@ class _Geometry:
                                  f"got {d}")
             if domain == "sphere" and d < 2:
                 raise ValueError(f"{name}: sphere points need at least 2 coordinates, got {d}")
-            if m and _core._poisson_scan(pts, _SCAN_UNIT) >= 0:  # a row to judge here
+            if m and not units_ok and _core._poisson_scan(pts, _SCAN_UNIT) >= 0:  # judge here
                 norms = np.sqrt(np.einsum("ij,ij->i", pts, pts))
                 bad = np.flatnonzero(np.abs(norms - 1.0) > UNIT_TOLERANCE)
                 if bad.size:
@@ -312,21 +324,34 @@ def eliminate(
     neighbour lists would not fit in memory (checked before allocating), ``KeyboardInterrupt``
     on Ctrl-C (within about 0.1 s).
     """
-    pts = _as_points(points)
+    # Small calls are mostly this layer, on cold caches: each check below has a fast path for
+    # the common case (a float64 array, default parameters) and the precise one otherwise.
+    unit = type(domain) is str and domain in ("rotations", "sphere")
+    pts, units_ok = _points_checked(points, "points", unit)
     m, d = pts.shape
-    n = _as_count(n)
+    if type(n) is not int:
+        n = _as_count(n)
     if not 1 <= n < m:
         raise ValueError(f"n: expected 1 <= n < {m} (the number of points), got {n}")
-    domain = _as_domain(domain)
-    geo = _Geometry(domain, pts, bounds)
-    alpha_f = _check_param("alpha", alpha, 0.0)
-    beta_f = _check_param("beta", beta, 0.0, 1.0, lo_open=False)
-    gamma_f = _check_param("gamma", gamma, 0.0)
+    if type(domain) is not str or domain not in DOMAINS:
+        domain = _as_domain(domain)
+    geo = _Geometry(domain, pts, bounds, units_ok=units_ok)
+    if (type(alpha) is float and type(beta) is float and type(gamma) is float
+            and 0.0 < alpha < math.inf and 0.0 <= beta < 1.0 and 0.0 < gamma < math.inf):
+        alpha_f, beta_f, gamma_f = alpha, beta, gamma  # what _check_param would return
+    else:
+        alpha_f = _check_param("alpha", alpha, 0.0)
+        beta_f = _check_param("beta", beta, 0.0, 1.0, lo_open=False)
+        gamma_f = _check_param("gamma", gamma, 0.0)
     r = geo.r_max(n) if r_max is None else _check_param("r_max", r_max, 0.0)
     d_max = 2.0 * r
     d_min = d_max * weight_limit_fraction(m, n, beta_f, gamma_f) if weight_limiting else 0.0
-    check_periodic_reach(geo, d_max)
-    nthreads = resolve_threads(threads)
+    if domain == "periodic":
+        check_periodic_reach(geo, d_max)
+    if type(threads) is int and 0 < threads <= MAX_THREADS:
+        nthreads = threads  # what resolve_threads would return
+    else:
+        nthreads = resolve_threads(threads)
     limit = _memory_limit()
     # The estimate is at most m * (8 (m - 1) + 12 d + 80): small calls skip the float work.
     if m * (8 * m + 12 * d + 80) > limit and _estimate_bytes(m, d, geo, d_max) > limit:
@@ -334,11 +359,12 @@ def eliminate(
             f"eliminate: {m} candidates with n={n} would need about "
             f"{_estimate_bytes(m, d, geo, d_max) / 2**30:.1f} GiB of neighbour lists")
     out = np.empty(n, dtype=np.int64)
-    c_max, c_min = core_radii(domain, d_max, d_min)
+    c_max, c_min = core_radii(domain, d_max, d_min) if domain == "rotations" else (d_max, d_min)
+    periodic = domain == "periodic"
     _core._poisson_eliminate(
-        pts, n, out, DOMAINS[domain], geo.lo if domain == "periodic" else None,
-        geo.hi if domain == "periodic" else None, c_max, c_min, alpha_f, bool(progressive),
-        math.pow(2.0, 1.0 / geo.k), nthreads, limit, progress)  # the core's own default limit
+        pts, n, out, DOMAINS[domain], geo.lo if periodic else None, geo.hi if periodic else None,
+        c_max, c_min, alpha_f, bool(progressive), math.pow(2.0, 1.0 / geo.k), nthreads, limit,
+        progress)  # limit: the core's own default, without its sysconf call
     return out
 
 
