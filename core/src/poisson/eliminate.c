@@ -254,12 +254,9 @@ static hl_status eliminate_level(level_args *a, uint32_t *removed, uint32_t *kep
                 goto done;
             }
         }
-        uint32_t i = hl_heap_top(&h);
-        removed_local[k] = i; /* mapped to input rows after the loop: no miss in it */
-        L.w[i] = -1;          /* removed: live weights are sums of contributions >= 0 */
-        uint32_t dirty[64];
-        size_t n_dirty = 0;
-        dirty[n_dirty++] = i >> HL_HEAP_BLOCK_SHIFT;
+        uint32_t i = hl_heap_top_lazy(&h); /* the lowered weights need no heap work */
+        removed_local[k] = i;              /* mapped to input rows after the loop: no miss in it */
+        L.w[i] = -1; /* removed: live weights are sums of contributions >= 0 */
         size_t len;
         const uint32_t *nb = hl_pd_list(&L, i, &len);
         /* The point is anywhere in space, its neighbourhood cold: ask for the weights' cache
@@ -267,12 +264,11 @@ static hl_status eliminate_level(level_args *a, uint32_t *removed, uint32_t *kep
         for (size_t e = 0; e < len; e++) {
             __builtin_prefetch(&L.w[nb[2 * e]]);
         }
-        /* The next pop is the updated top block's maximum or, far more often, the maximum of
-         * one of the root's four children (decreases elsewhere only lower keys): start
-         * fetching their lists now, while this pop's misses are outstanding. Finding a list
-         * takes end[], itself a miss: ask for it one step ahead, for the maxima of the
-         * grandchildren (slots 5..20, four cache lines of the heap), which are mostly the
-         * next step's children. */
+        /* The next pop is, far more often than not, the maximum of one of the root's four
+         * children (or the root's own block, rescanned): start fetching their lists now,
+         * while this pop's misses are outstanding. Finding a list takes end[], itself a
+         * miss: ask for it one step ahead, for the maxima of the grandchildren (slots 5..20,
+         * four cache lines of the heap), which are mostly the next step's children. */
         for (size_t c = 5; c <= 20 && c < h.n_blocks; c++) {
             uint32_t nx = h.a[c].arg;
             __builtin_prefetch(&L.end[nx > 0 ? nx - 1 : 0]);
@@ -284,29 +280,10 @@ static hl_status eliminate_level(level_args *a, uint32_t *removed, uint32_t *kep
             __builtin_prefetch(next + 16);
         }
         for (size_t e = 0; e < len; e++) {
-            uint32_t j = nb[2 * e], q = nb[2 * e + 1];
-            if (L.w[j] < 0 || q == 0) {
-                continue;
+            uint32_t j = nb[2 * e];
+            if (L.w[j] >= 0) {
+                L.w[j] -= nb[2 * e + 1];
             }
-            L.w[j] -= q;
-            uint32_t b = j >> HL_HEAP_BLOCK_SHIFT;
-            if (h.best[b] != j) {
-                continue; /* the block's maximum is another point, whose weight is unchanged */
-            }
-            size_t u = 0;
-            while (u < n_dirty && dirty[u] != b) {
-                u++;
-            }
-            if (u == n_dirty) {
-                if (n_dirty == sizeof dirty / sizeof dirty[0]) {
-                    hl_heap_update(&h, b); /* overflow: update now, harmless twice */
-                } else {
-                    dirty[n_dirty++] = b;
-                }
-            }
-        }
-        for (size_t u = 0; u < n_dirty; u++) {
-            hl_heap_update(&h, dirty[u]);
         }
     }
     for (size_t k = 0; k < m - a->n; k++) {

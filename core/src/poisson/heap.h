@@ -17,7 +17,9 @@
  * offset by three slots).
  *
  * The true weights live in the caller's array `w` (w[id] < 0 marks a removed id; weights of
- * live ids are >= 0), and the caller tells the queue which blocks changed.
+ * live ids are >= 0). The caller either tells the queue which blocks changed (hl_heap_update,
+ * then hl_heap_top) or tells it nothing and asks hl_heap_top_lazy, which needs only that
+ * weights never increase (the elimination's case).
  */
 #ifndef HOTLOOP_POISSON_HEAP_H
 #define HOTLOOP_POISSON_HEAP_H
@@ -104,6 +106,33 @@ static inline hl_heap_entry hl_heap_scan(const hl_heap *h, uint32_t b, uint32_t 
 /* The id of the current maximum (some id must be live). */
 static inline uint32_t hl_heap_top(const hl_heap *h) {
     return h->a[0].arg;
+}
+
+/*
+ * The id of the current maximum when the heap is kept lazily (some id must be live): weights
+ * in w may have been lowered, and ids removed (w = -1), since their blocks' entries were made,
+ * without hl_heap_update. Exact, by these invariants: weights only decrease, so every entry is
+ * still an upper bound of its block's current maximum in the heap's order (a lowered maximum
+ * can only be overtaken by an id that was below it: smaller weight, or equal weight and a
+ * larger tie), and the heap orders the entries. If the root's entry is current (w[arg] is
+ * still the weight it was made with; a removed id's -1 never is, live ones being >= 0), its
+ * id is its block's maximum (nothing in the block has risen past it) and is above every other
+ * block's entry, hence above every other block's maximum: the global maximum, with the same
+ * ties as an eager heap. Otherwise the root's block is rescanned (a lower entry) and sifted
+ * down, and the root is looked at again. So the elimination lowers weights with no heap work
+ * at all, and a block is rescanned only when its stale entry reaches the root, however many
+ * of its weights were lowered meanwhile.
+ */
+static inline uint32_t hl_heap_top_lazy(hl_heap *h) {
+    for (;;) {
+        const hl_heap_entry *e = &h->a[0];
+        if (h->w[e->arg] == e->w) {
+            return e->arg;
+        }
+        uint32_t b = e->id;
+        h->a[0] = hl_heap_scan(h, b, &h->best[b]);
+        hl_heap_sift_down(h, 0);
+    }
 }
 
 /* Re-reads block b after weights in it decreased (or ids in it were removed). */
