@@ -206,6 +206,9 @@ static hl_status eliminate_dense(level_args *a, uint32_t *removed, uint32_t *kep
     return HL_OK;
 }
 
+/* Up to this many points the weights (8 bytes each, 256 KB) stay in a core's L2 cache. */
+#define HL_PD_WEIGHTS_CACHED 32768
+
 /*
  * One elimination: keeps a->n of the level's a->m points. removed[0..m-n) gets the input rows
  * in order of removal, kept[0..n) the surviving input rows in increasing order.
@@ -259,10 +262,13 @@ static hl_status eliminate_level(level_args *a, uint32_t *removed, uint32_t *kep
         L.w[i] = -1; /* removed: live weights are sums of contributions >= 0 */
         size_t len;
         const uint32_t *nb = hl_pd_list(&L, i, &len);
-        /* The point is anywhere in space, its neighbourhood cold: ask for the weights' cache
-         * lines at once so the misses overlap instead of queueing. */
-        for (size_t e = 0; e < len; e++) {
-            __builtin_prefetch(&L.w[nb[2 * e]]);
+        if (m > HL_PD_WEIGHTS_CACHED) {
+            /* The point is anywhere in space, its neighbourhood cold: ask for the weights'
+             * cache lines at once so the misses overlap instead of queueing. (Weights that
+             * stay in cache need no such pass: it would only read the list twice.) */
+            for (size_t e = 0; e < len; e++) {
+                __builtin_prefetch(&L.w[nb[2 * e]]);
+            }
         }
         /* The next pop is, far more often than not, the maximum of one of the root's four
          * children (or the root's own block, rescanned): start fetching their lists now,
