@@ -130,3 +130,45 @@ HL_TEST(poisson_dense_rows_match_the_scalar_definition_on_every_variant) {
     }
     CHECK(band > pairs / 50); /* the band (root, division, power) was exercised */
 }
+
+HL_TEST(poisson_dense_update_max_and_find_agree_on_every_variant) {
+    hl_rng r;
+    hl_rng_seed(&r, 5);
+    for (size_t m = 1; m <= HL_PD_DENSE_MAX; m += (m < 20 ? 1 : 37)) {
+        double w[2][HL_PD_DENSE_MAX];
+        uint32_t q[HL_PD_DENSE_MAX];
+        for (size_t i = 0; i < m; i++) {
+            /* integer weights with repeats, some removed (-2^62), and contributions < 2^31 */
+            w[0][i] = w[1][i] = i % 7 == 3 ? -0x1p62 : (double)hl_rng_below(&r, 50) * 0x1p30;
+            q[i] = (uint32_t)hl_rng_below(&r, 3) * 0x20000000u;
+        }
+        hl_pd_dense dn[2];
+        const hl_simd_level levels[2] = {HL_SIMD_SCALAR, HL_SIMD_AUTO};
+        hl_pd_metric mt = {.domain = HL_POISSON_BOX, .dim = 1};
+        hl_pd_weight wt = {.d_max = 1.0, .alpha = 8.0, .alpha8 = 1};
+        hl_pd_scale(&wt);
+        for (size_t li = 0; li < 2; li++) {
+            hl_pd_dense_init(&dn[li], &mt, &wt, NULL, NULL, m, levels[li]);
+        }
+        for (int step = 0; step < 3; step++) {
+            double best[2];
+            for (size_t li = 0; li < 2; li++) {
+                best[li] = hl_pd_dense_update_max(&dn[li], w[li], q);
+            }
+            CHECK(best[0] == best[1]);
+            double want = w[0][0];
+            for (size_t i = 0; i < m; i++) {
+                CHECK(w[0][i] == w[1][i]);
+                want = w[0][i] > want ? w[0][i] : want;
+            }
+            CHECK(best[0] == want);
+            CHECK(hl_pd_dense_max(w[0], m) == want);
+            size_t first = 0;
+            while (w[0][first] != want) {
+                first++;
+            }
+            CHECK_EQ_U64(hl_pd_dense_find(&dn[0], w[0], want), first);
+            CHECK_EQ_U64(hl_pd_dense_find(&dn[1], w[1], want), first);
+        }
+    }
+}
