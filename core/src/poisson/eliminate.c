@@ -282,8 +282,9 @@ static hl_status eliminate_level(level_args *a, uint32_t *removed, uint32_t *kep
         for (size_t c = 1; c <= 4 && c < h.n_blocks; c++) {
             size_t l2;
             const uint32_t *next = hl_pd_list(&L, h.a[c].arg, &l2);
-            __builtin_prefetch(next);
-            __builtin_prefetch(next + 16);
+            for (size_t o = 0; o < 2 * l2 && o < 128; o += 16) {
+                __builtin_prefetch(next + o); /* the list, up to 64 entries (8 lines) */
+            }
         }
         for (size_t e = 0; e < len; e++) {
             uint32_t j = nb[2 * e];
