@@ -1,9 +1,12 @@
 /* hotloop._core: the poisson kernel's functions (see core/include/hotloop/poisson.h).
- * Translation only: the Python layer (hotloop.poisson) validates values with precise messages
- * and derives d_max, d_min and the progressive factor; these functions check buffer shapes and
- * run the core without the GIL. */
+ * The Python layer (hotloop.poisson) validates values with precise messages and derives d_max,
+ * d_min and the progressive factor; these functions check buffer shapes and run the core
+ * without the GIL. _poisson_scan does the layer's per-point checks in one pass (NumPy needs
+ * several passes and temporaries, which dominate small calls); the layer words the errors. */
 #include "binding.h"
 #include "hotloop/poisson.h"
+
+#include <math.h>
 
 /* Optional 1-D float64 bounds of length dim: None gives NULL. */
 static int get_bounds(PyObject *obj, Py_buffer *view, const char *name, Py_ssize_t dim,
@@ -261,6 +264,119 @@ exit:
     return result;
 }
 
+/* What _poisson_scan checks (hotloop.poisson's _SCAN_* constants). */
+enum { SCAN_FINITE = 0, SCAN_UNIT = 1, SCAN_BOX = 2, SCAN_INSIDE = 3 };
+
+/* Unit norms closer to 1 than this are certainly within hotloop.poisson's UNIT_TOLERANCE
+ * (1e-6) whatever the order NumPy sums the squares in (a few ulps); rows between this and the
+ * tolerance are left to the Python layer's own test, so its verdict stays the only one. */
+#define SCAN_UNIT_SURE 0.999e-6
+
+/* The first row of the (m, dim) points that fails the check `mode`, or -1. FINITE: a NaN or
+ * infinite coordinate (exact). UNIT (finite rows): a norm not certainly within the tolerance
+ * (a candidate for the Python layer to judge, not a verdict). BOX (finite rows): writes the
+ * coordinates' minima to lohi[0..dim) and maxima to lohi[dim..2 dim) (exact) and returns -1,
+ * or 0 when some dimension has no extent. INSIDE: a row with a coordinate outside [lohi[k],
+ * lohi[dim + k]] (exact). */
+static Py_ssize_t scan_points(const double *x, size_t m, size_t dim, int mode, double *lohi) {
+    switch (mode) {
+    case SCAN_FINITE:
+        for (size_t i = 0; i < m; i++) {
+            for (size_t k = 0; k < dim; k++) {
+                if (!isfinite(x[i * dim + k])) {
+                    return (Py_ssize_t)i;
+                }
+            }
+        }
+        return -1;
+    case SCAN_UNIT:
+        for (size_t i = 0; i < m; i++) {
+            double s = 0.0;
+            for (size_t k = 0; k < dim; k++) {
+                s += x[i * dim + k] * x[i * dim + k];
+            }
+            if (!(fabs(sqrt(s) - 1.0) <= SCAN_UNIT_SURE)) {
+                return (Py_ssize_t)i;
+            }
+        }
+        return -1;
+    case SCAN_BOX:
+        for (size_t k = 0; k < dim; k++) {
+            lohi[k] = lohi[dim + k] = x[k];
+        }
+        for (size_t i = 1; i < m; i++) {
+            for (size_t k = 0; k < dim; k++) {
+                double v = x[i * dim + k];
+                lohi[k] = v < lohi[k] ? v : lohi[k];
+                lohi[dim + k] = v > lohi[dim + k] ? v : lohi[dim + k];
+            }
+        }
+        for (size_t k = 0; k < dim; k++) {
+            if (!(lohi[k] < lohi[dim + k])) {
+                return 0;
+            }
+        }
+        return -1;
+    default: /* SCAN_INSIDE */
+        for (size_t i = 0; i < m; i++) {
+            for (size_t k = 0; k < dim; k++) {
+                double v = x[i * dim + k];
+                if (v < lohi[k] || v > lohi[dim + k]) {
+                    return (Py_ssize_t)i;
+                }
+            }
+        }
+        return -1;
+    }
+}
+
+PyDoc_STRVAR(scan_doc, "_poisson_scan(points, mode, lohi=None)\n--\n\n"
+                       "One pass of argument checks over the C-contiguous float64 (m, dim) array\n"
+                       "`points` (m >= 1): mode 0 finite, 1 unit norm, 2 bounding box into the\n"
+                       "float64 (2, dim) array `lohi`, 3 inside `lohi`. Returns the first row to\n"
+                       "look at, or -1 (see scan_points).");
+
+static PyObject *py_scan(PyObject *module, PyObject *args) {
+    (void)module;
+    PyObject *points_obj, *lohi_obj = Py_None;
+    int mode;
+    if (!PyArg_ParseTuple(args, "Oi|O", &points_obj, &mode, &lohi_obj)) {
+        return NULL;
+    }
+    if (mode < SCAN_FINITE || mode > SCAN_INSIDE) {
+        PyErr_Format(PyExc_ValueError, "mode: unknown code %d", mode);
+        return NULL;
+    }
+    Py_buffer pts, lohi = {0};
+    if (hl_get_buffer(points_obj, &pts, "points", 'd', 2, false) != 0) {
+        return NULL;
+    }
+    PyObject *result = NULL;
+    const int need_lohi = mode == SCAN_BOX || mode == SCAN_INSIDE;
+    if (pts.shape[0] < 1 || pts.shape[1] < 1) {
+        PyErr_SetString(PyExc_ValueError, "points: expected at least one row and column");
+        goto exit;
+    }
+    if (need_lohi) {
+        if (hl_get_buffer(lohi_obj, &lohi, "lohi", 'd', 2, mode == SCAN_BOX) != 0) {
+            goto exit;
+        }
+        if (lohi.shape[0] != 2 || lohi.shape[1] != pts.shape[1]) {
+            PyErr_Format(PyExc_ValueError, "lohi: expected shape (2, %zd)", pts.shape[1]);
+            goto exit;
+        }
+    }
+    Py_ssize_t row = scan_points(pts.buf, (size_t)pts.shape[0], (size_t)pts.shape[1], mode,
+                                 need_lohi ? lohi.buf : NULL);
+    result = PyLong_FromSsize_t(row);
+exit:
+    if (lohi.obj != NULL) {
+        PyBuffer_Release(&lohi);
+    }
+    PyBuffer_Release(&pts);
+    return result;
+}
+
 PyDoc_STRVAR(radius_doc, "_poisson_max_radius(k, measure, n)\n--\n\n"
                          "The maximal Poisson disc radius of n points in a domain of intrinsic\n"
                          "dimension k and the given measure (NaN when undefined).");
@@ -285,6 +401,7 @@ static PyMethodDef poisson_methods[] = {
     {"_poisson_nn_distances", py_nn, METH_VARARGS, nn_doc},
     {"_poisson_candidates", py_candidates, METH_VARARGS, cand_doc},
     {"_poisson_max_radius", py_max_radius, METH_VARARGS, radius_doc},
+    {"_poisson_scan", py_scan, METH_VARARGS, scan_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -55,7 +55,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from hotloop import _core
 from hotloop._seed import resolve_seed
-from hotloop._threads import resolve_threads
+from hotloop._threads import MAX_THREADS, resolve_threads
 
 __all__ = [
     "DOMAINS",
@@ -83,28 +83,53 @@ def last_seed() -> int | None:
 Bounds = ArrayLike | None
 
 
+_F64 = np.dtype(np.float64)
+# Modes of _core._poisson_scan: one C pass over the points instead of several NumPy passes
+# and temporaries (which are most of a small call's time). The scan finds the first row to
+# look at; the messages, and every verdict that is not exact in C, stay here.
+_SCAN_FINITE, _SCAN_UNIT, _SCAN_BOX, _SCAN_INSIDE = 0, 1, 2, 3
+
+
 def _as_points(points: ArrayLike, name: str = "points") -> NDArray[np.float64]:
     """A C-contiguous float64 (M, d) view or copy of ``points``; the input is never written."""
-    if isinstance(points, np.ndarray):
-        arr = points
+    return _points_checked(points, name, False)[0]
+
+
+def _points_checked(points: ArrayLike, name: str,
+                    unit: bool) -> tuple[NDArray[np.float64], bool]:
+    """:func:`_as_points`, and with ``unit`` whether every row is certainly a unit vector (one
+    pass for both checks; False leaves the verdict to :class:`_Geometry`)."""
+    if (type(points) is np.ndarray and points.dtype is _F64 and points.ndim == 2
+            and points.flags.c_contiguous and 1 <= points.shape[1] <= MAX_DIM):
+        out = points  # already what the core takes: every check below would pass
     else:
-        try:
-            arr = np.asarray(points)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"{name}: expected a 2-D numeric array ({exc})") from None
-    if arr.dtype == np.bool_ or arr.dtype.kind not in "fiu":
-        raise TypeError(f"{name}: expected a 2-D array of real numbers, got dtype {arr.dtype}")
-    if arr.ndim != 2:
-        raise ValueError(f"{name}: expected a 2-D array (M points x d coordinates), "
-                         f"got {arr.ndim} dimension(s)")
-    m, d = arr.shape
-    if not 1 <= d <= MAX_DIM:
-        raise ValueError(f"{name}: dimension {d} is not supported (1 to {MAX_DIM})")
-    out = np.ascontiguousarray(arr, dtype=np.float64)
-    if m > 0 and not np.isfinite(out).all():
-        row = int(np.flatnonzero(~np.isfinite(out).all(axis=1))[0])
+        if isinstance(points, np.ndarray):
+            arr = points
+        else:
+            try:
+                arr = np.asarray(points)
+            except (TypeError, ValueError) as exc:
+                raise TypeError(f"{name}: expected a 2-D numeric array ({exc})") from None
+        if arr.dtype == np.bool_ or arr.dtype.kind not in "fiu":
+            raise TypeError(
+                f"{name}: expected a 2-D array of real numbers, got dtype {arr.dtype}")
+        if arr.ndim != 2:
+            raise ValueError(f"{name}: expected a 2-D array (M points x d coordinates), "
+                             f"got {arr.ndim} dimension(s)")
+        if not 1 <= arr.shape[1] <= MAX_DIM:
+            raise ValueError(
+                f"{name}: dimension {arr.shape[1]} is not supported (1 to {MAX_DIM})")
+        out = np.ascontiguousarray(arr, dtype=np.float64)
+    if out.shape[0] == 0:
+        return out, False
+    row = _core._poisson_scan(out, _SCAN_UNIT if unit else _SCAN_FINITE)
+    if row < 0:
+        return out, unit
+    if unit:  # a row to look at: not finite (the error here), or a norm to judge later
+        row = _core._poisson_scan(out, _SCAN_FINITE)
+    if row >= 0:
         raise ValueError(f"{name}: row {row} has a NaN or infinite coordinate")
-    return out
+    return out, False
 
 
 def _as_count(n: object, name: str = "n") -> int:
@@ -123,6 +148,12 @@ def _as_domain(domain: object) -> str:
 
 
 def _as_bounds(bounds: Bounds, d: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    lohi = _as_lohi(bounds, d)
+    return lohi[0], lohi[1]
+
+
+def _as_lohi(bounds: Bounds, d: int) -> NDArray[np.float64]:
+    """``bounds`` as a C-contiguous (2, d) array: lows in row 0, highs in row 1."""
     try:
         b = np.asarray(bounds, dtype=np.float64)
     except (TypeError, ValueError):
@@ -131,14 +162,15 @@ def _as_bounds(bounds: Bounds, d: int) -> tuple[NDArray[np.float64], NDArray[np.
         b = b.reshape(1, 2)
     if b.shape != (d, 2):
         raise ValueError(f"bounds: expected {d} pairs (lo, hi), got shape {b.shape}")
-    lo, hi = np.ascontiguousarray(b[:, 0]), np.ascontiguousarray(b[:, 1])
+    lohi = np.ascontiguousarray(b.T)
+    lo, hi = lohi[0], lohi[1]
     if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
         raise ValueError("bounds: must be finite")
     bad = np.flatnonzero(~(lo < hi))
     if bad.size:
         k = int(bad[0])
         raise ValueError(f"bounds: lo must be < hi, dimension {k} has ({lo[k]}, {hi[k]})")
-    return lo, hi
+    return lohi
 
 
 def max_radius(n: int, dim: int, measure: float) -> float:
@@ -164,7 +196,7 @@ class _Geometry:
     """What a domain needs: the bounds passed to the core, the measure and intrinsic dim."""
 
     def __init__(self, domain: str, pts: NDArray[np.float64], bounds: Bounds,
-                 name: str = "points") -> None:
+                 name: str = "points", units_ok: bool = False) -> None:
         m, d = pts.shape
         self.domain = domain
         self.lo: NDArray[np.float64] | None = None
@@ -177,7 +209,7 @@ class _Geometry:
                                  f"got {d}")
             if domain == "sphere" and d < 2:
                 raise ValueError(f"{name}: sphere points need at least 2 coordinates, got {d}")
-            if m:
+            if m and not units_ok and _core._poisson_scan(pts, _SCAN_UNIT) >= 0:  # judge here
                 norms = np.sqrt(np.einsum("ij,ij->i", pts, pts))
                 bad = np.flatnonzero(np.abs(norms - 1.0) > UNIT_TOLERANCE)
                 if bad.size:
@@ -192,19 +224,18 @@ class _Geometry:
         if bounds is None:
             if m == 0:
                 raise ValueError(f"{name}: no points")
-            lo, hi = pts.min(axis=0), pts.max(axis=0)
-            flat = np.flatnonzero(~(lo < hi))
-            if flat.size:
+            lohi = np.empty((2, d), dtype=np.float64)
+            if _core._poisson_scan(pts, _SCAN_BOX, lohi) >= 0:
+                flat = np.flatnonzero(~(lohi[0] < lohi[1]))
                 raise ValueError(f"bounds: the points have zero extent in dimension "
                                  f"{int(flat[0])}; pass bounds=...")
         else:
-            lo, hi = _as_bounds(bounds, d)
+            lohi = _as_lohi(bounds, d)
             if m:
-                outside = np.flatnonzero(((pts < lo) | (pts > hi)).any(axis=1))
-                if outside.size:
-                    raise ValueError(f"{name}: row {int(outside[0])} lies outside bounds")
-        self.lo = np.ascontiguousarray(lo, dtype=np.float64)
-        self.hi = np.ascontiguousarray(hi, dtype=np.float64)
+                row = _core._poisson_scan(pts, _SCAN_INSIDE, lohi)
+                if row >= 0:
+                    raise ValueError(f"{name}: row {row} lies outside bounds")
+        self.lo, self.hi = lohi[0], lohi[1]
         self.k = d
         self.measure = float(np.prod(self.hi - self.lo))
         if not (math.isfinite(self.measure) and self.measure > 0):
@@ -293,31 +324,47 @@ def eliminate(
     neighbour lists would not fit in memory (checked before allocating), ``KeyboardInterrupt``
     on Ctrl-C (within about 0.1 s).
     """
-    pts = _as_points(points)
+    # Small calls are mostly this layer, on cold caches: each check below has a fast path for
+    # the common case (a float64 array, default parameters) and the precise one otherwise.
+    unit = type(domain) is str and domain in ("rotations", "sphere")
+    pts, units_ok = _points_checked(points, "points", unit)
     m, d = pts.shape
-    n = _as_count(n)
+    if type(n) is not int:
+        n = _as_count(n)
     if not 1 <= n < m:
         raise ValueError(f"n: expected 1 <= n < {m} (the number of points), got {n}")
-    domain = _as_domain(domain)
-    geo = _Geometry(domain, pts, bounds)
-    alpha_f = _check_param("alpha", alpha, 0.0)
-    beta_f = _check_param("beta", beta, 0.0, 1.0, lo_open=False)
-    gamma_f = _check_param("gamma", gamma, 0.0)
+    if type(domain) is not str or domain not in DOMAINS:
+        domain = _as_domain(domain)
+    geo = _Geometry(domain, pts, bounds, units_ok=units_ok)
+    if (type(alpha) is float and type(beta) is float and type(gamma) is float
+            and 0.0 < alpha < math.inf and 0.0 <= beta < 1.0 and 0.0 < gamma < math.inf):
+        alpha_f, beta_f, gamma_f = alpha, beta, gamma  # what _check_param would return
+    else:
+        alpha_f = _check_param("alpha", alpha, 0.0)
+        beta_f = _check_param("beta", beta, 0.0, 1.0, lo_open=False)
+        gamma_f = _check_param("gamma", gamma, 0.0)
     r = geo.r_max(n) if r_max is None else _check_param("r_max", r_max, 0.0)
     d_max = 2.0 * r
     d_min = d_max * weight_limit_fraction(m, n, beta_f, gamma_f) if weight_limiting else 0.0
-    check_periodic_reach(geo, d_max)
-    nthreads = resolve_threads(threads)
-    if _estimate_bytes(m, d, geo, d_max) > _memory_limit():
+    if domain == "periodic":
+        check_periodic_reach(geo, d_max)
+    if type(threads) is int and 0 < threads <= MAX_THREADS:
+        nthreads = threads  # what resolve_threads would return
+    else:
+        nthreads = resolve_threads(threads)
+    limit = _memory_limit()
+    # The estimate is at most m * (8 (m - 1) + 12 d + 80): small calls skip the float work.
+    if m * (8 * m + 12 * d + 80) > limit and _estimate_bytes(m, d, geo, d_max) > limit:
         raise MemoryError(
             f"eliminate: {m} candidates with n={n} would need about "
             f"{_estimate_bytes(m, d, geo, d_max) / 2**30:.1f} GiB of neighbour lists")
     out = np.empty(n, dtype=np.int64)
-    c_max, c_min = core_radii(domain, d_max, d_min)
+    c_max, c_min = core_radii(domain, d_max, d_min) if domain == "rotations" else (d_max, d_min)
+    periodic = domain == "periodic"
     _core._poisson_eliminate(
-        pts, n, out, DOMAINS[domain], geo.lo if domain == "periodic" else None,
-        geo.hi if domain == "periodic" else None, c_max, c_min, alpha_f, bool(progressive),
-        math.pow(2.0, 1.0 / geo.k), nthreads, 0, progress)
+        pts, n, out, DOMAINS[domain], geo.lo if periodic else None, geo.hi if periodic else None,
+        c_max, c_min, alpha_f, bool(progressive), math.pow(2.0, 1.0 / geo.k), nthreads, limit,
+        progress)  # limit: the core's own default, without its sysconf call
     return out
 
 

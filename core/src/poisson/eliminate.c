@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dense.h"
 #include "heap.h"
 #include "hotloop/poisson.h"
 #include "kdtree.h"
@@ -121,96 +122,8 @@ typedef struct level_args {
     size_t limit;
 } level_args;
 
-/* Up to this many points a level is eliminated by brute force: a dense matrix of all pairs'
- * quantised contributions (each pair evaluated once) and linear scans for the maximum. With
- * so few points the tree, the lists, the heap and the threads cost more than they save. */
-#define HL_PD_DENSE_MAX 256
-
-/* The largest of w[0..m), m >= 1 (no NaN): two lanes at a time where SSE2 is there. */
-static double dense_max(const double *w, size_t m) {
-    double best = w[0];
-    size_t r = 1;
-#if defined(__SSE2__)
-    if (m >= 5) {
-        __m128d v0 = _mm_loadu_pd(w), v1 = _mm_loadu_pd(w + 2);
-        for (r = 4; r + 4 <= m; r += 4) {
-            v0 = _mm_max_pd(v0, _mm_loadu_pd(w + r));
-            v1 = _mm_max_pd(v1, _mm_loadu_pd(w + r + 2));
-        }
-        v0 = _mm_max_pd(v0, v1);
-        double lanes[2];
-        _mm_storeu_pd(lanes, v0);
-        best = lanes[0] > lanes[1] ? lanes[0] : lanes[1];
-    }
-#endif
-    for (; r < m; r++) {
-        best = w[r] > best ? w[r] : best;
-    }
-    return best;
-}
-
-/* Distances from point i to points i+1..m-1 of a dense level into d[i+1..m), coordinates in
- * columns (xc[k * m + r]): the metric's expressions (metric.h) term by term, in loops the
- * compiler vectorises (sqrt and division are correctly rounded either way). */
-static void dense_row(const hl_pd_metric *mt, const double *xc, const double *const *x, size_t m,
-                      size_t i, double *d) {
-    const size_t dim = mt->dim;
-    switch (mt->domain) {
-    case HL_POISSON_BOX:
-    case HL_POISSON_SPHERE:
-        for (size_t j = i + 1; j < m; j++) {
-            d[j] = 0.0;
-        }
-        for (size_t k = 0; k < dim; k++) {
-            const double *c = xc + k * m, a = c[i];
-            for (size_t j = i + 1; j < m; j++) {
-                double t = c[j] - a;
-                d[j] += t * t;
-            }
-        }
-        hl_pd_sqrt_n(d + i + 1, m - i - 1);
-        return;
-    case HL_POISSON_ROTATIONS: {
-        if (dim == 4) {
-            /* The quaternions in one pass, terms summed in the same order as below. */
-            const double *c0 = xc, *c1 = xc + m, *c2 = xc + 2 * m, *c3 = xc + 3 * m;
-            const double a0 = c0[i], a1 = c1[i], a2 = c2[i], a3 = c3[i];
-            for (size_t j = i + 1; j < m; j++) {
-                double m0 = a0 - c0[j], m1 = a1 - c1[j], m2 = a2 - c2[j], m3 = a3 - c3[j];
-                double p0 = a0 + c0[j], p1 = a1 + c1[j], p2 = a2 + c2[j], p3 = a3 + c3[j];
-                double sm = m0 * m0 + m1 * m1 + m2 * m2 + m3 * m3;
-                double sq = p0 * p0 + p1 * p1 + p2 * p2 + p3 * p3;
-                d[j] = sm < sq ? sm : sq;
-            }
-            hl_pd_sqrt_n(d + i + 1, m - i - 1);
-            return;
-        }
-        double sp[HL_PD_DENSE_MAX];
-        for (size_t j = i + 1; j < m; j++) {
-            d[j] = 0.0;
-            sp[j] = 0.0;
-        }
-        for (size_t k = 0; k < dim; k++) {
-            const double *c = xc + k * m, a = c[i];
-            for (size_t j = i + 1; j < m; j++) {
-                double dm = a - c[j], dp = a + c[j];
-                d[j] += dm * dm;
-                sp[j] += dp * dp;
-            }
-        }
-        for (size_t j = i + 1; j < m; j++) {
-            d[j] = d[j] < sp[j] ? d[j] : sp[j];
-        }
-        hl_pd_sqrt_n(d + i + 1, m - i - 1);
-        return;
-    }
-    default:
-        for (size_t j = i + 1; j < m; j++) {
-            d[j] = hl_pd_dist(mt, x[i], x[j], NULL);
-        }
-        return;
-    }
-}
+/* How many rows ahead the dense fill prefetches the matrix. */
+#define HL_PD_AHEAD 4
 
 /*
  * The dense elimination of a small level (m <= HL_PD_DENSE_MAX), same contract and same result
@@ -249,41 +162,35 @@ static hl_status eliminate_dense(level_args *a, uint32_t *removed, uint32_t *kep
         }
         w[r] = 0.0;
     }
-    double d[HL_PD_DENSE_MAX];
-    uint32_t c[HL_PD_DENSE_MAX];
+    hl_pd_dense dn;
+    hl_pd_dense_init(&dn, a->mt, &wt, xc, x, m, HL_SIMD_AUTO);
     for (size_t i = 0; i < m; i++) {
         uint32_t *qi = q + i * m;
         qi[i] = 0;
-        dense_row(a->mt, xc, x, m, i, d);
-        hl_pd_quant_n(&wt, d + i + 1, c + i + 1, m - i - 1);
-        int64_t wi = 0;
-        for (size_t j = i + 1; j < m; j++) {
-            qi[j] = c[j];
-            wi += c[j];
-            w[j] += (double)(int32_t)c[j]; /* c < 2^31 */
+        if (i + HL_PD_AHEAD < m) {
+            /* On a fresh call the matrix is not in cache: fetch row i + HL_PD_AHEAD (both
+             * triangles) while row i computes, rather than waiting for each line as it is
+             * written; the whole matrix is then in cache for the mirror image below. */
+            const uint32_t *ahead = q + (i + HL_PD_AHEAD) * m;
+            for (size_t b = 0; b < m; b += 16) {
+                __builtin_prefetch(ahead + b, 1);
+            }
         }
-        for (size_t j = i + 1; j < m; j++) {
-            q[j * m + i] = c[j];
-        }
-        w[i] += (double)wi;
+        w[i] += (double)hl_pd_dense_row(&dn, i, qi, w);
     }
+    hl_pd_dense_mirror(&dn, q);
     /* Weights in doubles: every weight is an integer below m * 2^31 < 2^53, so the double
      * sums and differences are the exact integers of the list path. A removed point's weight drops
      * to -2^62 and then takes the subtractions like any other (less than 2^39 in all): the
      * update is a plain vector subtraction, and a removed point is never the maximum, live
-     * weights being >= 0. */
+     * weights being >= 0 (and n >= 1 of them left). */
+    double best = hl_pd_dense_max(w, m);
     for (size_t k = 0; k < m - a->n; k++) {
-        double best = dense_max(w, m);
-        size_t i = 0;
-        while (w[i] != best) {
-            i++; /* the first of equal maxima: the smallest input index */
-        }
+        /* the first of equal maxima: the smallest input index */
+        size_t i = hl_pd_dense_find(&dn, w, best);
         removed[k] = a->rows ? a->rows[i] : (uint32_t)i;
         w[i] = -0x1p62;
-        const uint32_t *qi = q + i * m;
-        for (size_t r = 0; r < m; r++) {
-            w[r] -= (double)(int32_t)qi[r]; /* q < 2^31 */
-        }
+        best = hl_pd_dense_update_max(&dn, w, q + i * m);
     }
     size_t n_kept = 0;
     for (size_t r = 0; r < m; r++) {
@@ -298,6 +205,9 @@ static hl_status eliminate_dense(level_args *a, uint32_t *removed, uint32_t *kep
     free(xc);
     return HL_OK;
 }
+
+/* Up to this many points the weights (8 bytes each, 256 KB) stay in a core's L2 cache. */
+#define HL_PD_WEIGHTS_CACHED 32768
 
 /*
  * One elimination: keeps a->n of the level's a->m points. removed[0..m-n) gets the input rows
@@ -347,25 +257,24 @@ static hl_status eliminate_level(level_args *a, uint32_t *removed, uint32_t *kep
                 goto done;
             }
         }
-        uint32_t i = hl_heap_top(&h);
-        removed_local[k] = i; /* mapped to input rows after the loop: no miss in it */
-        L.w[i] = -1;          /* removed: live weights are sums of contributions >= 0 */
-        uint32_t dirty[64];
-        size_t n_dirty = 0;
-        dirty[n_dirty++] = i >> HL_HEAP_BLOCK_SHIFT;
+        uint32_t i = hl_heap_top_lazy(&h); /* the lowered weights need no heap work */
+        removed_local[k] = i;              /* mapped to input rows after the loop: no miss in it */
+        L.w[i] = -1; /* removed: live weights are sums of contributions >= 0 */
         size_t len;
         const uint32_t *nb = hl_pd_list(&L, i, &len);
-        /* The point is anywhere in space, its neighbourhood cold: ask for the weights' cache
-         * lines at once so the misses overlap instead of queueing. */
-        for (size_t e = 0; e < len; e++) {
-            __builtin_prefetch(&L.w[nb[2 * e]]);
+        if (m > HL_PD_WEIGHTS_CACHED) {
+            /* The point is anywhere in space, its neighbourhood cold: ask for the weights'
+             * cache lines at once so the misses overlap instead of queueing. (Weights that
+             * stay in cache need no such pass: it would only read the list twice.) */
+            for (size_t e = 0; e < len; e++) {
+                __builtin_prefetch(&L.w[nb[2 * e]]);
+            }
         }
-        /* The next pop is the updated top block's maximum or, far more often, the maximum of
-         * one of the root's four children (decreases elsewhere only lower keys): start
-         * fetching their lists now, while this pop's misses are outstanding. Finding a list
-         * takes end[], itself a miss: ask for it one step ahead, for the maxima of the
-         * grandchildren (slots 5..20, four cache lines of the heap), which are mostly the
-         * next step's children. */
+        /* The next pop is, far more often than not, the maximum of one of the root's four
+         * children (or the root's own block, rescanned): start fetching their lists now,
+         * while this pop's misses are outstanding. Finding a list takes end[], itself a
+         * miss: ask for it one step ahead, for the maxima of the grandchildren (slots 5..20,
+         * four cache lines of the heap), which are mostly the next step's children. */
         for (size_t c = 5; c <= 20 && c < h.n_blocks; c++) {
             uint32_t nx = h.a[c].arg;
             __builtin_prefetch(&L.end[nx > 0 ? nx - 1 : 0]);
@@ -373,33 +282,15 @@ static hl_status eliminate_level(level_args *a, uint32_t *removed, uint32_t *kep
         for (size_t c = 1; c <= 4 && c < h.n_blocks; c++) {
             size_t l2;
             const uint32_t *next = hl_pd_list(&L, h.a[c].arg, &l2);
-            __builtin_prefetch(next);
-            __builtin_prefetch(next + 16);
+            for (size_t o = 0; o < 2 * l2 && o < 128; o += 16) {
+                __builtin_prefetch(next + o); /* the list, up to 64 entries (8 lines) */
+            }
         }
         for (size_t e = 0; e < len; e++) {
-            uint32_t j = nb[2 * e], q = nb[2 * e + 1];
-            if (L.w[j] < 0 || q == 0) {
-                continue;
+            uint32_t j = nb[2 * e];
+            if (L.w[j] >= 0) {
+                L.w[j] -= nb[2 * e + 1];
             }
-            L.w[j] -= q;
-            uint32_t b = j >> HL_HEAP_BLOCK_SHIFT;
-            if (h.best[b] != j) {
-                continue; /* the block's maximum is another point, whose weight is unchanged */
-            }
-            size_t u = 0;
-            while (u < n_dirty && dirty[u] != b) {
-                u++;
-            }
-            if (u == n_dirty) {
-                if (n_dirty == sizeof dirty / sizeof dirty[0]) {
-                    hl_heap_update(&h, b); /* overflow: update now, harmless twice */
-                } else {
-                    dirty[n_dirty++] = b;
-                }
-            }
-        }
-        for (size_t u = 0; u < n_dirty; u++) {
-            hl_heap_update(&h, dirty[u]);
         }
     }
     for (size_t k = 0; k < m - a->n; k++) {

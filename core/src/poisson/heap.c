@@ -23,6 +23,7 @@ hl_status hl_heap_build(hl_heap *h, size_t n, const int64_t *w, const uint32_t *
     h->tie = tie;
     h->n_ids = n;
     h->n_blocks = nb;
+    h->simd = hl_cpu_resolve_level(HL_SIMD_AUTO) >= HL_SIMD_AVX512;
     for (size_t b = 0; b < nb; b++) {
         h->a[b] = hl_heap_scan(h, (uint32_t)b, &h->best[b]);
         h->pos[b] = (uint32_t)b;

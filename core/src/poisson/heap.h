@@ -6,8 +6,9 @@
  * kd order sit close to it. An indexed heap over all points pays cache misses for every
  * decrease (position lookups, sift-downs through a heap far larger than the cache). Here the
  * ids are cut into blocks of HL_HEAP_BLOCK consecutive ids; each block's maximum is found by a
- * scan of its few contiguous weights, and a 4-ary indexed max-heap orders only the blocks (32
- * times fewer entries, so it stays in cache). A pop lowers the weights of a handful of nearby
+ * scan of its few contiguous weights (eight AVX-512 maxima for a block of 64 where the CPU has
+ * them: heap_avx512.c), and a 4-ary indexed max-heap orders only the blocks (64 times fewer
+ * entries, so it stays in cache). A pop lowers the weights of a handful of nearby
  * blocks, and only a block whose maximum itself was lowered (or removed) needs a rescan and a
  * sift-down: lowering any other weight leaves the block's maximum as it was. The order is exactly
  * that of a heap over all ids: larger weight first; among equal weights, smaller `tie` (the
@@ -17,15 +18,20 @@
  * offset by three slots).
  *
  * The true weights live in the caller's array `w` (w[id] < 0 marks a removed id; weights of
- * live ids are >= 0), and the caller tells the queue which blocks changed.
+ * live ids are >= 0). The caller either tells the queue which blocks changed (hl_heap_update,
+ * then hl_heap_top) or tells it nothing and asks hl_heap_top_lazy, which needs only that
+ * weights never increase (the elimination's case).
  */
 #ifndef HOTLOOP_POISSON_HEAP_H
 #define HOTLOOP_POISSON_HEAP_H
 
 #include "hotloop/common.h"
+#include "hotloop/cpu.h"
 
+/* Blocks of 64: with vector scans, shallower heaps pay off (blocks of 32 took as long with the
+ * scalar scan, and about 40% longer with the vector one, for the 2D 100k -> 20k elimination). */
 #ifndef HL_HEAP_BLOCK_SHIFT
-#define HL_HEAP_BLOCK_SHIFT 5
+#define HL_HEAP_BLOCK_SHIFT 6
 #endif
 #define HL_HEAP_BLOCK (1u << HL_HEAP_BLOCK_SHIFT)
 
@@ -43,7 +49,10 @@ typedef struct hl_heap {
     const int64_t *w;    /* true weights (the caller's) */
     const uint32_t *tie; /* ties (the caller's) */
     size_t n_ids, n_blocks;
+    int simd; /* scans by hl_heap_scan_avx512 (chosen by hl_heap_build) */
 } hl_heap;
+
+hl_heap_entry hl_heap_scan_avx512(const hl_heap *h, uint32_t b, uint32_t *best_id);
 
 /* Whether x belongs above y. The ties are read only on equal weights (rare), so the heap's
  * own 16-byte entries decide almost every comparison without touching tie[]. Empty blocks
@@ -83,6 +92,11 @@ static inline void hl_heap_sift_down(hl_heap *h, size_t s) {
 /* The maximum of block b by a scan of its weights (removed ids skipped); ties are read only
  * between equal live weights, so a scan touches one array. */
 static inline hl_heap_entry hl_heap_scan(const hl_heap *h, uint32_t b, uint32_t *best_id) {
+#if defined(HL_X86_64)
+    if (h->simd) {
+        return hl_heap_scan_avx512(h, b, best_id);
+    }
+#endif
     size_t begin = (size_t)b << HL_HEAP_BLOCK_SHIFT;
     size_t end = begin + HL_HEAP_BLOCK < h->n_ids ? begin + HL_HEAP_BLOCK : h->n_ids;
     int64_t bw = -1;
@@ -104,6 +118,33 @@ static inline hl_heap_entry hl_heap_scan(const hl_heap *h, uint32_t b, uint32_t 
 /* The id of the current maximum (some id must be live). */
 static inline uint32_t hl_heap_top(const hl_heap *h) {
     return h->a[0].arg;
+}
+
+/*
+ * The id of the current maximum when the heap is kept lazily (some id must be live): weights
+ * in w may have been lowered, and ids removed (w = -1), since their blocks' entries were made,
+ * without hl_heap_update. Exact, by these invariants: weights only decrease, so every entry is
+ * still an upper bound of its block's current maximum in the heap's order (a lowered maximum
+ * can only be overtaken by an id that was below it: smaller weight, or equal weight and a
+ * larger tie), and the heap orders the entries. If the root's entry is current (w[arg] is
+ * still the weight it was made with; a removed id's -1 never is, live ones being >= 0), its
+ * id is its block's maximum (nothing in the block has risen past it) and is above every other
+ * block's entry, hence above every other block's maximum: the global maximum, with the same
+ * ties as an eager heap. Otherwise the root's block is rescanned (a lower entry) and sifted
+ * down, and the root is looked at again. So the elimination lowers weights with no heap work
+ * at all, and a block is rescanned only when its stale entry reaches the root, however many
+ * of its weights were lowered meanwhile.
+ */
+static inline uint32_t hl_heap_top_lazy(hl_heap *h) {
+    for (;;) {
+        const hl_heap_entry *e = &h->a[0];
+        if (h->w[e->arg] == e->w) {
+            return e->arg;
+        }
+        uint32_t b = e->id;
+        h->a[0] = hl_heap_scan(h, b, &h->best[b]);
+        hl_heap_sift_down(h, 0);
+    }
 }
 
 /* Re-reads block b after weights in it decreased (or ids in it were removed). */
