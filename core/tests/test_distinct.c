@@ -58,6 +58,46 @@ HL_TEST(distinct_hash_strings) {
     }
 }
 
+/* The byte hash keeps its values (sketch bytes and estimates depend on them, in every process
+ * and on every machine): a digest over lengths 0..72 (the short, single-lane and two-lane
+ * paths), odd offsets, three keys and two domains, and a few single values, pinned from the
+ * first implementation. The inline short-input form used by the list walk (its seed computed
+ * once) gives the same values. */
+HL_TEST(distinct_hash_pinned_values_and_short_path) {
+    unsigned char buf[80];
+    hl_rng r;
+    hl_rng_seed(&r, 11);
+    const uint64_t keys[3] = {0, 7, UINT64_C(0xdeadbeefcafef00d)};
+    const uint64_t tags[2] = {HL_DTAG_STR, HL_DTAG_BYTES};
+    uint64_t digest = 0;
+    for (int trial = 0; trial < 50; trial++) {
+        for (size_t i = 0; i < sizeof buf; i++) {
+            buf[i] = (unsigned char)hl_rng_next(&r);
+        }
+        for (int k = 0; k < 3; k++) {
+            for (int t = 0; t < 2; t++) {
+                const uint64_t seed = hl_dhash_bytes_seed(keys[k], tags[t]);
+                for (size_t n = 0; n <= 72; n++) {
+                    /* at an odd offset: the loads must not assume alignment */
+                    uint64_t h = hl_dhash_bytes(buf + 3, n, keys[k], tags[t]);
+                    digest = hl_dmum(digest ^ h, HL_DK2);
+                    if (n <= 16) {
+                        CHECK_EQ_U64(hl_dhash_short(buf + 3, n, seed, tags[t]), h);
+                    }
+                }
+            }
+        }
+    }
+    CHECK_EQ_U64(digest, UINT64_C(0x8cf3045eb5f5feeb));
+    CHECK_EQ_U64(hl_dhash_utf8("", 0, 0), UINT64_C(0x9a092822aa5a5c96));
+    CHECK_EQ_U64(hl_dhash_utf8("abc", 3, 0), UINT64_C(0xf06c19ae070241ec));
+    CHECK_EQ_U64(hl_dhash_utf8("12345", 5, 0), UINT64_C(0x5e93652ef49d2bc7));
+    CHECK_EQ_U64(hl_dhash_utf8("hello, w", 8, 0), UINT64_C(0xd3e03c3d48b64ccb));
+    CHECK_EQ_U64(hl_dhash_utf8("0123456789abcdefg", 17, 0), UINT64_C(0x54e5f0517c1c8dc3));
+    CHECK_EQ_U64(hl_dhash_utf8("word", 4, 7), UINT64_C(0xe5f9f704dae6146a));
+    CHECK_EQ_U64(hl_dhash_bytestr("abc", 3, 0), UINT64_C(0xa0a6fb24f8b18b69));
+}
+
 /* Hash quality: the top bits and leading zeros HyperLogLog uses look uniform. */
 HL_TEST(distinct_hash_bits_balanced) {
     const size_t n = 200000;
