@@ -307,6 +307,83 @@ HL_TEST(distinct_cvm_estimates_within_eps) {
     free(h);
 }
 
+/* Knuth's Algorithm D written plainly (buffer in arrays, linear searches), drawing the same
+ * random words as hl_cvm: the table, heap and their compaction must not change any answer. */
+static uint64_t plain_algorithm_d(const uint64_t *h, size_t n, size_t s, uint64_t seed) {
+    uint64_t *keys = malloc(s * sizeof(uint64_t));
+    double *vol = malloc(s * sizeof(double));
+    size_t size = 0;
+    double p = 1.0;
+    hl_rng r;
+    hl_rng_seed(&r, seed);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < size; j++) { /* D3 */
+            if (keys[j] == h[i]) {
+                keys[j] = keys[size - 1];
+                vol[j] = vol[size - 1];
+                size--;
+                break;
+            }
+        }
+        double u = hl_rng_uniform(&r); /* D4 */
+        if (u >= p) {
+            continue;
+        }
+        if (size < s) {
+            keys[size] = h[i];
+            vol[size++] = u;
+            continue;
+        }
+        size_t top = 0; /* D5 */
+        for (size_t j = 1; j < size; j++) {
+            top = vol[j] > vol[top] ? j : top;
+        }
+        if (u > vol[top]) {
+            p = u;
+        } else {
+            p = vol[top];
+            keys[top] = h[i];
+            vol[top] = u;
+        }
+    }
+    free(keys);
+    free(vol);
+    return (uint64_t)llround((double)size / p);
+}
+
+HL_TEST(distinct_cvm_knuth_matches_plain_algorithm_d) {
+    /* Few distinct items against small buffers: items leave and re-enter the buffer all the
+     * time (deletions shifting clusters, stale heap entries, compactions). */
+    const size_t n = 40000;
+    uint64_t *base = malloc(400 * sizeof(uint64_t));
+    uint64_t *h = malloc(n * sizeof(uint64_t));
+    make_hashes(21, 400, base);
+    hl_rng r;
+    hl_rng_seed(&r, 5);
+    const size_t distinct[3] = {30, 120, 400};
+    const size_t threshes[4] = {1, 7, 40, 100};
+    for (int d = 0; d < 3; d++) {
+        for (size_t i = 0; i < n; i++) {
+            h[i] = base[hl_rng_below(&r, distinct[d])];
+        }
+        for (int t = 0; t < 4; t++) {
+            for (uint64_t seed = 0; seed < 3; seed++) {
+                hl_cvm *c;
+                CHECK_OK(hl_cvm_create(HL_CVM_KNUTH, threshes[t], seed, &c));
+                for (size_t i = 0, step = 1; i < n; i += step, step = step % 97 + 13) {
+                    size_t m = n - i < step ? n - i : step;
+                    CHECK_OK(hl_cvm_add(c, h + i, m));
+                    CHECK_OK(hl_cvm_validate(c));
+                }
+                CHECK_EQ_U64(hl_cvm_estimate(c), plain_algorithm_d(h, n, threshes[t], seed));
+                hl_cvm_free(c);
+            }
+        }
+    }
+    free(base);
+    free(h);
+}
+
 static int always_equal_calls;
 static int eq_by_value(void *ctx, uint64_t a, uint64_t b) {
     const int *v = ctx;
