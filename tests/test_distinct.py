@@ -617,6 +617,29 @@ def test_count_exact_survives_list_mutation_during_hash() -> None:
         lst2.insert(pos, Evil(lst2))
         Sketch().update(lst2)  # must not crash either
 
+    class Grow:
+        """Grows the list (moving its item array) the first time it is hashed."""
+
+        def __init__(self, lst: list[Any]) -> None:
+            self.lst = lst
+            self.done = False
+
+        def __hash__(self) -> int:
+            if not self.done:
+                self.done = True
+                self.lst.extend(f"g{i}" for i in range(2000))
+            return 2
+
+    for pos in (0, 5, 2047, 2048, 2900):
+        lst3: list[Any] = [str(i) for i in range(3000)]
+        lst3.insert(pos, Grow(lst3))
+        assert count_exact(lst3) == 5001  # the walk sees the items added during it
+        lst4: list[Any] = [str(i) for i in range(3000)]
+        lst4.insert(pos, Grow(lst4))
+        s = Sketch(precision=16)  # exact up to 8192 distinct items
+        s.update(lst4)
+        assert s.process_local and s.estimate() == 5001
+
 
 def test_pandas_series_through_numpy_and_arrow() -> None:
     pd = pytest.importorskip("pandas")
