@@ -58,6 +58,11 @@ struct hl_cvm {
     size_t heap_n;
     uint64_t p53; /* ceil(p 2^53): the integer form of p for D4 */
     double p;
+    /* Bit (key >> fshift) is set for every key in the table, and stays set for keys deleted
+     * since the last heap compaction (which rebuilds it): a clear bit proves an item absent
+     * without touching the table (see knuth_add). */
+    uint64_t *filter;
+    unsigned fshift; /* 64 - log2(number of filter bits) */
 };
 
 size_t hl_cvm_threshold(double eps, double delta, double m) {
@@ -118,7 +123,17 @@ hl_status hl_cvm_create(hl_cvm_method method, size_t thresh, uint64_t seed, hl_c
         c->kkeys = hl_calloc_array(cap, sizeof(uint64_t));
         c->vol = hl_calloc_array(cap, sizeof(double));
         c->heap = hl_alloc_array(2 * thresh + 2, sizeof(hentry));
-        if (c->kkeys == NULL || c->vol == NULL || c->heap == NULL) {
+        /* The filter holds at most 2 thresh set bits (live keys plus those deleted since
+         * the last compaction): 128 bits per buffered item keep its false positives near
+         * 1.5%, within 32 KiB (2^18 bits; beyond that it stays this size and only its false
+         * positives grow). */
+        unsigned fbits = 6;
+        while (fbits < 18 && ((size_t)1 << fbits) < 128 * thresh) {
+            fbits++;
+        }
+        c->fshift = 64 - fbits;
+        c->filter = hl_calloc_array(((size_t)1 << fbits) / 64, sizeof(uint64_t));
+        if (c->kkeys == NULL || c->vol == NULL || c->heap == NULL || c->filter == NULL) {
             hl_cvm_free(c);
             return HL_ENOMEM;
         }
@@ -132,6 +147,7 @@ void hl_cvm_free(hl_cvm *c) {
         free(c->keys);
         free(c->tmp);
         free(c->kkeys);
+        free(c->filter);
         free(c->vol);
         free(c->heap);
         free(c);
@@ -346,8 +362,21 @@ static bool entry_live(const hl_cvm *c, const hentry *e) {
     return slot >= 0 && c->vol[slot] == e->u;
 }
 
+static inline size_t filter_bit(const hl_cvm *c, uint64_t key) {
+    return (size_t)(key >> c->fshift);
+}
+
+static inline bool filter_has(const uint64_t *filter, size_t bit) {
+    return (filter[bit >> 6] >> (bit & 63)) & 1u;
+}
+
+static inline void filter_add(hl_cvm *c, uint64_t key) {
+    const size_t bit = filter_bit(c, key);
+    c->filter[bit >> 6] |= UINT64_C(1) << (bit & 63);
+}
+
 /* Drops the heap's stale entries and restores the heap order (Floyd's bottom-up
- * construction, O(heap size)). */
+ * construction, O(heap size)); rebuilds the filter from the live keys. */
 static void heap_compact(hl_cvm *c) {
     size_t k = 0;
     for (size_t j = 0; j < c->heap_n; j++) {
@@ -358,6 +387,10 @@ static void heap_compact(hl_cvm *c) {
     c->heap_n = k;
     for (size_t pos = k / 2; pos-- > 0;) {
         heap_sift_down(c->heap, k, pos, c->heap[pos]);
+    }
+    memset(c->filter, 0, ((size_t)1 << (64 - c->fshift)) / 64 * sizeof(uint64_t));
+    for (size_t j = 0; j < k; j++) {
+        filter_add(c, c->heap[j].key);
     }
 }
 
@@ -375,6 +408,7 @@ static void kinsert(hl_cvm *c, uint64_t key, double u) {
     c->kkeys[i] = key;
     c->vol[i] = u;
     c->size++;
+    filter_add(c, key);
     heap_push(c, u, key);
 }
 
@@ -388,43 +422,60 @@ static inline void set_p(hl_cvm *c, double p) {
     c->p53 = (uint64_t)ceil(p * 0x1.0p53); /* exact: p <= 1 has 53 significant bits */
 }
 
-static void knuth_add(hl_cvm *c, const uint64_t *hashes, size_t n) {
-    const size_t s = c->thresh;
-    for (size_t i = 0; i < n; i++) {
-        /* The walk over Python objects between batches evicts the table from the near
-         * caches: fetch the slots of items well ahead. */
-        if (i + 32 < n) {
-            __builtin_prefetch(&c->kkeys[home(kkey(hashes[i + 32]), c->mask)]);
-        }
-        const uint64_t key = kkey(hashes[i]);
-        long slot = kfind(c, key); /* D3 */
+/* Steps D3 to D5 for an item that may be in the buffer (absent false: its filter bit is set)
+ * or whose draw r (D4's, as an integer, see knuth_add) is below p: the rare case, kept out of
+ * line so the common path's loop keeps its values in registers. */
+static __attribute__((noinline)) void knuth_item(hl_cvm *c, uint64_t key, uint64_t r, bool absent) {
+    if (!absent) { /* D3 */
+        long slot = kfind(c, key);
         if (slot >= 0) {
             kdelete_slot(c, (size_t)slot);
         }
-        /* D4: u = (r >> 11) 2^-53 as in hl_rng_uniform; u < p exactly when the integer
-         * r >> 11 is below ceil(p 2^53), so the common rejection needs no conversion. */
-        const uint64_t r = hl_rng_next(&c->rng) >> 11;
-        if (r >= c->p53) {
-            continue;
-        }
-        const double u = (double)r * 0x1.0p-53;
-        if (c->size < s) {
-            kinsert(c, key, u);
-            continue;
-        }
-        while (!entry_live(c, &c->heap[0])) { /* D5: the live entry of largest volatility */
-            heap_pop(c);
-        }
-        hentry top = c->heap[0];
-        if (u > top.u) {
-            set_p(c, u);
-        } else {
-            set_p(c, top.u);
-            heap_pop(c);
-            kdelete_slot(c, (size_t)kfind(c, top.key));
-            kinsert(c, key, u);
+    }
+    if (r >= c->p53) { /* D4 */
+        return;
+    }
+    const double u = (double)r * 0x1.0p-53;
+    if (c->size < c->thresh) {
+        kinsert(c, key, u);
+        return;
+    }
+    while (!entry_live(c, &c->heap[0])) { /* D5: the live entry of largest volatility */
+        heap_pop(c);
+    }
+    hentry top = c->heap[0];
+    if (u > top.u) {
+        set_p(c, u);
+    } else {
+        set_p(c, top.u);
+        heap_pop(c);
+        kdelete_slot(c, (size_t)kfind(c, top.key));
+        kinsert(c, key, u);
+    }
+}
+
+static void knuth_add(hl_cvm *c, const uint64_t *hashes, size_t n) {
+    /* The per-item path works on locals: the generator's state, the filter and p's integer
+     * form. Left in *c, they would be stored and reloaded around every item (the compiler
+     * cannot tell the table's stores from the state's). The draws are the same. */
+    hl_rng rng = c->rng;
+    const uint64_t *const filter = c->filter;
+    const unsigned fshift = c->fshift;
+    uint64_t p53 = c->p53;
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t key = kkey(hashes[i]);
+        /* D4's draw, taken first (D3 draws nothing): u = (r >> 11) 2^-53 as in
+         * hl_rng_uniform; u < p exactly when the integer r >> 11 is below ceil(p 2^53). */
+        const uint64_t r = hl_rng_next(&rng) >> 11;
+        /* The common case in one test: the filter proves the item absent (D3 has nothing to
+         * delete; most items, with no access to the table) and the draw rejects it. */
+        const bool absent = !filter_has(filter, (size_t)(key >> fshift));
+        if (!(absent & (r >= p53))) {
+            knuth_item(c, key, r, absent);
+            p53 = c->p53;
         }
     }
+    c->rng = rng;
 }
 
 hl_status hl_cvm_add(hl_cvm *c, const uint64_t *hashes, size_t n) {
@@ -504,6 +555,9 @@ hl_status hl_cvm_validate(const hl_cvm *c) {
                 if (c->kkeys[j] == KEY_EMPTY) {
                     return HL_EINTERNAL;
                 }
+            }
+            if (!filter_has(c->filter, filter_bit(c, c->kkeys[i]))) {
+                return HL_EINTERNAL;
             }
         }
     }
