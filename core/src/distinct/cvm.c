@@ -16,7 +16,8 @@
  * u > u' set p = u, else replace (a', u') by (a, u) and set p = u'. Output |B| / p, an unbiased
  * estimate that never fails. B is a hash table (key -> volatility; linear probing with
  * backward-shift deletion, as the paper's set) plus a binary max-heap of (volatility, key) with
- * lazy deletion.
+ * lazy deletion, and a bit filter that answers most D3 lookups (absent items) without the
+ * table.
  */
 #include <math.h>
 #include <stdlib.h>
