@@ -243,43 +243,75 @@ static inline bool plain_type(PyTypeObject *t) {
 
 typedef int (*hash_sink)(void *ctx, const uint64_t *hashes, size_t n);
 
+/* The walk's fast path: an exact str stored as compact ASCII of at most 16 characters (words,
+ * identifiers, keys: the common item). hash_str would give it hl_dhash_utf8 of its bytes;
+ * hl_dhash_short gives the same value inline, from the seed computed once per walk, with no
+ * call and no type dispatch. */
+static inline bool short_ascii(PyObject *o) {
+    return Py_TYPE(o) == &PyUnicode_Type && PyUnicode_IS_COMPACT_ASCII(o) &&
+           PyUnicode_GET_LENGTH(o) <= 16;
+}
+
+static inline uint64_t hash_short_ascii(PyObject *o, uint64_t str_seed) {
+    return hl_dhash_short(PyUnicode_DATA(o), (size_t)PyUnicode_GET_LENGTH(o), str_seed,
+                          HL_DTAG_STR);
+}
+
 static int walk_items(PyObject *items, walker *w, hash_sink sink, void *ctx) {
     uint64_t buf[HASH_BATCH];
     size_t nb = 0;
     Py_ssize_t index = 0;
+    const uint64_t str_seed = hl_dhash_bytes_seed(w->key, HL_DTAG_STR);
     if (PyList_CheckExact(items) || PyTuple_CheckExact(items)) {
-        /* The list may be changed by a __hash__ or __index__ of an item: re-read the size and
-         * item pointer each step (a borrowed item stays alive while we hold it through the
-         * list, which the caller keeps referenced). */
-        for (index = 0; index < PySequence_Fast_GET_SIZE(items); index++) {
+        /* The list may be changed by a __hash__ or __index__ of an item, by the sink or by
+         * another thread while walk_pause releases the GIL: the size and item pointer are
+         * re-read after each of those (a borrowed item stays alive while we hold it through
+         * the list, which the caller keeps referenced). Between them, a stretch of items up
+         * to the next batch flush or pause runs with no other check. */
+        Py_ssize_t size = PySequence_Fast_GET_SIZE(items);
+        while (index < size) {
             PyObject **arr = PySequence_Fast_ITEMS(items);
-            Py_ssize_t ahead = index + 24;
-            if (ahead < PySequence_Fast_GET_SIZE(items)) {
-                __builtin_prefetch(arr[ahead]);
-                __builtin_prefetch((const char *)arr[ahead] + 64);
+            Py_ssize_t end = index + (Py_ssize_t)(HASH_BATCH - nb);
+            Py_ssize_t pause_at = (index / SIGNAL_EVERY + 1) * SIGNAL_EVERY;
+            end = end < pause_at ? end : pause_at;
+            end = end < size ? end : size;
+            for (; index < end; index++) {
+                if (index + 24 < size) {
+                    __builtin_prefetch(arr[index + 24]);
+                    __builtin_prefetch((const char *)arr[index + 24] + 64);
+                }
+                PyObject *o = arr[index];
+                if (short_ascii(o)) {
+                    buf[nb++] = hash_short_ascii(o, str_seed);
+                    continue;
+                }
+                int rc;
+                if (plain_type(Py_TYPE(o))) { /* no Python code runs: no reference needed */
+                    rc = hash_obj(o, w, &buf[nb], index);
+                } else {
+                    Py_INCREF(o);
+                    rc = hash_obj(o, w, &buf[nb], index);
+                    Py_DECREF(o);
+                    size = PySequence_Fast_GET_SIZE(items);
+                    arr = PySequence_Fast_ITEMS(items);
+                    end = end < size ? end : size;
+                }
+                if (rc != 0) {
+                    return -1;
+                }
+                nb++;
             }
-            PyObject *o = arr[index];
-            int rc;
-            if (plain_type(Py_TYPE(o))) { /* no Python code runs: no reference needed */
-                rc = hash_obj(o, w, &buf[nb], index);
-            } else {
-                Py_INCREF(o);
-                rc = hash_obj(o, w, &buf[nb], index);
-                Py_DECREF(o);
-            }
-            if (rc != 0) {
-                return -1;
-            }
-            if (++nb == HASH_BATCH) {
+            if (nb == HASH_BATCH) {
                 int r = sink(ctx, buf, nb);
                 if (r != 0) {
                     return r;
                 }
                 nb = 0;
             }
-            if ((index & (SIGNAL_EVERY - 1)) == SIGNAL_EVERY - 1 && walk_pause() != 0) {
+            if (index == pause_at && walk_pause() != 0) {
                 return -1;
             }
+            size = PySequence_Fast_GET_SIZE(items);
         }
     } else {
         PyObject *it = PyObject_GetIter(items);
@@ -293,7 +325,12 @@ static int walk_items(PyObject *items, walker *w, hash_sink sink, void *ctx) {
         }
         PyObject *o;
         while ((o = PyIter_Next(it)) != NULL) {
-            int rc = hash_obj(o, w, &buf[nb], index);
+            int rc = 0;
+            if (short_ascii(o)) {
+                buf[nb] = hash_short_ascii(o, str_seed);
+            } else {
+                rc = hash_obj(o, w, &buf[nb], index);
+            }
             Py_DECREF(o);
             if (rc == 0 && ++nb == HASH_BATCH) {
                 rc = sink(ctx, buf, nb);

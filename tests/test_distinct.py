@@ -75,6 +75,37 @@ def test_str_storage_does_not_matter() -> None:
                                0) == hashes(words[:-1])
 
 
+def test_short_ascii_fast_path_matches_general_paths() -> None:
+    # A list walk hashes exact ASCII str of at most 16 characters inline; a str subclass, a
+    # NumPy U array and Arrow take the general paths. All agree at every length around the
+    # 16-character boundary, for several keys, and the values stay pinned.
+    rnd = random.Random(4)
+    words = ["".join(rnd.choice("az09 ~\x01\x7f") for _ in range(n))
+             for n in range(41) for _ in range(4)]
+
+    class S(str):
+        pass
+
+    arr = np.array(words)
+    for key in (0, 3, 2**64 - 1):
+        fast = hashes(words, key)
+        assert hashes(iter(words), key) == fast  # the iterator walk has the fast path too
+        assert hashes([S(w) for w in words], key) == fast
+        assert hashes(tuple(words), key) == fast
+        assert _core._hash_sources(
+            [(_core.DK_UCS4_FIX, arr, None, None, arr.size, arr.itemsize, 0)], key) == fast
+        if pa is not None:
+            from hotloop.distinct import _classify
+
+            _, srcs, _ = _classify(pa.array(words, type=pa.string()))
+            assert _core._hash_sources(srcs, key) == fast
+    # mixed with other types, the walk switches between the fast and general paths per item
+    mixed = ["abc", 1, "é", "x" * 17, None, "12345", b"abc", ("abc",)]
+    assert hashes(mixed, 9) == [hashes([m], 9)[0] for m in mixed]
+    assert hashes(["", "abc", "12345", "0123456789abcdefg"]) == [
+        0x9A092822AA5A5C96, 0xF06C19AE070241EC, 0x5E93652EF49D2BC7, 0x54E5F0517C1C8DC3]
+
+
 @needs_arrow
 def test_arrow_numpy_python_hash_alike() -> None:
     from hotloop.distinct import _classify
@@ -585,6 +616,29 @@ def test_count_exact_survives_list_mutation_during_hash() -> None:
         lst2: list[Any] = [str(i) * 3 for i in range(300)]
         lst2.insert(pos, Evil(lst2))
         Sketch().update(lst2)  # must not crash either
+
+    class Grow:
+        """Grows the list (moving its item array) the first time it is hashed."""
+
+        def __init__(self, lst: list[Any]) -> None:
+            self.lst = lst
+            self.done = False
+
+        def __hash__(self) -> int:
+            if not self.done:
+                self.done = True
+                self.lst.extend(f"g{i}" for i in range(2000))
+            return 2
+
+    for pos in (0, 5, 2047, 2048, 2900):
+        lst3: list[Any] = [str(i) for i in range(3000)]
+        lst3.insert(pos, Grow(lst3))
+        assert count_exact(lst3) == 5001  # the walk sees the items added during it
+        lst4: list[Any] = [str(i) for i in range(3000)]
+        lst4.insert(pos, Grow(lst4))
+        s = Sketch(precision=16)  # exact up to 8192 distinct items
+        s.update(lst4)
+        assert s.process_local and s.estimate() == 5001
 
 
 def test_pandas_series_through_numpy_and_arrow() -> None:

@@ -58,6 +58,46 @@ HL_TEST(distinct_hash_strings) {
     }
 }
 
+/* The byte hash keeps its values (sketch bytes and estimates depend on them, in every process
+ * and on every machine): a digest over lengths 0..72 (the short, single-lane and two-lane
+ * paths), odd offsets, three keys and two domains, and a few single values, pinned from the
+ * first implementation. The inline short-input form used by the list walk (its seed computed
+ * once) gives the same values. */
+HL_TEST(distinct_hash_pinned_values_and_short_path) {
+    unsigned char buf[80];
+    hl_rng r;
+    hl_rng_seed(&r, 11);
+    const uint64_t keys[3] = {0, 7, UINT64_C(0xdeadbeefcafef00d)};
+    const uint64_t tags[2] = {HL_DTAG_STR, HL_DTAG_BYTES};
+    uint64_t digest = 0;
+    for (int trial = 0; trial < 50; trial++) {
+        for (size_t i = 0; i < sizeof buf; i++) {
+            buf[i] = (unsigned char)hl_rng_next(&r);
+        }
+        for (int k = 0; k < 3; k++) {
+            for (int t = 0; t < 2; t++) {
+                const uint64_t seed = hl_dhash_bytes_seed(keys[k], tags[t]);
+                for (size_t n = 0; n <= 72; n++) {
+                    /* at an odd offset: the loads must not assume alignment */
+                    uint64_t h = hl_dhash_bytes(buf + 3, n, keys[k], tags[t]);
+                    digest = hl_dmum(digest ^ h, HL_DK2);
+                    if (n <= 16) {
+                        CHECK_EQ_U64(hl_dhash_short(buf + 3, n, seed, tags[t]), h);
+                    }
+                }
+            }
+        }
+    }
+    CHECK_EQ_U64(digest, UINT64_C(0x8cf3045eb5f5feeb));
+    CHECK_EQ_U64(hl_dhash_utf8("", 0, 0), UINT64_C(0x9a092822aa5a5c96));
+    CHECK_EQ_U64(hl_dhash_utf8("abc", 3, 0), UINT64_C(0xf06c19ae070241ec));
+    CHECK_EQ_U64(hl_dhash_utf8("12345", 5, 0), UINT64_C(0x5e93652ef49d2bc7));
+    CHECK_EQ_U64(hl_dhash_utf8("hello, w", 8, 0), UINT64_C(0xd3e03c3d48b64ccb));
+    CHECK_EQ_U64(hl_dhash_utf8("0123456789abcdefg", 17, 0), UINT64_C(0x54e5f0517c1c8dc3));
+    CHECK_EQ_U64(hl_dhash_utf8("word", 4, 7), UINT64_C(0xe5f9f704dae6146a));
+    CHECK_EQ_U64(hl_dhash_bytestr("abc", 3, 0), UINT64_C(0xa0a6fb24f8b18b69));
+}
+
 /* Hash quality: the top bits and leading zeros HyperLogLog uses look uniform. */
 HL_TEST(distinct_hash_bits_balanced) {
     const size_t n = 200000;
@@ -263,6 +303,83 @@ HL_TEST(distinct_cvm_estimates_within_eps) {
     hl_cvm_free(c);
     CHECK_EQ_U64(hl_cvm_threshold(0.0, 0.1, 10), 0);
     CHECK_EQ_U64(hl_cvm_threshold(0.5, 1.0, 10), 0);
+    free(base);
+    free(h);
+}
+
+/* Knuth's Algorithm D written plainly (buffer in arrays, linear searches), drawing the same
+ * random words as hl_cvm: the table, heap and their compaction must not change any answer. */
+static uint64_t plain_algorithm_d(const uint64_t *h, size_t n, size_t s, uint64_t seed) {
+    uint64_t *keys = malloc(s * sizeof(uint64_t));
+    double *vol = malloc(s * sizeof(double));
+    size_t size = 0;
+    double p = 1.0;
+    hl_rng r;
+    hl_rng_seed(&r, seed);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < size; j++) { /* D3 */
+            if (keys[j] == h[i]) {
+                keys[j] = keys[size - 1];
+                vol[j] = vol[size - 1];
+                size--;
+                break;
+            }
+        }
+        double u = hl_rng_uniform(&r); /* D4 */
+        if (u >= p) {
+            continue;
+        }
+        if (size < s) {
+            keys[size] = h[i];
+            vol[size++] = u;
+            continue;
+        }
+        size_t top = 0; /* D5 */
+        for (size_t j = 1; j < size; j++) {
+            top = vol[j] > vol[top] ? j : top;
+        }
+        if (u > vol[top]) {
+            p = u;
+        } else {
+            p = vol[top];
+            keys[top] = h[i];
+            vol[top] = u;
+        }
+    }
+    free(keys);
+    free(vol);
+    return (uint64_t)llround((double)size / p);
+}
+
+HL_TEST(distinct_cvm_knuth_matches_plain_algorithm_d) {
+    /* Few distinct items against small buffers: items leave and re-enter the buffer all the
+     * time (deletions shifting clusters, stale heap entries, compactions). */
+    const size_t n = 40000;
+    uint64_t *base = malloc(400 * sizeof(uint64_t));
+    uint64_t *h = malloc(n * sizeof(uint64_t));
+    make_hashes(21, 400, base);
+    hl_rng r;
+    hl_rng_seed(&r, 5);
+    const size_t distinct[3] = {30, 120, 400};
+    const size_t threshes[4] = {1, 7, 40, 100};
+    for (int d = 0; d < 3; d++) {
+        for (size_t i = 0; i < n; i++) {
+            h[i] = base[hl_rng_below(&r, distinct[d])];
+        }
+        for (int t = 0; t < 4; t++) {
+            for (uint64_t seed = 0; seed < 3; seed++) {
+                hl_cvm *c;
+                CHECK_OK(hl_cvm_create(HL_CVM_KNUTH, threshes[t], seed, &c));
+                for (size_t i = 0, step = 1; i < n; i += step, step = step % 97 + 13) {
+                    size_t m = n - i < step ? n - i : step;
+                    CHECK_OK(hl_cvm_add(c, h + i, m));
+                    CHECK_OK(hl_cvm_validate(c));
+                }
+                CHECK_EQ_U64(hl_cvm_estimate(c), plain_algorithm_d(h, n, threshes[t], seed));
+                hl_cvm_free(c);
+            }
+        }
+    }
     free(base);
     free(h);
 }

@@ -94,6 +94,52 @@ static inline uint64_t hl_dhash_int(int64_t v, uint64_t key) {
  * p may be NULL when n == 0. */
 HL_API uint64_t hl_dhash_bytes(const void *p, size_t n, uint64_t key, uint64_t tag);
 
+/* Little-endian load of n <= 8 bytes at any alignment (the byte hash's reads; n is a
+ * constant at every call, so this compiles to one load). */
+static inline uint64_t hl_drd(const unsigned char *p, size_t n) {
+    uint64_t v = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    for (size_t i = n; i-- > 0;) {
+        v = (v << 8) | p[i];
+    }
+#else
+    memcpy(&v, p, n);
+#endif
+    return v;
+}
+
+/* The starting state of hl_dhash_bytes under (key, tag). It depends on neither the bytes nor
+ * their length, so a loop over many items of one domain computes it once. */
+static inline uint64_t hl_dhash_bytes_seed(uint64_t key, uint64_t tag) {
+    return hl_dmum(key ^ tag ^ HL_DK0, HL_DK1 ^ tag);
+}
+
+/* The last step of hl_dhash_bytes: folds the final two words a, b into state s, then mixes in
+ * the length n and the tag. */
+static inline uint64_t hl_dhash_tail(uint64_t a, uint64_t b, uint64_t s, size_t n, uint64_t tag) {
+    uint64_t r = hl_dmum(a ^ HL_DK1, b ^ s);
+    return hl_dmum(r ^ HL_DK3, (uint64_t)n ^ HL_DK0 ^ tag);
+}
+
+/* hl_dhash_bytes(p, n, key, tag) for n <= 16, given seed = hl_dhash_bytes_seed(key, tag): the
+ * same value, as an inline function for the loops over short items (words, keys). Two
+ * possibly overlapping loads cover the input; the length is mixed in at the end, so inputs of
+ * different lengths differ. */
+static inline uint64_t hl_dhash_short(const void *data, size_t n, uint64_t seed, uint64_t tag) {
+    const unsigned char *p = (const unsigned char *)data;
+    uint64_t a = 0, b = 0;
+    if (n >= 8) {
+        a = hl_drd(p, 8);
+        b = hl_drd(p + n - 8, 8);
+    } else if (n >= 4) {
+        a = hl_drd(p, 4);
+        b = hl_drd(p + n - 4, 4);
+    } else if (n > 0) {
+        a = ((uint64_t)p[0] << 16) | ((uint64_t)p[n >> 1] << 8) | (uint64_t)p[n - 1];
+    }
+    return hl_dhash_tail(a, b, seed, n, tag);
+}
+
 /* Canonical hash of a str given as UTF-8 (ASCII included). */
 static inline uint64_t hl_dhash_utf8(const void *p, size_t n, uint64_t key) {
     return hl_dhash_bytes(p, n, key, HL_DTAG_STR);

@@ -14,8 +14,10 @@
  * smallest volatility ever evicted or rejected. D3: delete a from B; D4: draw u, skip if
  * u >= p, else insert if B is not full; D5 (full): with (a', u') of largest volatility, if
  * u > u' set p = u, else replace (a', u') by (a, u) and set p = u'. Output |B| / p, an unbiased
- * estimate that never fails. B is a hash table (key -> volatility; deleted slots are
- * tombstones) plus a binary max-heap of (volatility, key) with lazy deletion.
+ * estimate that never fails. B is a hash table (key -> volatility; linear probing with
+ * backward-shift deletion, as the paper's set) plus a binary max-heap of (volatility, key) with
+ * lazy deletion, and a bit filter that answers most D3 lookups (absent items) without the
+ * table.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -24,9 +26,10 @@
 #include "hotloop/rng.h"
 
 /* Knuth's table keeps its keys in their own array so a lookup (done for every item) touches
- * 8 bytes per probe: 0 marks an empty slot, 1 a deleted one; the hashes 0 and 1 are stored as
- * 2 and 3 (merging those items with probability 2^-63, far below the estimator's error). */
-enum { KEY_EMPTY = 0, KEY_DEAD = 1 };
+ * 8 bytes per probe: 0 marks an empty slot. The hashes 0 and 1 are stored as 2 and 3 (merging
+ * those items with probability 2^-63, far below the estimator's error; 1 was a deletion marker
+ * once, and stays mapped so that every estimate is the same as before). */
+enum { KEY_EMPTY = 0 };
 
 typedef struct hentry {
     double u;
@@ -50,13 +53,17 @@ struct hl_cvm {
     unsigned k; /* p = 2^-k */
     uint64_t *tmp;
     /* knuth */
-    uint64_t *kkeys; /* per slot: the key, KEY_EMPTY or KEY_DEAD */
+    uint64_t *kkeys; /* per slot: the key or KEY_EMPTY */
     double *vol;     /* per slot: the volatility */
     hentry *heap;    /* max-heap by volatility, with stale entries (see heap_push) */
     size_t heap_n;
     uint64_t p53; /* ceil(p 2^53): the integer form of p for D4 */
-    size_t dead;
     double p;
+    /* Bit (key >> fshift) is set for every key in the table, and stays set for keys deleted
+     * since the last heap compaction (which rebuilds it): a clear bit proves an item absent
+     * without touching the table (see knuth_add). */
+    uint64_t *filter;
+    unsigned fshift; /* 64 - log2(number of filter bits) */
 };
 
 size_t hl_cvm_threshold(double eps, double delta, double m) {
@@ -117,7 +124,17 @@ hl_status hl_cvm_create(hl_cvm_method method, size_t thresh, uint64_t seed, hl_c
         c->kkeys = hl_calloc_array(cap, sizeof(uint64_t));
         c->vol = hl_calloc_array(cap, sizeof(double));
         c->heap = hl_alloc_array(2 * thresh + 2, sizeof(hentry));
-        if (c->kkeys == NULL || c->vol == NULL || c->heap == NULL) {
+        /* The filter holds at most 2 thresh set bits (live keys plus those deleted since
+         * the last compaction): 128 bits per buffered item keep its false positives near
+         * 1.5%, within 32 KiB (2^18 bits; beyond that it stays this size and only its false
+         * positives grow). */
+        unsigned fbits = 6;
+        while (fbits < 18 && ((size_t)1 << fbits) < 128 * thresh) {
+            fbits++;
+        }
+        c->fshift = 64 - fbits;
+        c->filter = hl_calloc_array(((size_t)1 << fbits) / 64, sizeof(uint64_t));
+        if (c->kkeys == NULL || c->vol == NULL || c->heap == NULL || c->filter == NULL) {
             hl_cvm_free(c);
             return HL_ENOMEM;
         }
@@ -131,6 +148,7 @@ void hl_cvm_free(hl_cvm *c) {
         free(c->keys);
         free(c->tmp);
         free(c->kkeys);
+        free(c->filter);
         free(c->vol);
         free(c->heap);
         free(c);
@@ -140,6 +158,30 @@ void hl_cvm_free(hl_cvm *c) {
 static inline size_t home(uint64_t h, size_t mask) {
     /* Item hashes are uniform 64-bit values: their top bits serve as the slot. */
     return (size_t)(h ^ (h >> 29)) & mask;
+}
+
+/* Empties slot `hole` of a linear-probing table (keys, 0 = empty; vals, when not NULL, moves
+ * with its key) by backward-shift deletion (Knuth, TAOCP 6.4, Algorithm R): later members of
+ * the cluster move into the hole when their home slot does not lie cyclically in (hole, j].
+ * No tombstones are left, so lookups stay as short as the live load allows. */
+static void shift_delete(uint64_t *keys, double *vals, size_t mask, size_t hole) {
+    size_t j = hole;
+    for (;;) {
+        j = (j + 1) & mask;
+        if (keys[j] == 0) {
+            break;
+        }
+        size_t hj = home(keys[j], mask);
+        bool in_between = hole <= j ? (hole < hj && hj <= j) : (hole < hj || hj <= j);
+        if (!in_between) {
+            keys[hole] = keys[j];
+            if (vals != NULL) {
+                vals[hole] = vals[j];
+            }
+            hole = j;
+        }
+    }
+    keys[hole] = 0;
 }
 
 /* ---- paper: a set of hashes ------------------------------------------------------------ */
@@ -160,22 +202,7 @@ static bool pset_remove(hl_cvm *c, uint64_t h) {
         }
         i = (i + 1) & mask;
     }
-    /* Backward-shift deletion: move later members of the cluster into the hole when their
-     * home slot does not lie cyclically in (hole, j]. */
-    size_t hole = i, j = i;
-    for (;;) {
-        j = (j + 1) & mask;
-        if (t[j] == 0) {
-            break;
-        }
-        size_t hj = home(t[j], mask);
-        bool in_between = hole <= j ? (hole < hj && hj <= j) : (hole < hj || hj <= j);
-        if (!in_between) {
-            t[hole] = t[j];
-            hole = j;
-        }
-    }
-    t[hole] = 0;
+    shift_delete(t, NULL, mask, i);
     c->size--;
     return true;
 }
@@ -273,10 +300,10 @@ static hl_status paper_add(hl_cvm *c, const uint64_t *hashes, size_t n) {
 
 /* ---- knuth: table of (hash, volatility) + max-heap ------------------------------------- */
 
-/* The heap holds (volatility, key) entries with lazy deletion: D3 only marks the table slot
- * dead, and an entry whose key is no longer in the table with that volatility is stale and
- * dropped when it reaches the top. The heap is rebuilt from the table when stale entries make
- * it twice the buffer size, so it never exceeds 2 thresh + 1 entries. */
+/* The heap holds (volatility, key) entries with lazy deletion: D3 only deletes the table
+ * slot, and an entry whose key is no longer in the table with that volatility is stale and
+ * dropped when it reaches the top. The heap is compacted when stale entries make it twice the
+ * buffer size, so it never exceeds 2 thresh + 1 entries. */
 static void heap_push(hl_cvm *c, double u, uint64_t key) {
     size_t pos = c->heap_n++;
     while (pos > 0) {
@@ -291,27 +318,29 @@ static void heap_push(hl_cvm *c, double u, uint64_t key) {
     c->heap[pos].key = key;
 }
 
-static void heap_pop(hl_cvm *c) {
-    const size_t n = --c->heap_n;
-    if (n == 0) {
-        return;
-    }
-    hentry last = c->heap[n];
-    size_t pos = 0;
+/* Places e at pos and sifts it down among the first n entries. */
+static void heap_sift_down(hentry *heap, size_t n, size_t pos, hentry e) {
     for (;;) {
         size_t l = 2 * pos + 1;
         if (l >= n) {
             break;
         }
         size_t r = l + 1;
-        size_t big = (r < n && c->heap[r].u > c->heap[l].u) ? r : l;
-        if (c->heap[big].u <= last.u) {
+        size_t big = (r < n && heap[r].u > heap[l].u) ? r : l;
+        if (heap[big].u <= e.u) {
             break;
         }
-        c->heap[pos] = c->heap[big];
+        heap[pos] = heap[big];
         pos = big;
     }
-    c->heap[pos] = last;
+    heap[pos] = e;
+}
+
+static void heap_pop(hl_cvm *c) {
+    const size_t n = --c->heap_n;
+    if (n > 0) {
+        heap_sift_down(c->heap, n, 0, c->heap[n]);
+    }
 }
 
 static inline long kfind(const hl_cvm *c, uint64_t key) {
@@ -334,56 +363,58 @@ static bool entry_live(const hl_cvm *c, const hentry *e) {
     return slot >= 0 && c->vol[slot] == e->u;
 }
 
-/* Rebuilds the table without tombstones and the heap without stale entries. */
-static void krebuild(hl_cvm *c) {
-    const size_t cap = c->mask + 1;
+static inline size_t filter_bit(const hl_cvm *c, uint64_t key) {
+    return (size_t)(key >> c->fshift);
+}
+
+static inline bool filter_has(const uint64_t *filter, size_t bit) {
+    return (filter[bit >> 6] >> (bit & 63)) & 1u;
+}
+
+static inline void filter_add(hl_cvm *c, uint64_t key) {
+    const size_t bit = filter_bit(c, key);
+    c->filter[bit >> 6] |= UINT64_C(1) << (bit & 63);
+}
+
+/* Drops the heap's stale entries and restores the heap order (Floyd's bottom-up
+ * construction, O(heap size)); rebuilds the filter from the live keys. */
+static void heap_compact(hl_cvm *c) {
     size_t k = 0;
-    for (size_t i = 0; i < cap; i++) {
-        if (c->kkeys[i] > KEY_DEAD) {
-            c->heap[k].key = c->kkeys[i];
-            c->heap[k].u = c->vol[i];
-            k++;
+    for (size_t j = 0; j < c->heap_n; j++) {
+        if (entry_live(c, &c->heap[j])) {
+            c->heap[k++] = c->heap[j];
         }
     }
-    memset(c->kkeys, 0, cap * sizeof(uint64_t));
-    c->dead = 0;
-    c->heap_n = 0;
+    c->heap_n = k;
+    for (size_t pos = k / 2; pos-- > 0;) {
+        heap_sift_down(c->heap, k, pos, c->heap[pos]);
+    }
+    memset(c->filter, 0, ((size_t)1 << (64 - c->fshift)) / 64 * sizeof(uint64_t));
     for (size_t j = 0; j < k; j++) {
-        hentry e = c->heap[j];
-        size_t i = home(e.key, c->mask);
-        while (c->kkeys[i] != KEY_EMPTY) {
-            i = (i + 1) & c->mask;
-        }
-        c->kkeys[i] = e.key;
-        c->vol[i] = e.u;
-        heap_push(c, e.u, e.key); /* j >= heap_n: pushing never overwrites unread entries */
+        filter_add(c, c->heap[j].key);
     }
 }
 
 static void kinsert(hl_cvm *c, uint64_t key, double u) {
-    /* Live + dead slots stay below 2 thresh (and half the table): with the large table that
-     * keeps the load near 1/8, so most lookups of absent items stop at their first probe
-     * (a predictable branch). */
-    const size_t max_used = (c->mask + 1) / 2 < 2 * c->thresh ? (c->mask + 1) / 2 : 2 * c->thresh;
-    if (c->size + c->dead + 1 > max_used || c->heap_n + 1 > 2 * c->thresh + 1) {
-        krebuild(c);
+    /* D3 leaves the deleted item's heap entry behind (stale): compact when the heap would
+     * pass twice the buffer size. The buffer holds at most thresh live entries, so this
+     * happens at most once per thresh + 1 insertions. */
+    if (c->heap_n + 1 > 2 * c->thresh + 1) {
+        heap_compact(c);
     }
     size_t i = home(key, c->mask);
-    while (c->kkeys[i] > KEY_DEAD) {
+    while (c->kkeys[i] != KEY_EMPTY) {
         i = (i + 1) & c->mask;
-    }
-    if (c->kkeys[i] == KEY_DEAD) {
-        c->dead--;
     }
     c->kkeys[i] = key;
     c->vol[i] = u;
     c->size++;
+    filter_add(c, key);
     heap_push(c, u, key);
 }
 
 static void kdelete_slot(hl_cvm *c, size_t slot) {
-    c->kkeys[slot] = KEY_DEAD;
-    c->dead++;
+    shift_delete(c->kkeys, c->vol, c->mask, slot);
     c->size--;
 }
 
@@ -392,43 +423,60 @@ static inline void set_p(hl_cvm *c, double p) {
     c->p53 = (uint64_t)ceil(p * 0x1.0p53); /* exact: p <= 1 has 53 significant bits */
 }
 
-static void knuth_add(hl_cvm *c, const uint64_t *hashes, size_t n) {
-    const size_t s = c->thresh;
-    for (size_t i = 0; i < n; i++) {
-        /* The walk over Python objects between batches evicts the table from the near
-         * caches: fetch the slots of items well ahead. */
-        if (i + 32 < n) {
-            __builtin_prefetch(&c->kkeys[home(kkey(hashes[i + 32]), c->mask)]);
-        }
-        const uint64_t key = kkey(hashes[i]);
-        long slot = kfind(c, key); /* D3 */
+/* Steps D3 to D5 for an item that may be in the buffer (absent false: its filter bit is set)
+ * or whose draw r (D4's, as an integer, see knuth_add) is below p: the rare case, kept out of
+ * line so the common path's loop keeps its values in registers. */
+static __attribute__((noinline)) void knuth_item(hl_cvm *c, uint64_t key, uint64_t r, bool absent) {
+    if (!absent) { /* D3 */
+        long slot = kfind(c, key);
         if (slot >= 0) {
             kdelete_slot(c, (size_t)slot);
         }
-        /* D4: u = (r >> 11) 2^-53 as in hl_rng_uniform; u < p exactly when the integer
-         * r >> 11 is below ceil(p 2^53), so the common rejection needs no conversion. */
-        const uint64_t r = hl_rng_next(&c->rng) >> 11;
-        if (r >= c->p53) {
-            continue;
-        }
-        const double u = (double)r * 0x1.0p-53;
-        if (c->size < s) {
-            kinsert(c, key, u);
-            continue;
-        }
-        while (!entry_live(c, &c->heap[0])) { /* D5: the live entry of largest volatility */
-            heap_pop(c);
-        }
-        hentry top = c->heap[0];
-        if (u > top.u) {
-            set_p(c, u);
-        } else {
-            set_p(c, top.u);
-            heap_pop(c);
-            kdelete_slot(c, (size_t)kfind(c, top.key));
-            kinsert(c, key, u);
+    }
+    if (r >= c->p53) { /* D4 */
+        return;
+    }
+    const double u = (double)r * 0x1.0p-53;
+    if (c->size < c->thresh) {
+        kinsert(c, key, u);
+        return;
+    }
+    while (!entry_live(c, &c->heap[0])) { /* D5: the live entry of largest volatility */
+        heap_pop(c);
+    }
+    hentry top = c->heap[0];
+    if (u > top.u) {
+        set_p(c, u);
+    } else {
+        set_p(c, top.u);
+        heap_pop(c);
+        kdelete_slot(c, (size_t)kfind(c, top.key));
+        kinsert(c, key, u);
+    }
+}
+
+static void knuth_add(hl_cvm *c, const uint64_t *hashes, size_t n) {
+    /* The per-item path works on locals: the generator's state, the filter and p's integer
+     * form. Left in *c, they would be stored and reloaded around every item (the compiler
+     * cannot tell the table's stores from the state's). The draws are the same. */
+    hl_rng rng = c->rng;
+    const uint64_t *const filter = c->filter;
+    const unsigned fshift = c->fshift;
+    uint64_t p53 = c->p53;
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t key = kkey(hashes[i]);
+        /* D4's draw, taken first (D3 draws nothing): u = (r >> 11) 2^-53 as in
+         * hl_rng_uniform; u < p exactly when the integer r >> 11 is below ceil(p 2^53). */
+        const uint64_t r = hl_rng_next(&rng) >> 11;
+        /* The common case in one test: the filter proves the item absent (D3 has nothing to
+         * delete; most items, with no access to the table) and the draw rejects it. */
+        const bool absent = !filter_has(filter, (size_t)(key >> fshift));
+        if (!(absent & (r >= p53))) {
+            knuth_item(c, key, r, absent);
+            p53 = c->p53;
         }
     }
+    c->rng = rng;
 }
 
 hl_status hl_cvm_add(hl_cvm *c, const uint64_t *hashes, size_t n) {
@@ -498,9 +546,8 @@ hl_status hl_cvm_validate(const hl_cvm *c) {
         }
         return (n == c->size && n < c->thresh) ? HL_OK : HL_EINTERNAL;
     }
-    size_t dead = 0;
     for (size_t i = 0; i < cap; i++) {
-        if (c->kkeys[i] > KEY_DEAD) {
+        if (c->kkeys[i] != KEY_EMPTY) {
             n++;
             if (!(c->vol[i] < c->p)) {
                 return HL_EINTERNAL;
@@ -510,11 +557,12 @@ hl_status hl_cvm_validate(const hl_cvm *c) {
                     return HL_EINTERNAL;
                 }
             }
-        } else if (c->kkeys[i] == KEY_DEAD) {
-            dead++;
+            if (!filter_has(c->filter, filter_bit(c, c->kkeys[i]))) {
+                return HL_EINTERNAL;
+            }
         }
     }
-    if (n != c->size || dead != c->dead || n > c->thresh || c->heap_n > 2 * c->thresh + 1) {
+    if (n != c->size || n > c->thresh || c->heap_n > 2 * c->thresh + 1) {
         return HL_EINTERNAL;
     }
     size_t live = 0;

@@ -15,67 +15,32 @@
 #include "hash_simd.h"
 #include "hotloop/cpu.h"
 
-static inline uint64_t rd64(const unsigned char *p) {
-    uint64_t v;
-    memcpy(&v, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap64(v);
-#endif
-    return v;
-}
-
-static inline uint64_t rd32(const unsigned char *p) {
-    uint32_t v;
-    memcpy(&v, p, 4);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap32(v);
-#endif
-    return v;
-}
-
 uint64_t hl_dhash_bytes(const void *data, size_t n, uint64_t key, uint64_t tag) {
-    const unsigned char *p = data;
-    uint64_t s = hl_dmum(key ^ tag ^ HL_DK0, HL_DK1 ^ tag);
-    uint64_t a, b;
+    uint64_t s = hl_dhash_bytes_seed(key, tag);
     if (n <= 16) {
-        if (n >= 8) {
-            a = rd64(p);
-            b = rd64(p + n - 8);
-        } else if (n >= 4) {
-            a = rd32(p);
-            b = rd32(p + n - 4);
-        } else if (n > 0) {
-            a = ((uint64_t)p[0] << 16) | ((uint64_t)p[n >> 1] << 8) | (uint64_t)p[n - 1];
-            b = 0;
-        } else {
-            a = 0;
-            b = 0;
-        }
-    } else {
-        size_t left = n;
-        const unsigned char *q = p;
-        /* Two independent lanes for inputs of 48 bytes or more: shorter dependency chains. */
-        if (left > 48) {
-            uint64_t s1 = s ^ HL_DK3;
-            while (left > 32) {
-                s = hl_dmum(rd64(q) ^ HL_DK1, rd64(q + 8) ^ s);
-                s1 = hl_dmum(rd64(q + 16) ^ HL_DK2, rd64(q + 24) ^ s1);
-                q += 32;
-                left -= 32;
-            }
-            s ^= s1;
-        }
-        while (left > 16) {
-            s = hl_dmum(rd64(q) ^ HL_DK1, rd64(q + 8) ^ s);
-            q += 16;
-            left -= 16;
-        }
-        /* The last 16 bytes of the input (overlapping what was read when left < 16). */
-        a = rd64(p + n - 16);
-        b = rd64(p + n - 8);
+        return hl_dhash_short(data, n, s, tag);
     }
-    uint64_t r = hl_dmum(a ^ HL_DK1, b ^ s);
-    return hl_dmum(r ^ HL_DK3, (uint64_t)n ^ HL_DK0 ^ tag);
+    const unsigned char *p = data;
+    size_t left = n;
+    const unsigned char *q = p;
+    /* Two independent lanes for inputs of 48 bytes or more: shorter dependency chains. */
+    if (left > 48) {
+        uint64_t s1 = s ^ HL_DK3;
+        while (left > 32) {
+            s = hl_dmum(hl_drd(q, 8) ^ HL_DK1, hl_drd(q + 8, 8) ^ s);
+            s1 = hl_dmum(hl_drd(q + 16, 8) ^ HL_DK2, hl_drd(q + 24, 8) ^ s1);
+            q += 32;
+            left -= 32;
+        }
+        s ^= s1;
+    }
+    while (left > 16) {
+        s = hl_dmum(hl_drd(q, 8) ^ HL_DK1, hl_drd(q + 8, 8) ^ s);
+        q += 16;
+        left -= 16;
+    }
+    /* The last 16 bytes of the input (overlapping what was read when left < 16). */
+    return hl_dhash_tail(hl_drd(p + n - 16, 8), hl_drd(p + n - 8, 8), s, n, tag);
 }
 
 /* Encodes `len` code points of `kind` bytes into UTF-8 at out; returns the byte count. Lone
