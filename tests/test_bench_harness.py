@@ -67,3 +67,25 @@ def test_every_kernel_bench_module_smoke() -> None:
     # Each kernel's quick workloads must at least run (the kernels' own tests check numbers).
     for wl in bench.load_workloads(None, quick=True):
         assert wl.impls and any(i.hotloop for i in wl.impls), wl.name
+
+
+def test_timed_runs_are_interleaved() -> None:
+    # Round r times every implementation that still has runs left, so a drift in the machine's
+    # speed falls on all rows alike; a row with repeats=1 runs in the first round only.
+    calls: list[str] = []
+
+    def record(name: str) -> Any:
+        return lambda data: calls.append(name)
+
+    wl = Workload(
+        kernel="fake",
+        name="order",
+        description="call order",
+        setup=lambda: None,
+        impls=[Impl("a", record("a"), hotloop=True), Impl("b", record("b")),
+               Impl("once", record("once"), repeats=1)],
+    )
+    results = run_workload(wl, repeats=3)
+    assert calls[:3] == ["a", "b", "once"]  # the warm-ups
+    assert calls[3:10] == ["a", "b", "once", "a", "b", "a", "b"]
+    assert [len(results[n].times) for n in ("a", "b", "once")] == [3, 3, 1]

@@ -4,9 +4,10 @@ Each kernel has a module ``hotloop.bench.<kernel>`` with ``workloads(quick) -> l
 the source document's workloads at its sizes, each with every implementation (naive Python,
 NumPy, Numba when installed, hotloop, peers from PyPI). Everything runs in one process, so
 ratios are measured side by side: a warm-up run (which also compiles Numba functions), then
-several timed runs; we report the median, the min-max range, the ratio to the workload's
-hotloop row, CPU time, and the peak memory that tracemalloc sees (Python objects and NumPy
-arrays; the C core's scratch is reported by the kernels themselves where it matters).
+several timed runs, interleaved across the implementations; we report the median, the min-max
+range, the ratio to the workload's hotloop row, CPU time, and the peak memory that tracemalloc
+sees (Python objects and NumPy arrays; the C core's scratch is reported by the kernels
+themselves where it matters).
 
 Speed targets belong here, not in the tests: a workload lists ``Target`` ratios and the report
 says whether each was met in this run.
@@ -104,23 +105,54 @@ def _missing_module(names: Sequence[str]) -> str | None:
     return None
 
 
-def time_impl(impl: Impl, data: Any, repeats: int, measure_memory: bool) -> Result:
-    """Warm up once, then time ``repeats`` runs (wall and process CPU time)."""
-    missing = _missing_module(impl.requires)
-    if missing is not None:
-        return Result(impl.name, "skipped", f"needs {missing}: pip install 'hotloop[{impl.extra}]'")
-    n = impl.repeats if impl.repeats is not None else repeats
-    try:
-        impl.fn(data)  # warm-up (and JIT compilation)
-        result = Result(impl.name, "ok", impl.note)
-        for _ in range(max(1, n)):
-            gc.collect()
-            c0, t0 = time.process_time(), time.perf_counter()
+def _time_once(impl: Impl, data: Any, result: Result) -> None:
+    gc.collect()
+    c0, t0 = time.process_time(), time.perf_counter()
+    impl.fn(data)
+    t1, c1 = time.perf_counter(), time.process_time()
+    result.times.append(t1 - t0)
+    result.cpu_times.append(c1 - c0)
+
+
+def _failed(impl: Impl, exc: Exception) -> Result:
+    return Result(impl.name, "failed", f"{type(exc).__name__}: {exc}")
+
+
+def run_workload(workload: Workload, repeats: int) -> dict[str, Result]:
+    """Times every implementation of ``workload``: one warm-up run each (and JIT compilation),
+    then ``repeats`` timed runs each (wall and process CPU time), interleaved: round r times
+    every implementation that still has runs left, in order. On a shared machine the speed
+    drifts (other jobs, clocks); interleaving lets a drift fall on all rows alike instead of on
+    whichever row happened to run during it, so the ratios stay fair. Then each row's peak
+    traced memory (rows under 5 s). A failing implementation is reported, not raised: a broken
+    peer must not stop the whole benchmark."""
+    data = workload.setup()
+    results: dict[str, Result] = {}
+    runs: dict[str, int] = {}
+    for impl in workload.impls:
+        missing = _missing_module(impl.requires)
+        if missing is not None:
+            results[impl.name] = Result(
+                impl.name, "skipped", f"needs {missing}: pip install 'hotloop[{impl.extra}]'")
+            continue
+        try:
             impl.fn(data)
-            t1, c1 = time.perf_counter(), time.process_time()
-            result.times.append(t1 - t0)
-            result.cpu_times.append(c1 - c0)
-        if measure_memory and result.median < 5.0:
+        except Exception as exc:
+            results[impl.name] = _failed(impl, exc)
+            continue
+        results[impl.name] = Result(impl.name, "ok", impl.note)
+        runs[impl.name] = max(1, impl.repeats if impl.repeats is not None else repeats)
+    for r in range(max(runs.values(), default=0)):
+        for impl in workload.impls:
+            if r >= runs.get(impl.name, 0) or results[impl.name].status != "ok":
+                continue
+            try:
+                _time_once(impl, data, results[impl.name])
+            except Exception as exc:
+                results[impl.name] = _failed(impl, exc)
+    for impl in workload.impls:
+        result = results[impl.name]
+        if workload.measure_memory and result.status == "ok" and result.median < 5.0:
             gc.collect()
             tracemalloc.start()
             try:
@@ -128,22 +160,12 @@ def time_impl(impl: Impl, data: Any, repeats: int, measure_memory: bool) -> Resu
                 result.peak_bytes = tracemalloc.get_traced_memory()[1]
             finally:
                 tracemalloc.stop()
-    except Exception as exc:  # a broken peer must not stop the whole benchmark
-        return Result(impl.name, "failed", f"{type(exc).__name__}: {exc}")
-    return result
-
-
-def run_workload(workload: Workload, repeats: int) -> dict[str, Result]:
-    data = workload.setup()
-    results: dict[str, Result] = {}
-    for impl in workload.impls:
-        results[impl.name] = time_impl(impl, data, repeats, workload.measure_memory)
     ref = next((i.name for i in workload.impls if i.hotloop), None)
     if ref is not None and results[ref].status == "ok":
         base = results[ref].median
-        for r in results.values():
-            if r.status == "ok" and base > 0:
-                r.ratio = r.median / base
+        for res in results.values():
+            if res.status == "ok" and base > 0:
+                res.ratio = res.median / base
     return results
 
 
