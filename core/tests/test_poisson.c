@@ -149,6 +149,43 @@ HL_TEST(poisson_simd_lists_match_the_portable_lists) {
     }
 }
 
+static int cancel_on_third(void *ctx) {
+    int *calls = ctx;
+    return ++*calls >= 3;
+}
+
+/* One region (up to 8192 points) with thousands of neighbours per point takes far longer than
+ * the monitor's millisecond: the build must see a cancellation inside the region (progress is
+ * added per finished region, so it is still 0), and every buffer it fills, the region's own
+ * entries included, is charged against the memory limit. */
+HL_TEST(poisson_lists_cancel_inside_a_region_and_charge_every_buffer) {
+    const size_t m = 8000, dim = 2;
+    double *p = random_points(77, m, dim);
+    hl_kdtree t;
+    CHECK_OK(hl_kdtree_build(&t, p, m, dim, NULL, 1, NULL));
+    hl_pd_metric mt;
+    memset(&mt, 0, sizeof mt);
+    mt.domain = HL_POISSON_BOX;
+    mt.dim = dim;
+    hl_pd_weight wt = {.d_max = 0.3, .d_min = 0.1, .alpha = 8.0, .alpha8 = 1};
+    hl_pd_scale(&wt);
+    hl_pd_lists L;
+    int calls = 0;
+    hl_monitor mon;
+    hl_monitor_init(&mon, cancel_on_third, &calls);
+    CHECK_STATUS(hl_pd_lists_build(&L, &t, &mt, &wt, 1, SIZE_MAX, &mon), HL_ECANCELLED);
+    CHECK(calls == 3);
+    CHECK(atomic_load(&mon.done) == 0);
+    /* About 2000 neighbours per point: the lists need ~130 MB; the region's own entries alone
+     * (about half of them) pass a 40 MB limit before any list is laid out. */
+    CHECK_STATUS(hl_pd_lists_build(&L, &t, &mt, &wt, 1, (size_t)40 << 20, NULL), HL_ENOMEM);
+    CHECK_OK(hl_pd_lists_build(&L, &t, &mt, &wt, 2, SIZE_MAX, NULL));
+    CHECK(L.max_len > 1000);
+    hl_pd_lists_free(&L);
+    hl_kdtree_free(&t);
+    free(p);
+}
+
 /* Orders that stress the selection's pivots and block partition: sorted, reversed, organ pipe
  * (its maximum ends up at the front of a sorted run), few distinct values, a stride
  * permutation; every build must be a valid tree with small leaves. */

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #if defined(__linux__)
+#include <stdio.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #endif
 
 #include "hotloop/cpu.h"
@@ -144,10 +146,40 @@ typedef struct lists_ctx {
     int avx512;               /* the scans use scan_avx512.c */
     lists_work *work;         /* per worker */
     atomic_size_t arena_used; /* bytes handed out from L->arena */
-    atomic_size_t bytes;
+    atomic_size_t bytes;      /* charged against `limit`: the lists and the workers' buffers */
     size_t limit;
     hl_monitor *mon;
+    atomic_int stop; /* a worker failed or the monitor asked to stop: the others stop too */
 } lists_ctx;
+
+/* Charges `add` bytes against the call's memory limit; HL_ENOMEM (and nothing charged) when
+ * they would pass it. */
+static hl_status charge(lists_ctx *cx, size_t add) {
+    size_t now = atomic_fetch_add_explicit(&cx->bytes, add, memory_order_relaxed) + add;
+    if (now < add || now > cx->limit) {
+        atomic_fetch_sub_explicit(&cx->bytes, add, memory_order_relaxed);
+        return HL_ENOMEM;
+    }
+    return HL_OK;
+}
+
+/* The capacity of a buffer growing by doubling from `cap` (first `first`) to hold `need`
+ * items of `size` bytes, or 0 when that many bytes would not fit a size_t. */
+static size_t grown_cap(size_t cap, size_t first, size_t need, size_t size) {
+    cap = cap ? cap : first;
+    while (cap < need) {
+        if (cap > SIZE_MAX / 2) {
+            return 0;
+        }
+        cap *= 2;
+    }
+    return cap > SIZE_MAX / size ? 0 : cap;
+}
+
+/* The most address space one build reserves for its lists (lists_arena): 1 GiB holds the lists
+ * of about 7 million 2D candidates at the default oversampling; more go to malloc. Half of it
+ * where size_t is 32 bits. */
+#define HL_PD_ARENA_MAX (SIZE_MAX > 0xFFFFFFFFu ? (size_t)1 << 30 : (size_t)1 << 29)
 
 /* Decodes a periodic image code into per-coordinate shifts -1, 0, +1. */
 static void decode_shift(uint32_t code, size_t dim, int *shift) {
@@ -413,14 +445,15 @@ static inline size_t scan_range(const double *coords, size_t dim, int rot, int a
     return nh;
 }
 
-/* Makes room for `more` hits past nh in the worker's hit arrays. */
-static hl_status reserve_hits(lists_work *wk, size_t nh, size_t more) {
+/* Makes room for `more` hits past nh in the worker's hit arrays (charged to the limit). */
+static hl_status reserve_hits(lists_ctx *cx, lists_work *wk, size_t nh, size_t more) {
     if (nh + more <= wk->hcap) {
         return HL_OK;
     }
-    size_t cap = wk->hcap ? wk->hcap : 256;
-    while (cap < nh + more) {
-        cap *= 2;
+    const size_t slot = sizeof *wk->hj + sizeof *wk->hs + sizeof *wk->hc;
+    size_t cap = grown_cap(wk->hcap, 256, nh + more, slot);
+    if (cap == 0 || charge(cx, (cap - wk->hcap) * slot) != HL_OK) {
+        return HL_ENOMEM;
     }
     uint32_t *hj = realloc(wk->hj, cap * sizeof *hj);
     if (hj != NULL) {
@@ -441,15 +474,17 @@ static hl_status reserve_hits(lists_work *wk, size_t nh, size_t more) {
     return HL_OK;
 }
 
-/* Makes room for `more` own entries. */
-static hl_status reserve_own(lists_work *wk, size_t more) {
+/* Makes room for `more` own entries. A region's own entries live beside the lists until the
+ * build ends (the buffer is kept for the worker's next region), so they are charged to the
+ * limit like the lists. */
+static hl_status reserve_own(lists_ctx *cx, lists_work *wk, size_t more) {
     hl_u32vec *v = &wk->own;
     if (v->len + 2 * more <= v->cap) {
         return HL_OK;
     }
-    size_t cap = v->cap ? v->cap : 4096;
-    while (cap < v->len + 2 * more) {
-        cap *= 2;
+    size_t cap = grown_cap(v->cap, 4096, v->len + 2 * more, sizeof *v->data);
+    if (cap == 0 || charge(cx, (cap - v->cap) * sizeof *v->data) != HL_OK) {
+        return HL_ENOMEM;
     }
     uint32_t *p = realloc(v->data, cap * sizeof *p);
     if (p == NULL) {
@@ -503,7 +538,7 @@ static hl_status point_entries(lists_ctx *cx, lists_work *wk, size_t i, size_t r
             }
             const hl_kdnode *lf = &t->nodes[near->data[e]];
             /* (+ 8: the SIMD scans store whole vectors, see scan.h) */
-            if (reserve_hits(wk, nh, lf->end - lf->begin + 8) != HL_OK) {
+            if (reserve_hits(cx, wk, nh, lf->end - lf->begin + 8) != HL_OK) {
                 return HL_ENOMEM;
             }
             /* [begin, end) less [r0, i]: the points before the region, and those after i. */
@@ -549,7 +584,7 @@ static hl_status point_entries(lists_ctx *cx, lists_work *wk, size_t i, size_t r
         nh = keep;
     }
     hl_pd_quant_n(cx->wt, wk->hs, wk->hc, nh);
-    if (reserve_own(wk, nh) != HL_OK) {
+    if (reserve_own(cx, wk, nh) != HL_OK) {
         return HL_ENOMEM;
     }
     uint32_t *own = wk->own.data + wk->own.len, *n_mirror = wk->n_mirror;
@@ -590,15 +625,17 @@ static hl_status region_lists(lists_ctx *cx, lists_work *wk, size_t r0, size_t r
         }
         size_t cap = run > 0 ? run : 2;
         size_t add = cap * sizeof(uint32_t);
-        size_t now = atomic_fetch_add_explicit(&cx->bytes, add, memory_order_relaxed) + add;
+        if (charge(cx, add) != HL_OK) {
+            return HL_ENOMEM;
+        }
         uint32_t *out = NULL;
-        if (now <= cx->limit && L->arena != NULL) {
+        if (L->arena != NULL) {
             size_t take = (add + 63) & ~(size_t)63; /* chunks start on cache lines */
             size_t at = atomic_fetch_add_explicit(&cx->arena_used, take, memory_order_relaxed);
             out = at + take <= L->arena_len ? (uint32_t *)(void *)((char *)L->arena + at) : NULL;
         }
         size_t owned = 0; /* cap 0 marks a chunk in the arena (not freed on its own) */
-        if (out == NULL && now <= cx->limit) {
+        if (out == NULL) {
             out = malloc(add);
             owned = cap;
         }
@@ -633,43 +670,68 @@ static hl_status region_lists(lists_ctx *cx, lists_work *wk, size_t r0, size_t r
     return HL_OK;
 }
 
-static hl_status lists_range(void *p, size_t ubegin, size_t uend, unsigned worker) {
-    lists_ctx *cx = p;
+/* Between leaves: worker 0 (the calling thread) asks the monitor, every worker sees whether
+ * another one stopped. A region can take far longer than the monitor's millisecond (one region
+ * is the whole level up to 8192 points, with thousands of neighbours each in a dense input),
+ * so hl_parallel_for's poll between regions is not enough. */
+static hl_status lists_poll(lists_ctx *cx, unsigned worker) {
+    if (worker == 0 && hl_monitor_poll(cx->mon) != HL_OK) {
+        atomic_store_explicit(&cx->stop, 1, memory_order_relaxed);
+        return HL_ECANCELLED;
+    }
+    return atomic_load_explicit(&cx->stop, memory_order_relaxed) ? HL_ECANCELLED : HL_OK;
+}
+
+static hl_status lists_region(lists_ctx *cx, size_t u, unsigned worker) {
     const hl_kdtree *t = cx->t;
     const size_t m = t->m, region = HL_PD_REGION * HL_PD_CHUNK;
     lists_work *wk = &cx->work[worker];
-    for (size_t u = ubegin; u < uend; u++) {
-        size_t r0 = u * region, r1 = r0 + region < m ? r0 + region : m;
-        wk->own.len = 0;
-        memset(wk->n_mirror, 0, (r1 - r0) * sizeof(uint32_t));
-        /* The first leaf that ends after r0 (leaves tile [0, m) in order). */
-        size_t lo = 0, hi = t->n_leaves;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (t->nodes[t->leaves[mid]].end <= r0) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
+    size_t r0 = u * region, r1 = r0 + region < m ? r0 + region : m;
+    wk->own.len = 0;
+    memset(wk->n_mirror, 0, (r1 - r0) * sizeof(uint32_t));
+    /* The first leaf that ends after r0 (leaves tile [0, m) in order). */
+    size_t lo = 0, hi = t->n_leaves;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->nodes[t->leaves[mid]].end <= r0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
         }
-        for (size_t l = lo; l < t->n_leaves && t->nodes[t->leaves[l]].begin < r1; l++) {
-            const hl_kdnode *lf = &t->nodes[t->leaves[l]];
-            hl_status st = leaf_groups(cx, wk, t->leaves[l]);
-            if (st != HL_OK) {
-                return st;
-            }
-            size_t a = lf->begin > r0 ? lf->begin : r0, b = lf->end < r1 ? lf->end : r1;
-            for (size_t i = a; i < b; i++) {
-                if ((st = point_entries(cx, wk, i, r0, r1)) != HL_OK) {
-                    return st;
-                }
-            }
-        }
-        hl_status st = region_lists(cx, wk, r0, r1);
+    }
+    for (size_t l = lo; l < t->n_leaves && t->nodes[t->leaves[l]].begin < r1; l++) {
+        const hl_kdnode *lf = &t->nodes[t->leaves[l]];
+        hl_status st = lists_poll(cx, worker);
         if (st != HL_OK) {
             return st;
         }
-        hl_monitor_add(cx->mon, r1 - r0);
+        st = leaf_groups(cx, wk, t->leaves[l]);
+        if (st != HL_OK) {
+            return st;
+        }
+        size_t a = lf->begin > r0 ? lf->begin : r0, b = lf->end < r1 ? lf->end : r1;
+        for (size_t i = a; i < b; i++) {
+            if ((st = point_entries(cx, wk, i, r0, r1)) != HL_OK) {
+                return st;
+            }
+        }
+    }
+    hl_status st = region_lists(cx, wk, r0, r1);
+    if (st != HL_OK) {
+        return st;
+    }
+    hl_monitor_add(cx->mon, r1 - r0);
+    return HL_OK;
+}
+
+static hl_status lists_range(void *p, size_t ubegin, size_t uend, unsigned worker) {
+    lists_ctx *cx = p;
+    for (size_t u = ubegin; u < uend; u++) {
+        hl_status st = lists_region(cx, u, worker);
+        if (st != HL_OK) {
+            atomic_store_explicit(&cx->stop, 1, memory_order_relaxed);
+            return st;
+        }
     }
     return HL_OK;
 }
@@ -706,20 +768,40 @@ static void work_free(lists_work *wk) {
     free(wk->stamp);
 }
 
-/* Reserves address space for all the lists (at most `limit` bytes, pages are only backed when
- * written) and asks for huge pages there: the lists are written once and then read at random
- * places by the elimination, where 4 KiB pages would cost a TLB miss per list and a page fault
- * per 4 KiB while writing. Without it (not Linux, or the reservation fails) each chunk is a
- * malloc of its own; the lists are the same. */
+#if defined(__linux__) && defined(MAP_NORESERVE)
+/* Whether reserving address space the lists may never use is harmless here: not when the
+ * process's address space is limited (ulimit -v, batch schedulers: the reservation would eat
+ * it) nor under strict overcommit (vm.overcommit_memory = 2 ignores MAP_NORESERVE and would
+ * charge the whole reservation at once). */
+static int arena_harmless(void) {
+    struct rlimit as;
+    if (getrlimit(RLIMIT_AS, &as) != 0 || as.rlim_cur != RLIM_INFINITY) {
+        return 0;
+    }
+    FILE *f = fopen("/proc/sys/vm/overcommit_memory", "r");
+    if (f == NULL) {
+        return 0;
+    }
+    int mode = fgetc(f);
+    fclose(f);
+    return mode == '0' || mode == '1';
+}
+#endif
+
+/* Reserves address space for the lists (at most min(`limit`, HL_PD_ARENA_MAX) bytes; pages are
+ * only backed when written) and asks for huge pages there: the lists are written once and then
+ * read at random places by the elimination, where 4 KiB pages would cost a TLB miss per list
+ * and a page fault per 4 KiB while writing. Chunks that do not fit (larger inputs), and all of
+ * them without the reservation (not Linux, a limited address space, strict overcommit, or the
+ * reservation refused), are a malloc each; the lists are the same. */
 static void lists_arena(hl_pd_lists *L, size_t limit) {
 #if defined(__linux__) && defined(MAP_NORESERVE)
     const size_t huge = (size_t)1 << 21;
-    size_t most = SIZE_MAX / 4; /* 1 TiB where size_t allows it */
-    if (most / 1024 > ((size_t)1 << 30)) {
-        most = ((size_t)1 << 30) << 10;
+    size_t len = limit < HL_PD_ARENA_MAX ? limit : HL_PD_ARENA_MAX;
+    if (len < huge || !arena_harmless()) {
+        return;
     }
-    size_t len = limit < most ? limit : most;
-    len = (len + huge - 1) & ~(huge - 1);
+    len &= ~(huge - 1);
     void *p =
         mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) {
@@ -777,6 +859,7 @@ hl_status hl_pd_lists_build_level(hl_pd_lists *L, const hl_kdtree *t, const hl_p
         cx.avx512 = hl_cpu_resolve_level(level) == HL_SIMD_AVX512;
         atomic_init(&cx.bytes, 0);
         atomic_init(&cx.arena_used, 0);
+        atomic_init(&cx.stop, 0);
         lists_arena(L, limit);
         /* (Levels of up to 256 points never get here: eliminate.c's dense path.) */
         st = hl_parallel_for(n_regions, 1, n_threads, lists_range, &cx, mon);
