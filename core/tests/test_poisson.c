@@ -104,6 +104,17 @@ HL_TEST(poisson_kdtree_over_a_row_subset_and_all_identical_points) {
     free(q);
 }
 
+/* The metric of `domain` in `dim` dimensions (no bounds) and the default weight with
+ * d_min = 0.4 d_max, for the tests that build lists directly. */
+static void lists_setup(hl_pd_metric *mt, hl_pd_weight *wt, hl_poisson_domain domain, size_t dim,
+                        double d_max) {
+    memset(mt, 0, sizeof *mt);
+    mt->domain = domain;
+    mt->dim = dim;
+    *wt = (hl_pd_weight){.d_max = d_max, .d_min = 0.4 * d_max, .alpha = 8.0, .alpha8 = 1};
+    hl_pd_scale(wt);
+}
+
 /* The lists of one tree built with the scans on `level` equal the portable ones entry for
  * entry (the SIMD scans must find the same hits with the same squared distances, in order). */
 static void check_lists_match_scalar(hl_test_ctx *t_, const double *p, size_t m, size_t dim,
@@ -111,11 +122,8 @@ static void check_lists_match_scalar(hl_test_ctx *t_, const double *p, size_t m,
     hl_kdtree t;
     CHECK_OK(hl_kdtree_build(&t, p, m, dim, NULL, 1, NULL));
     hl_pd_metric mt;
-    memset(&mt, 0, sizeof mt);
-    mt.domain = domain;
-    mt.dim = dim;
-    hl_pd_weight wt = {.d_max = d_max, .d_min = 0.4 * d_max, .alpha = 8.0, .alpha8 = 1};
-    hl_pd_scale(&wt);
+    hl_pd_weight wt;
+    lists_setup(&mt, &wt, domain, dim, d_max);
     hl_pd_lists a, b;
     CHECK_OK(hl_pd_lists_build_level(&a, &t, &mt, &wt, 1, SIZE_MAX, NULL, HL_SIMD_SCALAR));
     CHECK_OK(hl_pd_lists_build_level(&b, &t, &mt, &wt, 2, SIZE_MAX, NULL, HL_SIMD_AUTO));
@@ -164,11 +172,8 @@ HL_TEST(poisson_lists_cancel_inside_a_region_and_charge_every_buffer) {
     hl_kdtree t;
     CHECK_OK(hl_kdtree_build(&t, p, m, dim, NULL, 1, NULL));
     hl_pd_metric mt;
-    memset(&mt, 0, sizeof mt);
-    mt.domain = HL_POISSON_BOX;
-    mt.dim = dim;
-    hl_pd_weight wt = {.d_max = 0.3, .d_min = 0.1, .alpha = 8.0, .alpha8 = 1};
-    hl_pd_scale(&wt);
+    hl_pd_weight wt;
+    lists_setup(&mt, &wt, HL_POISSON_BOX, dim, 0.3);
     hl_pd_lists L;
     int calls = 0;
     hl_monitor mon;
