@@ -15,7 +15,8 @@
  * - the ~1% of lanes that leave the ziggurat rectangle or have v <= 0 take a branch: the wedge
  *   test in registers (zexp with a margin, libm near ties), the tail (layer 0, ~0.03%) by the
  *   shared scalar lane code from the attempt's start. The draws of the next two attempts are
- *   made ahead (and redone after such a branch), so the branch waits on no gather.
+ *   made ahead (and redone after such a branch), so the branch waits on no table load. The
+ *   ziggurat tables are read by 16-byte loads of neighbouring entries, not gathers (zpairs).
  * The gamma values and the sums use no fused multiply-adds (the scalar code's operations in
  * its order); the approximations of the log and wedge tests may, as they only decide.
  */
@@ -184,6 +185,31 @@ typedef struct zbatch {
     size_t qn;
 } zbatch;
 
+/*
+ * t[layer_j] and t[layer_j + 1] for the eight lanes' layers (< 256), without gathers (two
+ * gathers cost more on Zen 4): the layers go through memory to general registers, each lane's
+ * two neighbouring entries are one 16-byte load, and unpacking the even lanes' pairs with the
+ * odd lanes' puts them back in lane order.
+ */
+static inline void zpairs(const double *t, __m512i layer, __m512d *lo, __m512d *hi) {
+    uint64_t l[HL_TM_LANES];
+    _mm512_storeu_si512((void *)l, layer);
+    /* the compiler would extract the indices with shuffles instead (slower): make it reload */
+    __asm__("" : "+m"(l));
+    const __m256d p02 = _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_loadu_pd(t + l[0])),
+                                             _mm_loadu_pd(t + l[2]), 1);
+    const __m256d p46 = _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_loadu_pd(t + l[4])),
+                                             _mm_loadu_pd(t + l[6]), 1);
+    const __m256d p13 = _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_loadu_pd(t + l[1])),
+                                             _mm_loadu_pd(t + l[3]), 1);
+    const __m256d p57 = _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_loadu_pd(t + l[5])),
+                                             _mm_loadu_pd(t + l[7]), 1);
+    const __m512d even = _mm512_insertf64x4(_mm512_castpd256_pd512(p02), p46, 1);
+    const __m512d odd = _mm512_insertf64x4(_mm512_castpd256_pd512(p13), p57, 1);
+    *lo = _mm512_unpacklo_pd(even, odd);
+    *hi = _mm512_unpackhi_pd(even, odd);
+}
+
 /* v = (1 + c x)^3 as the scalar code computes it; *positive: the lanes where 1 + c x > 0. */
 static inline __m512d zcube(const zconst *k, __m512d x, __mmask8 *positive) {
     const __m512d v = _mm512_add_pd(k->one, _mm512_mul_pd(k->vc, x));
@@ -264,8 +290,8 @@ static inline __mmask8 zspecial(const hl_tm_upass *a, const zconst *k, zstate *z
         const __m512i bw = znext(&w);
         const __m512d uw =
             _mm512_mul_pd(_mm512_cvtepu64_pd(_mm512_srli_epi64(bw, 11)), _mm512_set1_pd(0x1.0p-53));
-        const __m512d f0 = _mm512_i64gather_pd(dr->layer, hl_zig_f, 8);
-        const __m512d f1 = _mm512_i64gather_pd(dr->layer, hl_zig_f + 1, 8);
+        __m512d f0, f1;
+        zpairs(hl_zig_f, dr->layer, &f0, &f1);
         const __m512d y = _mm512_add_pd(f0, _mm512_mul_pd(uw, _mm512_sub_pd(f1, f0)));
         const __m512d t = _mm512_mul_pd(_mm512_mul_pd(_mm512_set1_pd(-0.5), dr->xabs), dr->xabs);
         const __m512d e = zexp(t);
@@ -320,8 +346,8 @@ static inline __attribute__((always_inline)) void zfront(const zconst *k, const 
     p->after = t;
     /* ziggurat rectangle */
     p->dr.layer = _mm512_and_si512(bits1, k->layer_mask);
-    const __m512d xa = _mm512_i64gather_pd(p->dr.layer, hl_zig_x, 8);
-    const __m512d xb = _mm512_i64gather_pd(p->dr.layer, hl_zig_x + 1, 8); /* x[layer + 1] */
+    __m512d xa, xb; /* x[layer], x[layer + 1] */
+    zpairs(hl_zig_x, p->dr.layer, &xa, &xb);
     p->dr.xabs = _mm512_mul_pd(zu52(bits1, k->one_bits, k->one), xa);
     p->dr.rect = _mm512_cmp_pd_mask(p->dr.xabs, xb, _CMP_LT_OQ);
     const __m512i sign = _mm512_slli_epi64(_mm512_and_si512(bits1, k->sign_bit), 55);
@@ -335,7 +361,7 @@ static inline __attribute__((always_inline)) void zfront(const zconst *k, const 
  * log test are queued. A lane's stream advances the same whatever that test decides, so
  * deciding it later gives the scalar code's stream. The draws of the attempt after the next
  * are made before the current one is finished, so the branch to the rare lanes finds its
- * gathers done (after that branch the next attempt is drawn again from the corrected state);
+ * table loads done (after that branch the next attempt is drawn again from the corrected state);
  * *pre holds the first attempt's draws on entry and the next one's on return (its state,
  * pre->old, is the lanes' state).
  */
