@@ -18,9 +18,10 @@ size_t hl_pd_scan2_avx512(const double *coords, const double *q, uint32_t j0, ui
                           double r2, uint32_t *hj, double *hs, size_t nh);
 
 /* ROTATIONS: s = min(sum (q - x)^2, sum (q + x)^2), each summed over k = 0..3 in order (as
- * hl_pd_dist sums it). coords: 4 per point. */
-size_t hl_pd_scan_rot_avx512(const double *coords, const double *q, uint32_t j0, uint32_t j1,
-                             double r2, uint32_t *hj, double *hs, size_t nh);
+ * hl_pd_dist sums it). The points by column: coordinate k of point j at cols[k * stride + j]
+ * (one plain load per coordinate and 8 points, where rows would need shuffles). */
+size_t hl_pd_scan_rot_avx512(const double *cols, size_t stride, const double *q, uint32_t j0,
+                             uint32_t j1, double r2, uint32_t *hj, double *hs, size_t nh);
 #endif
 
 #endif /* HOTLOOP_POISSON_SCAN_H */
