@@ -449,6 +449,20 @@ static inline size_t scan_range(const lists_ctx *cx, const double *q, uint32_t j
     return nh;
 }
 
+/* hl_pd_weigh_avx512 where it exists (the caller checks cx->avx512 first). */
+static inline size_t weigh_avx512(const hl_pd_weight *wt, uint32_t *hj, const double *hs,
+                                  uint32_t *hc, size_t nh) {
+#if defined(HL_X86_64)
+    return hl_pd_weigh_avx512(wt, hj, hs, hc, nh);
+#else
+    (void)wt;
+    (void)hj;
+    (void)hs;
+    (void)hc;
+    return nh;
+#endif
+}
+
 /* Makes room for `more` hits past nh in the worker's hit arrays (charged to the limit). */
 static hl_status reserve_hits(lists_ctx *cx, lists_work *wk, size_t nh, size_t more) {
     if (nh + more <= wk->hcap) {
@@ -607,23 +621,29 @@ static hl_status point_entries(lists_ctx *cx, lists_work *wk, size_t i, size_t r
             nh = keep;
         }
     }
-    if (!periodic) {
-        /* BOX and SPHERE: the squared distance is bitwise hl_pd_dist's sum (x_j - x_i)^2;
-         * ROTATIONS: the scan summed sm and sp as hl_pd_dist does. */
-        hl_pd_sqrt_n(wk->hs, nh);
-        size_t keep = 0;
-        uint32_t *hj = wk->hj;
-        double *hs = wk->hs;
-        for (size_t h = 0; h < nh; h++) {
-            uint32_t j = hj[h];
-            double d = hs[h];
-            hj[keep] = j;
-            hs[keep] = d;
-            keep += (size_t)(d < d_max);
+    if (!periodic && cx->avx512 && cx->wt->alpha8 && nh > 0) {
+        /* BOX, SPHERE and ROTATIONS as below, 8 hits at a time (scan.h); nh > 0: the hit
+         * arrays have the 8 spare slots of the last scan. */
+        nh = weigh_avx512(cx->wt, wk->hj, wk->hs, wk->hc, nh);
+    } else {
+        if (!periodic) {
+            /* BOX and SPHERE: the squared distance is bitwise hl_pd_dist's sum (x_j - x_i)^2;
+             * ROTATIONS: the scan summed sm and sp as hl_pd_dist does. */
+            hl_pd_sqrt_n(wk->hs, nh);
+            size_t keep = 0;
+            uint32_t *hj = wk->hj;
+            double *hs = wk->hs;
+            for (size_t h = 0; h < nh; h++) {
+                uint32_t j = hj[h];
+                double d = hs[h];
+                hj[keep] = j;
+                hs[keep] = d;
+                keep += (size_t)(d < d_max);
+            }
+            nh = keep;
         }
-        nh = keep;
+        hl_pd_quant_n(cx->wt, wk->hs, wk->hc, nh);
     }
-    hl_pd_quant_n(cx->wt, wk->hs, wk->hc, nh);
     if (reserve_own(cx, wk, nh) != HL_OK) {
         return HL_ENOMEM;
     }

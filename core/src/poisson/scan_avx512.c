@@ -7,6 +7,7 @@
  * with the AVX-512 flags only; neighbors.c calls these when the CPU has them. */
 #include <immintrin.h>
 
+#include "quant_avx512.h"
 #include "scan.h"
 
 /* Writes the lanes of s set in `hit` (points j..j+7) to the hit arrays; returns the new count.
@@ -72,4 +73,22 @@ size_t hl_pd_scan_rot_avx512(const double *cols, size_t stride, const double *q,
         nh = keep8(j, s, hit, hj, hs, nh);
     }
     return nh;
+}
+
+size_t hl_pd_weigh_avx512(const hl_pd_weight *wt, uint32_t *hj, const double *hs, uint32_t *hc,
+                          size_t nh) {
+    const hl_pd_quant8_k q8 = hl_pd_quant8_init(wt);
+    size_t keep = 0;
+    for (size_t h = 0; h < nh; h += 8) {
+        const __mmask8 in = first(nh - h < 8 ? (unsigned)(nh - h) : 8);
+        __m512d d = _mm512_sqrt_pd(_mm512_maskz_loadu_pd(in, hs + h));
+        __mmask8 near = _mm512_mask_cmp_pd_mask(in, d, q8.vmax, _CMP_LT_OQ);
+        /* keep <= h: the compressed stores never pass the lanes this step has read */
+        __m256i j = _mm256_loadu_si256((const __m256i *)(const void *)(hj + h));
+        __m256i c = hl_pd_quant8(&q8, d);
+        _mm256_storeu_si256((__m256i *)(void *)(hj + keep), _mm256_maskz_compress_epi32(near, j));
+        _mm256_storeu_si256((__m256i *)(void *)(hc + keep), _mm256_maskz_compress_epi32(near, c));
+        keep += (size_t)__builtin_popcount(near);
+    }
+    return keep;
 }
