@@ -11,6 +11,7 @@
 #include <immintrin.h>
 
 #include "dense.h"
+#include "quant_avx512.h"
 
 /* The mask of the first `left` lanes (all eight from 8 on). */
 static inline __mmask8 first_lanes(size_t left) {
@@ -79,18 +80,10 @@ int64_t hl_pd_dense_row_avx512(const hl_pd_dense *dn, size_t i, uint32_t *c, dou
     }
     const hl_pd_weight *wt = dn->wt;
     if (wt->alpha8) {
-        /* hl_pd_quant_n's alpha-8 expressions, eight lanes at a time. */
-        const __m512d vmin = _mm512_set1_pd(wt->d_min), vmax = _mm512_set1_pd(wt->d_max);
-        const __m512d one = _mm512_set1_pd(1.0), zero = _mm512_setzero_pd();
-        const __m512d vscale = _mm512_set1_pd(wt->scale);
+        const hl_pd_quant8_k q8 = hl_pd_quant8_init(wt);
         for (size_t k = 0; k < nb; k += 8) {
             __m512d d = _mm512_sqrt_pd(_mm512_maskz_loadu_pd(first_lanes(nb - k), band + k));
-            __m512d t = _mm512_sub_pd(one, _mm512_div_pd(_mm512_max_pd(d, vmin), vmax));
-            t = _mm512_max_pd(t, zero);
-            __m512d t2 = _mm512_mul_pd(t, t), t4 = _mm512_mul_pd(t2, t2);
-            __m512d v = _mm512_mul_pd(_mm512_mul_pd(t4, t4), vscale);
-            v = _mm512_maskz_mov_pd(_mm512_cmp_pd_mask(d, vmax, _CMP_LT_OQ), v);
-            _mm256_storeu_si256((__m256i *)(void *)(cb + k), _mm512_cvttpd_epi32(v));
+            _mm256_storeu_si256((__m256i *)(void *)(cb + k), hl_pd_quant8(&q8, d));
         }
     } else {
         for (size_t k = 0; k < nb; k += 8) {

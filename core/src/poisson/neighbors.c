@@ -125,6 +125,7 @@ hl_status hl_pd_query(const hl_kdtree *t, const hl_pd_metric *mt, const double *
  */
 typedef struct lists_work {
     hl_u32vec near, groups; /* the current leaf's candidate leaves, by query group */
+    hl_u32vec runs;         /* below HL_PD_CHECK_DIM: near as (begin, end) runs of points */
     uint32_t *hj;           /* one point's hits: kd positions, */
     double *hs;             /* squared distances (then distances), */
     uint32_t *hc;           /* quantised contributions; */
@@ -132,7 +133,7 @@ typedef struct lists_work {
     hl_u32vec own;          /* the region's own entries (neighbour, contribution), by point */
     size_t *own_end;        /* per region point: end of its own entries in `own` */
     uint32_t *n_mirror;     /* per region point: entries it gets from earlier points */
-    size_t *pos;            /* per region point: where its next entry goes in its chunk */
+    uint32_t **next;        /* per region point: where its next entry goes */
     uint32_t *stamp;        /* ROTATIONS: per node, the last leaf search that listed it */
     uint32_t n_stamp;       /* searches so far (stamps start at 0, so the first is 1) */
 } lists_work;
@@ -144,6 +145,7 @@ typedef struct lists_ctx {
     hl_pd_lists *L;
     double r2, reach;
     int avx512;               /* the scans use scan_avx512.c */
+    double *cols;             /* ROTATIONS with avx512: the points by column (scan.h), or NULL */
     lists_work *work;         /* per worker */
     atomic_size_t arena_used; /* bytes handed out from L->arena */
     atomic_size_t bytes;      /* charged against `limit`: the lists and the workers' buffers */
@@ -376,12 +378,14 @@ static inline size_t keep2(uint32_t j, __m128d s, __m128d vr2, uint32_t *hj, dou
  * room for j1 - j0 + 8 more. With avx512, 2D and rotations take scan_avx512.c (the same hits
  * and values, scan.h). Returns the new count.
  */
-static inline size_t scan_range(const double *coords, size_t dim, int rot, int avx512,
-                                const double *q, uint32_t j0, uint32_t j1, double r2, uint32_t *hj,
-                                double *hs, size_t nh) {
+static inline size_t scan_range(const lists_ctx *cx, const double *q, uint32_t j0, uint32_t j1,
+                                uint32_t *hj, double *hs, size_t nh) {
+    const double *coords = cx->t->coords, r2 = cx->r2;
+    const size_t dim = cx->t->dim;
+    const int rot = cx->mt->domain == HL_POISSON_ROTATIONS, avx512 = cx->avx512;
 #if defined(HL_X86_64)
-    if (avx512 && rot && dim == 4) {
-        return hl_pd_scan_rot_avx512(coords, q, j0, j1, r2, hj, hs, nh);
+    if (cx->cols != NULL) {
+        return hl_pd_scan_rot_avx512(cx->cols, cx->t->m, q, j0, j1, r2, hj, hs, nh);
     }
     if (avx512 && !rot && dim == 2) {
         return hl_pd_scan2_avx512(coords, q, j0, j1, r2, hj, hs, nh);
@@ -445,6 +449,20 @@ static inline size_t scan_range(const double *coords, size_t dim, int rot, int a
     return nh;
 }
 
+/* hl_pd_weigh_avx512 where it exists (the caller checks cx->avx512 first). */
+static inline size_t weigh_avx512(const hl_pd_weight *wt, uint32_t *hj, const double *hs,
+                                  uint32_t *hc, size_t nh) {
+#if defined(HL_X86_64)
+    return hl_pd_weigh_avx512(wt, hj, hs, hc, nh);
+#else
+    (void)wt;
+    (void)hj;
+    (void)hs;
+    (void)hc;
+    return nh;
+#endif
+}
+
 /* Makes room for `more` hits past nh in the worker's hit arrays (charged to the limit). */
 static hl_status reserve_hits(lists_ctx *cx, lists_work *wk, size_t nh, size_t more) {
     if (nh + more <= wk->hcap) {
@@ -501,6 +519,36 @@ static hl_status reserve_own(lists_ctx *cx, lists_work *wk, size_t more) {
 #define HL_PD_CHECK_DIM 5
 
 /*
+ * Below HL_PD_CHECK_DIM, where every point scans all its leaf's candidate leaves: turns each
+ * group's leaves into runs of points, one per stretch of leaves that are listed one after the
+ * other and lie one after the other in kd order (siblings, mostly), and makes the group starts
+ * count runs. A point then scans the same points in the same order with fewer calls and fewer
+ * partly filled vectors.
+ */
+static hl_status leaf_runs(lists_ctx *cx, lists_work *wk) {
+    const hl_kdnode *nodes = cx->t->nodes;
+    const hl_u32vec *near = &wk->near;
+    hl_u32vec *groups = &wk->groups, *runs = &wk->runs;
+    const size_t n_groups = (groups->len - 1) / 2;
+    runs->len = 0;
+    for (size_t g = 0; g < n_groups; g++) {
+        uint32_t g_begin = groups->data[2 * g], g_end = groups->data[2 * g + 2];
+        groups->data[2 * g] = (uint32_t)(runs->len / 2);
+        for (uint32_t e = g_begin; e < g_end; e++) {
+            const hl_kdnode *lf = &nodes[near->data[e]];
+            if (e > g_begin && runs->data[runs->len - 1] == lf->begin) {
+                runs->data[runs->len - 1] = lf->end;
+            } else if (hl_u32vec_push(runs, lf->begin) != HL_OK ||
+                       hl_u32vec_push(runs, lf->end) != HL_OK) {
+                return HL_ENOMEM;
+            }
+        }
+    }
+    groups->data[2 * n_groups] = (uint32_t)(runs->len / 2);
+    return HL_OK;
+}
+
+/*
  * Finds point i's neighbours j outside [r0, i] (the earlier points of its region found i
  * already) among its leaf's candidate groups, appends them to i's own entries and counts the
  * entry each j of the region gets from i.
@@ -531,25 +579,31 @@ static hl_status point_entries(lists_ctx *cx, lists_work *wk, size_t i, size_t r
         }
         size_t g_hits = nh;
         for (uint32_t e = g_begin; e < g_end; e++) {
-            /* The leaf is near the query's leaf; skip it if it is not near this point. */
-            const double *blo = hl_kdtree_box(t, near->data[e]), *bhi = blo + dim;
-            if (dim >= HL_PD_CHECK_DIM && !box_is_near(q, blo, bhi, dim, rot, r2)) {
-                continue;
+            uint32_t begin, end;
+            if (dim >= HL_PD_CHECK_DIM) {
+                /* The leaf is near the query's leaf; skip it if it is not near this point. */
+                const double *blo = hl_kdtree_box(t, near->data[e]), *bhi = blo + dim;
+                if (!box_is_near(q, blo, bhi, dim, rot, r2)) {
+                    continue;
+                }
+                begin = t->nodes[near->data[e]].begin;
+                end = t->nodes[near->data[e]].end;
+            } else {
+                begin = wk->runs.data[2 * e];
+                end = wk->runs.data[2 * e + 1];
             }
-            const hl_kdnode *lf = &t->nodes[near->data[e]];
             /* (+ 8: the SIMD scans store whole vectors, see scan.h) */
-            if (reserve_hits(cx, wk, nh, lf->end - lf->begin + 8) != HL_OK) {
+            if (reserve_hits(cx, wk, nh, end - begin + 8) != HL_OK) {
                 return HL_ENOMEM;
             }
             /* [begin, end) less [r0, i]: the points before the region, and those after i. */
-            uint32_t a = lf->begin, b = lf->end < r0 ? lf->end : (uint32_t)r0;
+            uint32_t a = begin, b = end < r0 ? end : (uint32_t)r0;
             if (a < b) {
-                nh = scan_range(t->coords, dim, rot, cx->avx512, q, a, b, r2, wk->hj, wk->hs, nh);
+                nh = scan_range(cx, q, a, b, wk->hj, wk->hs, nh);
             }
-            a = lf->begin > i + 1 ? lf->begin : (uint32_t)(i + 1);
-            if (a < lf->end) {
-                nh = scan_range(t->coords, dim, rot, cx->avx512, q, a, lf->end, r2, wk->hj, wk->hs,
-                                nh);
+            a = begin > i + 1 ? begin : (uint32_t)(i + 1);
+            if (a < end) {
+                nh = scan_range(cx, q, a, end, wk->hj, wk->hs, nh);
             }
         }
         if (periodic) {
@@ -567,23 +621,29 @@ static hl_status point_entries(lists_ctx *cx, lists_work *wk, size_t i, size_t r
             nh = keep;
         }
     }
-    if (!periodic) {
-        /* BOX and SPHERE: the squared distance is bitwise hl_pd_dist's sum (x_j - x_i)^2;
-         * ROTATIONS: the scan summed sm and sp as hl_pd_dist does. */
-        hl_pd_sqrt_n(wk->hs, nh);
-        size_t keep = 0;
-        uint32_t *hj = wk->hj;
-        double *hs = wk->hs;
-        for (size_t h = 0; h < nh; h++) {
-            uint32_t j = hj[h];
-            double d = hs[h];
-            hj[keep] = j;
-            hs[keep] = d;
-            keep += (size_t)(d < d_max);
+    if (!periodic && cx->avx512 && cx->wt->alpha8 && nh > 0) {
+        /* BOX, SPHERE and ROTATIONS as below, 8 hits at a time (scan.h); nh > 0: the hit
+         * arrays have the 8 spare slots of the last scan. */
+        nh = weigh_avx512(cx->wt, wk->hj, wk->hs, wk->hc, nh);
+    } else {
+        if (!periodic) {
+            /* BOX and SPHERE: the squared distance is bitwise hl_pd_dist's sum (x_j - x_i)^2;
+             * ROTATIONS: the scan summed sm and sp as hl_pd_dist does. */
+            hl_pd_sqrt_n(wk->hs, nh);
+            size_t keep = 0;
+            uint32_t *hj = wk->hj;
+            double *hs = wk->hs;
+            for (size_t h = 0; h < nh; h++) {
+                uint32_t j = hj[h];
+                double d = hs[h];
+                hj[keep] = j;
+                hs[keep] = d;
+                keep += (size_t)(d < d_max);
+            }
+            nh = keep;
         }
-        nh = keep;
+        hl_pd_quant_n(cx->wt, wk->hs, wk->hc, nh);
     }
-    hl_pd_quant_n(cx->wt, wk->hs, wk->hc, nh);
     if (reserve_own(cx, wk, nh) != HL_OK) {
         return HL_ENOMEM;
     }
@@ -601,6 +661,9 @@ static hl_status point_entries(lists_ctx *cx, lists_work *wk, size_t i, size_t r
     return HL_OK;
 }
 
+/* How many entries ahead region_lists prefetches the place of a mirror entry. */
+#define HL_PD_MIRROR_AHEAD 8
+
 /*
  * Lays out the lists of the region's chunks, each one exact array (lists_arena): point i's list is
  * the entries of the earlier points of the region that found it, in their order, then its own
@@ -610,12 +673,11 @@ static hl_status region_lists(lists_ctx *cx, lists_work *wk, size_t r0, size_t r
     hl_pd_lists *L = cx->L;
     const size_t *own_end = wk->own_end;
     const uint32_t *n_mirror = wk->n_mirror;
-    size_t *pos = wk->pos;
+    uint32_t **next = wk->next;
     for (size_t c0 = r0; c0 < r1; c0 += HL_PD_CHUNK) {
         size_t c1 = c0 + HL_PD_CHUNK < r1 ? c0 + HL_PD_CHUNK : r1, run = 0;
         for (size_t i = c0; i < c1; i++) {
             size_t own_begin = i == r0 ? 0 : own_end[i - r0 - 1];
-            pos[i - r0] = run;
             run += 2 * (size_t)n_mirror[i - r0] + (own_end[i - r0] - own_begin);
             if (run > UINT32_MAX) {
                 return HL_EOVERFLOW;
@@ -644,24 +706,37 @@ static hl_status region_lists(lists_ctx *cx, lists_work *wk, size_t r0, size_t r
             return HL_ENOMEM;
         }
         L->chunk[c0 / HL_PD_CHUNK] = (hl_u32vec){.data = out, .len = run, .cap = owned};
+        for (size_t i = c0; i < c1; i++) {
+            next[i - r0] = out + (i == c0 ? 0 : L->end[i - 1]);
+        }
     }
     const uint32_t *own = wk->own.data;
     int64_t *w = L->w;
     for (size_t i = r0; i < r1; i++) {
         /* Every entry i gets from an earlier point is in place: its own entries go next. */
         size_t own_begin = i == r0 ? 0 : own_end[i - r0 - 1];
-        uint32_t *dst = L->chunk[i / HL_PD_CHUNK].data + pos[i - r0];
+        const size_t own_stop = own_end[i - r0];
+        uint32_t *dst = next[i - r0];
         int64_t wi = w[i];
-        for (size_t e = own_begin; e < own_end[i - r0]; e += 2) {
+        for (size_t e = own_begin; e < own_stop; e += 2) {
             uint32_t j = own[e], c = own[e + 1];
+            /* The mirror entries land in as many places as i has later neighbours, each
+             * likely out of cache: ask for the one HL_PD_MIRROR_AHEAD entries on early (the
+             * same j never comes twice in one list, so its place does not move before). */
+            if (e + 2 * HL_PD_MIRROR_AHEAD < own_stop) {
+                uint32_t ja = own[e + 2 * HL_PD_MIRROR_AHEAD];
+                if (ja >= r0 && ja < r1) {
+                    __builtin_prefetch(next[ja - r0], 1);
+                }
+            }
             *dst++ = j;
             *dst++ = c;
             wi += c;
             if (j >= r0 && j < r1) {
-                uint32_t *m = L->chunk[j / HL_PD_CHUNK].data + pos[j - r0];
-                m[0] = (uint32_t)i;
-                m[1] = c;
-                pos[j - r0] += 2;
+                uint32_t *mj = next[j - r0];
+                mj[0] = (uint32_t)i;
+                mj[1] = c;
+                next[j - r0] = mj + 2;
                 w[j] += c;
             }
         }
@@ -706,6 +781,9 @@ static hl_status lists_region(lists_ctx *cx, size_t u, unsigned worker) {
             return st;
         }
         st = leaf_groups(cx, wk, t->leaves[l]);
+        if (st == HL_OK && t->dim < HL_PD_CHECK_DIM) {
+            st = leaf_runs(cx, wk);
+        }
         if (st != HL_OK) {
             return st;
         }
@@ -758,13 +836,14 @@ void hl_pd_lists_free(hl_pd_lists *L) {
 static void work_free(lists_work *wk) {
     hl_u32vec_free(&wk->near);
     hl_u32vec_free(&wk->groups);
+    hl_u32vec_free(&wk->runs);
     free(wk->hj);
     free(wk->hs);
     free(wk->hc);
     hl_u32vec_free(&wk->own);
     free(wk->own_end);
     free(wk->n_mirror);
-    free(wk->pos);
+    free(wk->next);
     free(wk->stamp);
 }
 
@@ -818,6 +897,31 @@ static void lists_arena(hl_pd_lists *L, size_t limit) {
 #endif
 }
 
+/* For the AVX-512 rotation scan: the points by column (scan.h), charged to the limit. Where
+ * that scan is not used, cols stays NULL. */
+static hl_status lists_cols(lists_ctx *cx) {
+    const hl_kdtree *t = cx->t;
+    cx->cols = NULL;
+#if defined(HL_X86_64)
+    if (!cx->avx512 || cx->mt->domain != HL_POISSON_ROTATIONS || t->dim != 4) {
+        return HL_OK;
+    }
+    if (t->m > SIZE_MAX / (4 * sizeof(double)) || charge(cx, 4 * t->m * sizeof(double)) != HL_OK) {
+        return HL_ENOMEM;
+    }
+    cx->cols = hl_alloc_array(4 * t->m, sizeof(double));
+    if (cx->cols == NULL) {
+        return HL_ENOMEM;
+    }
+    for (size_t j = 0; j < t->m; j++) {
+        for (size_t k = 0; k < 4; k++) {
+            cx->cols[k * t->m + j] = t->coords[4 * j + k];
+        }
+    }
+#endif
+    return HL_OK;
+}
+
 hl_status hl_pd_lists_build(hl_pd_lists *L, const hl_kdtree *t, const hl_pd_metric *mt,
                             const hl_pd_weight *wt, unsigned n_threads, size_t limit,
                             hl_monitor *mon) {
@@ -845,8 +949,8 @@ hl_status hl_pd_lists_build_level(hl_pd_lists *L, const hl_kdtree *t, const hl_p
         lists_work *wk = &cx.work[k];
         wk->own_end = hl_alloc_array(region_pts, sizeof(size_t));
         wk->n_mirror = hl_alloc_array(region_pts, sizeof(uint32_t));
-        wk->pos = hl_alloc_array(region_pts, sizeof(size_t));
-        ready = wk->own_end != NULL && wk->n_mirror != NULL && wk->pos != NULL;
+        wk->next = hl_alloc_array(region_pts, sizeof(uint32_t *));
+        ready = wk->own_end != NULL && wk->n_mirror != NULL && wk->next != NULL;
         if (ready && mt->domain == HL_POISSON_ROTATIONS) {
             wk->stamp = hl_calloc_array(t->n_nodes, sizeof(uint32_t));
             ready = wk->stamp != NULL;
@@ -861,6 +965,9 @@ hl_status hl_pd_lists_build_level(hl_pd_lists *L, const hl_kdtree *t, const hl_p
         atomic_init(&cx.arena_used, 0);
         atomic_init(&cx.stop, 0);
         lists_arena(L, limit);
+        st = lists_cols(&cx);
+    }
+    if (st == HL_OK) {
         /* (Levels of up to 256 points never get here: eliminate.c's dense path.) */
         st = hl_parallel_for(n_regions, 1, n_threads, lists_range, &cx, mon);
     }
@@ -868,6 +975,7 @@ hl_status hl_pd_lists_build_level(hl_pd_lists *L, const hl_kdtree *t, const hl_p
         work_free(&cx.work[k]);
     }
     free(cx.work);
+    free(cx.cols);
     if (st != HL_OK) {
         hl_pd_lists_free(L);
         return st;

@@ -12,15 +12,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "metric.h"
+
 #if defined(HL_X86_64)
 /* 2D Euclidean: s = (q0 - x0)^2 + (q1 - x1)^2. coords: 2 per point. */
 size_t hl_pd_scan2_avx512(const double *coords, const double *q, uint32_t j0, uint32_t j1,
                           double r2, uint32_t *hj, double *hs, size_t nh);
 
 /* ROTATIONS: s = min(sum (q - x)^2, sum (q + x)^2), each summed over k = 0..3 in order (as
- * hl_pd_dist sums it). coords: 4 per point. */
-size_t hl_pd_scan_rot_avx512(const double *coords, const double *q, uint32_t j0, uint32_t j1,
-                             double r2, uint32_t *hj, double *hs, size_t nh);
+ * hl_pd_dist sums it). The points by column: coordinate k of point j at cols[k * stride + j]
+ * (one plain load per coordinate and 8 points, where rows would need shuffles). */
+size_t hl_pd_scan_rot_avx512(const double *cols, size_t stride, const double *q, uint32_t j0,
+                             uint32_t j1, double r2, uint32_t *hj, double *hs, size_t nh);
+
+/* The weights of a point's hits (alpha 8 only): for h < nh, d = sqrt(hs[h]); keeps the hits
+ * with d < d_max, in order, with hj and hc[k] = hl_pd_quant(wt, d) (the values of hl_pd_sqrt_n
+ * and hl_pd_quant_n bit for bit); returns how many it kept. hj and hc need room for nh + 8
+ * (whole vectors are stored). */
+size_t hl_pd_weigh_avx512(const hl_pd_weight *wt, uint32_t *hj, const double *hs, uint32_t *hc,
+                          size_t nh);
 #endif
 
 #endif /* HOTLOOP_POISSON_SCAN_H */
