@@ -1,37 +1,12 @@
-/* Measures the core's avx512 double-precision FMA throughput for the benchmark's
- * "fraction of peak" figure: 12 independent FMA chains (more than latency x pipes on current
- * x86 cores), repeated for about the requested CPU time. */
+/* Measures the core's AVX-512 double-precision FMA throughput for the benchmark's "fraction of
+ * peak" figure (the loop is peak_template.h's). */
 #include <immintrin.h>
 
-#include "julia_internal.h"
-
-double jl_fma_peak_avx512(double seconds) {
-    __m512d acc[12];
-    for (int i = 0; i < 12; i++) {
-        acc[i] = _mm512_set1_pd(1.0 + 1e-3 * i);
-    }
-    const __m512d a = _mm512_set1_pd(0.999999), b = _mm512_set1_pd(1e-7);
-    const double t0 = jl_cpu_seconds();
-    double t1 = t0;
-    unsigned long long rounds = 0;
-    const unsigned inner = 1u << 14;
-    do {
-        for (unsigned r = 0; r < inner; r++) {
-#pragma GCC unroll 12
-            for (int i = 0; i < 12; i++) {
-                acc[i] = _mm512_fmadd_pd(acc[i], a, b);
-            }
-        }
-        rounds += inner;
-        t1 = jl_cpu_seconds();
-    } while (t1 - t0 < seconds);
-    double sink[8];
-    __m512d s = acc[0];
-    for (int i = 1; i < 12; i++) {
-        s = _mm512_add_pd(s, acc[i]);
-    }
-    _mm512_storeu_pd(sink, s);
-    /* The sum keeps the chains alive; it is finite and positive, so never 0 here. */
-    const double ops = (double)rounds * 12.0 * 8.0;
-    return sink[0] > 0.0 ? ops / (t1 - t0) : 0.0;
-}
+#define PEAK_FN jl_fma_peak_avx512
+#define PEAK_VEC __m512d
+#define PEAK_LANES 8
+#define PEAK_SET1 _mm512_set1_pd
+#define PEAK_FMADD _mm512_fmadd_pd
+#define PEAK_ADD _mm512_add_pd
+#define PEAK_STOREU _mm512_storeu_pd
+#include "peak_template.h"
