@@ -13,6 +13,52 @@
 #include "hotloop/parallel.h"
 #include "scan.h"
 
+/* PERIODIC: the images of the box [blo, bhi] (a point: blo == bhi) that a search within
+ * `reach` needs: every combination of per-coordinate shifts in {0, +1, -1} where the box is
+ * that close to a face, visited in one fixed order (images_shift, images_next). */
+typedef struct pd_images {
+    int opts[HL_POISSON_MAX_DIM][3], n_opts[HL_POISSON_MAX_DIM], idx[HL_POISSON_MAX_DIM];
+} pd_images;
+
+static void images_init(pd_images *im, const hl_pd_metric *mt, const double *blo, const double *bhi,
+                        double reach) {
+    for (size_t k = 0; k < mt->dim; k++) {
+        im->n_opts[k] = 0;
+        im->idx[k] = 0;
+        im->opts[k][im->n_opts[k]++] = 0;
+        if (blo[k] - mt->lo[k] < reach) {
+            im->opts[k][im->n_opts[k]++] = 1;
+        }
+        if (mt->hi[k] - bhi[k] < reach) {
+            im->opts[k][im->n_opts[k]++] = -1;
+        }
+    }
+}
+
+/* The current image of [blo, bhi] into [qlo, qhi]; returns its code sum_k (shift_k + 1) 3^k. */
+static uint32_t images_shift(const pd_images *im, const hl_pd_metric *mt, const double *blo,
+                             const double *bhi, double *qlo, double *qhi) {
+    uint32_t code = 0, p3 = 1;
+    for (size_t k = 0; k < mt->dim; k++) {
+        int s = im->opts[k][im->idx[k]];
+        qlo[k] = s == 0 ? blo[k] : blo[k] + (double)s * mt->len[k];
+        qhi[k] = s == 0 ? bhi[k] : bhi[k] + (double)s * mt->len[k];
+        code += (uint32_t)(s + 1) * p3;
+        p3 *= 3;
+    }
+    return code;
+}
+
+/* Moves to the next image; 0 once every image was visited. */
+static int images_next(pd_images *im, size_t dim) {
+    size_t k = 0;
+    while (k < dim && ++im->idx[k] == im->n_opts[k]) {
+        im->idx[k] = 0;
+        k++;
+    }
+    return k < dim;
+}
+
 double hl_pd_tree_radius(const hl_pd_metric *mt, double radius) {
     if (mt->domain == HL_POISSON_ROTATIONS) {
         /* Chords to the nearer of b and -b never exceed sqrt(2): beyond, every pair is in. */
@@ -63,29 +109,12 @@ hl_status hl_pd_query(const hl_kdtree *t, const hl_pd_metric *mt, const double *
     if (mt->domain != HL_POISSON_PERIODIC) {
         return hl_kdtree_ball(t, x, r2, cand);
     }
-    /* Periodic: every combination of per-coordinate shifts in {0, +1, -1} that x needs. */
-    int opts[HL_POISSON_MAX_DIM][3];
-    int n_opts[HL_POISSON_MAX_DIM];
-    for (size_t k = 0; k < dim; k++) {
-        n_opts[k] = 0;
-        opts[k][n_opts[k]++] = 0;
-        if (x[k] - mt->lo[k] < reach) {
-            opts[k][n_opts[k]++] = 1;
-        }
-        if (mt->hi[k] - x[k] < reach) {
-            opts[k][n_opts[k]++] = -1;
-        }
-    }
-    int idx[HL_POISSON_MAX_DIM] = {0};
-    double q[HL_POISSON_MAX_DIM];
-    for (;;) {
-        uint32_t code = 0, p3 = 1;
-        for (size_t k = 0; k < dim; k++) {
-            int s = opts[k][idx[k]];
-            q[k] = s == 0 ? x[k] : x[k] + (double)s * mt->len[k];
-            code += (uint32_t)(s + 1) * p3;
-            p3 *= 3;
-        }
+    /* Periodic: every image of x that the radius needs. */
+    pd_images im;
+    images_init(&im, mt, x, x, reach);
+    double q[HL_POISSON_MAX_DIM], q_hi[HL_POISSON_MAX_DIM];
+    do {
+        uint32_t code = images_shift(&im, mt, x, x, q, q_hi);
         size_t before = cand->len;
         hl_status st = hl_kdtree_ball(t, q, r2, cand);
         if (st != HL_OK) {
@@ -96,15 +125,7 @@ hl_status hl_pd_query(const hl_kdtree *t, const hl_pd_metric *mt, const double *
                 return HL_ENOMEM;
             }
         }
-        size_t k = 0;
-        while (k < dim && ++idx[k] == n_opts[k]) {
-            idx[k] = 0;
-            k++;
-        }
-        if (k == dim) {
-            break;
-        }
-    }
+    } while (images_next(&im, dim));
     return HL_OK;
 }
 
@@ -229,28 +250,11 @@ static hl_status leaf_groups(lists_ctx *cx, lists_work *wk, uint32_t leaf) {
     near->len = groups->len = 0;
     hl_status st = HL_OK;
     if (mt->domain == HL_POISSON_PERIODIC) {
-        int opts[HL_POISSON_MAX_DIM][3], n_opts[HL_POISSON_MAX_DIM], idx[HL_POISSON_MAX_DIM];
-        for (size_t k = 0; k < dim; k++) {
-            n_opts[k] = 0;
-            idx[k] = 0;
-            opts[k][n_opts[k]++] = 0;
-            if (blo[k] - mt->lo[k] < cx->reach) {
-                opts[k][n_opts[k]++] = 1;
-            }
-            if (mt->hi[k] - bhi[k] < cx->reach) {
-                opts[k][n_opts[k]++] = -1;
-            }
-        }
+        pd_images im;
+        images_init(&im, mt, blo, bhi, cx->reach);
         double qlo[HL_POISSON_MAX_DIM], qhi[HL_POISSON_MAX_DIM];
-        for (;;) {
-            uint32_t code = 0, p3 = 1;
-            for (size_t k = 0; k < dim; k++) {
-                int s = opts[k][idx[k]];
-                qlo[k] = s == 0 ? blo[k] : blo[k] + (double)s * mt->len[k];
-                qhi[k] = s == 0 ? bhi[k] : bhi[k] + (double)s * mt->len[k];
-                code += (uint32_t)(s + 1) * p3;
-                p3 *= 3;
-            }
+        do {
+            uint32_t code = images_shift(&im, mt, blo, bhi, qlo, qhi);
             if (hl_u32vec_push(groups, (uint32_t)near->len) != HL_OK ||
                 hl_u32vec_push(groups, code) != HL_OK) {
                 return HL_ENOMEM;
@@ -258,15 +262,7 @@ static hl_status leaf_groups(lists_ctx *cx, lists_work *wk, uint32_t leaf) {
             if ((st = near_leaves(cx, wk, qlo, qhi, 0)) != HL_OK) {
                 return st;
             }
-            size_t k = 0;
-            while (k < dim && ++idx[k] == n_opts[k]) {
-                idx[k] = 0;
-                k++;
-            }
-            if (k == dim) {
-                break;
-            }
-        }
+        } while (images_next(&im, dim));
     } else {
         if (hl_u32vec_push(groups, 0) != HL_OK || hl_u32vec_push(groups, 0) != HL_OK) {
             return HL_ENOMEM;
