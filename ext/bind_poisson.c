@@ -9,8 +9,14 @@
 #include <math.h>
 
 /* Optional 1-D float64 bounds of length dim: None gives NULL. */
-static int get_bounds(PyObject *obj, Py_buffer *view, const char *name, Py_ssize_t dim,
-                      const double **out) {
+/* The optional lo and hi bound vectors of a call: each None or dim float64 values. */
+typedef struct bounds_views {
+    Py_buffer lo, hi;
+    int have_lo, have_hi; /* 1 when the view is held */
+} bounds_views;
+
+static int get_bound(PyObject *obj, Py_buffer *view, const char *name, Py_ssize_t dim,
+                     const double **out) {
     *out = NULL;
     if (obj == Py_None) {
         return 0;
@@ -26,6 +32,27 @@ static int get_bounds(PyObject *obj, Py_buffer *view, const char *name, Py_ssize
     }
     *out = view->buf;
     return 1;
+}
+
+/* Reads lo and hi (None, or dim values each) into *lo / *hi (NULL for None); -1 with an
+ * exception set on bad input. Release with release_bounds() whatever the result. */
+static int get_bounds(bounds_views *b, PyObject *lo_obj, PyObject *hi_obj, Py_ssize_t dim,
+                      const double **lo, const double **hi) {
+    b->have_lo = b->have_hi = 0;
+    if ((b->have_lo = get_bound(lo_obj, &b->lo, "lo", dim, lo)) < 0 ||
+        (b->have_hi = get_bound(hi_obj, &b->hi, "hi", dim, hi)) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static void release_bounds(bounds_views *b) {
+    if (b->have_lo > 0) {
+        PyBuffer_Release(&b->lo);
+    }
+    if (b->have_hi > 0) {
+        PyBuffer_Release(&b->hi);
+    }
 }
 
 typedef struct elim_args {
@@ -62,8 +89,8 @@ static PyObject *py_eliminate(PyObject *module, PyObject *args, PyObject *kwargs
                                      &progress)) {
         return NULL;
     }
-    Py_buffer pts, out, lo = {0}, hi = {0};
-    int have_lo = 0, have_hi = 0;
+    Py_buffer pts, out;
+    bounds_views bv = {0};
     PyObject *result = NULL;
     if (hl_get_buffer(points_obj, &pts, "points", 'd', 2, false) != 0) {
         return NULL;
@@ -75,8 +102,7 @@ static PyObject *py_eliminate(PyObject *module, PyObject *args, PyObject *kwargs
     elim_args a = {
         .points = pts.buf, .m = (size_t)pts.shape[0], .dim = (size_t)pts.shape[1], .out = out.buf};
     hl_poisson_options_init(&a.opt);
-    if ((have_lo = get_bounds(lo_obj, &lo, "lo", pts.shape[1], &a.opt.lo)) < 0 ||
-        (have_hi = get_bounds(hi_obj, &hi, "hi", pts.shape[1], &a.opt.hi)) < 0) {
+    if (get_bounds(&bv, lo_obj, hi_obj, pts.shape[1], &a.opt.lo, &a.opt.hi) != 0) {
         goto exit;
     }
     if (n <= 0 || n >= pts.shape[0]) {
@@ -114,12 +140,7 @@ static PyObject *py_eliminate(PyObject *module, PyObject *args, PyObject *kwargs
     }
     result = Py_NewRef(Py_None);
 exit:
-    if (have_lo > 0) {
-        PyBuffer_Release(&lo);
-    }
-    if (have_hi > 0) {
-        PyBuffer_Release(&hi);
-    }
+    release_bounds(&bv);
     PyBuffer_Release(&out);
     PyBuffer_Release(&pts);
     return result;
@@ -150,8 +171,8 @@ static PyObject *py_nn(PyObject *module, PyObject *args) {
                           &r_guess, &threads_obj)) {
         return NULL;
     }
-    Py_buffer pts, out, lo = {0}, hi = {0};
-    int have_lo = 0, have_hi = 0;
+    Py_buffer pts, out;
+    bounds_views bv = {0};
     PyObject *result = NULL;
     if (hl_get_buffer(points_obj, &pts, "points", 'd', 2, false) != 0) {
         return NULL;
@@ -166,8 +187,7 @@ static PyObject *py_nn(PyObject *module, PyObject *args) {
                  .r_guess = r_guess,
                  .out = out.buf};
     hl_poisson_options_init(&a.opt);
-    if ((have_lo = get_bounds(lo_obj, &lo, "lo", pts.shape[1], &a.opt.lo)) < 0 ||
-        (have_hi = get_bounds(hi_obj, &hi, "hi", pts.shape[1], &a.opt.hi)) < 0) {
+    if (get_bounds(&bv, lo_obj, hi_obj, pts.shape[1], &a.opt.lo, &a.opt.hi) != 0) {
         goto exit;
     }
     if (out.shape[0] != pts.shape[0] || pts.shape[0] < 2) {
@@ -189,12 +209,7 @@ static PyObject *py_nn(PyObject *module, PyObject *args) {
     }
     result = Py_NewRef(Py_None);
 exit:
-    if (have_lo > 0) {
-        PyBuffer_Release(&lo);
-    }
-    if (have_hi > 0) {
-        PyBuffer_Release(&hi);
-    }
+    release_bounds(&bv);
     PyBuffer_Release(&out);
     PyBuffer_Release(&pts);
     return result;
@@ -227,16 +242,15 @@ static PyObject *py_candidates(PyObject *module, PyObject *args) {
                           &threads_obj)) {
         return NULL;
     }
-    Py_buffer out, lo = {0}, hi = {0};
-    int have_lo = 0, have_hi = 0;
+    Py_buffer out;
+    bounds_views bv = {0};
     PyObject *result = NULL;
     if (hl_get_buffer(out_obj, &out, "out", 'd', 2, true) != 0) {
         return NULL;
     }
     cand_args a = {
         .seed = seed, .m = (size_t)out.shape[0], .dim = (size_t)out.shape[1], .out = out.buf};
-    if ((have_lo = get_bounds(lo_obj, &lo, "lo", out.shape[1], &a.lo)) < 0 ||
-        (have_hi = get_bounds(hi_obj, &hi, "hi", out.shape[1], &a.hi)) < 0) {
+    if (get_bounds(&bv, lo_obj, hi_obj, out.shape[1], &a.lo, &a.hi) != 0) {
         goto exit;
     }
     if (domain < 0 || domain > HL_POISSON_ROTATIONS) {
@@ -254,12 +268,7 @@ static PyObject *py_candidates(PyObject *module, PyObject *args) {
     }
     result = Py_NewRef(Py_None);
 exit:
-    if (have_lo > 0) {
-        PyBuffer_Release(&lo);
-    }
-    if (have_hi > 0) {
-        PyBuffer_Release(&hi);
-    }
+    release_bounds(&bv);
     PyBuffer_Release(&out);
     return result;
 }
