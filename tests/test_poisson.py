@@ -79,16 +79,19 @@ def _either(call: object) -> object:
         return type(exc)
 
 
+# Everything of a parity case but its size (the two parity tests below differ in m only).
+_PARITY_CASE = {
+    "frac": st.floats(0.01, 0.99),
+    "d": st.integers(1, 4),
+    "grid": st.sampled_from([0, 4, 16]),
+    "seed": st.integers(0, 2**32 - 1),
+    "progressive": st.booleans(),
+    "domain": st.sampled_from(["box", "periodic", "sphere", "rotations"]),
+}
+
+
 @settings(max_examples=40, deadline=None)
-@given(
-    m=st.integers(3, 120),
-    frac=st.floats(0.01, 0.99),
-    d=st.integers(1, 4),
-    grid=st.sampled_from([0, 4, 16]),
-    seed=st.integers(0, 2**32 - 1),
-    progressive=st.booleans(),
-    domain=st.sampled_from(["box", "periodic", "sphere", "rotations"]),
-)
+@given(m=st.integers(3, 120), **_PARITY_CASE)
 def test_parity_property(  # noqa: PLR0917 (hypothesis passes keywords)
     m: int, frac: float, d: int, grid: int, seed: int, progressive: bool, domain: str
 ) -> None:
@@ -99,15 +102,7 @@ def test_parity_property(  # noqa: PLR0917 (hypothesis passes keywords)
 
 
 @settings(max_examples=12, deadline=None)
-@given(
-    m=st.integers(257, 420),
-    frac=st.floats(0.01, 0.99),
-    d=st.integers(1, 4),
-    grid=st.sampled_from([0, 4, 16]),
-    seed=st.integers(0, 2**32 - 1),
-    progressive=st.booleans(),
-    domain=st.sampled_from(["box", "periodic", "sphere", "rotations"]),
-)
+@given(m=st.integers(257, 420), **_PARITY_CASE)
 def test_parity_property_tree_path(  # noqa: PLR0917 (hypothesis passes keywords)
     m: int, frac: float, d: int, grid: int, seed: int, progressive: bool, domain: str
 ) -> None:
