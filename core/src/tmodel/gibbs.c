@@ -9,11 +9,11 @@
 
 #include "conditionals.h"
 
-/* Point-updates (n times sweeps) one chain does per round: about 5 ms of work on the AVX-512
- * path (15 ms scalar), so a Ctrl-C (polled between chains and rounds) is answered well within
- * 0.1 s, while the threads, started once per round, start rarely: the document's workload
- * (n = 500, 4000 sweeps) takes two rounds. */
-#define HL_TM_ROUND_POINTS 1048576u
+/* Point-updates (n times sweeps) in one segment: a chain is held by one worker for a segment at
+ * a time. About 0.25 ms of work on the AVX-512 path (1 ms scalar), so the calling thread, which
+ * polls the monitor between its segments, answers Ctrl-C well within 0.1 s, and a worker that
+ * finds no free chain at the end of a run waits on at most one segment. */
+#define HL_TM_SEGMENT_POINTS 65536u
 
 void hl_tmodel_options_init(hl_tmodel_options *opt) {
     opt->nu = 0.0;
@@ -30,44 +30,108 @@ void hl_tmodel_options_init(hl_tmodel_options *opt) {
     opt->simd = HL_SIMD_AUTO;
 }
 
+/*
+ * The chains' schedule. A chain's sweeps must run in order, but any worker may run them: a
+ * worker takes the free chain with the fewest sweeps done, runs one segment of it and gives it
+ * back. So the work goes to the workers as fast as each one runs, which matters on shared or
+ * unequal cores: with chains dealt out whole (or per round), the slowest core set the time of
+ * the call. The result cannot depend on the schedule: a chain's state and its output rows are
+ * touched only by the worker holding it, and the taking (acquire) and giving back (release)
+ * order one holder's writes before the next one's reads.
+ */
+typedef struct chain_slot {
+    _Alignas(64) atomic_int taken; /* a worker holds the chain */
+    atomic_size_t done;            /* sweeps done, written by the holder only */
+} chain_slot;
+
 typedef struct run_ctx {
     const hl_tm_model *model;
     double center, scale; /* the draws of the standardised data map back through these */
     hl_tm_chain *chains;
-    size_t from, to; /* sweeps [from, to) of this round */
+    chain_slot *slots;
+    size_t n_chains, total, segment; /* sweeps per chain and per segment */
     size_t burn_in, thin, sample_size;
     double *mu_out, *sigma2_out;
     hl_monitor *mon;
+    atomic_int stop; /* a worker failed or the call was cancelled: take no new segment */
 } run_ctx;
 
-/* Advances chains [begin, end) through the round's sweeps, storing the kept draws. Each chain
- * touches only its own state and output rows, so any scheduling gives the same result. */
-static hl_status run_range(void *p, size_t begin, size_t end, unsigned worker) {
-    (void)worker;
-    const run_ctx *c = p;
-    for (size_t k = begin; k < end; k++) {
-        hl_tm_chain *ch = &c->chains[k];
-        double *mu_row = c->mu_out + k * c->sample_size;
-        double *s2_row = c->sigma2_out + k * c->sample_size;
-        for (size_t s = c->from; s < c->to; s++) {
-            const double sigma2 = hl_tm_sweep(c->model, ch);
-            if (!(isfinite(ch->mu) && sigma2 > 0.0 && isfinite(sigma2) && ch->tau2 > 0.0 &&
-                  isfinite(ch->tau2) && ch->alpha2 > 0.0 && isfinite(ch->alpha2))) {
-                return HL_ENUMERIC;
-            }
-            if (s >= c->burn_in) {
-                const size_t j = s - c->burn_in;
-                if ((j + 1) % c->thin == 0) {
-                    const double s2 = sigma2 * c->scale * c->scale;
-                    if (!isfinite(s2)) {
-                        return HL_ENUMERIC; /* sigma^2 beyond the double range */
-                    }
-                    mu_row[j / c->thin] = c->center + c->scale * ch->mu;
-                    s2_row[j / c->thin] = s2;
+/* Advances chain k through sweeps [from, to), storing the kept draws. */
+static hl_status run_segment(const run_ctx *c, size_t k, size_t from, size_t to) {
+    hl_tm_chain *ch = &c->chains[k];
+    double *mu_row = c->mu_out + k * c->sample_size;
+    double *s2_row = c->sigma2_out + k * c->sample_size;
+    for (size_t s = from; s < to; s++) {
+        const double sigma2 = hl_tm_sweep(c->model, ch);
+        if (!(isfinite(ch->mu) && sigma2 > 0.0 && isfinite(sigma2) && ch->tau2 > 0.0 &&
+              isfinite(ch->tau2) && ch->alpha2 > 0.0 && isfinite(ch->alpha2))) {
+            return HL_ENUMERIC;
+        }
+        if (s >= c->burn_in) {
+            const size_t j = s - c->burn_in;
+            if ((j + 1) % c->thin == 0) {
+                const double s2 = sigma2 * c->scale * c->scale;
+                if (!isfinite(s2)) {
+                    return HL_ENUMERIC; /* sigma^2 beyond the double range */
                 }
+                mu_row[j / c->thin] = c->center + c->scale * ch->mu;
+                s2_row[j / c->thin] = s2;
             }
         }
-        hl_monitor_add(c->mon, c->to - c->from);
+    }
+    return HL_OK;
+}
+
+/* Takes the free chain with the fewest sweeps done that still has sweeps to run; returns the
+ * number of chains when there is none. */
+static size_t take_chain(run_ctx *c) {
+    for (;;) {
+        size_t best = c->n_chains, best_done = c->total;
+        for (size_t k = 0; k < c->n_chains; k++) {
+            const size_t d = atomic_load_explicit(&c->slots[k].done, memory_order_relaxed);
+            if (d < best_done && !atomic_load_explicit(&c->slots[k].taken, memory_order_relaxed)) {
+                best = k;
+                best_done = d;
+            }
+        }
+        if (best == c->n_chains) {
+            return best;
+        }
+        if (!atomic_exchange_explicit(&c->slots[best].taken, 1, memory_order_acquire)) {
+            if (atomic_load_explicit(&c->slots[best].done, memory_order_relaxed) < c->total) {
+                return best;
+            }
+            atomic_store_explicit(&c->slots[best].taken, 0, memory_order_release);
+        }
+        /* another worker took it (or finished it) first: look again */
+    }
+}
+
+/* One worker: segments of free chains until none is left. The calling thread (worker 0)
+ * polls the monitor between its segments. */
+static hl_status run_worker(void *p, size_t begin, size_t end, unsigned worker) {
+    (void)begin;
+    (void)end;
+    run_ctx *c = p;
+    while (!atomic_load_explicit(&c->stop, memory_order_relaxed)) {
+        hl_status st = worker == 0 ? hl_monitor_poll(c->mon) : HL_OK;
+        const size_t k = st == HL_OK ? take_chain(c) : c->n_chains;
+        if (st != HL_OK || k == c->n_chains) {
+            if (st != HL_OK) {
+                atomic_store(&c->stop, 1);
+            }
+            return st;
+        }
+        const size_t from = atomic_load_explicit(&c->slots[k].done, memory_order_relaxed);
+        const size_t to = c->total - from > c->segment ? from + c->segment : c->total;
+        st = run_segment(c, k, from, to);
+        atomic_store_explicit(&c->slots[k].done, to, memory_order_relaxed);
+        atomic_store_explicit(&c->slots[k].taken, 0, memory_order_release);
+        if (st != HL_OK) {
+            atomic_store(&c->stop, 1);
+            return st;
+        }
+        hl_monitor_add(c->mon, to - from);
     }
     return HL_OK;
 }
@@ -152,10 +216,12 @@ hl_status hl_tmodel_run(const double *x, size_t n, const hl_tmodel_options *opt,
      * line. */
     hl_tm_chain *chains = hl_aligned_alloc(64, opt->chains, sizeof *chains);
     hl_rng *streams = hl_alloc_array(opt->chains, sizeof *streams);
-    if (z == NULL || chains == NULL || streams == NULL) {
+    chain_slot *slots = hl_aligned_alloc(64, opt->chains, sizeof *slots);
+    if (z == NULL || chains == NULL || streams == NULL || slots == NULL) {
         free(z);
         hl_aligned_free(chains);
         free(streams);
+        hl_aligned_free(slots);
         return HL_ENOMEM;
     }
     double center, scale;
@@ -164,6 +230,7 @@ hl_status hl_tmodel_run(const double *x, size_t n, const hl_tmodel_options *opt,
         free(z);
         hl_aligned_free(chains);
         free(streams);
+        hl_aligned_free(slots);
         return st;
     }
     hl_rng_streams(opt->seed, opt->chains, streams);
@@ -190,11 +257,19 @@ hl_status hl_tmodel_run(const double *x, size_t n, const hl_tmodel_options *opt,
 
     hl_tm_model model;
     hl_tm_model_init(&model, z, n, opt->nu, opt->prior, opt->variant, opt->simd);
+    for (size_t c = 0; c < opt->chains; c++) {
+        atomic_init(&slots[c].taken, 0);
+        atomic_init(&slots[c].done, 0);
+    }
     run_ctx ctx = {
         .model = &model,
         .center = center,
         .scale = scale,
         .chains = chains,
+        .slots = slots,
+        .n_chains = opt->chains,
+        .total = total,
+        .segment = n < HL_TM_SEGMENT_POINTS ? HL_TM_SEGMENT_POINTS / n : 1,
         .burn_in = opt->burn_in,
         .thin = opt->thin,
         .sample_size = opt->sample_size,
@@ -202,20 +277,12 @@ hl_status hl_tmodel_run(const double *x, size_t n, const hl_tmodel_options *opt,
         .sigma2_out = sigma2_out,
         .mon = mon,
     };
-    size_t round = HL_TM_ROUND_POINTS / n;
-    if (round == 0) {
-        round = 1;
-    }
+    atomic_init(&ctx.stop, 0);
     hl_monitor_begin(mon, total * opt->chains);
-    st = HL_OK;
-    for (size_t from = 0; from < total && st == HL_OK; from = ctx.to) {
-        ctx.from = from;
-        ctx.to = total - from > round ? from + round : total;
-        st = hl_parallel_for(opt->chains, 1, opt->n_threads, run_range, &ctx, mon);
-        if (st == HL_OK) {
-            st = hl_monitor_poll(mon);
-        }
-    }
+    /* one item per worker: each runs segments until no chain is left (run_worker) */
+    const unsigned workers = hl_parallel_threads(opt->chains, 1, opt->n_threads);
+    st = hl_parallel_for(workers, 1, workers, run_worker, &ctx, mon);
+    hl_aligned_free(slots);
     hl_aligned_free(chains);
     free(z);
     return st;
