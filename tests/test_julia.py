@@ -139,6 +139,17 @@ def test_divergence_near_the_threshold_circle_and_non_finite(simd: str) -> None:
     assert np.array_equal(hl.divergence(z2, C_0, 2.0, 30, simd=simd), _numpy_counts(z2, C_0, 2, 30))
 
 
+@pytest.mark.parametrize("simd", LEVELS)
+def test_divergence_of_every_short_length(simd: str) -> None:
+    # the AVX-512 kernel loads points 8 at a time: every partial last group (n mod 8) and
+    # groups whose pixels finish far apart (itermax > the 64-step ring of active masks)
+    rng = np.random.default_rng(11)
+    for n in range(1, 26):
+        z = rng.uniform(-0.6, 0.6, n) + 1j * rng.uniform(-0.6, 0.6, n)
+        got = hl.divergence(z, C_0, 2.0, 150, simd=simd)
+        assert np.array_equal(got, _numpy_counts(z, C_0, 2.0, 150)), n
+
+
 def test_divergence_shapes_dtypes_and_input_untouched() -> None:
     z = (np.linspace(-1, 1, 60) + 0.3j).reshape(3, 4, 5)
     before = z.copy()

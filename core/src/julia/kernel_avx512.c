@@ -1,20 +1,25 @@
 /* The AVX-512 julia kernel (float64, exact): 8 pixels per vector, JL512_NV vectors in flight
- * per thread to hide the ~20-cycle latency of one step.
+ * per thread to hide the latency of one step.
+ *
+ * Each vector holds a group of 8 consecutive pixels (neighbours on a grid row, so their escape
+ * counts are close: on the benchmark's zoom a group's slowest pixel takes 9 % more steps than
+ * its average) from the moment they are loaded until the last of them has finished. Then the 8
+ * results go out with one vector store and the next 8 pixels come in with one vector load.
+ * (The previous kernel refilled single lanes as they finished, with a scatter of the results and
+ * a per-lane refill every batch; that cost more than the lanes this kernel leaves idle.)
  *
  * Steps run in batches of JL512_BATCH without branches: a lane whose |z|^2 reaches the band's
  * lower edge (or is NaN) freezes: the ordered compare `|z|^2 < lo` is directly the new active
  * mask, and the masked adds that finish the step keep a frozen lane's z_k and count k, so the
- * step needs no separate capture of |z_k|^2 (settle() recomputes it from z_k with the same
- * operations). After the batch the frozen lanes are settled together: the exact test decides,
- * finished pixels are stored and their lanes refilled at once with the next pixels
- * (mask-expand from the row's y values), already advanced to z_1, so no lane idles for long.
- * Lanes that outlive itermax inside a batch keep iterating harmlessly and are reported as
- * itermax at the settle.
+ * step needs no separate capture of |z_k|^2 (finish() recomputes it from z_k with the same
+ * operations). Lanes that outlive itermax inside a batch keep iterating harmlessly and are
+ * reported as itermax.
  *
- * A step is 2 multiplies, 2 FMAs, 4 adds (2 masked) and 1 compare; the counts are brought up
- * to date once per batch from the stored active masks (a lane gains one per step it was
- * active). The masks lengthen the dependency chain (mul -> fma -> add -> add -> cmp -> add),
- * so julia runs 8 vectors in flight (mandelbrot, which also holds c per vector, 4).
+ * A step is 2 multiplies, 2 FMAs, 4 adds (2 masked) and 1 compare. The step's active masks go
+ * to a ring, and a group's counts (a lane gains one per step it was active) are summed from it
+ * only when the group finishes or the ring wraps. The masks lengthen the dependency chain
+ * (mul -> fma -> add -> add -> cmp -> add), so julia runs 8 vectors in flight (7 are as fast,
+ * 6 are a third slower; mandelbrot, which also holds c per vector, 4).
  *
  * The arithmetic is julia.h's: exact NumPy square (fmsub/fmadd, one rounding each where
  * NumPy fuses) and the filtered |z| test with the exact NumPy |z| in the band. The test of
@@ -24,210 +29,216 @@
 
 #include "julia_internal.h"
 
-#define JL512_NV 8        /* julia: x, y, count of 8 vectors fit the 32 registers */
+#define JL512_NV 8        /* julia: x and y of 8 vectors in 16 of the 32 registers */
 #define JL512_NV_MANDEL 4 /* mandelbrot: each vector also holds its c */
 #define JL512_L 8
-#define JL512_BATCH 16 /* the counts' bit sums in run() take 16 masks as two 64-bit words */
-_Static_assert(JL512_BATCH == 16, "run() sums 16 step masks");
+#define JL512_BATCH 8 /* steps between two looks at the groups: one byte mask each, one word */
+#define JL512_RING 64 /* steps of active masks kept before they are added to the counts */
+_Static_assert(JL512_BATCH == 8 && JL512_RING % JL512_BATCH == 0 && JL512_RING <= 8 * 64,
+               "run() packs a batch's masks into one 64-bit word; add_counts() sums at most 64 "
+               "steps per lane");
 
-/* NumPy's complex absolute (loops_unary_complex, AVX-512 build) on 8 lanes. */
-static inline __m512d numpy_abs8(__m512d re, __m512d im) {
-    const __m512d inf = _mm512_set1_pd(JL_INF), nan = _mm512_set1_pd(JL_NAN);
-    re = _mm512_abs_pd(re);
-    im = _mm512_abs_pd(im);
-    const __mmask8 re_inf = _mm512_cmp_pd_mask(re, inf, _CMP_EQ_OQ);
-    const __mmask8 im_inf = _mm512_cmp_pd_mask(im, inf, _CMP_EQ_OQ);
-    im = _mm512_mask_mov_pd(im, re_inf, inf);
-    re = _mm512_mask_mov_pd(re, im_inf, inf);
-    const __mmask8 re_ok = _mm512_cmp_pd_mask(re, re, _CMP_ORD_Q);
-    const __mmask8 im_ok = _mm512_cmp_pd_mask(im, im, _CMP_ORD_Q);
-    im = _mm512_mask_mov_pd(nan, re_ok, im);
-    re = _mm512_mask_mov_pd(nan, im_ok, re);
-    const __m512d larger = _mm512_max_pd(re, im);
-    const __m512d smaller = _mm512_min_pd(im, re);
-    const __mmask8 zero = _mm512_cmp_pd_mask(larger, _mm512_setzero_pd(), _CMP_EQ_OQ);
-    const __mmask8 sinf = _mm512_cmp_pd_mask(smaller, inf, _CMP_EQ_OQ);
-    const __m512d ratio = _mm512_maskz_div_pd((__mmask8) ~(zero | sinf), smaller, larger);
-    const __m512d h = _mm512_sqrt_pd(_mm512_fmadd_pd(ratio, ratio, _mm512_set1_pd(1.0)));
-    return _mm512_mul_pd(h, larger);
-}
+/* A finished group whose results need more than a vector store (pixels in the band, smooth
+ * or float32 values, pictures): kept until the batch loop hands it to store_pending(). */
+typedef struct pending {
+    uint64_t c[JL512_L]; /* counts */
+    double nn[JL512_L];  /* |z_k|^2 of the escaped lanes (smooth values) */
+    size_t base;
+    uint8_t live, band;
+} pending;
 
-/* The lanes of all vectors: arithmetic state (kept in registers after unrolling) and the
- * bookkeeping of which pixel each lane holds. */
+/* Pending groups the batch loop collects before it stops to store them: room for one batch's
+ * finishes (at most JL512_NV) after the loop's check. */
+#define JL512_PENDING (4 * JL512_NV)
+
+/* The groups in flight: arithmetic state (kept in registers after unrolling) and where each
+ * group's pixels come from and go. */
 typedef struct state {
     __m512d x[JL512_NV], y[JL512_NV], cx[JL512_NV], cy[JL512_NV];
-    __m512d sn[JL512_NV]; /* settle(): |z_k|^2 of the frozen lanes */
-    __m512i cnt[JL512_NV];
-    __mmask8 live[JL512_NV];    /* lane holds a pixel */
-    __mmask8 active[JL512_NV];  /* lane holds a pixel and is not frozen */
-    __m512i idx[JL512_NV];      /* pixel index of each lane */
-    size_t next, end, row, col; /* next pixel to hand out and its grid position */
-    bool cancelled;
+    __mmask8 live[JL512_NV];   /* lane holds a pixel */
+    __mmask8 active[JL512_NV]; /* lane holds a pixel and is not frozen */
+    size_t base[JL512_NV];     /* pixel index of lane 0; lane l holds pixel base + l */
+    uint64_t steps[JL512_NV];  /* steps the group has taken: the count of its active lanes */
+    /* from[v]: where vector v's active masks not yet added to cnt[v] begin in the ring (see
+     * book); pos: where the next batch's masks go. */
+    unsigned from[JL512_NV], pos;
+    size_t next, end, row, col; /* next pixel to load and its grid position */
 } state;
 
-/* One exact step z <- z*z + c on the lanes of m (count + 1). */
+/* What the batch loop writes with variable indices, kept apart from `state` so the compiler
+ * can keep the state's vectors in registers: the active masks of the recent steps (one byte
+ * per step and vector, a ring of JL512_RING steps) and the pending groups. */
+typedef struct book {
+    __m512i cnt[JL512_NV]; /* counts of the lanes up to the masks not yet added */
+    uint8_t hist[JL512_NV][JL512_RING];
+    pending wait[JL512_PENDING];
+    unsigned n_wait;
+} book;
+
+/* Adds to vector v's counts its active masks of ring steps [from[v], to): lane l gains one per
+ * step with bit l set. The masks are read 8 steps (one 64-bit word) at a time, each lane's bits
+ * picked out as bytes and the bytes summed by one multiply (at most 64 per lane, so no byte
+ * overflows). */
+static inline __attribute__((always_inline)) void add_counts(state *s, book *bk, int v,
+                                                             unsigned to) {
+    const __m512i lanes = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+    const __m512i bytes = _mm512_set1_epi64(0x0101010101010101LL);
+    __m512i bits = _mm512_setzero_si512();
+    for (unsigned w = s->from[v]; w < to; w += 8) {
+        uint64_t h;
+        memcpy(&h, bk->hist[v] + w, 8);
+        bits = _mm512_add_epi64(
+            bits,
+            _mm512_and_si512(_mm512_srlv_epi64(_mm512_set1_epi64((long long)h), lanes), bytes));
+    }
+    bk->cnt[v] =
+        _mm512_add_epi64(bk->cnt[v], _mm512_srli_epi64(_mm512_mullo_epi64(bits, bytes), 56));
+    s->from[v] = to;
+}
+
+/* One exact step z <- z*z + c on the lanes of m. */
 static inline __attribute__((always_inline)) void step_lanes(state *s, int v, __mmask8 m,
                                                              __m512d c_re, __m512d c_im) {
     const __m512d x = s->x[v], y = s->y[v];
     const __m512d y2 = _mm512_mul_pd(y, y), xy = _mm512_mul_pd(x, y);
     s->x[v] = _mm512_mask_add_pd(x, m, _mm512_fmsub_pd(x, x, y2), c_re);
     s->y[v] = _mm512_mask_add_pd(y, m, _mm512_fmadd_pd(x, y, xy), c_im);
-    s->cnt[v] = _mm512_mask_add_epi64(s->cnt[v], m, s->cnt[v], _mm512_set1_epi64(1));
 }
 
-/* Gives the lanes of `m` (in order) the next pixels, advanced to z_1; lanes with no pixel
- * left die. */
-static inline __attribute__((always_inline)) void refill(const jl_job *job, state *s, int v,
-                                                         __mmask8 m, const bool mandel) {
-    const size_t avail = s->end - s->next;
-    __mmask8 fill = m;
-    unsigned k = (unsigned)__builtin_popcount(m);
-    if (k > avail) {
-        fill = 0;
-        __mmask8 rest = m;
-        for (size_t i = 0; i < avail; i++) {
-            const __mmask8 low = (__mmask8)(rest & (unsigned)-(int)rest);
-            fill |= low;
-            rest = (__mmask8)(rest & ~low);
-        }
-        k = (unsigned)avail;
-    }
-    const __mmask8 dead = (__mmask8)(m & ~fill);
-    s->live[v] = (__mmask8)((s->live[v] & ~dead) | fill);
-    s->active[v] = (__mmask8)((s->active[v] & ~dead) | fill);
+/* Loads the next (up to) 8 pixels into vector v, advanced to z_1; with no pixel left the
+ * vector dies. */
+static inline __attribute__((always_inline)) void load_group(const jl_job *job, state *s, book *bk,
+                                                             int v, const bool mandel) {
+    const size_t k = s->end - s->next < JL512_L ? s->end - s->next : JL512_L;
+    const __mmask8 m = (__mmask8)((1u << k) - 1u);
+    s->live[v] = s->active[v] = m;
     if (k == 0) {
         return;
     }
     __m512d a, b;
     if (job->source == JL_SRC_GRID && s->col + k <= job->ny) {
-        /* The common case: k consecutive y values of one row, expanded into the lanes. */
-        const __m512d ys = _mm512_maskz_loadu_pd((__mmask8)((1u << k) - 1u), job->ys + s->col);
-        b = _mm512_maskz_expand_pd(fill, ys);
+        /* The common case: k consecutive y values of one row. */
+        b = _mm512_maskz_loadu_pd(m, job->ys + s->col);
         a = _mm512_set1_pd(job->xs[s->row]);
         s->col += k;
         if (s->col == job->ny) {
             s->col = 0;
             s->row++;
         }
+    } else if (job->source == JL_SRC_POINTS) {
+        /* interleaved (re, im) pairs: the even doubles of the 16 are the re parts */
+        const __mmask8 m_lo = (__mmask8)(k >= 4 ? 0xFFu : (1u << (2 * k)) - 1u);
+        const __mmask8 m_hi = (__mmask8)(k <= 4 ? 0u : (1u << (2 * (k - 4))) - 1u);
+        const __m512d lo = _mm512_maskz_loadu_pd(m_lo, job->pts + 2 * s->next);
+        const __m512d hi = _mm512_maskz_loadu_pd(m_hi, job->pts + 2 * s->next + 8);
+        a = _mm512_permutex2var_pd(lo, _mm512_set_epi64(14, 12, 10, 8, 6, 4, 2, 0), hi);
+        b = _mm512_permutex2var_pd(lo, _mm512_set_epi64(15, 13, 11, 9, 7, 5, 3, 1), hi);
     } else {
+        /* a group across the end of a grid row */
         double la[JL512_L] = {0}, lb[JL512_L] = {0};
-        size_t p = s->next;
-        for (int l = 0; l < JL512_L; l++) {
-            if (!((fill >> l) & 1u)) {
-                continue;
+        for (size_t l = 0; l < k; l++) {
+            la[l] = job->xs[s->row];
+            lb[l] = job->ys[s->col];
+            if (++s->col == job->ny) {
+                s->col = 0;
+                s->row++;
             }
-            if (job->source == JL_SRC_GRID) {
-                la[l] = job->xs[p / job->ny];
-                lb[l] = job->ys[p % job->ny];
-            } else {
-                la[l] = job->pts[2 * p];
-                lb[l] = job->pts[2 * p + 1];
-            }
-            p++;
         }
         a = _mm512_loadu_pd(la);
         b = _mm512_loadu_pd(lb);
-        if (job->source == JL_SRC_GRID) {
-            s->row = p / job->ny;
-            s->col = p % job->ny;
-        }
     }
     if (mandel) {
-        s->cx[v] = _mm512_mask_mov_pd(s->cx[v], fill, a);
-        s->cy[v] = _mm512_mask_mov_pd(s->cy[v], fill, b);
-        s->x[v] = _mm512_mask_mov_pd(s->x[v], fill, _mm512_setzero_pd());
-        s->y[v] = _mm512_mask_mov_pd(s->y[v], fill, _mm512_setzero_pd());
+        s->cx[v] = a;
+        s->cy[v] = b;
+        s->x[v] = s->y[v] = _mm512_setzero_pd();
     } else {
-        s->x[v] = _mm512_mask_mov_pd(s->x[v], fill, a);
-        s->y[v] = _mm512_mask_mov_pd(s->y[v], fill, b);
+        s->x[v] = a;
+        s->y[v] = b;
     }
-    s->cnt[v] = _mm512_mask_mov_epi64(s->cnt[v], fill, _mm512_setzero_si512());
-    step_lanes(s, v, fill, mandel ? s->cx[v] : _mm512_set1_pd(job->c_re),
+    bk->cnt[v] = _mm512_maskz_mov_epi64(m, _mm512_set1_epi64(1)); /* the step to z_1 */
+    step_lanes(s, v, m, mandel ? s->cx[v] : _mm512_set1_pd(job->c_re),
                mandel ? s->cy[v] : _mm512_set1_pd(job->c_im));
-    const __m512i ids = _mm512_add_epi64(_mm512_set1_epi64((long long)s->next),
-                                         _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0));
-    s->idx[v] = _mm512_mask_expand_epi64(s->idx[v], fill, ids);
+    s->base[v] = s->next;
     s->next += k;
+    s->steps[v] = 1;
+    s->from[v] = s->pos;
 }
 
-/* After a batch: decides the frozen lanes of vector v, stores finished pixels and refills
- * their lanes. `over` holds the live lanes whose count passed itermax. A frozen lane kept the
- * count k and z_k of the step that froze it; with |z_k|^2 at or above the band it escaped at
- * k - 1. Inside the band (or NaN, from non-finite
- * points) the pixel is recomputed by the scalar kernel, whose arithmetic is the same. */
-static inline __attribute__((always_inline)) void
-settle(const jl_job *job, state *s, int v, __mmask8 over, unsigned worker, const bool mandel) {
-    const __mmask8 frozen = (__mmask8)(s->live[v] & ~s->active[v] & ~over);
+/* Stores the pending groups' results: pixels in the band by the scalar kernel, the others
+ * through jl_store (or the picture's level table). Kept out of the batch loop: a call there
+ * would make the compiler keep every vector's state in memory around it. Returns false when
+ * cancelled. */
+static __attribute__((noinline)) bool store_pending(const jl_job *job, book *bk, unsigned worker) {
+    bool ok = true;
+    for (unsigned i = 0; i < bk->n_wait; i++) {
+        const pending *w = &bk->wait[i];
+        for (unsigned bits = w->live; bits != 0; bits &= bits - 1) {
+            const int l = __builtin_ctz(bits);
+            const size_t p = w->base + (size_t)l;
+            if ((w->band >> l) & 1u) {
+                ok = jl_pixel_scalar(job, p, worker) == HL_OK && ok;
+            } else if (job->kind == HL_JULIA_PICTURE && job->lut8 != NULL) {
+                ((uint8_t *)job->out)[jl_picture_index(job, p)] = job->lut8[w->c[l]];
+            } else {
+                jl_store(job, p, (uint32_t)w->c[l], w->nn[l]);
+            }
+        }
+    }
+    bk->n_wait = 0;
+    return ok;
+}
+
+/* Stores the results of vector v's group once all its lanes are done (frozen, or past
+ * itermax: `over`), then loads the next group. A frozen lane kept the count k and z_k of the
+ * step that froze it; with |z_k|^2 at or above the band it escaped at k - 1. Inside the band
+ * (or NaN, from non-finite points) the pixel is recomputed by the scalar kernel, whose
+ * arithmetic is the same. */
+static inline __attribute__((always_inline)) void finish(const jl_job *job, state *s, book *bk,
+                                                         int v, const bool mandel) {
+    add_counts(s, bk, v, s->pos);
+    const __mmask8 live = s->live[v];
+    const __mmask8 over =
+        _mm512_mask_cmpgt_epi64_mask(live, bk->cnt[v], _mm512_set1_epi64((long long)job->itermax));
+    const __mmask8 frozen = (__mmask8)(live & ~over);
     /* the |z_k|^2 that froze each lane, formed exactly as in run()'s step */
-    {
-        const __m512d x = s->x[v], y = s->y[v];
-        const __m512d y2 = _mm512_mul_pd(y, y);
-        s->sn[v] = _mm512_add_pd(_mm512_fmsub_pd(x, x, y2), _mm512_add_pd(y2, y2));
-    }
-    const __mmask8 esc =
-        _mm512_mask_cmp_pd_mask(frozen, s->sn[v], _mm512_set1_pd(job->hi), _CMP_GE_OQ);
+    const __m512d x = s->x[v], y = s->y[v];
+    const __m512d y2 = _mm512_mul_pd(y, y);
+    const __m512d sn = _mm512_add_pd(_mm512_fmsub_pd(x, x, y2), _mm512_add_pd(y2, y2));
+    const __mmask8 esc = _mm512_mask_cmp_pd_mask(frozen, sn, _mm512_set1_pd(job->hi), _CMP_GE_OQ);
     const __mmask8 band = (__mmask8)(frozen & ~esc);
-    const __mmask8 done = (__mmask8)(frozen | over);
-    if (done == 0) {
-        return;
-    }
     /* count = cnt - 1 for escaped lanes, itermax for the others */
     const __m512i itm = _mm512_set1_epi64((long long)job->itermax);
-    const __m512i count = _mm512_mask_sub_epi64(itm, esc, s->cnt[v], _mm512_set1_epi64(1));
+    const __m512i count = _mm512_mask_sub_epi64(itm, esc, bk->cnt[v], _mm512_set1_epi64(1));
+    const size_t base = s->base[v];
     if (band == 0 && job->kind == HL_JULIA_COUNTS) {
-        _mm512_mask_i64scatter_epi32(job->out, done, s->idx[v], _mm512_cvtepi64_epi32(count), 4);
+        const __m256i c32 = _mm512_cvtepi64_epi32(count);
+        uint32_t *dst = (uint32_t *)job->out + base;
+        if (live == 0xFF) {
+            _mm256_storeu_si256((__m256i *)(void *)dst, c32);
+        } else {
+            _mm256_mask_storeu_epi32(dst, live, c32);
+        }
     } else if (band == 0 && job->kind == HL_JULIA_NORMALISED) {
-        /* jl_normalise in vector form (exact conversions, one correctly rounded division):
-         * cheaper than gathering the table */
+        /* jl_normalise in vector form (exact conversions, one correctly rounded division) */
         const __m512i itmin = _mm512_set1_epi64((long long)job->itermin);
         const __m512d num =
             _mm512_cvtepi64_pd(_mm512_sub_epi64(_mm512_max_epu64(count, itmin), itmin));
         const __m512d val = _mm512_div_pd(num, _mm512_set1_pd(job->norm_den));
-        _mm512_mask_i64scatter_pd(job->out, done, s->idx[v], val, 8);
-    } else if (band == 0 && job->kind == HL_JULIA_PICTURE && job->lut8 != NULL) {
-        /* picture position (ny-1-j)*nx + i of pixel p = i*ny + j: i from a float64 quotient
-         * (exact to +-1 for p < 2^52) corrected once each way */
-        const __m512i ny = _mm512_set1_epi64((long long)job->ny);
-        const __m512i p = s->idx[v];
-        __m512i i = _mm512_cvttpd_epi64(
-            _mm512_mul_pd(_mm512_cvtepi64_pd(p), _mm512_set1_pd(1.0 / (double)job->ny)));
-        __m512i j = _mm512_sub_epi64(p, _mm512_mullo_epi64(i, ny));
-        const __mmask8 neg = _mm512_cmplt_epi64_mask(j, _mm512_setzero_si512());
-        i = _mm512_mask_sub_epi64(i, neg, i, _mm512_set1_epi64(1));
-        j = _mm512_mask_add_epi64(j, neg, j, ny);
-        const __mmask8 big = _mm512_cmpge_epi64_mask(j, ny);
-        i = _mm512_mask_add_epi64(i, big, i, _mm512_set1_epi64(1));
-        j = _mm512_mask_sub_epi64(j, big, j, ny);
-        const __m512i row = _mm512_sub_epi64(_mm512_sub_epi64(ny, _mm512_set1_epi64(1)), j);
-        const __m512i pos =
-            _mm512_add_epi64(_mm512_mullo_epi64(row, _mm512_set1_epi64((long long)job->nx)), i);
-        uint64_t c[JL512_L], at[JL512_L];
-        _mm512_storeu_si512((void *)c, count);
-        _mm512_storeu_si512((void *)at, pos);
-        uint8_t *out = job->out;
-        uint8_t dummy;
-        for (int l = 0; l < JL512_L; l++) {
-            uint8_t *dst = ((done >> l) & 1u) ? out + at[l] : &dummy;
-            *dst = job->lut8[c[l]];
+        double *dst = (double *)job->out + base;
+        if (live == 0xFF) {
+            _mm512_storeu_pd(dst, val);
+        } else {
+            _mm512_mask_storeu_pd(dst, live, val);
         }
     } else {
-        uint64_t c[JL512_L], id[JL512_L];
-        double nn[JL512_L];
-        _mm512_storeu_si512((void *)c, count);
-        _mm512_storeu_si512((void *)id, s->idx[v]);
-        _mm512_storeu_pd(nn, s->sn[v]);
-        for (unsigned bits = done; bits != 0; bits &= bits - 1) {
-            const int l = __builtin_ctz(bits);
-            if ((band >> l) & 1u) {
-                if (jl_pixel_scalar(job, id[l], worker) != HL_OK) {
-                    s->cancelled = true;
-                }
-            } else {
-                jl_store(job, id[l], (uint32_t)c[l], nn[l]);
-            }
-        }
+        pending *w = &bk->wait[bk->n_wait++];
+        _mm512_storeu_si512((void *)w->c, count);
+        _mm512_storeu_pd(w->nn, sn);
+        w->base = base;
+        w->live = live;
+        w->band = band;
     }
-    refill(job, s, v, done, mandel);
+    load_group(job, s, bk, v, mandel);
 }
 
 static inline __attribute__((always_inline)) hl_status run(const jl_job *job, size_t begin,
@@ -235,85 +246,96 @@ static inline __attribute__((always_inline)) hl_status run(const jl_job *job, si
                                                            const bool mandel) {
     state s;
     s.next = begin;
-    s.cancelled = false;
     s.end = end;
+    s.pos = 0;
     s.row = job->source == JL_SRC_GRID ? begin / job->ny : 0;
     s.col = job->source == JL_SRC_GRID ? begin % job->ny : 0;
     const __m512d cr = _mm512_set1_pd(job->c_re), ci = _mm512_set1_pd(job->c_im);
     const __m512d lo = _mm512_set1_pd(job->lo);
-    const __m512i itm = _mm512_set1_epi64((long long)job->itermax);
     const int nv = mandel ? JL512_NV_MANDEL : JL512_NV;
+    book bk;
+    bk.n_wait = 0;
     for (int v = 0; v < JL512_NV; v++) {
-        s.x[v] = s.y[v] = s.cx[v] = s.cy[v] = s.sn[v] = _mm512_setzero_pd();
-        s.cnt[v] = _mm512_setzero_si512();
+        s.x[v] = s.y[v] = s.cx[v] = s.cy[v] = _mm512_setzero_pd();
+        bk.cnt[v] = _mm512_setzero_si512();
         s.live[v] = s.active[v] = 0;
-        s.idx[v] = _mm512_setzero_si512();
+        s.base[v] = 0;
+        s.steps[v] = 0;
+        s.from[v] = 0;
         if (v < nv) {
-            refill(job, &s, v, 0xFF, mandel);
+            load_group(job, &s, &bk, v, mandel);
         }
     }
-    uint32_t budget = JL_POLL_STEPS / JL512_BATCH;
-    uint8_t hist[JL512_NV][JL512_BATCH]; /* active masks of the batch's steps */
     for (;;) {
-        for (int it = 0; it < JL512_BATCH; it++) {
+        /* Batches until the pending groups may fill up, every vector has died, or it is time
+         * to look at the cancellation flag: no calls in here (see store_pending). */
+        __mmask8 any = 0;
+        for (unsigned batch = 0; batch < JL_POLL_STEPS / JL512_BATCH; batch++) {
+            /* the batch's active masks of each vector, one byte per step, gathered in a
+             * general register and stored as one word (a word loaded back from 8 byte
+             * stores would wait for them to reach the cache) */
+            uint64_t words[JL512_NV] = {0};
+            for (int it = 0; it < JL512_BATCH; it++) {
+#pragma GCC unroll 8
+                for (int v = 0; v < nv; v++) {
+                    /* t = x*x - y*y is NumPy's real part before + c; |z|^2 = t + 2*y*y with
+                     * adds only (within 3 ulp: see julia_internal.h), leaving the multiply
+                     * units to the 4 products of the square. A lane stays active while
+                     * |z|^2 < lo (ordered: NaN freezes it); a frozen lane keeps its z_k and
+                     * count k, so finish() recomputes this very |z|^2 from them. */
+                    const __m512d x = s.x[v], y = s.y[v];
+                    const __m512d y2 = _mm512_mul_pd(y, y);
+                    const __m512d xy = _mm512_mul_pd(x, y);
+                    const __m512d t = _mm512_fmsub_pd(x, x, y2);
+                    const __m512d n = _mm512_add_pd(t, _mm512_add_pd(y2, y2));
+                    const __mmask8 act = _mm512_mask_cmp_pd_mask(s.active[v], n, lo, _CMP_LT_OQ);
+                    s.active[v] = act;
+                    words[v] = (words[v] << 8) | act;
+                    const __m512d c_re = mandel ? s.cx[v] : cr;
+                    const __m512d c_im = mandel ? s.cy[v] : ci;
+                    s.x[v] = _mm512_mask_add_pd(x, act, t, c_re);
+                    s.y[v] = _mm512_mask_add_pd(y, act, _mm512_fmadd_pd(x, y, xy), c_im);
+                }
+            }
 #pragma GCC unroll 8
             for (int v = 0; v < nv; v++) {
-                /* t = x*x - y*y is NumPy's real part before + c; |z|^2 = t + 2*y*y with
-                 * adds only (within 3 ulp: see julia_internal.h), leaving the multiply
-                 * units to the 4 products of the square. A lane stays active while
-                 * |z|^2 < lo (ordered: NaN freezes it); a frozen lane keeps its z_k and
-                 * count k, so settle() recomputes this very |z|^2 from them. */
-                const __m512d x = s.x[v], y = s.y[v];
-                const __m512d y2 = _mm512_mul_pd(y, y);
-                const __m512d xy = _mm512_mul_pd(x, y);
-                const __m512d t = _mm512_fmsub_pd(x, x, y2);
-                const __m512d n = _mm512_add_pd(t, _mm512_add_pd(y2, y2));
-                const __mmask8 act = _mm512_mask_cmp_pd_mask(s.active[v], n, lo, _CMP_LT_OQ);
-                s.active[v] = act;
-                hist[v][it] = act;
-                const __m512d c_re = mandel ? s.cx[v] : cr;
-                const __m512d c_im = mandel ? s.cy[v] : ci;
-                s.x[v] = _mm512_mask_add_pd(x, act, t, c_re);
-                s.y[v] = _mm512_mask_add_pd(y, act, _mm512_fmadd_pd(x, y, xy), c_im);
+                memcpy(bk.hist[v] + s.pos, &words[v], 8);
+            }
+            s.pos += JL512_BATCH;
+            /* A group is done when no lane is active, or when its active lanes have passed
+             * itermax (they all have the group's step count). Only then are its counts
+             * needed. */
+            any = 0;
+#pragma GCC unroll 8
+            for (int v = 0; v < nv; v++) {
+                s.steps[v] += JL512_BATCH;
+                if (s.live[v] != 0 && (s.active[v] == 0 || s.steps[v] > job->itermax)) {
+                    finish(job, &s, &bk, v, mandel);
+                }
+                any |= s.live[v];
+            }
+            if (s.pos == JL512_RING) {
+#pragma GCC unroll 8
+                for (int v = 0; v < nv; v++) {
+                    if (s.live[v] != 0) {
+                        add_counts(&s, &bk, v, JL512_RING);
+                    }
+                    s.from[v] = 0;
+                }
+                s.pos = 0;
+            }
+            if (any == 0 || bk.n_wait > JL512_PENDING - JL512_NV) {
+                break;
             }
         }
-        /* counts: lane l gained one per step in which it was active, i.e. the set bits l of
-         * the batch's active masks: byte-wise bit sums, added up by one multiply */
-#pragma GCC unroll 8
-        for (int v = 0; v < nv; v++) {
-            uint64_t h0, h1;
-            memcpy(&h0, hist[v], 8);
-            memcpy(&h1, hist[v] + 8, 8);
-            const __m512i lanes = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
-            const __m512i bytes = _mm512_set1_epi64(0x0101010101010101LL);
-            const __m512i b0 =
-                _mm512_and_si512(_mm512_srlv_epi64(_mm512_set1_epi64((long long)h0), lanes), bytes);
-            const __m512i b1 =
-                _mm512_and_si512(_mm512_srlv_epi64(_mm512_set1_epi64((long long)h1), lanes), bytes);
-            const __m512i sum =
-                _mm512_srli_epi64(_mm512_mullo_epi64(_mm512_add_epi64(b0, b1), bytes), 56);
-            s.cnt[v] = _mm512_add_epi64(s.cnt[v], sum);
-        }
-        __mmask8 any = 0;
-#pragma GCC unroll 8
-        for (int v = 0; v < nv; v++) {
-            const __mmask8 over = _mm512_mask_cmpgt_epi64_mask(s.live[v], s.cnt[v], itm);
-            if ((__mmask8)(s.live[v] & ~s.active[v]) != 0 || over != 0) {
-                settle(job, &s, v, over, worker, mandel);
-            }
-            any |= s.live[v];
-        }
-        if (s.cancelled) {
+        if (bk.n_wait != 0 && !store_pending(job, &bk, worker)) {
             return HL_ECANCELLED;
         }
         if (any == 0) {
             return HL_OK;
         }
-        if (--budget == 0) {
-            budget = JL_POLL_STEPS / JL512_BATCH;
-            if (jl_should_stop(job->ctl, worker)) {
-                return HL_ECANCELLED;
-            }
+        if (jl_should_stop(job->ctl, worker)) {
+            return HL_ECANCELLED;
         }
     }
 }
