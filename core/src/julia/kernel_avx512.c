@@ -25,6 +25,8 @@
  * NumPy fuses) and the filtered |z| test with the exact NumPy |z| in the band. The test of
  * z_k shares its y*y (and x*x, inside the fmsub) with the step to z_{k+1}. */
 #include <immintrin.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "julia_internal.h"
@@ -58,6 +60,9 @@ typedef struct state {
     __mmask8 live[JL512_NV];   /* lane holds a pixel */
     __mmask8 active[JL512_NV]; /* lane holds a pixel and is not frozen */
     size_t base[JL512_NV];     /* pixel index of lane 0; lane l holds pixel base + l */
+    /* picture index of lane 0 when the group lies in one grid row (lane l then goes to
+     * pic[v] - l nx: rows of the picture are columns of the grid), else SIZE_MAX */
+    size_t pic[JL512_NV];
     uint64_t steps[JL512_NV];  /* steps the group has taken: the count of its active lanes */
     /* from[v]: where vector v's active masks not yet added to cnt[v] begin in the ring (see
      * book); pos: where the next batch's masks go. */
@@ -116,8 +121,10 @@ static inline __attribute__((always_inline)) void load_group(const jl_job *job, 
         return;
     }
     __m512d a, b;
+    s->pic[v] = SIZE_MAX;
     if (job->source == JL_SRC_GRID && s->col + k <= job->ny) {
         /* The common case: k consecutive y values of one row. */
+        s->pic[v] = (job->ny - 1 - s->col) * job->nx + s->row;
         b = _mm512_maskz_loadu_pd(m, job->ys + s->col);
         a = _mm512_set1_pd(job->xs[s->row]);
         s->col += k;
@@ -230,6 +237,16 @@ static inline __attribute__((always_inline)) void finish(const jl_job *job, stat
         } else {
             _mm512_mask_storeu_pd(dst, live, val);
         }
+    } else if (band == 0 && job->kind == HL_JULIA_PICTURE && job->lut8 != NULL &&
+               s->pic[v] != SIZE_MAX) {
+        /* the CLI's 8-bit picture: lane l's pixel lands nx bytes before lane l - 1's */
+        uint64_t c[JL512_L];
+        _mm512_storeu_si512((void *)c, count);
+        uint8_t *dst = (uint8_t *)job->out + s->pic[v];
+        for (unsigned bits = live; bits != 0; bits &= bits - 1) {
+            const unsigned l = (unsigned)__builtin_ctz(bits);
+            dst[-(ptrdiff_t)(l * job->nx)] = job->lut8[c[l]];
+        }
     } else {
         pending *w = &bk->wait[bk->n_wait++];
         _mm512_storeu_si512((void *)w->c, count);
@@ -260,6 +277,7 @@ static inline __attribute__((always_inline)) hl_status run(const jl_job *job, si
         bk.cnt[v] = _mm512_setzero_si512();
         s.live[v] = s.active[v] = 0;
         s.base[v] = 0;
+        s.pic[v] = SIZE_MAX;
         s.steps[v] = 0;
         s.from[v] = 0;
         if (v < nv) {
