@@ -63,7 +63,7 @@ typedef struct state {
     /* picture index of lane 0 when the group lies in one grid row (lane l then goes to
      * pic[v] - l nx: rows of the picture are columns of the grid), else SIZE_MAX */
     size_t pic[JL512_NV];
-    uint64_t steps[JL512_NV];  /* steps the group has taken: the count of its active lanes */
+    uint64_t steps[JL512_NV]; /* steps the group has taken: the count of its active lanes */
     /* from[v]: where vector v's active masks not yet added to cnt[v] begin in the ring (see
      * book); pos: where the next batch's masks go. */
     unsigned from[JL512_NV], pos;
