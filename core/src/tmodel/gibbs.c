@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hotloop/parallel.h"
 #include "hotloop/tmodel.h"
@@ -107,20 +108,39 @@ static size_t take_chain(run_ctx *c) {
     }
 }
 
+/* Whether every chain has run all its sweeps. */
+static bool all_chains_done(const run_ctx *c) {
+    for (size_t k = 0; k < c->n_chains; k++) {
+        if (atomic_load_explicit(&c->slots[k].done, memory_order_relaxed) < c->total) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* One worker: segments of free chains until none is left. The calling thread (worker 0)
- * polls the monitor between its segments. */
+ * polls the monitor between its segments, and stays until every chain is done: when the
+ * chains left are held by other workers it waits for them (taking one over when it is given
+ * back), so a Ctrl-C is still seen, and passed on through `stop`, within a segment. The other
+ * workers leave when they find no free chain. */
 static hl_status run_worker(void *p, size_t begin, size_t end, unsigned worker) {
     (void)begin;
     (void)end;
     run_ctx *c = p;
     while (!atomic_load_explicit(&c->stop, memory_order_relaxed)) {
         hl_status st = worker == 0 ? hl_monitor_poll(c->mon) : HL_OK;
-        const size_t k = st == HL_OK ? take_chain(c) : c->n_chains;
-        if (st != HL_OK || k == c->n_chains) {
-            if (st != HL_OK) {
-                atomic_store(&c->stop, 1);
-            }
+        if (st != HL_OK) {
+            atomic_store(&c->stop, 1);
             return st;
+        }
+        const size_t k = take_chain(c);
+        if (k == c->n_chains) {
+            if (worker != 0 || all_chains_done(c)) {
+                return HL_OK;
+            }
+            const struct timespec pause = {0, 100000}; /* 0.1 ms, under half a segment */
+            nanosleep(&pause, NULL);
+            continue;
         }
         const size_t from = atomic_load_explicit(&c->slots[k].done, memory_order_relaxed);
         const size_t to = c->total - from > c->segment ? from + c->segment : c->total;
