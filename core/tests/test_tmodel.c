@@ -287,6 +287,59 @@ HL_TEST(tmodel_cancellation_stops_and_frees) {
     free(s2);
 }
 
+HL_TEST(tmodel_cancellation_inside_one_sweep) {
+    /* A sweep over many points runs in pieces with a look at the monitor between them: 5000
+     * points in 64-point pieces are 79 pieces, so 10 sweeps ask the monitor at least 780 times,
+     * and a check that says stop at its tenth call stops the run inside the first sweep,
+     * before any sweep is counted. */
+    enum { N = 5000, S = 10 };
+    double *x = malloc(N * sizeof *x), mu[S], s2[S];
+    CHECK(x != NULL);
+    if (x != NULL) {
+        make_data(x, N, 8);
+        hl_tmodel_options o = opts(6.0, 0, S, 1);
+        o.piece = 64;
+        stop_after never = {0, 1 << 30};
+        hl_monitor mon;
+        hl_monitor_init(&mon, stop_check, &never);
+        CHECK_OK(hl_tmodel_run(x, N, &o, mu, s2, &mon));
+        CHECK(never.calls >= S * 78);
+        stop_after tenth = {0, 9};
+        hl_monitor_init(&mon, stop_check, &tenth);
+        CHECK_STATUS(hl_tmodel_run(x, N, &o, mu, s2, &mon), HL_ECANCELLED);
+        CHECK_EQ_U64(atomic_load(&mon.done), 0);
+    }
+    free(x);
+}
+
+HL_TEST(tmodel_pieces_of_a_sweep_leave_the_draws_unchanged) {
+    /* Pieces of whole blocks of 8 points (any size, rounded up) carry the per-lane sums, so the
+     * draws are those of one piece, on every instruction set. */
+    enum { N = 2061, C = 2, S = 60 };
+    double *x = malloc(N * sizeof *x), *mu = malloc(2 * C * S * sizeof *mu),
+           *s2 = malloc(2 * C * S * sizeof *s2);
+    CHECK(x != NULL && mu != NULL && s2 != NULL);
+    if (x != NULL && mu != NULL && s2 != NULL) {
+        make_data(x, N, 9);
+        const hl_simd_level levels[3] = {HL_SIMD_SCALAR, HL_SIMD_AVX2, HL_SIMD_AVX512};
+        const size_t pieces[4] = {1, 24, 1000, 2056};
+        for (int l = 0; l < 3; l++) {
+            hl_tmodel_options o = opts(6.0, 20, S, C);
+            o.simd = levels[l];
+            CHECK_OK(hl_tmodel_run(x, N, &o, mu, s2, NULL));
+            for (int p = 0; p < 4; p++) {
+                o.piece = pieces[p];
+                CHECK_OK(hl_tmodel_run(x, N, &o, mu + C * S, s2 + C * S, NULL));
+                CHECK(memcmp(mu, mu + C * S, C * S * sizeof *mu) == 0);
+                CHECK(memcmp(s2, s2 + C * S, C * S * sizeof *s2) == 0);
+            }
+        }
+    }
+    free(x);
+    free(mu);
+    free(s2);
+}
+
 HL_TEST(tmodel_progress_counts_every_sweep) {
     double x[20], mu[30], s2[30];
     make_data(x, 20, 5);

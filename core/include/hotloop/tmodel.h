@@ -70,6 +70,9 @@ typedef struct hl_tmodel_options {
     const double *init_sigma2; /* NULL, or `chains` starting values of sigma^2 (> 0, finite) */
     hl_simd_level simd;        /* the U pass's instruction set (default HL_SIMD_AUTO; lowered
                                   to what the CPU has); every level gives the same draws */
+    size_t piece;              /* points of a sweep between two looks at the monitor (0, the
+                                  default: 2^20, rounded up to a multiple of 8); the draws do
+                                  not depend on it */
 } hl_tmodel_options;
 
 /* The data's range (max - min) must lie within these (see hl_tmodel_check_data). */

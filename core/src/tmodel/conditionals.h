@@ -10,6 +10,9 @@
 #include "hotloop/tmodel.h"
 
 #include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "hotloop/cpu.h"
 #include "hotloop/rng.h"
@@ -28,7 +31,19 @@ typedef struct hl_tm_model {
     double shape_tau; /* nu n / 2, + 1 under the flat prior */
     double df_alpha;  /* n, or n - 2 under the flat prior */
     int force_libm;   /* test only (hl_tm_upass.force_libm); 0 in the sampler */
+    size_t piece;     /* points per piece of a U pass (a multiple of 8; see hl_tm_u_pass) */
 } hl_tm_model;
+
+/* Points per piece of a U pass when the caller does not choose: about 4 ms on the AVX-512
+ * path and 15 ms on the scalar one, so a sweep over many millions of points still answers
+ * Ctrl-C within 0.1 s. */
+#define HL_TM_PIECE_POINTS ((size_t)1 << 20)
+
+/* Asked between the pieces of a U pass: true abandons the sweep (the run is being cancelled). */
+typedef struct hl_tm_poll {
+    bool (*stop)(void *ctx);
+    void *ctx;
+} hl_tm_poll;
 
 /* The state of one chain. alpha2 is 1 at the start of every sweep of the exact sampler. */
 typedef struct hl_tm_chain {
@@ -54,6 +69,14 @@ static inline void hl_tm_model_init(hl_tm_model *m, const double *x, size_t n, d
     m->shape_tau = 0.5 * nu * (double)n + (flat ? 1.0 : 0.0);
     m->df_alpha = (double)n - (flat ? 2.0 : 0.0);
     m->force_libm = 0;
+    m->piece = HL_TM_PIECE_POINTS;
+}
+
+/* Sets the piece size of the U pass: `points` rounded up to a multiple of 8 (0: the default).
+ * The draws do not depend on it. */
+static inline void hl_tm_model_set_piece(hl_tm_model *m, size_t points) {
+    m->piece = points == 0 ? HL_TM_PIECE_POINTS
+                           : (points > SIZE_MAX - 7 ? SIZE_MAX - 7 : (points + 7) / 8 * 8);
 }
 
 /*
@@ -61,11 +84,14 @@ static inline void hl_tm_model_init(hl_tm_model *m, const double *x, size_t n, d
  *     U_i = (nu tau^2 + r_i^2 / alpha^2) / chi^2_{nu+1},
  * so w_i = 1 / U_i = 2 G_i / (nu tau^2 + r_i^2 / alpha^2) with G_i ~ Gamma((nu + 1) / 2).
  * `r2scale` is 1 / alpha^2 (alpha^2 under the Rust bug). w_out (n values) receives the w_i when
- * not NULL. One pass, one gamma draw and one division per point.
+ * not NULL. One pass, one gamma draw and one division per point, in pieces of m->piece points
+ * with `poll` (may be NULL) asked between them. Returns false, the pass unfinished, when the
+ * poll says stop; else true with the sums in *sums.
  */
-static inline hl_tm_sums hl_tm_u_pass(const hl_tm_model *m, double mu, double tau2, double r2scale,
-                                      hl_tm_lanes *lanes, double *w_out) {
-    const hl_tm_upass a = {
+static inline bool hl_tm_u_pass(const hl_tm_model *m, double mu, double tau2, double r2scale,
+                                hl_tm_lanes *lanes, double *w_out, const hl_tm_poll *poll,
+                                hl_tm_sums *sums) {
+    hl_tm_upass a = {
         .x = m->x,
         .n = m->n,
         .mu = mu,
@@ -78,7 +104,19 @@ static inline hl_tm_sums hl_tm_u_pass(const hl_tm_model *m, double mu, double ta
         .w_out = w_out,
         .force_libm = m->force_libm,
     };
-    return hl_tm_upass_run(&a, lanes, m->level);
+    hl_tm_acc acc;
+    memset(&acc, 0, sizeof acc);
+    for (size_t b = 0; b < m->n; b += m->piece) {
+        if (b > 0 && poll != NULL && poll->stop(poll->ctx)) {
+            return false;
+        }
+        a.x = m->x + b;
+        a.n = m->n - b < m->piece ? m->n - b : m->piece;
+        a.w_out = w_out == NULL ? NULL : w_out + b;
+        hl_tm_upass_run(&a, lanes, &acc, m->level);
+    }
+    *sums = hl_tm_reduce(&acc);
+    return true;
 }
 
 /* alpha^2 | mu, U ~ Inv-chi^2(df, s2 / df) = s2 / chi^2_df (df = n, or n - 2 flat). */
@@ -98,10 +136,15 @@ static inline double hl_tm_draw_tau2(const hl_tm_model *m, double s1, hl_rng *rn
     return hl_rng_gamma(rng, m->shape_tau) / (0.5 * m->nu * s1);
 }
 
-/* One sweep (U, alpha^2, mu, tau^2, then the fold); returns the draw of sigma^2. */
-static inline double hl_tm_sweep(const hl_tm_model *m, hl_tm_chain *ch) {
+/* One sweep (U, alpha^2, mu, tau^2, then the fold): the draw of sigma^2 in *sigma2. Returns
+ * false, the chain half-updated, when `poll` (may be NULL) stops the U pass. */
+static inline bool hl_tm_sweep(const hl_tm_model *m, hl_tm_chain *ch, const hl_tm_poll *poll,
+                               double *sigma2_out) {
     const double r2scale = m->variant == HL_TMODEL_TEST_ALPHA_MUL ? ch->alpha2 : 1.0 / ch->alpha2;
-    const hl_tm_sums s = hl_tm_u_pass(m, ch->mu, ch->tau2, r2scale, &ch->lanes, NULL);
+    hl_tm_sums s;
+    if (!hl_tm_u_pass(m, ch->mu, ch->tau2, r2scale, &ch->lanes, NULL, poll, &s)) {
+        return false;
+    }
     const double a = hl_tm_draw_alpha2(m, s.s2, &ch->rng);
     ch->mu = hl_tm_draw_mu(ch->mu, s, a, &ch->rng);
     const double t =
@@ -115,7 +158,8 @@ static inline double hl_tm_sweep(const hl_tm_model *m, hl_tm_chain *ch) {
         ch->tau2 = t;
         ch->alpha2 = a;
     }
-    return sigma2;
+    *sigma2_out = sigma2;
+    return true;
 }
 
 #endif

@@ -29,6 +29,7 @@ void hl_tmodel_options_init(hl_tmodel_options *opt) {
     opt->init_mu = NULL;
     opt->init_sigma2 = NULL;
     opt->simd = HL_SIMD_AUTO;
+    opt->piece = 0;
 }
 
 /*
@@ -57,13 +58,33 @@ typedef struct run_ctx {
     atomic_int stop; /* a worker failed or the call was cancelled: take no new segment */
 } run_ctx;
 
+/* What a worker asks between the pieces of a long sweep: the calling thread (worker 0) the
+ * monitor, passing a cancellation on through `stop`; the other workers `stop`. */
+typedef struct piece_poll {
+    run_ctx *c;
+    unsigned worker;
+} piece_poll;
+
+static bool stop_between_pieces(void *p) {
+    const piece_poll *pp = p;
+    if (pp->worker == 0 && hl_monitor_poll(pp->c->mon) != HL_OK) {
+        atomic_store(&pp->c->stop, 1);
+    }
+    return atomic_load_explicit(&pp->c->stop, memory_order_relaxed) != 0;
+}
+
 /* Advances chain k through sweeps [from, to), storing the kept draws. */
-static hl_status run_segment(const run_ctx *c, size_t k, size_t from, size_t to) {
+static hl_status run_segment(run_ctx *c, size_t k, size_t from, size_t to, unsigned worker) {
     hl_tm_chain *ch = &c->chains[k];
     double *mu_row = c->mu_out + k * c->sample_size;
     double *s2_row = c->sigma2_out + k * c->sample_size;
+    piece_poll pp = {c, worker};
+    const hl_tm_poll poll = {stop_between_pieces, &pp};
     for (size_t s = from; s < to; s++) {
-        const double sigma2 = hl_tm_sweep(c->model, ch);
+        double sigma2;
+        if (!hl_tm_sweep(c->model, ch, &poll, &sigma2)) {
+            return HL_ECANCELLED;
+        }
         if (!(isfinite(ch->mu) && sigma2 > 0.0 && isfinite(sigma2) && ch->tau2 > 0.0 &&
               isfinite(ch->tau2) && ch->alpha2 > 0.0 && isfinite(ch->alpha2))) {
             return HL_ENUMERIC;
@@ -144,7 +165,7 @@ static hl_status run_worker(void *p, size_t begin, size_t end, unsigned worker) 
         }
         const size_t from = atomic_load_explicit(&c->slots[k].done, memory_order_relaxed);
         const size_t to = c->total - from > c->segment ? from + c->segment : c->total;
-        st = run_segment(c, k, from, to);
+        st = run_segment(c, k, from, to, worker);
         atomic_store_explicit(&c->slots[k].done, to, memory_order_relaxed);
         atomic_store_explicit(&c->slots[k].taken, 0, memory_order_release);
         if (st != HL_OK) {
@@ -277,6 +298,7 @@ hl_status hl_tmodel_run(const double *x, size_t n, const hl_tmodel_options *opt,
 
     hl_tm_model model;
     hl_tm_model_init(&model, z, n, opt->nu, opt->prior, opt->variant, opt->simd);
+    hl_tm_model_set_piece(&model, opt->piece);
     for (size_t c = 0; c < opt->chains; c++) {
         atomic_init(&slots[c].taken, 0);
         atomic_init(&slots[c].done, 0);

@@ -48,7 +48,8 @@ hl_status hl_tmodel_testing_upass(const double *x, size_t n, double nu, double m
     test_setup(&m, &lanes, &rng, x, n, nu, HL_TMODEL_PRIOR_LOG_SIGMA, HL_TMODEL_EXACT, level, seed);
     m.force_libm = force_libm;
     for (size_t r = 0; r < reps; r++) {
-        (void)hl_tm_u_pass(&m, mu, tau2, 1.0, &lanes, out + r * n);
+        hl_tm_sums s;
+        (void)hl_tm_u_pass(&m, mu, tau2, 1.0, &lanes, out + r * n, NULL, &s);
     }
     return HL_OK;
 }
@@ -78,7 +79,8 @@ hl_status hl_tmodel_draw_conditional(hl_tmodel_conditional which, hl_tmodel_vari
         const double r2scale = variant == HL_TMODEL_TEST_ALPHA_MUL ? alpha2 : 1.0 / alpha2;
         for (size_t r = 0; r < reps; r++) {
             double *w = out + r * n;
-            (void)hl_tm_u_pass(&m, mu, tau2, r2scale, &lanes, w);
+            hl_tm_sums s;
+            (void)hl_tm_u_pass(&m, mu, tau2, r2scale, &lanes, w, NULL, &s);
             for (size_t i = 0; i < n; i++) {
                 w[i] = 1.0 / w[i]; /* U_i = 1 / w_i */
             }

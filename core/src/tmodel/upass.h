@@ -185,29 +185,33 @@ static inline hl_tm_sums hl_tm_reduce(const hl_tm_acc *acc) {
     return s;
 }
 
-/* The variants (upass_scalar.c, upass_avx2.c, upass_avx512.c). */
-hl_tm_sums hl_tm_upass_scalar(const hl_tm_upass *a, hl_tm_lanes *L);
+/* The variants (upass_scalar.c, upass_avx2.c, upass_avx512.c): each adds points [0, a->n) to
+ * the per-lane sums in *acc, so a pass cut into pieces of whole blocks of 8 points (x and w_out
+ * advanced by the piece's start) gives the same sums, bit for bit, as one call. */
+void hl_tm_upass_scalar(const hl_tm_upass *a, hl_tm_lanes *L, hl_tm_acc *acc);
 #if defined(HL_X86_64)
-hl_tm_sums hl_tm_upass_avx2(const hl_tm_upass *a, hl_tm_lanes *L);
-hl_tm_sums hl_tm_upass_avx512(const hl_tm_upass *a, hl_tm_lanes *L);
+void hl_tm_upass_avx2(const hl_tm_upass *a, hl_tm_lanes *L, hl_tm_acc *acc);
+void hl_tm_upass_avx512(const hl_tm_upass *a, hl_tm_lanes *L, hl_tm_acc *acc);
 #endif
 
 /* Runs the pass with the variant of `level` (already resolved against the CPU). */
-static inline hl_tm_sums hl_tm_upass_run(const hl_tm_upass *a, hl_tm_lanes *L,
-                                         hl_simd_level level) {
+static inline void hl_tm_upass_run(const hl_tm_upass *a, hl_tm_lanes *L, hl_tm_acc *acc,
+                                   hl_simd_level level) {
 #if defined(HL_X86_64)
     if (!a->boost) {
         if (level == HL_SIMD_AVX512) {
-            return hl_tm_upass_avx512(a, L);
+            hl_tm_upass_avx512(a, L, acc);
+            return;
         }
         if (level == HL_SIMD_AVX2) {
-            return hl_tm_upass_avx2(a, L);
+            hl_tm_upass_avx2(a, L, acc);
+            return;
         }
     }
 #else
     (void)level;
 #endif
-    return hl_tm_upass_scalar(a, L);
+    hl_tm_upass_scalar(a, L, acc);
 }
 
 #endif

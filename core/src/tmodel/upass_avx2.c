@@ -83,7 +83,7 @@ static inline __m256d ydraw(ystate *z, const yconst *k, __m256d *u_out, __m256d 
     return _mm256_mul_pd(k->vd, v);
 }
 
-hl_tm_sums hl_tm_upass_avx2(const hl_tm_upass *a, hl_tm_lanes *L) {
+void hl_tm_upass_avx2(const hl_tm_upass *a, hl_tm_lanes *L, hl_tm_acc *acc) {
     ystate z[2];
     yload(&z[0], L, 0);
     yload(&z[1], L, 1);
@@ -102,7 +102,12 @@ hl_tm_sums hl_tm_upass_avx2(const hl_tm_upass *a, hl_tm_lanes *L) {
     k.layer_mask = _mm256_set1_epi64x(0xFF);
     k.sign_bit = _mm256_set1_epi64x(0x100);
     k.idx_one = _mm256_set1_epi64x(1);
-    __m256d acc1[2] = {k.zero, k.zero}, acc2[2] = {k.zero, k.zero}, acc3[2] = {k.zero, k.zero};
+    __m256d acc1[2], acc2[2], acc3[2];
+    for (int h = 0; h < 2; h++) {
+        acc1[h] = _mm256_loadu_pd(acc->s1 + 4 * h);
+        acc2[h] = _mm256_loadu_pd(acc->s2 + 4 * h);
+        acc3[h] = _mm256_loadu_pd(acc->s3 + 4 * h);
+    }
     const size_t blocks = a->n / HL_TM_LANES;
     for (size_t b = 0; b < blocks; b++) {
         for (int h = 0; h < 2; h++) {
@@ -153,12 +158,10 @@ hl_tm_sums hl_tm_upass_avx2(const hl_tm_upass *a, hl_tm_lanes *L) {
     }
     ystore(&z[0], L, 0);
     ystore(&z[1], L, 1);
-    hl_tm_acc acc;
     for (int h = 0; h < 2; h++) {
-        _mm256_storeu_pd(acc.s1 + 4 * h, acc1[h]);
-        _mm256_storeu_pd(acc.s2 + 4 * h, acc2[h]);
-        _mm256_storeu_pd(acc.s3 + 4 * h, acc3[h]);
+        _mm256_storeu_pd(acc->s1 + 4 * h, acc1[h]);
+        _mm256_storeu_pd(acc->s2 + 4 * h, acc2[h]);
+        _mm256_storeu_pd(acc->s3 + 4 * h, acc3[h]);
     }
-    hl_tm_upass_scalar_range(a, L, &acc, blocks * HL_TM_LANES);
-    return hl_tm_reduce(&acc);
+    hl_tm_upass_scalar_range(a, L, acc, blocks * HL_TM_LANES);
 }

@@ -494,7 +494,7 @@ static inline void zdraw(const hl_tm_upass *a, const zconst *k, zpre *pre, zbatc
     }
 }
 
-hl_tm_sums hl_tm_upass_avx512(const hl_tm_upass *a, hl_tm_lanes *L) {
+void hl_tm_upass_avx512(const hl_tm_upass *a, hl_tm_lanes *L, hl_tm_acc *acc) {
     zstate z;
     zload(&z, L);
     zconst k;
@@ -518,7 +518,8 @@ hl_tm_sums hl_tm_upass_avx512(const hl_tm_upass *a, hl_tm_lanes *L) {
     const __m512d two = _mm512_set1_pd(2.0);
     const __m512d vmu = _mm512_set1_pd(a->mu), vnt = _mm512_set1_pd(a->nu_tau2);
     const __m512d vr2 = _mm512_set1_pd(a->r2scale);
-    __m512d acc1 = k.zero, acc2 = k.zero, acc3 = k.zero;
+    __m512d acc1 = _mm512_loadu_pd(acc->s1), acc2 = _mm512_loadu_pd(acc->s2),
+            acc3 = _mm512_loadu_pd(acc->s3);
     /* one row more than the tail's: lanes that are done still write (unused) past their last */
     double buf[(HL_TM_CHUNK + 2) * HL_TM_LANES];
     zbatch bt;
@@ -555,9 +556,7 @@ hl_tm_sums hl_tm_upass_avx512(const hl_tm_upass *a, hl_tm_lanes *L) {
         }
     }
     zstore(&pre.old, L);
-    hl_tm_acc acc;
-    _mm512_storeu_pd(acc.s1, acc1);
-    _mm512_storeu_pd(acc.s2, acc2);
-    _mm512_storeu_pd(acc.s3, acc3);
-    return hl_tm_reduce(&acc);
+    _mm512_storeu_pd(acc->s1, acc1);
+    _mm512_storeu_pd(acc->s2, acc2);
+    _mm512_storeu_pd(acc->s3, acc3);
 }

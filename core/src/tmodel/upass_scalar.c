@@ -1,9 +1,6 @@
 /* The U pass, portable scalar variant (the reference; see upass.h). */
 #include "upass.h"
 
-hl_tm_sums hl_tm_upass_scalar(const hl_tm_upass *a, hl_tm_lanes *L) {
-    hl_tm_acc acc;
-    memset(&acc, 0, sizeof acc);
-    hl_tm_upass_scalar_range(a, L, &acc, 0);
-    return hl_tm_reduce(&acc);
+void hl_tm_upass_scalar(const hl_tm_upass *a, hl_tm_lanes *L, hl_tm_acc *acc) {
+    hl_tm_upass_scalar_range(a, L, acc, 0);
 }
