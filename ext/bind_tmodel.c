@@ -199,10 +199,43 @@ done:
     return result;
 }
 
+typedef struct ties_args {
+    const double *x;
+    size_t n, k;
+} ties_args;
+
+static hl_status ties_call(void *p, hl_monitor *mon) {
+    ties_args *a = p;
+    return hl_tmodel_ties(a->x, a->n, &a->k, mon);
+}
+
+PyDoc_STRVAR(tmodel_ties_doc,
+             "_tmodel_ties(x)\n--\n\n"
+             "The largest number of equal values in x (1-D float64, finite), sorted with the GIL\n"
+             "released (hl_tmodel_ties).");
+
+static PyObject *tmodel_ties(PyObject *module, PyObject *arg) {
+    Py_buffer x;
+    if (hl_get_buffer(arg, &x, "data", 'd', 1, false) != 0) {
+        return NULL;
+    }
+    ties_args a = {.x = x.buf, .n = (size_t)x.shape[0], .k = 0};
+    PyObject *result = NULL;
+    const hl_status st = hl_run_nogil(ties_call, &a, NULL);
+    if (st != HL_OK) {
+        hl_raise_status(module, st, "tmodel.check_data");
+    } else {
+        result = PyLong_FromSize_t(a.k);
+    }
+    PyBuffer_Release(&x);
+    return result;
+}
+
 static PyMethodDef tmodel_methods[] = {
     {"_tmodel_run", (PyCFunction)(void (*)(void))tmodel_run, METH_VARARGS | METH_KEYWORDS,
      tmodel_run_doc},
     {"_tmodel_conditional", tmodel_conditional, METH_VARARGS, tmodel_conditional_doc},
+    {"_tmodel_ties", tmodel_ties, METH_O, tmodel_ties_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -22,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from hotloop import _core as hl_core
 from hotloop.cli import main as cli_main
 from hotloop.tmodel import ScaledTModel, check_data, diagnostics
 
@@ -168,6 +169,23 @@ def test_sizes_beyond_memory_raise_before_allocating() -> None:
         m.run(0, 10**12, chains=4)
     with pytest.raises(ValueError, match="sweeps"):
         m.run(2**62, 10, thin=2**61)
+
+
+def test_ties_in_large_data_are_counted_exactly() -> None:
+    # Past a few thousand points the tie count comes from the C radix sort: the boundary of
+    # nu (n - k) - k + 1 >= 1 with nu = 1, n = 6000 is k = 3000, so 2999 ties pass and 3001
+    # fail, wherever the tied points sit and whatever their sign (-0.0 and 0.0 are equal).
+    rng = np.random.default_rng(5)
+    base = rng.normal(size=6000) * 1e3
+    ok, bad = base.copy(), base.copy()
+    ok[rng.permutation(6000)[:2999]] = -2.5
+    tied = rng.permutation(6000)[:3001]
+    bad[tied] = 0.0
+    bad[tied[::2]] = -0.0
+    check_data(ok, 1.0)
+    with pytest.raises(ValueError, match="3001 of 6000 points are equal"):
+        check_data(bad, 1.0)
+    assert hl_core._tmodel_ties(bad) == 3001 and hl_core._tmodel_ties(ok) == 2999
 
 
 def test_check_data_returns_a_float_copy() -> None:

@@ -266,6 +266,66 @@ static int stop_check(void *p) {
     return ++s->calls > s->limit;
 }
 
+static int cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+HL_TEST(tmodel_radix_sort_matches_qsort) {
+    /* Negative and positive values over many magnitudes (subnormals included), both zeros, and
+     * runs of ties: the radix sort gives qsort's order (-0.0 and +0.0 compare equal). Then a
+     * cancelled sort keeps the values. */
+    enum { N = 20000 };
+    double *a = malloc(N * sizeof *a), *b = malloc(N * sizeof *b);
+    CHECK(a != NULL && b != NULL);
+    if (a != NULL && b != NULL) {
+        hl_rng r;
+        hl_rng_seed(&r, 77);
+        for (size_t i = 0; i < N; i++) {
+            const double u = hl_rng_uniform(&r);
+            const double mag = ldexp(hl_rng_uniform(&r), (int)(hl_rng_next(&r) % 2000) - 1070);
+            a[i] = i % 7 == 0 ? (double)(i % 5) : (u < 0.5 ? -mag : mag);
+        }
+        a[1] = 0.0;
+        a[2] = -0.0;
+        a[3] = 5e-324;
+        a[4] = -1.7976931348623157e308;
+        memcpy(b, a, N * sizeof *a);
+        qsort(b, N, sizeof *b, cmp_double);
+        double *c = malloc(N * sizeof *c);
+        CHECK(c != NULL);
+        if (c != NULL) {
+            memcpy(c, a, N * sizeof *a);
+            CHECK_OK(hl_tmodel_testing_sort(c, N, 1000, 64, NULL));
+            int same = 1;
+            for (size_t i = 0; i < N; i++) {
+                same &= c[i] == b[i];
+            }
+            CHECK(same);
+            /* a stop at the first poll: the values survive, as a permutation */
+            memcpy(c, a, N * sizeof *a);
+            stop_after s = {0, 0};
+            hl_monitor mon;
+            hl_monitor_init(&mon, stop_check, &s);
+            CHECK_STATUS(hl_tmodel_testing_sort(c, N, 1000, 64, &mon), HL_ECANCELLED);
+            qsort(c, N, sizeof *c, cmp_double);
+            same = 1;
+            for (size_t i = 0; i < N; i++) {
+                same &= c[i] == b[i];
+            }
+            CHECK(same);
+            free(c);
+        }
+        /* below `small`, qsort */
+        double few[5] = {3.0, -1.0, 2.0, -1.0, 0.0};
+        CHECK_OK(hl_tmodel_testing_sort(few, 5, 1000, 64, NULL));
+        CHECK(few[0] == -1.0 && few[1] == -1.0 && few[2] == 0.0 && few[3] == 2.0 && few[4] == 3.0);
+        CHECK_STATUS(hl_tmodel_testing_sort(few, 5, 0, 64, NULL), HL_EINVAL);
+    }
+    free(a);
+    free(b);
+}
+
 HL_TEST(tmodel_cancellation_stops_and_frees) {
     enum { N = 1000, C = 3, S = 1000 };
     double *x = malloc(N * sizeof *x), *mu = malloc(C * S * sizeof *mu),

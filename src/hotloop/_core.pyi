@@ -81,6 +81,7 @@ def _tmodel_conditional(
     seed: int,
     out: Any,
 ) -> None: ...
+def _tmodel_ties(x: Any) -> int: ...
 # poisson (ext/bind_poisson.c)
 def _poisson_eliminate(
     points: Any,

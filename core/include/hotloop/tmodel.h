@@ -172,6 +172,22 @@ HL_API hl_status hl_tmodel_testing_upass(const double *x, size_t n, double nu, d
                                          double tau2, uint64_t seed, size_t reps,
                                          hl_simd_level level, int force_libm, double *out);
 
+/*
+ * The largest number of equal values among x[0..n) (finite doubles; 0 when n = 0) in *k, from
+ * a sorted copy (the sampler's radix sort), polling `mon` (may be NULL) while sorting: the tie
+ * count that hl_tmodel_check_data's condition needs, for callers that word their own errors.
+ * Returns HL_OK, HL_EINVAL (NULL pointers, a non-finite value), HL_ENOMEM or HL_ECANCELLED.
+ */
+HL_API hl_status hl_tmodel_ties(const double *x, size_t n, size_t *k, hl_monitor *mon);
+
+/*
+ * Test only: sorts a[0..n) (finite doubles) with the sampler's radix sort when n >= small (else
+ * qsort), polling `mon` (may be NULL) every `poll_every` elements moved. Returns HL_OK,
+ * HL_ECANCELLED (a[] then holds its values in some order), HL_EINVAL or HL_ENOMEM.
+ */
+HL_API hl_status hl_tmodel_testing_sort(double *a, size_t n, size_t poll_every, size_t small,
+                                        hl_monitor *mon);
+
 #ifdef __cplusplus
 }
 #endif

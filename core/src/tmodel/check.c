@@ -6,12 +6,23 @@
 
 #include "hotloop/tmodel.h"
 
-static int cmp_double(const void *a, const void *b) {
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+#include "check.h"
+#include "sort.h"
+
+/* The longest run of equal values in sorted[0..n) (n >= 1). */
+static size_t longest_run(const double *sorted, size_t n) {
+    size_t k = 1, run = 1;
+    for (size_t i = 1; i < n; i++) {
+        run = sorted[i] == sorted[i - 1] ? run + 1 : 1;
+        if (run > k) {
+            k = run;
+        }
+    }
+    return k;
 }
 
-hl_status hl_tmodel_check_data(const double *x, size_t n, double nu, hl_tmodel_prior prior) {
+hl_status hl_tm_check_sorted(const double *x, size_t n, double nu, hl_tmodel_prior prior,
+                             double *sorted, double *tmp, hl_monitor *mon) {
     if (x == NULL || !(nu > 0.0) || !isfinite(nu)) {
         return HL_EINVAL;
     }
@@ -27,22 +38,14 @@ hl_status hl_tmodel_check_data(const double *x, size_t n, double nu, hl_tmodel_p
             return HL_EINVAL;
         }
     }
-    /* The largest number of equal values, from a sorted copy. */
-    double *sorted = hl_alloc_array(n, sizeof *sorted);
-    if (sorted == NULL) {
-        return HL_ENOMEM;
-    }
+    /* The largest number of equal values, from the sorted copy. */
     memcpy(sorted, x, n * sizeof *sorted);
-    qsort(sorted, n, sizeof *sorted, cmp_double);
-    size_t k = 1, run = 1;
-    for (size_t i = 1; i < n; i++) {
-        run = sorted[i] == sorted[i - 1] ? run + 1 : 1;
-        if (run > k) {
-            k = run;
-        }
+    const hl_status st = hl_tm_sort(sorted, n, tmp, mon);
+    if (st != HL_OK) {
+        return st;
     }
+    const size_t k = longest_run(sorted, n);
     const double range = sorted[n - 1] - sorted[0];
-    free(sorted);
     /* sigma^2 is of the order of the squared range: keep it (and its posterior tails) well
      * inside the double range. */
     if (!(range <= HL_TMODEL_MAX_RANGE) || (range > 0.0 && range < HL_TMODEL_MIN_RANGE)) {
@@ -58,4 +61,47 @@ hl_status hl_tmodel_check_data(const double *x, size_t n, double nu, hl_tmodel_p
         return HL_EINVAL;
     }
     return HL_OK;
+}
+
+hl_status hl_tmodel_check_data(const double *x, size_t n, double nu, hl_tmodel_prior prior) {
+    if (x == NULL || n < 2) {
+        return HL_EINVAL; /* before allocating: hl_tm_check_sorted says so too */
+    }
+    double *sorted = hl_alloc_array(n, sizeof *sorted);
+    double *tmp = hl_alloc_array(n, sizeof *tmp);
+    hl_status st = sorted != NULL && tmp != NULL ? HL_OK : HL_ENOMEM;
+    if (st == HL_OK) {
+        st = hl_tm_check_sorted(x, n, nu, prior, sorted, tmp, NULL);
+    }
+    free(sorted);
+    free(tmp);
+    return st;
+}
+
+hl_status hl_tmodel_ties(const double *x, size_t n, size_t *k, hl_monitor *mon) {
+    if ((x == NULL && n > 0) || k == NULL) {
+        return HL_EINVAL;
+    }
+    *k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(x[i])) {
+            return HL_EINVAL;
+        }
+    }
+    if (n == 0) {
+        return HL_OK;
+    }
+    double *sorted = hl_alloc_array(n, sizeof *sorted);
+    double *tmp = hl_alloc_array(n, sizeof *tmp);
+    hl_status st = sorted != NULL && tmp != NULL ? HL_OK : HL_ENOMEM;
+    if (st == HL_OK) {
+        memcpy(sorted, x, n * sizeof *sorted);
+        st = hl_tm_sort(sorted, n, tmp, mon);
+    }
+    if (st == HL_OK) {
+        *k = longest_run(sorted, n);
+    }
+    free(sorted);
+    free(tmp);
+    return st;
 }

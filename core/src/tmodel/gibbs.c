@@ -8,6 +8,7 @@
 #include "hotloop/parallel.h"
 #include "hotloop/tmodel.h"
 
+#include "check.h"
 #include "conditionals.h"
 
 /* Point-updates (n times sweeps) in one segment: a chain is held by one worker for a segment at
@@ -177,24 +178,19 @@ static hl_status run_worker(void *p, size_t begin, size_t end, unsigned worker) 
     return HL_OK;
 }
 
-static int cmp_double(const void *a, const void *b) {
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /*
  * The sampler runs on standardised data z_i = (x_i - c) / s (c the median, s the largest
  * |x_i - c|, so every z_i lies in [-1, 1]) and maps its draws back: mu = c + s mu_z,
  * sigma^2 = s^2 sigma_z^2. The posterior is location-scale equivariant under both priors (the
  * Jacobian of the map is a constant), so this is the same sampler for the data as given, and
  * data at any scale (1e-300 or 1e300) runs without overflow or underflow in the pass.
- * Fills z (n values) and returns HL_EINVAL when the data's range does not fit a double.
+ * `sorted` holds x sorted (from the data check); z (n values) receives the standardised data.
+ * Returns HL_EINVAL when the data's range does not fit a double.
  */
-static hl_status standardise(const double *x, size_t n, double *z, double *center, double *scale) {
-    memcpy(z, x, n * sizeof *z);
-    qsort(z, n, sizeof *z, cmp_double);
-    const double c = n % 2 ? z[n / 2] : 0.5 * z[n / 2 - 1] + 0.5 * z[n / 2];
-    const double s = fmax(z[n - 1] - c, c - z[0]);
+static hl_status standardise(const double *x, size_t n, const double *sorted, double *z,
+                             double *center, double *scale) {
+    const double c = n % 2 ? sorted[n / 2] : 0.5 * sorted[n / 2 - 1] + 0.5 * sorted[n / 2];
+    const double s = fmax(sorted[n - 1] - c, c - sorted[0]);
     if (!(s > 0.0) || !isfinite(s)) {
         return HL_EINVAL;
     }
@@ -233,9 +229,8 @@ hl_status hl_tmodel_run(const double *x, size_t n, const hl_tmodel_options *opt,
         (unsigned)opt->variant > (unsigned)HL_TMODEL_TEST_TAU_FROZEN) {
         return HL_EINVAL;
     }
-    hl_status st = hl_tmodel_check_data(x, n, opt->nu, opt->prior);
-    if (st != HL_OK) {
-        return st;
+    if (x == NULL || n < 2) {
+        return HL_EINVAL; /* the rest of the data check comes with the sort, below */
     }
     size_t kept, total, out_size;
     if (!hl_size_mul(opt->sample_size, opt->thin, &kept) ||
@@ -253,20 +248,26 @@ hl_status hl_tmodel_run(const double *x, size_t n, const hl_tmodel_options *opt,
     }
 
     double *z = hl_alloc_array(n, sizeof *z);
+    double *sorted = hl_alloc_array(n, sizeof *sorted);
     /* Cache-line aligned (and sized) chain states: chains on different threads never share a
      * line. */
     hl_tm_chain *chains = hl_aligned_alloc(64, opt->chains, sizeof *chains);
     hl_rng *streams = hl_alloc_array(opt->chains, sizeof *streams);
     chain_slot *slots = hl_aligned_alloc(64, opt->chains, sizeof *slots);
-    if (z == NULL || chains == NULL || streams == NULL || slots == NULL) {
-        free(z);
-        hl_aligned_free(chains);
-        free(streams);
-        hl_aligned_free(slots);
-        return HL_ENOMEM;
+    hl_status st = z == NULL || sorted == NULL || chains == NULL || streams == NULL || slots == NULL
+                       ? HL_ENOMEM
+                       : HL_OK;
+    hl_monitor_begin(mon, total * opt->chains);
+    /* One sort serves the data check (ties) and the standardisation (median, range); z is its
+     * scratch before it receives the standardised data. */
+    double center = 0.0, scale = 1.0;
+    if (st == HL_OK) {
+        st = hl_tm_check_sorted(x, n, opt->nu, opt->prior, sorted, z, mon);
     }
-    double center, scale;
-    st = standardise(x, n, z, &center, &scale);
+    if (st == HL_OK) {
+        st = standardise(x, n, sorted, z, &center, &scale);
+    }
+    free(sorted);
     if (st != HL_OK) {
         free(z);
         hl_aligned_free(chains);
@@ -320,7 +321,6 @@ hl_status hl_tmodel_run(const double *x, size_t n, const hl_tmodel_options *opt,
         .mon = mon,
     };
     atomic_init(&ctx.stop, 0);
-    hl_monitor_begin(mon, total * opt->chains);
     /* one item per worker: each runs segments until no chain is left (run_worker) */
     const unsigned workers = hl_parallel_threads(opt->chains, 1, opt->n_threads);
     st = hl_parallel_for(workers, 1, workers, run_worker, &ctx, mon);

@@ -1,10 +1,12 @@
 /* Test-only entries of the tmodel kernel: single full conditionals and the inlined gamma
  * generator, drawn through the sampler's own code (conditionals.h). See hotloop/tmodel.h. */
 #include <math.h>
+#include <stdlib.h>
 
 #include "hotloop/tmodel.h"
 
 #include "conditionals.h"
+#include "sort.h"
 
 hl_status hl_tmodel_testing_gamma(double shape, uint64_t seed, size_t count, double *out) {
     if (!(shape > 0.0) || !isfinite(shape) || (out == NULL && count > 0)) {
@@ -116,4 +118,18 @@ hl_status hl_tmodel_draw_conditional(hl_tmodel_conditional which, hl_tmodel_vari
         }
     }
     return HL_OK;
+}
+
+hl_status hl_tmodel_testing_sort(double *a, size_t n, size_t poll_every, size_t small,
+                                 hl_monitor *mon) {
+    if ((a == NULL && n > 0) || poll_every == 0) {
+        return HL_EINVAL;
+    }
+    double *tmp = hl_alloc_array(n > 0 ? n : 1, sizeof *tmp);
+    if (tmp == NULL) {
+        return HL_ENOMEM;
+    }
+    const hl_status st = hl_tm_sort_with(a, n, tmp, mon, poll_every, small);
+    free(tmp);
+    return st;
 }

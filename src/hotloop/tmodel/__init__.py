@@ -89,8 +89,7 @@ def check_data(data: ArrayLike, nu: float, prior: str = "log_sigma") -> FloatArr
         raise ValueError(f"data: the range max - min = {spread:g} is outside [{MIN_RANGE:g}, "
                          f"{MAX_RANGE:g}]: sigma^2 (about its square) would not fit a double; "
                          "rescale the data")
-    _, counts = np.unique(x, return_counts=True)
-    k = int(counts.max())
+    k = _core._tmodel_ties(x)  # the largest number of equal points (a sort in C, GIL released)
     if k == x.size:
         raise ValueError(f"data: all {x.size} points are equal ({float(x[0])!r}): the posterior is "
                          "improper (sigma -> 0 has unbounded density)")
