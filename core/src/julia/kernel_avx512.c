@@ -36,9 +36,9 @@
 #define JL512_L 8
 #define JL512_BATCH 8 /* steps between two looks at the groups: one byte mask each, one word */
 #define JL512_RING 64 /* steps of active masks kept before they are added to the counts */
-_Static_assert(JL512_BATCH == 8 && JL512_RING % JL512_BATCH == 0 && JL512_RING <= 8 * 64,
-               "run() packs a batch's masks into one 64-bit word; add_counts() sums at most 64 "
-               "steps per lane");
+_Static_assert(JL512_BATCH == 8 && JL512_RING % JL512_BATCH == 0 && JL512_RING <= 255,
+               "run() packs a batch's masks into one 64-bit word; add_counts() sums a lane's "
+               "ring of steps in one byte");
 
 /* A finished group whose results need more than a vector store (pixels in the band, smooth
  * or float32 values, pictures): kept until the batch loop hands it to store_pending(). */
@@ -82,8 +82,8 @@ typedef struct book {
 
 /* Adds to vector v's counts its active masks of ring steps [from[v], to): lane l gains one per
  * step with bit l set. The masks are read 8 steps (one 64-bit word) at a time, each lane's bits
- * picked out as bytes and the bytes summed by one multiply (at most 64 per lane, so no byte
- * overflows). */
+ * picked out as bytes and the bytes summed by one multiply (at most JL512_RING per lane, so no
+ * byte overflows). */
 static inline __attribute__((always_inline)) void add_counts(state *s, book *bk, int v,
                                                              unsigned to) {
     const __m512i lanes = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
