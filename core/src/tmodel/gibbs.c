@@ -1,5 +1,6 @@
-/* The Gibbs sampler of the scaled Student-t model: many chains in parallel, in rounds so the
- * calling thread can answer Ctrl-C. See hotloop/tmodel.h for the model and the contract. */
+/* The Gibbs sampler of the scaled Student-t model: many chains in parallel, handed to the
+ * workers in segments so the calling thread can answer Ctrl-C. See hotloop/tmodel.h for the
+ * model and the contract. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
