@@ -1,39 +1,18 @@
 /* The AVX2 julia kernel (float64, exact): 4 pixels per vector, JL256_NV vectors in flight.
- * The scheme of kernel_avx512.c (branch-free batches of steps, frozen lanes settled after the
- * batch, finished lanes refilled at once and advanced to z_1) with AVX2's tools: lane masks
- * are all-ones vectors (blends instead of masked operations) and new pixels are gathered in
- * scalar code and blended in. Same arithmetic, so the same counts bit for bit. */
+ * As in kernel_avx512.c, a vector holds a group of 4 consecutive pixels until all are done,
+ * then stores their results and loads the next 4 (on the benchmark's zoom a group of 4 wastes
+ * under 5 % of its lane steps on waiting for its slowest pixel). Branch-free batches of steps;
+ * with AVX2's tools: lane masks are all-ones vectors, a lane that reaches the band keeps
+ * iterating but stops counting, and its |z|^2 of that step is kept (sn) for the exact test.
+ * Same arithmetic as the other kernels, so the same counts bit for bit. */
 #include <immintrin.h>
+#include <stdint.h>
 
 #include "julia_internal.h"
 
 #define JL256_NV 4
 #define JL256_L 4
 #define JL256_BATCH 16
-
-/* NumPy's complex absolute (loops_unary_complex, AVX2+FMA3 build) on 4 lanes. */
-static inline __m256d numpy_abs4(__m256d re, __m256d im) {
-    const __m256d inf = _mm256_set1_pd(JL_INF), nan = _mm256_set1_pd(JL_NAN);
-    const __m256d sign = _mm256_set1_pd(-0.0);
-    re = _mm256_andnot_pd(sign, re);
-    im = _mm256_andnot_pd(sign, im);
-    const __m256d re_inf = _mm256_cmp_pd(re, inf, _CMP_EQ_OQ);
-    const __m256d im_inf = _mm256_cmp_pd(im, inf, _CMP_EQ_OQ);
-    im = _mm256_blendv_pd(im, inf, re_inf);
-    re = _mm256_blendv_pd(re, inf, im_inf);
-    const __m256d re_ok = _mm256_cmp_pd(re, re, _CMP_ORD_Q);
-    const __m256d im_ok = _mm256_cmp_pd(im, im, _CMP_ORD_Q);
-    im = _mm256_blendv_pd(nan, im, re_ok);
-    re = _mm256_blendv_pd(nan, re, im_ok);
-    const __m256d larger = _mm256_max_pd(re, im);
-    const __m256d smaller = _mm256_min_pd(im, re);
-    const __m256d zero = _mm256_cmp_pd(larger, _mm256_setzero_pd(), _CMP_EQ_OQ);
-    const __m256d sinf = _mm256_cmp_pd(smaller, inf, _CMP_EQ_OQ);
-    const __m256d ratio =
-        _mm256_andnot_pd(_mm256_or_pd(zero, sinf), _mm256_div_pd(smaller, larger));
-    const __m256d h = _mm256_sqrt_pd(_mm256_fmadd_pd(ratio, ratio, _mm256_set1_pd(1.0)));
-    return _mm256_mul_pd(h, larger);
-}
 
 /* The all-ones lanes of a 4-bit lane set. */
 static inline __m256d lane_mask(unsigned m) {
@@ -46,93 +25,102 @@ typedef struct state {
     __m256d x[JL256_NV], y[JL256_NV], cx[JL256_NV], cy[JL256_NV], sn[JL256_NV];
     __m256d active[JL256_NV]; /* all-ones: holds a pixel and not frozen */
     __m256i cnt[JL256_NV];
-    unsigned live[JL256_NV]; /* 4-bit: holds a pixel */
-    size_t idx[JL256_NV][JL256_L];
-    size_t next, end;
+    unsigned live[JL256_NV];    /* 4-bit: holds a pixel */
+    size_t base[JL256_NV];      /* pixel index of lane 0; lane l holds pixel base + l */
+    size_t pic[JL256_NV];       /* picture index of lane 0 when the group lies in one grid row */
+    size_t next, end, row, col; /* next pixel to load and its grid position */
     bool cancelled;
 } state;
 
-/* Gives the lanes of `m` the next pixels, advanced to z_1; lanes with no pixel left die. */
-static inline __attribute__((always_inline)) void refill(const jl_job *job, state *s, int v,
-                                                         unsigned m, const bool mandel) {
-    double la[JL256_L], lb[JL256_L];
-    unsigned fill = 0;
-    _mm256_storeu_pd(la, mandel ? s->cx[v] : s->x[v]);
-    _mm256_storeu_pd(lb, mandel ? s->cy[v] : s->y[v]);
-    for (int l = 0; l < JL256_L; l++) {
-        if (!((m >> l) & 1u) || s->next == s->end) {
-            continue;
-        }
-        const size_t p = s->next++;
-        if (job->source == JL_SRC_GRID) {
-            la[l] = job->xs[p / job->ny];
-            lb[l] = job->ys[p % job->ny];
-        } else {
-            la[l] = job->pts[2 * p];
-            lb[l] = job->pts[2 * p + 1];
-        }
-        s->idx[v][l] = p;
-        fill |= 1u << l;
-    }
-    s->live[v] = (s->live[v] & ~m) | fill;
-    const __m256d fm = lane_mask(fill);
-    s->active[v] = _mm256_or_pd(_mm256_andnot_pd(lane_mask(m), s->active[v]), fm);
-    if (fill == 0) {
+/* Loads the next (up to) 4 pixels into vector v, advanced to z_1 with count 1; with no pixel
+ * left the vector dies. */
+static inline __attribute__((always_inline)) void load_group(const jl_job *job, state *s, int v,
+                                                             const bool mandel) {
+    const size_t k = s->end - s->next < JL256_L ? s->end - s->next : JL256_L;
+    const unsigned m = (1u << k) - 1u;
+    s->live[v] = m;
+    s->active[v] = lane_mask(m);
+    s->pic[v] = SIZE_MAX;
+    if (k == 0) {
         return;
     }
-    const __m256d a = _mm256_loadu_pd(la), b = _mm256_loadu_pd(lb);
-    __m256d x, y, c_re, c_im;
-    if (mandel) {
-        s->cx[v] = a;
-        s->cy[v] = b;
-        x = _mm256_andnot_pd(fm, s->x[v]);
-        y = _mm256_andnot_pd(fm, s->y[v]);
-        c_re = a;
-        c_im = b;
+    __m256d a, b;
+    if (job->source == JL_SRC_GRID && s->col + k <= job->ny) {
+        /* k consecutive y values of one row (ys has 16 values of padding: 4 can be read) */
+        s->pic[v] = (job->ny - 1 - s->col) * job->nx + s->row;
+        a = _mm256_set1_pd(job->xs[s->row]);
+        b = _mm256_loadu_pd(job->ys + s->col);
+        s->col += k;
+        if (s->col == job->ny) {
+            s->col = 0;
+            s->row++;
+        }
     } else {
-        x = a;
-        y = b;
-        c_re = _mm256_set1_pd(job->c_re);
-        c_im = _mm256_set1_pd(job->c_im);
+        double la[JL256_L] = {0}, lb[JL256_L] = {0};
+        for (size_t l = 0; l < k; l++) {
+            if (job->source == JL_SRC_GRID) {
+                la[l] = job->xs[s->row];
+                lb[l] = job->ys[s->col];
+                if (++s->col == job->ny) {
+                    s->col = 0;
+                    s->row++;
+                }
+            } else {
+                la[l] = job->pts[2 * (s->next + l)];
+                lb[l] = job->pts[2 * (s->next + l) + 1];
+            }
+        }
+        a = _mm256_loadu_pd(la);
+        b = _mm256_loadu_pd(lb);
     }
-    /* z_1 = z_0^2 + c on the new lanes, count 1 */
+    __m256d x = a, y = b, c_re = _mm256_set1_pd(job->c_re), c_im = _mm256_set1_pd(job->c_im);
+    if (mandel) {
+        s->cx[v] = c_re = a;
+        s->cy[v] = c_im = b;
+        x = y = _mm256_setzero_pd();
+    }
+    /* z_1 = z_0^2 + c, count 1 */
     const __m256d y2 = _mm256_mul_pd(y, y), xy = _mm256_mul_pd(x, y);
-    const __m256d x1 = _mm256_add_pd(_mm256_fmsub_pd(x, x, y2), c_re);
-    const __m256d y1 = _mm256_add_pd(_mm256_fmadd_pd(x, y, xy), c_im);
-    s->x[v] = _mm256_blendv_pd(s->x[v], x1, fm);
-    s->y[v] = _mm256_blendv_pd(s->y[v], y1, fm);
-    s->cnt[v] = _mm256_castpd_si256(_mm256_blendv_pd(
-        _mm256_castsi256_pd(s->cnt[v]), _mm256_castsi256_pd(_mm256_set1_epi64x(1)), fm));
+    s->x[v] = _mm256_add_pd(_mm256_fmsub_pd(x, x, y2), c_re);
+    s->y[v] = _mm256_add_pd(_mm256_fmadd_pd(x, y, xy), c_im);
+    s->cnt[v] = _mm256_set1_epi64x(1);
+    s->sn[v] = _mm256_setzero_pd();
+    s->base[v] = s->next;
+    s->next += k;
 }
 
-/* See kernel_avx512.c's settle. */
+/* Stores the results of vector v's group once all its lanes are done (frozen, or past itermax:
+ * `over`), then loads the next group. See kernel_avx512.c's finish(). */
 static inline __attribute__((always_inline)) void
-settle(const jl_job *job, state *s, int v, unsigned over, unsigned worker, const bool mandel) {
-    const unsigned inactive = (unsigned)_mm256_movemask_pd(s->active[v]) ^ 0xFu;
-    const unsigned frozen = s->live[v] & inactive & ~over;
+finish(const jl_job *job, state *s, int v, unsigned over, unsigned worker, const bool mandel) {
+    const unsigned live = s->live[v];
+    const unsigned frozen = live & ~over;
     const unsigned esc = frozen & (unsigned)_mm256_movemask_pd(
                                       _mm256_cmp_pd(s->sn[v], _mm256_set1_pd(job->hi), _CMP_GE_OQ));
     const unsigned band = frozen & ~esc;
-    const unsigned done = frozen | over;
-    if (done == 0) {
-        return;
-    }
     uint64_t cnt[JL256_L];
     double nn[JL256_L];
     _mm256_storeu_si256((__m256i *)(void *)cnt, s->cnt[v]);
     _mm256_storeu_pd(nn, s->sn[v]);
-    for (unsigned bits = done; bits != 0; bits &= bits - 1) {
+    const size_t base = s->base[v];
+    for (unsigned bits = live; bits != 0; bits &= bits - 1) {
         const int l = __builtin_ctz(bits);
+        const uint32_t count = (esc >> l) & 1u ? (uint32_t)(cnt[l] - 1) : job->itermax;
         if ((band >> l) & 1u) {
-            if (jl_pixel_scalar(job, s->idx[v][l], worker) != HL_OK) {
+            if (jl_pixel_scalar(job, base + (size_t)l, worker) != HL_OK) {
                 s->cancelled = true;
             }
+        } else if (job->kind == HL_JULIA_NORMALISED && job->table != NULL) {
+            ((double *)job->out)[base + (size_t)l] = job->table[count];
+        } else if (job->kind == HL_JULIA_COUNTS) {
+            ((uint32_t *)job->out)[base + (size_t)l] = count;
+        } else if (job->kind == HL_JULIA_PICTURE && job->lut8 != NULL && s->pic[v] != SIZE_MAX) {
+            ((uint8_t *)job->out)[s->pic[v] - (size_t)l * job->nx] = job->lut8[count];
         } else {
-            const bool e = (esc >> l) & 1u;
-            jl_store(job, s->idx[v][l], e ? (uint32_t)(cnt[l] - 1) : job->itermax, nn[l]);
+            jl_store(job, base + (size_t)l, count, nn[l]);
         }
     }
-    refill(job, s, v, done, mandel);
+    load_group(job, s, v, mandel);
 }
 
 static inline __attribute__((always_inline)) hl_status run(const jl_job *job, size_t begin,
@@ -142,14 +130,15 @@ static inline __attribute__((always_inline)) hl_status run(const jl_job *job, si
     s.next = begin;
     s.end = end;
     s.cancelled = false;
+    s.row = job->source == JL_SRC_GRID ? begin / job->ny : 0;
+    s.col = job->source == JL_SRC_GRID ? begin % job->ny : 0;
     const __m256d cr = _mm256_set1_pd(job->c_re), ci = _mm256_set1_pd(job->c_im);
     const __m256d lo = _mm256_set1_pd(job->lo);
     const __m256i itm = _mm256_set1_epi64x((long long)job->itermax);
     for (int v = 0; v < JL256_NV; v++) {
         s.x[v] = s.y[v] = s.cx[v] = s.cy[v] = s.sn[v] = s.active[v] = _mm256_setzero_pd();
         s.cnt[v] = _mm256_setzero_si256();
-        s.live[v] = 0;
-        refill(job, &s, v, 0xFu, mandel);
+        load_group(job, &s, v, mandel);
     }
     uint32_t budget = JL_POLL_STEPS / JL256_BATCH;
     for (;;) {
@@ -176,11 +165,12 @@ static inline __attribute__((always_inline)) hl_status run(const jl_job *job, si
         unsigned any = 0;
 #pragma GCC unroll 4
         for (int v = 0; v < JL256_NV; v++) {
+            /* a group is done when none of its lanes is active or under itermax */
             const unsigned over = s.live[v] & (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(
                                                   _mm256_cmpgt_epi64(s.cnt[v], itm)));
-            const unsigned inactive = (unsigned)_mm256_movemask_pd(s.active[v]) ^ 0xFu;
-            if ((s.live[v] & inactive) != 0 || over != 0) {
-                settle(job, &s, v, over, worker, mandel);
+            const unsigned still = (unsigned)_mm256_movemask_pd(s.active[v]) & ~over;
+            if (s.live[v] != 0 && still == 0) {
+                finish(job, &s, v, over, worker, mandel);
             }
             any |= s.live[v];
         }
