@@ -9,16 +9,30 @@
 #include "check.h"
 #include "sort.h"
 
-/* The longest run of equal values in sorted[0..n) (n >= 1). */
-static size_t longest_run(const double *sorted, size_t n) {
-    size_t k = 1, run = 1;
-    for (size_t i = 1; i < n; i++) {
-        run = sorted[i] == sorted[i - 1] ? run + 1 : 1;
-        if (run > k) {
-            k = run;
+/* Checks that x[0..n) (n >= 1) is finite, sorts a copy into `sorted` (tmp: the sort's
+ * scratch) and puts the largest number of equal values in *k. HL_EINVAL for a non-finite
+ * value, HL_ECANCELLED when `mon` stops the sort. */
+static hl_status sorted_ties(const double *x, size_t n, double *sorted, double *tmp,
+                             hl_monitor *mon, size_t *k) {
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(x[i])) {
+            return HL_EINVAL;
         }
     }
-    return k;
+    memcpy(sorted, x, n * sizeof *sorted);
+    const hl_status st = hl_tm_sort(sorted, n, tmp, mon);
+    if (st != HL_OK) {
+        return st;
+    }
+    size_t best = 1, run = 1;
+    for (size_t i = 1; i < n; i++) {
+        run = sorted[i] == sorted[i - 1] ? run + 1 : 1;
+        if (run > best) {
+            best = run;
+        }
+    }
+    *k = best;
+    return HL_OK;
 }
 
 hl_status hl_tm_check_sorted(const double *x, size_t n, double nu, hl_tmodel_prior prior,
@@ -33,18 +47,11 @@ hl_status hl_tm_check_sorted(const double *x, size_t n, double nu, hl_tmodel_pri
     if (n < min_n) {
         return HL_EINVAL;
     }
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(x[i])) {
-            return HL_EINVAL;
-        }
-    }
-    /* The largest number of equal values, from the sorted copy. */
-    memcpy(sorted, x, n * sizeof *sorted);
-    const hl_status st = hl_tm_sort(sorted, n, tmp, mon);
+    size_t k;
+    const hl_status st = sorted_ties(x, n, sorted, tmp, mon, &k);
     if (st != HL_OK) {
         return st;
     }
-    const size_t k = longest_run(sorted, n);
     const double range = sorted[n - 1] - sorted[0];
     /* sigma^2 is of the order of the squared range: keep it (and its posterior tails) well
      * inside the double range. */
@@ -83,11 +90,6 @@ hl_status hl_tmodel_ties(const double *x, size_t n, size_t *k, hl_monitor *mon) 
         return HL_EINVAL;
     }
     *k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(x[i])) {
-            return HL_EINVAL;
-        }
-    }
     if (n == 0) {
         return HL_OK;
     }
@@ -95,11 +97,7 @@ hl_status hl_tmodel_ties(const double *x, size_t n, size_t *k, hl_monitor *mon) 
     double *tmp = hl_alloc_array(n, sizeof *tmp);
     hl_status st = sorted != NULL && tmp != NULL ? HL_OK : HL_ENOMEM;
     if (st == HL_OK) {
-        memcpy(sorted, x, n * sizeof *sorted);
-        st = hl_tm_sort(sorted, n, tmp, mon);
-    }
-    if (st == HL_OK) {
-        *k = longest_run(sorted, n);
+        st = sorted_ties(x, n, sorted, tmp, mon, k);
     }
     free(sorted);
     free(tmp);
