@@ -1,10 +1,11 @@
-/* Tests of the tmodel kernel's core: the inlined gamma matches hl_rng_gamma draw for draw, the
- * data check, determinism across thread counts, the fold leaves the draws unchanged, long runs
- * stay finite, bad arguments and cancellation. The statistical tests against the posterior
- * itself (the grid oracle) are in tests/test_tmodel_oracle.py.
+/* Tests of the tmodel kernel's core: the U pass's gamma draws (KS), the data check, every SIMD
+ * level and piece size giving the same draws, determinism across thread counts, the fold
+ * leaving the draws unchanged, long runs staying finite, bad arguments and cancellation. The
+ * gamma ziggurat's own tests are in test_tmodel_zig.c; the statistical tests against the
+ * posterior itself (the grid oracle) in tests/test_tmodel_oracle.py.
  *
- * The one distribution test here (tau^2 conditional, KS with 200,000 draws, fixed seed) rejects
- * at p < 1e-4: a correct conditional fails for a given seed with probability 1e-4. */
+ * The distribution tests here (KS, fixed seeds) reject at p < 1e-4: a correct generator or
+ * conditional fails for a given seed with probability 1e-4. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,12 +124,15 @@ HL_TEST(tmodel_every_simd_level_gives_the_same_draws) {
 
 HL_TEST(tmodel_upass_every_level_and_the_libm_path_agree) {
     /* The U pass alone over sizes around the AVX-512 variant's edges (a partial block, one
-     * block, a tail; several chunks of 128 blocks), shapes with v <= 0 draws (nu = 1), the
-     * document's nu = 6 and a large d (nu = 300), eight passes each: every level, and the
-     * AVX-512 variant with every approximated test left to libm, give the scalar bits. */
-    enum { REPS = 8 };
+     * block, a tail; two chunks of 1024 draws), eight passes each (the draws a pass leaves
+     * over go to the next), for the exponential's ziggurat (nu = 1), a shape just above it,
+     * the document's nu = 6, larger shapes (nu = 300; nu = 3e7, where the register wedge test
+     * decides only part of its lanes; nu = 1e13, where it leaves them all to libm) and the
+     * Marsaglia-Tsang pass (nu = 0.6): every level, and the AVX-512 variant with every wedge
+     * test left to libm, give the scalar bits. */
+    enum { REPS = 8, NNU = 7 };
     const size_t ns[7] = {1, 5, 8, 13, 203, 1030, 2061};
-    const double nus[3] = {1.0, 6.0, 300.0};
+    const double nus[NNU] = {1.0, 1.0002, 6.0, 300.0, 3e7, 1e13, 0.6};
     double *x = malloc(2061 * sizeof(double));
     double *w[4];
     for (int l = 0; l < 4; l++) {
@@ -138,7 +142,7 @@ HL_TEST(tmodel_upass_every_level_and_the_libm_path_agree) {
     if (x != NULL && w[0] != NULL && w[1] != NULL && w[2] != NULL && w[3] != NULL) {
         make_data(x, 2061, 3);
         for (int a = 0; a < 7; a++) {
-            for (int b = 0; b < 3; b++) {
+            for (int b = 0; b < NNU; b++) {
                 const hl_simd_level levels[4] = {HL_SIMD_SCALAR, HL_SIMD_AVX2, HL_SIMD_AVX512,
                                                  HL_SIMD_AVX512};
                 for (int l = 0; l < 4; l++) {

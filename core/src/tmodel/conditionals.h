@@ -28,6 +28,8 @@ typedef struct hl_tm_model {
     hl_simd_level level;                  /* the U pass's variant, resolved against the CPU */
     double gamma_d, gamma_c, gamma_shape; /* Marsaglia-Tsang constants of (nu + 1) / 2 */
     int gamma_boost;
+    int use_zig;   /* the shape has a ziggurat (nu >= 1): the U pass draws from it */
+    hl_tm_zig zig; /* its tables (10 KiB) */
     double shape_tau; /* nu n / 2, + 1 under the flat prior */
     double df_alpha;  /* n, or n - 2 under the flat prior */
     int force_libm;   /* test only (hl_tm_upass.force_libm); 0 in the sampler */
@@ -65,6 +67,7 @@ static inline void hl_tm_model_init(hl_tm_model *m, const double *x, size_t n, d
     m->gamma_boost = shape < 1.0;
     m->gamma_d = (m->gamma_boost ? shape + 1.0 : shape) - 1.0 / 3.0;
     m->gamma_c = 1.0 / sqrt(9.0 * m->gamma_d);
+    m->use_zig = hl_tm_zig_get(shape, &m->zig) == 0;
     const int flat = prior == HL_TMODEL_PRIOR_FLAT;
     m->shape_tau = 0.5 * nu * (double)n + (flat ? 1.0 : 0.0);
     m->df_alpha = (double)n - (flat ? 2.0 : 0.0);
@@ -97,6 +100,7 @@ static inline bool hl_tm_u_pass(const hl_tm_model *m, double mu, double tau2, do
         .mu = mu,
         .nu_tau2 = m->nu * tau2,
         .r2scale = r2scale,
+        .zig = m->use_zig ? &m->zig : NULL,
         .d = m->gamma_d,
         .c = m->gamma_c,
         .shape = m->gamma_shape,

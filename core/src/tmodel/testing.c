@@ -14,6 +14,14 @@ hl_status hl_tmodel_testing_gamma(double shape, uint64_t seed, size_t count, dou
     }
     hl_rng rng;
     hl_rng_seed(&rng, seed);
+    hl_tm_zig zig;
+    if (hl_tm_zig_get(shape, &zig) == 0) {
+        for (size_t i = 0; i < count; i++) {
+            while (!hl_tm_zig_attempt(&rng, &zig, &out[i])) {
+            }
+        }
+        return HL_OK;
+    }
     hl_tm_upass a = {.shape = shape, .boost = shape < 1.0};
     a.d = (a.boost ? shape + 1.0 : shape) - 1.0 / 3.0;
     a.c = 1.0 / sqrt(9.0 * a.d);

@@ -4,26 +4,23 @@
  *
  * The pass draws U_i for every point (w_i = 1 / U_i = 2 G_i / q_i, G_i ~ Gamma((nu + 1) / 2),
  * q_i = nu tau^2 + r_i^2 r2scale, r_i = x_i - mu) and accumulates s1 = sum w_i,
- * s2 = sum r_i^2 w_i, s3 = sum r_i w_i. Its result is defined lane-wise, so every
- * instruction-set variant gives the same bits:
- * - point i takes its gamma draw from lane i mod 8, each lane an xoshiro256** stream seeded from
- *   the chain's stream (hl_tm_lanes_seed);
- * - a lane's gamma draw is Marsaglia & Tsang (ACM TOMS 2000) on the ziggurat normal of
- *   Marsaglia & Tsang (JSS 2000), with 52-bit uniforms made by the exponent trick (exact in
- *   SIMD registers, where 64-bit integer to double conversion is missing on AVX2);
- * - each sum is accumulated per lane in point order, then reduced in a fixed tree:
- *   (s0 + s4) + (s2 + s6) + ((s1 + s5) + (s3 + s7)), as an 8-wide register reduces.
- * The SIMD variants take the common path (ziggurat rectangle, v > 0) in registers with the
- * Marsaglia-Tsang squeeze. AVX2 runs the ~10% of draws the squeeze leaves to the exact log
- * test in scalar code on the register values (hl_tm_mt_log_accept), and a lane whose draw is
- * rejected continues in the scalar lane code from its current state, exactly as the scalar loop
- * would; a lane that leaves the ziggurat rectangle or has v <= 0 (~1%) is redrawn by the scalar
- * lane code from its state at the start of the draw. AVX-512 decides both the log test and the
- * ziggurat's wedge test in registers with proven margins, libm near ties (upass_avx512.c).
- * Shapes below 1 (nu < 1) take the scalar variant (the boost needs exp and log per draw).
- * Every value is computed without fused multiply-adds (the project builds with
- * -ffp-contract=off), in the same operation order in every variant; only the approximations
- * that decide a test (never a value) may use them.
+ * s2 = sum r_i^2 w_i, s3 = sum r_i w_i. Its result is defined so that every instruction-set
+ * variant gives the same bits. The gamma draws come from eight lanes, each an xoshiro256**
+ * stream seeded from the chain's stream (hl_tm_lanes_seed), in one of two ways:
+ * - shapes 1 <= (nu + 1) / 2 <= HL_TM_ZIG_MAX_SHAPE (nu >= 1): the shape's ziggurat
+ *   (gamma_zig.h). The lanes make attempts in rounds, lanes 0-7 one attempt each per round, and
+ *   the accepted draws, in round and lane order, go to the points in order. The stream of draws
+ *   runs on across pieces and passes: the draws of a round that a pass does not need are kept
+ *   (hl_tm_lanes.carry) for the next one.
+ * - other shapes (nu < 1, or huge): point i takes its draw from lane i mod 8, Marsaglia & Tsang
+ *   (ACM TOMS 2000) on the ziggurat normal of Marsaglia & Tsang (JSS 2000), boosted for shapes
+ *   below 1. Scalar code only.
+ * Each sum is accumulated per lane (point i into lane i mod 8) in point order, then reduced in a
+ * fixed tree: (s0 + s4) + (s2 + s6) + ((s1 + s5) + (s3 + s7)), as an 8-wide register reduces.
+ * The AVX-512 variant runs the ziggurat's rounds in registers, its wedge test with a proven
+ * margin (libm near ties); AVX2 machines run the scalar code. Every value is computed without
+ * fused multiply-adds (the project builds with -ffp-contract=off), in the same operation order
+ * in every variant; only the approximations that decide a test (never a value) may use them.
  */
 #ifndef HOTLOOP_TMODEL_UPASS_H
 #define HOTLOOP_TMODEL_UPASS_H
@@ -35,12 +32,16 @@
 #include "hotloop/rng.h"
 
 #include "../ziggurat_tables.h"
+#include "gamma_zig.h"
 
 #define HL_TM_LANES 8
 
 /* Eight xoshiro256** states, structure of arrays: s[k][lane]. */
 typedef struct hl_tm_lanes {
     uint64_t s[4][HL_TM_LANES];
+    /* Ziggurat draws made but not yet used (at most 7): the next pass takes them first. */
+    double carry[HL_TM_LANES];
+    uint64_t ncarry;
 } hl_tm_lanes;
 
 /* What one pass needs. */
@@ -48,6 +49,7 @@ typedef struct hl_tm_upass {
     const double *x;
     size_t n;
     double mu, nu_tau2, r2scale;
+    const hl_tm_zig *zig; /* the shape's ziggurat, or NULL: Marsaglia-Tsang */
     double d, c;    /* Marsaglia-Tsang constants of the shape (or shape + 1 when boosting) */
     double shape;   /* the gamma shape (nu + 1) / 2 */
     int boost;      /* shape < 1 */
@@ -74,6 +76,7 @@ static inline void hl_tm_lanes_seed(hl_tm_lanes *L, hl_rng *chain) {
             L->s[k][j] = r.s[k];
         }
     }
+    L->ncarry = 0;
 }
 
 static inline hl_rng hl_tm_lane_get(const hl_tm_lanes *L, int j) {
@@ -87,17 +90,8 @@ static inline void hl_tm_lane_put(hl_tm_lanes *L, int j, const hl_rng *r) {
     }
 }
 
-/* A uniform in [0, 1) from the top 52 bits: the double 1.m (exponent of 1) minus 1. Exact. */
-static inline double hl_tm_u52(uint64_t bits) {
-    const uint64_t b = (bits >> 12) | UINT64_C(0x3FF0000000000000);
-    double d;
-    memcpy(&d, &b, sizeof d);
-    return d - 1.0;
-}
-
 /* Standard normal by the 256-layer ziggurat: bits 0-7 the layer, bit 8 the sign, bits 12-63
- * the uniform. The rectangle case is the SIMD variants' fast path; the tail and the wedges go
- * through hl_rng_normal_outside (rng.h), the same code as hl_rng_normal. */
+ * the uniform; the tail and the wedges go through hl_rng_normal_outside (rng.h). */
 static inline double hl_tm_lane_normal(hl_rng *r) {
     for (;;) {
         const uint64_t bits = hl_rng_next(r);
@@ -112,12 +106,6 @@ static inline double hl_tm_lane_normal(hl_rng *r) {
             return v;
         }
     }
-}
-
-/* Marsaglia & Tsang's exact acceptance test, for a draw the squeeze did not accept (shared by
- * the scalar lane code and the SIMD variants' fallback, so both decide identically). */
-static inline int hl_tm_mt_log_accept(double u, double x2, double v, double d) {
-    return log(u) < 0.5 * x2 + d * (1.0 - v + log(v));
 }
 
 /* One Gamma draw of a lane (Marsaglia & Tsang with constants d, c; boost for shape < 1). */
@@ -137,7 +125,7 @@ static inline double hl_tm_lane_gamma(hl_rng *r, const hl_tm_upass *a) {
             res = d * v;
             break;
         }
-        if (hl_tm_mt_log_accept(u, x2, v, d)) {
+        if (log(u) < 0.5 * x2 + d * (1.0 - v + log(v))) { /* the exact test */
             res = d * v;
             break;
         }
@@ -148,15 +136,13 @@ static inline double hl_tm_lane_gamma(hl_rng *r, const hl_tm_upass *a) {
     return res;
 }
 
-/* Points [begin, n) of the pass, lane-wise, in scalar code (the scalar variant does all points
- * here; the SIMD variants only the last n mod 8). begin must be a multiple of 8. */
-static inline void hl_tm_upass_scalar_range(const hl_tm_upass *a, hl_tm_lanes *L, hl_tm_acc *acc,
-                                            size_t begin) {
+/* The pass with Marsaglia-Tsang draws, lane-wise (point i from lane i mod 8), scalar code. */
+static inline void hl_tm_upass_mt(const hl_tm_upass *a, hl_tm_lanes *L, hl_tm_acc *acc) {
     hl_rng lanes[HL_TM_LANES];
     for (int j = 0; j < HL_TM_LANES; j++) {
         lanes[j] = hl_tm_lane_get(L, j);
     }
-    for (size_t i = begin; i < a->n; i++) {
+    for (size_t i = 0; i < a->n; i++) {
         const int j = (int)(i % HL_TM_LANES);
         const double g = hl_tm_lane_gamma(&lanes[j], a);
         const double r = a->x[i] - a->mu;
@@ -185,12 +171,11 @@ static inline hl_tm_sums hl_tm_reduce(const hl_tm_acc *acc) {
     return s;
 }
 
-/* The variants (upass_scalar.c, upass_avx2.c, upass_avx512.c): each adds points [0, a->n) to
- * the per-lane sums in *acc, so a pass cut into pieces of whole blocks of 8 points (x and w_out
- * advanced by the piece's start) gives the same sums, bit for bit, as one call. */
+/* The variants (upass_scalar.c, upass_avx512.c): each adds points [0, a->n) to the per-lane
+ * sums in *acc, so a pass cut into pieces of whole blocks of 8 points (x and w_out advanced by
+ * the piece's start) gives the same sums, bit for bit, as one call. */
 void hl_tm_upass_scalar(const hl_tm_upass *a, hl_tm_lanes *L, hl_tm_acc *acc);
 #if defined(HL_X86_64)
-void hl_tm_upass_avx2(const hl_tm_upass *a, hl_tm_lanes *L, hl_tm_acc *acc);
 void hl_tm_upass_avx512(const hl_tm_upass *a, hl_tm_lanes *L, hl_tm_acc *acc);
 #endif
 
@@ -198,15 +183,9 @@ void hl_tm_upass_avx512(const hl_tm_upass *a, hl_tm_lanes *L, hl_tm_acc *acc);
 static inline void hl_tm_upass_run(const hl_tm_upass *a, hl_tm_lanes *L, hl_tm_acc *acc,
                                    hl_simd_level level) {
 #if defined(HL_X86_64)
-    if (!a->boost) {
-        if (level == HL_SIMD_AVX512) {
-            hl_tm_upass_avx512(a, L, acc);
-            return;
-        }
-        if (level == HL_SIMD_AVX2) {
-            hl_tm_upass_avx2(a, L, acc);
-            return;
-        }
+    if (a->zig != NULL && level == HL_SIMD_AVX512) {
+        hl_tm_upass_avx512(a, L, acc);
+        return;
     }
 #else
     (void)level;

@@ -1,6 +1,46 @@
 /* The U pass, portable scalar variant (the reference; see upass.h). */
 #include "upass.h"
 
+/* The ziggurat pass: the draws of each round of attempts, in lane order, to the points. */
+static void upass_zig(const hl_tm_upass *a, hl_tm_lanes *L, hl_tm_acc *acc) {
+    hl_rng lanes[HL_TM_LANES];
+    for (int j = 0; j < HL_TM_LANES; j++) {
+        lanes[j] = hl_tm_lane_get(L, j);
+    }
+    double drawn[HL_TM_LANES]; /* the current round's draws, [next, have) not yet used */
+    size_t have = (size_t)L->ncarry, next = 0;
+    memcpy(drawn, L->carry, sizeof drawn);
+    for (size_t i = 0; i < a->n; i++) {
+        while (next == have) {
+            have = next = 0;
+            for (int j = 0; j < HL_TM_LANES; j++) {
+                have += (size_t)hl_tm_zig_attempt(&lanes[j], a->zig, &drawn[have]);
+            }
+        }
+        const double g = drawn[next++];
+        const int j = (int)(i % HL_TM_LANES);
+        const double r = a->x[i] - a->mu;
+        const double rr = r * r;
+        const double q = a->nu_tau2 + rr * a->r2scale;
+        const double w = (2.0 * g) / q;
+        if (a->w_out != NULL) {
+            a->w_out[i] = w;
+        }
+        acc->s1[j] += w;
+        acc->s2[j] += rr * w;
+        acc->s3[j] += r * w;
+    }
+    L->ncarry = (uint64_t)(have - next);
+    memmove(L->carry, drawn + next, (have - next) * sizeof(double));
+    for (int j = 0; j < HL_TM_LANES; j++) {
+        hl_tm_lane_put(L, j, &lanes[j]);
+    }
+}
+
 void hl_tm_upass_scalar(const hl_tm_upass *a, hl_tm_lanes *L, hl_tm_acc *acc) {
-    hl_tm_upass_scalar_range(a, L, acc, 0);
+    if (a->zig != NULL) {
+        upass_zig(a, L, acc);
+    } else {
+        hl_tm_upass_mt(a, L, acc);
+    }
 }

@@ -1,0 +1,251 @@
+/* The gamma ziggurat's tables, their cache, and its tail sampler (see gamma_zig.h). */
+#include "gamma_zig.h"
+
+#include <stdatomic.h>
+
+double hl_tm_zig_tail(hl_rng *r, const hl_tm_zig *z, int left) {
+    /* Propose x = start -+ e / rate with e ~ Exp(1): the tangent exponential of log f at the
+     * tail's start, which lies above log f (log-concavity); accept with probability
+     * f(x) / envelope(x) = exp(t(x) - (t_start - e)). */
+    for (;;) {
+        const double e = -log(hl_rng_uniform_pos(r));
+        const double lv = log(hl_rng_uniform_pos(r));
+        if (left) {
+            const double x = z->left_x - e / z->left_rate;
+            if (x > 0.0 && lv <= hl_tm_zig_logf(z, x) - z->left_t + e) {
+                return x;
+            }
+        } else {
+            const double x = z->right_x + e / z->right_rate;
+            if (lv <= hl_tm_zig_logf(z, x) - z->right_t + e) {
+                return x;
+            }
+        }
+    }
+}
+
+/* ---- the build ------------------------------------------------------------------------------ */
+
+/* h(l) = l - expm1(l), so that t(M e^l) = (a - 1) h(l); by its series near 0, where the
+ * difference would cancel (truncation below 1e-19 relative for |l| < 1/64). */
+static double zig_h(double l) {
+    if (fabs(l) < 0.015625) {
+        double p = 1.0 / 3628800.0;
+        p = p * l + 1.0 / 362880.0;
+        p = p * l + 1.0 / 40320.0;
+        p = p * l + 1.0 / 5040.0;
+        p = p * l + 1.0 / 720.0;
+        p = p * l + 1.0 / 120.0;
+        p = p * l + 1.0 / 24.0;
+        p = p * l + 1.0 / 6.0;
+        p = p * l + 1.0 / 2.0;
+        return -(l * l) * p;
+    }
+    return l - expm1(l);
+}
+
+/*
+ * The root l of h(l) = c (c < 0) on the side of `sign` (+1: l > 0, -1: l < 0), by Newton's
+ * method from `start`, which must lie beyond the root (further from 0): h is concave and
+ * monotone on each side, so the iterates then approach the root monotonically, and the loop
+ * stops when they stop moving towards it.
+ */
+static double zig_root(double c, double start, int sign) {
+    double l = start;
+    for (int it = 0; it < 200; it++) {
+        const double slope = -expm1(l); /* h'(l) */
+        if (slope == 0.0) {
+            break;
+        }
+        const double next = l - (zig_h(l) - c) / slope;
+        if (sign > 0 ? !(next < l) : !(next > l)) {
+            break;
+        }
+        l = next;
+    }
+    return l;
+}
+
+/* The box edges at height y (0 < y < 1): f(L) = f(R) = y, L = 0 where f(0) >= y. The previous
+ * (lower) height's edges, when given, start Newton's method (they lie beyond the new roots). */
+typedef struct zig_edges {
+    double l_left, l_right; /* log(x / M) of the roots (a > 1) */
+    double left, right;
+} zig_edges;
+
+static void zig_edges_at(const hl_tm_zig *z, double y, const zig_edges *below, zig_edges *e) {
+    const double ly = log(y);
+    if (z->am1 == 0.0) {
+        e->left = 0.0;
+        e->right = -ly;
+        e->l_left = e->l_right = 0.0;
+        return;
+    }
+    const double c = ly / z->am1;
+    /* Starts beyond the roots: h(l) < l + 1 left of 0, so c - 1 is beyond the left root; right
+     * of 0, h(l) <= -l^2 / 2 and h(l) = l + 1 - e^l, so both sqrt(-2c) and log(2 (1 - c))
+     * (where h = l - 1 + 2c <= c) are beyond the right one: the nearer of the two. */
+    const double sl = below != NULL ? below->l_left : c - 1.0;
+    const double sr = below != NULL ? below->l_right : fmin(sqrt(-2.0 * c), log(2.0 * (1.0 - c)));
+    e->l_left = zig_root(c, sl, -1);
+    e->l_right = zig_root(c, sr, +1);
+    e->left = z->mode * exp(e->l_left);
+    e->right = z->mode * exp(e->l_right);
+}
+
+/* f at distance s beyond a tail's start, in units of the tail's exponential: g(s) =
+ * f(start -+ s / rate), the integrand of the tail mass (times 1 / rate). */
+static double zig_tail_f(const hl_tm_zig *z, int left, double start, double rate, double s) {
+    const double x = left ? start - s / rate : start + s / rate;
+    if (left && !(x > 0.0)) {
+        return 0.0;
+    }
+    return exp(hl_tm_zig_logf(z, x));
+}
+
+/*
+ * The integral of g over s in [0, upto] by tanh-sinh quadrature (Takahasi & Mori 1974): nodes
+ * s(k h) with s(tau) = upto / (1 + exp(-pi sinh(tau))), step h = 1/32, |tau| <= 4. It keeps
+ * full accuracy with an endpoint singularity (the left tail's x^(a - 1) at x = 0), and g <=
+ * g(0) e^-s makes the cut at upto <= 50 negligible (e^-50).
+ */
+static double zig_tail_mass(const hl_tm_zig *z, int left, double start, double rate) {
+    double upto = 50.0;
+    if (left && rate * start < upto) {
+        upto = rate * start; /* x reaches 0 */
+    }
+    const double h = 1.0 / 32.0, half_pi = 1.5707963267948966;
+    double sum = 0.0;
+    for (int k = -128; k <= 128; k++) {
+        const double tau = k * h;
+        const double q = half_pi * sinh(tau);
+        const double ch = cosh(q);
+        /* s = upto / (1 + e^{-2q}) near 0 and upto - upto / (1 + e^{2q}) near upto, each
+         * without cancellation */
+        const double s = q < 0.0 ? upto / (1.0 + exp(-2.0 * q)) : upto - upto / (1.0 + exp(2.0 * q));
+        const double w = 0.5 * upto * half_pi * cosh(tau) / (ch * ch);
+        if (w > 0.0) {
+            sum += w * zig_tail_f(z, left, start, rate, s);
+        }
+    }
+    return h * sum / rate;
+}
+
+/*
+ * The layers for base height y1: fills the boxes and heights and returns the height the top
+ * box would reach (1 when y1 is right). A stack that reaches height 1 before its last box
+ * returns 1 + (boxes left) + its height, so the result grows with y1 throughout.
+ */
+static double zig_stack(hl_tm_zig *z, double y1) {
+    zig_edges e;
+    zig_edges_at(z, y1, NULL, &e);
+    const int has_left = z->am1 > 0.0 && e.left > 0.0;
+    z->left_x = e.left;
+    z->right_x = e.right;
+    z->left_t = z->right_t = log(y1);
+    z->left_rate = has_left ? z->am1 / e.left - 1.0 : 1.0;
+    z->right_rate = 1.0 - z->am1 / e.right;
+    z->mass_left = has_left ? zig_tail_mass(z, 1, e.left, z->left_rate) : 0.0;
+    z->mass_right = zig_tail_mass(z, 0, e.right, z->right_rate);
+    const double area = y1 * (e.right - e.left) + z->mass_left + z->mass_right;
+    z->area = area;
+    z->y[0] = 0.0;
+    z->y[1] = y1;
+    z->box[0] = (hl_tm_zig_box){e.left - z->mass_left / y1, area / y1, e.left, e.right};
+    for (int i = 1; i < HL_TM_ZIG_BOXES; i++) {
+        const double width = e.right - e.left;
+        const double next = z->y[i] + area / width;
+        if (i == HL_TM_ZIG_BOXES - 1) {
+            z->box[i] = (hl_tm_zig_box){e.left, width, z->mode, z->mode};
+            return next;
+        }
+        if (!(next < 1.0)) {
+            return 1.0 + (double)(HL_TM_ZIG_BOXES - 1 - i) + next;
+        }
+        zig_edges up;
+        zig_edges_at(z, next, &e, &up);
+        z->box[i] = (hl_tm_zig_box){e.left, width, up.left, up.right};
+        z->y[i + 1] = next;
+        e = up;
+    }
+    return 0.0; /* not reached */
+}
+
+int hl_tm_zig_build(double shape, hl_tm_zig *z) {
+    if (!(shape >= 1.0) || !(shape <= HL_TM_ZIG_MAX_SHAPE)) {
+        return -1;
+    }
+    memset(z, 0, sizeof *z);
+    z->shape = shape;
+    z->am1 = shape - 1.0;
+    z->mode = z->am1;
+    z->log_mode = z->am1 > 0.0 ? log(z->mode) : 0.0;
+    /* The top height grows with y1: bisect log y1 until the bracket is one ulp wide. The normal
+     * and exponential 256-box ziggurats have y1 = 1.3e-3 and 4.5e-4; gamma shapes lie between
+     * or near them. */
+    double lo = log(1e-7), hi = log(0.2);
+    if (!(zig_stack(z, exp(lo)) < 1.0) || !(zig_stack(z, exp(hi)) > 1.0)) {
+        return -1;
+    }
+    for (int it = 0; it < 200; it++) {
+        const double mid = 0.5 * (lo + hi);
+        if (!(mid > lo && mid < hi)) {
+            break;
+        }
+        if (zig_stack(z, exp(mid)) < 1.0) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    /* The last stack just below 1: its top box ends at the mode's height exactly (its area
+     * then exceeds A by the bracket's width, ~1e-16 relative). */
+    const double top = zig_stack(z, exp(lo));
+    if (!(top < 1.0) || !(top > 1.0 - 1e-9)) {
+        return -1;
+    }
+    z->y[HL_TM_ZIG_BOXES] = 1.0;
+    return 0;
+}
+
+/* ---- the cache ------------------------------------------------------------------------------ */
+
+#define ZIG_CACHE 4
+
+static hl_tm_zig zig_cache[ZIG_CACHE];
+static int zig_cache_used[ZIG_CACHE];
+static unsigned zig_cache_next;
+static atomic_flag zig_cache_lock = ATOMIC_FLAG_INIT;
+
+static void zig_lock(void) {
+    while (atomic_flag_test_and_set_explicit(&zig_cache_lock, memory_order_acquire)) {
+    }
+}
+
+static void zig_unlock(void) {
+    atomic_flag_clear_explicit(&zig_cache_lock, memory_order_release);
+}
+
+int hl_tm_zig_get(double shape, hl_tm_zig *z) {
+    if (!(shape >= 1.0) || !(shape <= HL_TM_ZIG_MAX_SHAPE)) {
+        return -1;
+    }
+    zig_lock();
+    for (int k = 0; k < ZIG_CACHE; k++) {
+        if (zig_cache_used[k] && zig_cache[k].shape == shape) {
+            memcpy(z, &zig_cache[k], sizeof *z);
+            zig_unlock();
+            return 0;
+        }
+    }
+    zig_unlock();
+    if (hl_tm_zig_build(shape, z) != 0) {
+        return -1;
+    }
+    zig_lock();
+    const unsigned k = zig_cache_next++ % ZIG_CACHE;
+    memcpy(&zig_cache[k], z, sizeof *z);
+    zig_cache_used[k] = 1;
+    zig_unlock();
+    return 0;
+}

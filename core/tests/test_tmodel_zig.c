@@ -1,0 +1,158 @@
+/* Tests of the U pass's gamma ziggurat (core/src/tmodel/gamma_zig.h): its tables (equal areas,
+ * edges on the density, tail masses against the incomplete gamma function, the cache), and its
+ * draws (KS for shapes from 1 to 1e6, the tails' frequencies and means).
+ *
+ * Statistical tests use fixed seeds, so each is deterministic; a correct generator fails a KS
+ * test (p < 1e-4) with probability 1e-4 for a given seed, and a z-test (|z| > 4.5) with
+ * probability 7e-6. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "hotloop/rng.h"
+#include "hotloop/tmodel.h"
+
+#include "../src/tmodel/gamma_zig.h"
+
+static const double shapes[] = {1.0, 1.0001, 1.5, 3.5, 17.0, 150.5, 1e6, 1e12};
+enum { NSHAPES = sizeof shapes / sizeof shapes[0] };
+
+/* The mass of the scaled density f (f(M) = 1): Gamma(a) e^M / M^(a - 1). */
+static double density_mass(double a) {
+    const double m = a - 1.0;
+    return a == 1.0 ? 1.0 : exp(lgamma(a) + m - m * log(m));
+}
+
+HL_TEST(tmodel_zig_tables_are_equal_area_and_on_the_density) {
+    static hl_tm_zig z;
+    for (int s = 0; s < NSHAPES; s++) {
+        const double a = shapes[s];
+        CHECK(hl_tm_zig_build(a, &z) == 0);
+        CHECK(z.y[0] == 0.0 && z.y[HL_TM_ZIG_BOXES] == 1.0);
+        /* the edges' precision is ulp(M) against a width of ~sqrt(a): looser for huge a */
+        const double tol = a > 1e9 ? 1e-9 : 1e-11;
+        /* base box: A = y1 width0 */
+        CHECK(fabs(z.box[0].width * z.y[1] / z.area - 1.0) < tol);
+        for (int i = 0; i < HL_TM_ZIG_BOXES; i++) {
+            const hl_tm_zig_box *b = &z.box[i];
+            CHECK(z.y[i + 1] > z.y[i]);
+            CHECK(b->left >= 0.0 && b->width > 0.0);
+            CHECK(b->in_lo >= b->left && b->in_hi <= b->left + b->width && b->in_lo <= b->in_hi);
+            if (i >= 1) {
+                /* equal areas; edges at the box's lower height; inner part = next box's edges */
+                CHECK(fabs(b->width * (z.y[i + 1] - z.y[i]) / z.area - 1.0) < tol);
+                const double ly = log(z.y[i]);
+                const double right = b->left + b->width;
+                CHECK(fabs(hl_tm_zig_logf(&z, right) - ly) < 1e-9 * (1.0 + fabs(ly)));
+                if (b->left > 0.0) {
+                    CHECK(fabs(hl_tm_zig_logf(&z, b->left) - ly) < 1e-9 * (1.0 + fabs(ly)));
+                }
+                if (i + 1 < HL_TM_ZIG_BOXES) {
+                    CHECK(b->in_lo == z.box[i + 1].left);
+                    CHECK(b->in_hi == z.box[i + 1].left + z.box[i + 1].width ||
+                          fabs(b->in_hi - (z.box[i + 1].left + z.box[i + 1].width)) <
+                              1e-15 * b->in_hi + 1e-300);
+                }
+            }
+        }
+        if (a <= 200.0) {
+            /* tails against the regularised incomplete gamma function; coverage */
+            const double mass = density_mass(a);
+            const double q = 1.0 - hl_test_gamma_p(a, z.right_x);
+            CHECK(fabs(z.mass_right / mass / q - 1.0) < 1e-9);
+            if (z.mass_left > 0.0) {
+                CHECK(fabs(z.mass_left / mass / hl_test_gamma_p(a, z.left_x) - 1.0) < 1e-9);
+            }
+            const double efficiency = mass / (HL_TM_ZIG_BOXES * z.area);
+            CHECK(efficiency > 0.985 && efficiency < 1.0);
+        }
+    }
+    /* outside the ziggurat's range */
+    CHECK(hl_tm_zig_build(0.999, &z) != 0);
+    CHECK(hl_tm_zig_build(2e15, &z) != 0);
+    CHECK(hl_tm_zig_build((double)NAN, &z) != 0);
+}
+
+HL_TEST(tmodel_zig_cache_gives_the_built_tables) {
+    /* more shapes than the cache holds, each asked twice (built, then cached or rebuilt) */
+    static hl_tm_zig built, got;
+    for (int round = 0; round < 2; round++) {
+        for (int s = 0; s < NSHAPES; s++) {
+            CHECK(hl_tm_zig_build(shapes[s], &built) == 0);
+            CHECK(hl_tm_zig_get(shapes[s], &got) == 0);
+            CHECK(memcmp(&built, &got, sizeof built) == 0);
+            CHECK(hl_tm_zig_get(shapes[s], &got) == 0);
+            CHECK(memcmp(&built, &got, sizeof built) == 0);
+        }
+    }
+}
+
+static double gamma_cdf_unit(double x, const void *p) {
+    return hl_test_gamma_p(*(const double *)p, x);
+}
+
+HL_TEST(tmodel_zig_draws_ks) {
+    /* 1, 3.5 and 17 are in tmodel_lane_gamma_ks (test_tmodel.c) */
+    const double ks_shapes[] = {1.0001, 1.5, 150.5, 1e6};
+    enum { N = 100000 };
+    double *g = malloc(N * sizeof *g);
+    CHECK(g != NULL);
+    if (g == NULL) {
+        return;
+    }
+    for (size_t s = 0; s < sizeof ks_shapes / sizeof ks_shapes[0]; s++) {
+        CHECK_OK(hl_tmodel_testing_gamma(ks_shapes[s], 7 + s, N, g));
+        const double d = hl_test_ks_statistic(g, N, gamma_cdf_unit, &ks_shapes[s]);
+        CHECK(hl_test_ks_pvalue(d, N) > 1e-4);
+    }
+    free(g);
+}
+
+/* z-score of a count against its binomial expectation. */
+static double count_z(size_t count, size_t n, double p) {
+    const double mean = (double)n * p;
+    return ((double)count - mean) / sqrt(mean * (1.0 - p));
+}
+
+HL_TEST(tmodel_zig_tails_have_the_right_mass_and_shape) {
+    /* KS barely sees the tails (0.02-0.05% of the draws on each side come from the tail sampler):
+     * count the draws beyond each tail's start against P(X > R_1) and P(X < L_1), and compare
+     * the mean of those beyond R_1 with E[X | X > R_1] = a Q(a + 1, R_1) / Q(a, R_1). */
+    const double tail_shapes[] = {1.0, 3.5, 17.0};
+    enum { N = 4000000 };
+    double *g = malloc(N * sizeof *g);
+    static hl_tm_zig z;
+    CHECK(g != NULL);
+    if (g == NULL) {
+        return;
+    }
+    for (size_t s = 0; s < sizeof tail_shapes / sizeof tail_shapes[0]; s++) {
+        const double a = tail_shapes[s];
+        CHECK(hl_tm_zig_get(a, &z) == 0);
+        CHECK_OK(hl_tmodel_testing_gamma(a, 1000 + s, N, g));
+        size_t right = 0, left = 0;
+        double sum = 0.0, sum2 = 0.0;
+        for (size_t i = 0; i < N; i++) {
+            if (g[i] > z.right_x) {
+                right++;
+                sum += g[i];
+                sum2 += g[i] * g[i];
+            } else if (g[i] < z.left_x) {
+                left++;
+            }
+        }
+        const double q = 1.0 - hl_test_gamma_p(a, z.right_x);
+        CHECK(right > 500); /* about 1900, 1300 and 860 */
+        CHECK(fabs(count_z(right, N, q)) < 4.5);
+        if (z.left_x > 0.0) {
+            const double p = hl_test_gamma_p(a, z.left_x);
+            CHECK(fabs(count_z(left, N, p)) < 4.5);
+        }
+        const double mean = sum / (double)right;
+        const double var = sum2 / (double)right - mean * mean;
+        const double expect = a * (1.0 - hl_test_gamma_p(a + 1.0, z.right_x)) / q;
+        CHECK(fabs(mean - expect) / sqrt(var / (double)right) < 4.5);
+    }
+    free(g);
+}
