@@ -7,11 +7,11 @@
  * random variables") on the unimodal density of Gamma(a), with two-sided layers. The density
  * is scaled so that its mode M = a - 1 has height 1:
  *     f(x) = exp(t(x)),  t(x) = (a - 1) log(x / M) - (x - M)   (t(x) = -x when a = 1),
- * log-concave for a >= 1. 256 boxes of equal area A cover the region under f: box i >= 1 is
+ * log-concave for a >= 1. 512 boxes of equal area A cover the region under f: box i >= 1 is
  * [L_i, R_i] x [y_i, y_{i+1}] with f(L_i) = f(R_i) = y_i (L_i = 0 where f(0) >= y_i, as for
- * a = 1), y_256 = 1; box 0 is the base [L_1 - TL / y_1, R_1 + TR / y_1] x [0, y_1], where TL and
+ * a = 1), y_512 = 1; box 0 is the base [L_1 - TL / y_1, R_1 + TR / y_1] x [0, y_1], where TL and
  * TR are the masses of the tails x < L_1 and x > R_1 (so every box has area A). One attempt:
- * - a 64-bit word gives the box i (bits 0-7) and a uniform u in [0, 1) (bits 12-63), and
+ * - a 64-bit word gives the box i (bits 0-8) and a uniform u in [0, 1) (bits 12-63), and
  *   x = left_i + u width_i;
  * - x inside [L_{i+1}, R_{i+1}] lies under f at every height of box i: accepted (about 99% of
  *   attempts);
@@ -34,7 +34,9 @@
 
 #include "hotloop/rng.h"
 
-#define HL_TM_ZIG_BOXES 256
+/* Boxes: the low HL_TM_ZIG_BITS bits of an attempt's word pick one. */
+#define HL_TM_ZIG_BITS 9
+#define HL_TM_ZIG_BOXES (1 << HL_TM_ZIG_BITS)
 
 /* The largest shape the ziggurat takes: beyond it (nu above 2e15, where a t model is a normal
  * one) the pass uses Marsaglia-Tsang. */
@@ -48,7 +50,7 @@ typedef struct hl_tm_zig_box {
 
 typedef struct hl_tm_zig {
     _Alignas(64) hl_tm_zig_box box[HL_TM_ZIG_BOXES];
-    double y[HL_TM_ZIG_BOXES + 1]; /* box i spans heights [y[i], y[i + 1]]; y[0] = 0, y[256] = 1 */
+    double y[HL_TM_ZIG_BOXES + 1]; /* box i spans heights [y[i], y[i + 1]]; y[0] = 0, y[512] = 1 */
     double shape, am1, mode, log_mode; /* a, a - 1, M = a - 1, log M (0 when a = 1) */
     /* the tails' starts, the slopes of their tangent exponentials, and t there */
     double left_x, left_rate, left_t;
@@ -104,7 +106,7 @@ double hl_tm_zig_tail(hl_rng *r, const hl_tm_zig *z, int left);
  */
 static inline int hl_tm_zig_attempt(hl_rng *r, const hl_tm_zig *z, double *g) {
     const uint64_t bits = hl_rng_next(r);
-    const unsigned i = (unsigned)(bits & 0xFFu);
+    const unsigned i = (unsigned)(bits & (HL_TM_ZIG_BOXES - 1u));
     const hl_tm_zig_box *b = &z->box[i];
     const double x = b->left + hl_tm_u52(bits) * b->width;
     if (x >= b->in_lo && x <= b->in_hi) {

@@ -137,7 +137,7 @@ typedef struct zconst {
     __m512i one_bits, box_mask;
 } zconst;
 
-/* The boxes of the eight lanes (index < 256): each lane's 32-byte box is one load, and a
+/* The boxes of the eight lanes (index < HL_TM_ZIG_BOXES): each lane's 32-byte box is one load, and a
  * transpose of the eight gives left, width, in_lo and in_hi in lane order. */
 static inline void zboxes(const hl_tm_zig_box *boxes, __m512i index, __m512d *left, __m512d *width,
                           __m512d *in_lo, __m512d *in_hi) {
@@ -305,7 +305,7 @@ void hl_tm_upass_avx512(const hl_tm_upass *a, hl_tm_lanes *L, hl_tm_acc *acc) {
     k.margin = _mm512_set1_pd(a->force_libm ? (double)INFINITY : HL_TM_WEDGE_MARGIN);
     k.max_d = _mm512_set1_pd(0.01);
     k.one_bits = _mm512_set1_epi64((long long)0x3FF0000000000000LL);
-    k.box_mask = _mm512_set1_epi64(0xFF);
+    k.box_mask = _mm512_set1_epi64(HL_TM_ZIG_BOXES - 1);
     const __m512d two = _mm512_set1_pd(2.0);
     const __m512d vmu = _mm512_set1_pd(a->mu), vnt = _mm512_set1_pd(a->nu_tau2);
     const __m512d vr2 = _mm512_set1_pd(a->r2scale);
