@@ -268,8 +268,10 @@ static __attribute__((noinline)) __mmask8 zspecial(const zconst *k, zstate *z, _
 }
 
 /* Rounds of attempts until buf[0, need) holds draws; returns how many it holds (< need + 8). */
-static inline size_t zdraw(const zconst *k, zstate *z, double *buf, size_t have, size_t need) {
+static inline size_t zdraw(const zconst *k, zstate *zio, double *buf, size_t have, size_t need) {
     const hl_tm_zig_box *boxes = k->zig->box;
+    zstate state = *zio;
+    zstate *z = &state;
     while (have < need) {
         const __m512i bits = znext(z);
         const __m512i box = _mm512_and_si512(bits, k->box_mask);
@@ -281,11 +283,17 @@ static inline size_t zdraw(const zconst *k, zstate *z, double *buf, size_t have,
         __mmask8 ok = _mm512_cmp_pd_mask(x, in_lo, _CMP_GE_OQ) &
                       _mm512_cmp_pd_mask(x, in_hi, _CMP_LE_OQ);
         if (__builtin_expect(ok != 0xFF, 0)) {
-            ok |= zspecial(k, z, box, &x, (__mmask8)~ok);
+            /* on copies: taking the addresses of z and x would keep them in memory */
+            zstate zs = *z;
+            __m512d xs = x;
+            ok |= zspecial(k, &zs, box, &xs, (__mmask8)~ok);
+            *z = zs;
+            x = xs;
         }
         _mm512_storeu_pd(buf + have, _mm512_maskz_compress_pd(ok, x));
         have += (size_t)__builtin_popcount((unsigned)ok);
     }
+    *zio = state;
     return have;
 }
 
