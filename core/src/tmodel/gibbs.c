@@ -298,15 +298,22 @@ hl_status hl_tmodel_run(const double *x, size_t n, const hl_tmodel_options *opt,
     }
     free(streams);
 
-    hl_tm_model model;
-    hl_tm_model_init(&model, z, n, opt->nu, opt->prior, opt->variant, opt->simd);
-    hl_tm_model_set_piece(&model, opt->piece);
+    /* On the heap: the model holds the 80 KiB gamma tables, and workers read it all run. */
+    hl_tm_model *model = hl_aligned_alloc(64, 1, sizeof *model);
+    if (model == NULL) {
+        free(z);
+        hl_aligned_free(chains);
+        hl_aligned_free(slots);
+        return HL_ENOMEM;
+    }
+    hl_tm_model_init(model, z, n, opt->nu, opt->prior, opt->variant, opt->simd);
+    hl_tm_model_set_piece(model, opt->piece);
     for (size_t c = 0; c < opt->chains; c++) {
         atomic_init(&slots[c].taken, 0);
         atomic_init(&slots[c].done, 0);
     }
     run_ctx ctx = {
-        .model = &model,
+        .model = model,
         .center = center,
         .scale = scale,
         .chains = chains,
@@ -325,6 +332,7 @@ hl_status hl_tmodel_run(const double *x, size_t n, const hl_tmodel_options *opt,
     /* one item per worker: each runs segments until no chain is left (run_worker) */
     const unsigned workers = hl_parallel_threads(opt->chains, 1, opt->n_threads);
     st = hl_parallel_for(workers, 1, workers, run_worker, &ctx, mon);
+    hl_aligned_free(model);
     hl_aligned_free(slots);
     hl_aligned_free(chains);
     free(z);

@@ -5,7 +5,7 @@
  * The eight lanes' xoshiro256** states sit in four registers, and each round of attempts is
  * one register of candidates x = left + u width, the boxes read by one 32-byte load per lane
  * (a transpose puts them in lane order; gathers are slow on Zen 4). The lanes inside their
- * box's inner part (about 99%) are accepted; the accepted draws of a round are packed by a
+ * box's inner part (99.6-99.8%) are accepted; the accepted draws of a round are packed by a
  * compress and stored after the previous ones, so the draws reach the points in round and lane
  * order. The rare rounds with a lane outside take a branch: wedge lanes draw their height and
  * are tested in registers against exp(t(x)) (zflog, zexp) with a proven margin, libm near ties;
