@@ -28,8 +28,8 @@ typedef struct hl_tm_model {
     hl_simd_level level;                  /* the U pass's variant, resolved against the CPU */
     double gamma_d, gamma_c, gamma_shape; /* Marsaglia-Tsang constants of (nu + 1) / 2 */
     int gamma_boost;
-    int use_zig;   /* the shape has a ziggurat (nu >= 1): the U pass draws from it */
-    hl_tm_zig zig; /* its tables (80 KiB: a model lives on the heap) */
+    int use_zig;      /* the shape has a ziggurat (nu >= 1): the U pass draws from it */
+    hl_tm_zig zig;    /* its tables (80 KiB: a model lives on the heap) */
     double shape_tau; /* nu n / 2, + 1 under the flat prior */
     double df_alpha;  /* n, or n - 2 under the flat prior */
     int force_libm;   /* test only (hl_tm_upass.force_libm); 0 in the sampler */

@@ -123,7 +123,8 @@ static double zig_tail_mass(const hl_tm_zig *z, int left, double start, double r
         const double ch = cosh(q);
         /* s = upto / (1 + e^{-2q}) near 0 and upto - upto / (1 + e^{2q}) near upto, each
          * without cancellation */
-        const double s = q < 0.0 ? upto / (1.0 + exp(-2.0 * q)) : upto - upto / (1.0 + exp(2.0 * q));
+        const double s =
+            q < 0.0 ? upto / (1.0 + exp(-2.0 * q)) : upto - upto / (1.0 + exp(2.0 * q));
         const double w = 0.5 * upto * half_pi * cosh(tau) / (ch * ch);
         if (w > 0.0) {
             sum += w * zig_tail_f(z, left, start, rate, s);

@@ -75,10 +75,9 @@ hl_status hl_tmodel_testing_upass(const double *x, size_t n, double nu, double m
 
 /* The draws of hl_tmodel_draw_conditional on the model *m (arguments checked). */
 static hl_status conditional_draws(hl_tm_model *m, hl_tmodel_conditional which,
-                                   hl_tmodel_variant variant, const double *x, size_t n,
-                                   double nu, hl_tmodel_prior prior, double mu, double tau2,
-                                   double alpha2, const double *u, uint64_t seed, size_t reps,
-                                   double *out) {
+                                   hl_tmodel_variant variant, const double *x, size_t n, double nu,
+                                   hl_tmodel_prior prior, double mu, double tau2, double alpha2,
+                                   const double *u, uint64_t seed, size_t reps, double *out) {
     hl_tm_lanes lanes;
     hl_rng rng;
     test_setup(m, &lanes, &rng, x, n, nu, prior, variant, HL_SIMD_AUTO, seed);

@@ -50,10 +50,10 @@ typedef struct hl_tm_upass {
     size_t n;
     double mu, nu_tau2, r2scale;
     const hl_tm_zig *zig; /* the shape's ziggurat, or NULL: Marsaglia-Tsang */
-    double d, c;    /* Marsaglia-Tsang constants of the shape (or shape + 1 when boosting) */
-    double shape;   /* the gamma shape (nu + 1) / 2 */
-    int boost;      /* shape < 1 */
-    double *w_out;  /* NULL, or n values receiving w_i */
+    double d, c;          /* Marsaglia-Tsang constants of the shape (or shape + 1 when boosting) */
+    double shape;         /* the gamma shape (nu + 1) / 2 */
+    int boost;            /* shape < 1 */
+    double *w_out;        /* NULL, or n values receiving w_i */
     int force_libm; /* test only: the SIMD variants leave every test they approximate to libm */
 } hl_tm_upass;
 

@@ -86,8 +86,8 @@ static inline __m512d zflog(__m512d y) {
     const __m512i idx = _mm512_srli_epi64(_mm512_castpd_si512(m), 48);
     const __m512d r =
         _mm512_permutex2var_pd(_mm512_loadu_pd(zlog_r), idx, _mm512_loadu_pd(zlog_r + 8));
-    const __m512d l = _mm512_permutex2var_pd(_mm512_loadu_pd(zlog_table), idx,
-                                             _mm512_loadu_pd(zlog_table + 8));
+    const __m512d l =
+        _mm512_permutex2var_pd(_mm512_loadu_pd(zlog_table), idx, _mm512_loadu_pd(zlog_table + 8));
     const __m512d t = _mm512_fmsub_pd(m, r, _mm512_set1_pd(1.0));
     __m512d p = _mm512_fmadd_pd(_mm512_set1_pd(0.2), t, _mm512_set1_pd(-0.25));
     p = _mm512_fmadd_pd(p, t, _mm512_set1_pd(1.0 / 3.0));
@@ -137,8 +137,8 @@ typedef struct zconst {
     __m512i one_bits, box_mask;
 } zconst;
 
-/* The boxes of the eight lanes (index < HL_TM_ZIG_BOXES): each lane's 32-byte box is one load, and a
- * transpose of the eight gives left, width, in_lo and in_hi in lane order. */
+/* The boxes of the eight lanes (index < HL_TM_ZIG_BOXES): each lane's 32-byte box is one load, and
+ * a transpose of the eight gives left, width, in_lo and in_hi in lane order. */
 static inline void zboxes(const hl_tm_zig_box *boxes, __m512i index, __m512d *left, __m512d *width,
                           __m512d *in_lo, __m512d *in_hi) {
     uint64_t b[HL_TM_LANES];
@@ -227,8 +227,8 @@ static __attribute__((noinline)) __mmask8 zspecial(const zconst *k, zstate *z, _
         z->s1 = _mm512_mask_mov_epi64(z->s1, wedge, w.s1);
         z->s2 = _mm512_mask_mov_epi64(z->s2, wedge, w.s2);
         z->s3 = _mm512_mask_mov_epi64(z->s3, wedge, w.s3);
-        const __m512d u =
-            _mm512_mul_pd(_mm512_cvtepu64_pd(_mm512_srli_epi64(bits, 11)), _mm512_set1_pd(0x1.0p-53));
+        const __m512d u = _mm512_mul_pd(_mm512_cvtepu64_pd(_mm512_srli_epi64(bits, 11)),
+                                        _mm512_set1_pd(0x1.0p-53));
         __m512d y0, y1;
         zheights(k->zig->y, box, &y0, &y1);
         const __m512d y = _mm512_add_pd(y0, _mm512_mul_pd(u, _mm512_sub_pd(y1, y0)));
@@ -236,9 +236,9 @@ static __attribute__((noinline)) __mmask8 zspecial(const zconst *k, zstate *z, _
         const __m512d lx = zflog(*x);
         const __m512d t = _mm512_sub_pd(_mm512_mul_pd(k->am1, _mm512_sub_pd(lx, k->log_mode)),
                                         _mm512_sub_pd(*x, k->mode));
-        const __m512d terms = _mm512_add_pd(
-            _mm512_add_pd(*x, k->mode),
-            _mm512_mul_pd(k->am1, _mm512_add_pd(_mm512_abs_pd(lx), k->abs_log_mode)));
+        const __m512d terms =
+            _mm512_add_pd(_mm512_add_pd(*x, k->mode),
+                          _mm512_mul_pd(k->am1, _mm512_add_pd(_mm512_abs_pd(lx), k->abs_log_mode)));
         const __m512d dist = _mm512_fmadd_pd(terms, _mm512_set1_pd(1e-15), k->eps_a);
         const __m512d e = zexp(t);
         const __m512d tol = _mm512_mul_pd(e, _mm512_fmadd_pd(dist, _mm512_set1_pd(2.0), k->margin));
@@ -280,8 +280,8 @@ static inline size_t zdraw(const zconst *k, zstate *zio, double *buf, size_t hav
         const __m512d u = _mm512_sub_pd(
             _mm512_castsi512_pd(_mm512_or_si512(_mm512_srli_epi64(bits, 12), k->one_bits)), k->one);
         __m512d x = _mm512_add_pd(left, _mm512_mul_pd(u, width));
-        __mmask8 ok = _mm512_cmp_pd_mask(x, in_lo, _CMP_GE_OQ) &
-                      _mm512_cmp_pd_mask(x, in_hi, _CMP_LE_OQ);
+        __mmask8 ok =
+            _mm512_cmp_pd_mask(x, in_lo, _CMP_GE_OQ) & _mm512_cmp_pd_mask(x, in_hi, _CMP_LE_OQ);
         if (__builtin_expect(ok != 0xFF, 0)) {
             /* on copies: taking the addresses of z and x would keep them in memory */
             zstate zs = *z;
