@@ -136,29 +136,20 @@ static inline double hl_tm_lane_gamma(hl_rng *r, const hl_tm_upass *a) {
     return res;
 }
 
-/* The pass with Marsaglia-Tsang draws, lane-wise (point i from lane i mod 8), scalar code. */
-static inline void hl_tm_upass_mt(const hl_tm_upass *a, hl_tm_lanes *L, hl_tm_acc *acc) {
-    hl_rng lanes[HL_TM_LANES];
-    for (int j = 0; j < HL_TM_LANES; j++) {
-        lanes[j] = hl_tm_lane_get(L, j);
+/* Point i of the pass with its gamma draw g: w_i = 2 g / q_i, stored when asked, and added to
+ * the sums of lane i mod 8 (the operations, in their order, that every variant performs). */
+static inline void hl_tm_add_point(const hl_tm_upass *a, hl_tm_acc *acc, size_t i, double g) {
+    const int j = (int)(i % HL_TM_LANES);
+    const double r = a->x[i] - a->mu;
+    const double rr = r * r;
+    const double q = a->nu_tau2 + rr * a->r2scale;
+    const double w = (2.0 * g) / q;
+    if (a->w_out != NULL) {
+        a->w_out[i] = w;
     }
-    for (size_t i = 0; i < a->n; i++) {
-        const int j = (int)(i % HL_TM_LANES);
-        const double g = hl_tm_lane_gamma(&lanes[j], a);
-        const double r = a->x[i] - a->mu;
-        const double rr = r * r;
-        const double q = a->nu_tau2 + rr * a->r2scale;
-        const double w = (2.0 * g) / q;
-        if (a->w_out != NULL) {
-            a->w_out[i] = w;
-        }
-        acc->s1[j] += w;
-        acc->s2[j] += rr * w;
-        acc->s3[j] += r * w;
-    }
-    for (int j = 0; j < HL_TM_LANES; j++) {
-        hl_tm_lane_put(L, j, &lanes[j]);
-    }
+    acc->s1[j] += w;
+    acc->s2[j] += rr * w;
+    acc->s3[j] += r * w;
 }
 
 static inline double hl_tm_reduce8(const double *s) {

@@ -17,21 +17,24 @@ static void upass_zig(const hl_tm_upass *a, hl_tm_lanes *L, hl_tm_acc *acc) {
                 have += (size_t)hl_tm_zig_attempt(&lanes[j], a->zig, &drawn[have]);
             }
         }
-        const double g = drawn[next++];
-        const int j = (int)(i % HL_TM_LANES);
-        const double r = a->x[i] - a->mu;
-        const double rr = r * r;
-        const double q = a->nu_tau2 + rr * a->r2scale;
-        const double w = (2.0 * g) / q;
-        if (a->w_out != NULL) {
-            a->w_out[i] = w;
-        }
-        acc->s1[j] += w;
-        acc->s2[j] += rr * w;
-        acc->s3[j] += r * w;
+        hl_tm_add_point(a, acc, i, drawn[next++]);
     }
     L->ncarry = (uint64_t)(have - next);
     memmove(L->carry, drawn + next, (have - next) * sizeof(double));
+    for (int j = 0; j < HL_TM_LANES; j++) {
+        hl_tm_lane_put(L, j, &lanes[j]);
+    }
+}
+
+/* The Marsaglia-Tsang pass: point i draws from lane i mod 8. */
+static void upass_mt(const hl_tm_upass *a, hl_tm_lanes *L, hl_tm_acc *acc) {
+    hl_rng lanes[HL_TM_LANES];
+    for (int j = 0; j < HL_TM_LANES; j++) {
+        lanes[j] = hl_tm_lane_get(L, j);
+    }
+    for (size_t i = 0; i < a->n; i++) {
+        hl_tm_add_point(a, acc, i, hl_tm_lane_gamma(&lanes[i % HL_TM_LANES], a));
+    }
     for (int j = 0; j < HL_TM_LANES; j++) {
         hl_tm_lane_put(L, j, &lanes[j]);
     }
@@ -41,6 +44,6 @@ void hl_tm_upass_scalar(const hl_tm_upass *a, hl_tm_lanes *L, hl_tm_acc *acc) {
     if (a->zig != NULL) {
         upass_zig(a, L, acc);
     } else {
-        hl_tm_upass_mt(a, L, acc);
+        upass_mt(a, L, acc);
     }
 }
