@@ -122,41 +122,40 @@ HL_TEST(tmodel_every_simd_level_gives_the_same_draws) {
     }
 }
 
-HL_TEST(tmodel_upass_every_level_and_the_libm_path_agree) {
+HL_TEST(tmodel_upass_every_level_agrees) {
     /* The U pass alone over sizes around the AVX-512 variant's edges (a partial block, one
      * block, a tail; two chunks of 1024 draws), eight passes each (the draws a pass leaves
      * over go to the next), for the exponential's ziggurat (nu = 1), a shape just above it,
-     * the document's nu = 6, larger shapes (nu = 300; nu = 3e7, where the register wedge test
-     * decides only part of its lanes; nu = 1e13, where it leaves them all to libm) and the
-     * Marsaglia-Tsang pass (nu = 0.6): every level, and the AVX-512 variant with every wedge
-     * test left to libm, give the scalar bits. */
-    enum { REPS = 8, NNU = 7 };
+     * the document's nu = 6, larger shapes (nu = 300, 3e7, 1e13) and the Marsaglia-Tsang pass
+     * (nu = 0.6): every level gives the scalar bits. */
+    enum { REPS = 8, NNU = 7, NLEVELS = 3 };
     const size_t ns[7] = {1, 5, 8, 13, 203, 1030, 2061};
     const double nus[NNU] = {1.0, 1.0002, 6.0, 300.0, 3e7, 1e13, 0.6};
+    const hl_simd_level levels[NLEVELS] = {HL_SIMD_SCALAR, HL_SIMD_AVX2, HL_SIMD_AVX512};
     double *x = malloc(2061 * sizeof(double));
-    double *w[4];
-    for (int l = 0; l < 4; l++) {
+    double *w[NLEVELS];
+    int ok = x != NULL;
+    for (int l = 0; l < NLEVELS; l++) {
         w[l] = malloc(REPS * 2061 * sizeof(double));
+        ok = ok && w[l] != NULL;
     }
-    CHECK(x != NULL && w[0] != NULL && w[1] != NULL && w[2] != NULL && w[3] != NULL);
-    if (x != NULL && w[0] != NULL && w[1] != NULL && w[2] != NULL && w[3] != NULL) {
+    CHECK(ok);
+    if (ok) {
         make_data(x, 2061, 3);
         for (int a = 0; a < 7; a++) {
             for (int b = 0; b < NNU; b++) {
-                const hl_simd_level levels[4] = {HL_SIMD_SCALAR, HL_SIMD_AVX2, HL_SIMD_AVX512,
-                                                 HL_SIMD_AVX512};
-                for (int l = 0; l < 4; l++) {
+                for (int l = 0; l < NLEVELS; l++) {
                     CHECK_OK(hl_tmodel_testing_upass(x, ns[a], nus[b], 1.2, 3.5, 17 + (uint64_t)a,
-                                                     REPS, levels[l], l == 3, w[l]));
+                                                     REPS, levels[l], w[l]));
                 }
-                for (int l = 1; l < 4; l++) {
+                for (int l = 1; l < NLEVELS; l++) {
                     CHECK(memcmp(w[0], w[l], REPS * ns[a] * sizeof(double)) == 0);
                 }
             }
         }
     }
     free(x);
-    for (int l = 0; l < 4; l++) {
+    for (int l = 0; l < NLEVELS; l++) {
         free(w[l]);
     }
 }

@@ -163,14 +163,12 @@ HL_API hl_status hl_tmodel_testing_gamma(double shape, uint64_t seed, size_t cou
 /*
  * Test only: runs the U pass (the sampler's inner loop) `reps` times at mu, tau2 (alpha^2 = 1)
  * over x[0..n) with the instruction set `level` (resolved against the CPU), lanes seeded from
- * stream 0 of `seed`; out receives reps * n values w_i = 1 / U_i (rep-major). With force_libm
- * non-zero the SIMD variants decide every test they otherwise approximate in registers (the
- * Marsaglia-Tsang log test, the ziggurat wedge) by libm, the rare path. Every level and
- * force_libm give the same bits. Returns HL_OK, HL_EINVAL for bad arguments, HL_EOVERFLOW.
+ * stream 0 of `seed`; out receives reps * n values w_i = 1 / U_i (rep-major). Every level gives
+ * the same bits. Returns HL_OK, HL_EINVAL for bad arguments, HL_ENOMEM, HL_EOVERFLOW.
  */
 HL_API hl_status hl_tmodel_testing_upass(const double *x, size_t n, double nu, double mu,
                                          double tau2, uint64_t seed, size_t reps,
-                                         hl_simd_level level, int force_libm, double *out);
+                                         hl_simd_level level, double *out);
 
 /*
  * The largest number of equal values among x[0..n) (finite doubles; 0 when n = 0) in *k, from

@@ -32,7 +32,6 @@ typedef struct hl_tm_model {
     hl_tm_zig zig;    /* its tables (80 KiB: a model lives on the heap) */
     double shape_tau; /* nu n / 2, + 1 under the flat prior */
     double df_alpha;  /* n, or n - 2 under the flat prior */
-    int force_libm;   /* test only (hl_tm_upass.force_libm); 0 in the sampler */
     size_t piece;     /* points per piece of a U pass (a multiple of 8; see hl_tm_u_pass) */
 } hl_tm_model;
 
@@ -71,7 +70,6 @@ static inline void hl_tm_model_init(hl_tm_model *m, const double *x, size_t n, d
     const int flat = prior == HL_TMODEL_PRIOR_FLAT;
     m->shape_tau = 0.5 * nu * (double)n + (flat ? 1.0 : 0.0);
     m->df_alpha = (double)n - (flat ? 2.0 : 0.0);
-    m->force_libm = 0;
     m->piece = HL_TM_PIECE_POINTS;
 }
 
@@ -106,7 +104,6 @@ static inline bool hl_tm_u_pass(const hl_tm_model *m, double mu, double tau2, do
         .shape = m->gamma_shape,
         .boost = m->gamma_boost,
         .w_out = w_out,
-        .force_libm = m->force_libm,
     };
     hl_tm_acc acc;
     memset(&acc, 0, sizeof acc);

@@ -105,6 +105,25 @@ static inline double hl_tm_zig_logf(const hl_tm_zig *z, double x) {
 double hl_tm_zig_tail(hl_rng *r, const hl_tm_zig *z, int left);
 
 /*
+ * The rest of an attempt whose candidate x, in box i, fell outside the box's inner part: the
+ * tail sampler in the base box (always a draw), else the wedge test on the stream's next word.
+ * Returns 1 with the draw in *g, or 0 when the wedge test rejects.
+ */
+static inline int hl_tm_zig_outside(hl_rng *r, const hl_tm_zig *z, unsigned i, double x,
+                                    double *g) {
+    if (i == 0) {
+        *g = hl_tm_zig_tail(r, z, x < z->box[0].in_lo);
+        return 1;
+    }
+    const double y = z->y[i] + hl_rng_uniform(r) * (z->y[i + 1] - z->y[i]);
+    if (y < exp(hl_tm_zig_logf(z, x))) {
+        *g = x;
+        return 1;
+    }
+    return 0;
+}
+
+/*
  * One ziggurat attempt from stream r (the definition every variant reproduces bit for bit):
  * returns 1 with the draw in *g, or 0 when the wedge test rejects (the attempt gives nothing).
  */
@@ -117,16 +136,7 @@ static inline int hl_tm_zig_attempt(hl_rng *r, const hl_tm_zig *z, double *g) {
         *g = x;
         return 1;
     }
-    if (i == 0) {
-        *g = hl_tm_zig_tail(r, z, x < b->in_lo);
-        return 1;
-    }
-    const double y = z->y[i] + hl_rng_uniform(r) * (z->y[i + 1] - z->y[i]);
-    if (y < exp(hl_tm_zig_logf(z, x))) {
-        *g = x;
-        return 1;
-    }
-    return 0;
+    return hl_tm_zig_outside(r, z, i, x, g);
 }
 
 /*

@@ -47,8 +47,7 @@ static void test_setup(hl_tm_model *m, hl_tm_lanes *lanes, hl_rng *rng, const do
 }
 
 hl_status hl_tmodel_testing_upass(const double *x, size_t n, double nu, double mu, double tau2,
-                                  uint64_t seed, size_t reps, hl_simd_level level, int force_libm,
-                                  double *out) {
+                                  uint64_t seed, size_t reps, hl_simd_level level, double *out) {
     size_t total;
     if (x == NULL || out == NULL || n == 0 || !(nu > 0.0) || !isfinite(nu) || !isfinite(mu) ||
         !(tau2 > 0.0) || !isfinite(tau2)) {
@@ -64,7 +63,6 @@ hl_status hl_tmodel_testing_upass(const double *x, size_t n, double nu, double m
     hl_tm_lanes lanes;
     hl_rng rng;
     test_setup(m, &lanes, &rng, x, n, nu, HL_TMODEL_PRIOR_LOG_SIGMA, HL_TMODEL_EXACT, level, seed);
-    m->force_libm = force_libm;
     for (size_t r = 0; r < reps; r++) {
         hl_tm_sums s;
         (void)hl_tm_u_pass(m, mu, tau2, 1.0, &lanes, out + r * n, NULL, &s);

@@ -17,10 +17,10 @@
  *   below 1. Scalar code only.
  * Each sum is accumulated per lane (point i into lane i mod 8) in point order, then reduced in a
  * fixed tree: (s0 + s4) + (s2 + s6) + ((s1 + s5) + (s3 + s7)), as an 8-wide register reduces.
- * The AVX-512 variant runs the ziggurat's rounds in registers, its wedge test with a proven
- * margin (libm near ties); AVX2 machines run the scalar code. Every value is computed without
- * fused multiply-adds (the project builds with -ffp-contract=off), in the same operation order
- * in every variant; only the approximations that decide a test (never a value) may use them.
+ * The AVX-512 variant runs the ziggurat's rounds in registers and the rare lanes outside their
+ * box's inner part in the scalar code; AVX2 machines run the scalar code. Every value is computed
+ * without fused multiply-adds (the project builds with -ffp-contract=off), in the same operation
+ * order in every variant.
  */
 #ifndef HOTLOOP_TMODEL_UPASS_H
 #define HOTLOOP_TMODEL_UPASS_H
@@ -54,7 +54,6 @@ typedef struct hl_tm_upass {
     double shape;         /* the gamma shape (nu + 1) / 2 */
     int boost;            /* shape < 1 */
     double *w_out;        /* NULL, or n values receiving w_i */
-    int force_libm; /* test only: the SIMD variants leave every test they approximate to libm */
 } hl_tm_upass;
 
 typedef struct hl_tm_sums {
