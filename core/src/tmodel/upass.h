@@ -17,8 +17,9 @@
  *   below 1. Scalar code only.
  * Each sum is accumulated per lane (point i into lane i mod 8) in point order, then reduced in a
  * fixed tree: (s0 + s4) + (s2 + s6) + ((s1 + s5) + (s3 + s7)), as an 8-wide register reduces.
- * The AVX-512 variant runs the ziggurat's rounds in registers and the rare lanes outside their
- * box's inner part in the scalar code; AVX2 machines run the scalar code. Every value is computed
+ * The AVX-512 and AVX2 variants run the ziggurat's rounds in registers (eight lanes in one
+ * register, or two of four) and the rare lanes outside their box's inner part in the scalar
+ * code. Every value is computed
  * without fused multiply-adds (the project builds with -ffp-contract=off), in the same operation
  * order in every variant.
  */
@@ -161,11 +162,12 @@ static inline hl_tm_sums hl_tm_reduce(const hl_tm_acc *acc) {
     return s;
 }
 
-/* The variants (upass_scalar.c, upass_avx512.c): each adds points [0, a->n) to the per-lane
- * sums in *acc, so a pass cut into pieces of whole blocks of 8 points (x and w_out advanced by
- * the piece's start) gives the same sums, bit for bit, as one call. */
+/* The variants (upass_scalar.c, upass_avx2.c, upass_avx512.c): each adds points [0, a->n) to the
+ * per-lane sums in *acc, so a pass cut into pieces of whole blocks of 8 points (x and w_out
+ * advanced by the piece's start) gives the same sums, bit for bit, as one call. */
 void hl_tm_upass_scalar(const hl_tm_upass *a, hl_tm_lanes *L, hl_tm_acc *acc);
 #if defined(HL_X86_64)
+void hl_tm_upass_avx2(const hl_tm_upass *a, hl_tm_lanes *L, hl_tm_acc *acc);
 void hl_tm_upass_avx512(const hl_tm_upass *a, hl_tm_lanes *L, hl_tm_acc *acc);
 #endif
 
@@ -175,6 +177,10 @@ static inline void hl_tm_upass_run(const hl_tm_upass *a, hl_tm_lanes *L, hl_tm_a
 #if defined(HL_X86_64)
     if (a->zig != NULL && level == HL_SIMD_AVX512) {
         hl_tm_upass_avx512(a, L, acc);
+        return;
+    }
+    if (a->zig != NULL && level == HL_SIMD_AVX2) {
+        hl_tm_upass_avx2(a, L, acc);
         return;
     }
 #else
