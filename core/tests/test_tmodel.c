@@ -91,8 +91,9 @@ HL_TEST(tmodel_lane_gamma_ks) {
 }
 
 HL_TEST(tmodel_every_simd_level_gives_the_same_draws) {
-    /* n = 203 covers full blocks of eight and a tail; nu = 0.6 takes the boosted (scalar)
-     * gamma, the others the SIMD paths with small and large Marsaglia-Tsang constants d. */
+    /* n = 203 covers full blocks of eight and a tail; nu = 0.6 takes the boosted
+     * Marsaglia-Tsang gamma (scalar), the others the ziggurat's SIMD paths, small and large
+     * shapes. */
     enum { N = 203, C = 2, S = 400 };
     double x[N];
     make_data(x, N, 6);

@@ -148,7 +148,7 @@ typedef enum hl_tmodel_conditional {
  * For HL_TMODEL_COND_U out receives reps * n values (rep-major) and `u` may be NULL; otherwise
  * out receives reps values and u must hold n positive finite values (the U_i). The variant
  * matters only for HL_TMODEL_COND_U (HL_TMODEL_TEST_ALPHA_MUL applies the bug there).
- * Returns HL_OK, HL_EINVAL for bad arguments, HL_EOVERFLOW for reps * n overflow.
+ * Returns HL_OK, HL_EINVAL for bad arguments, HL_ENOMEM, HL_EOVERFLOW for reps * n overflow.
  */
 HL_API hl_status hl_tmodel_draw_conditional(hl_tmodel_conditional which, hl_tmodel_variant variant,
                                             const double *x, size_t n, double nu,
@@ -157,7 +157,8 @@ HL_API hl_status hl_tmodel_draw_conditional(hl_tmodel_conditional which, hl_tmod
                                             size_t reps, double *out);
 
 /* Test only: fills out[0..count) with Gamma(shape) draws of one U-pass lane seeded with `seed`
- * (the sampler's own gamma code; see core/src/tmodel/upass.h). */
+ * (the sampler's own gamma code: the ziggurat for shapes 1 to 1e15, else Marsaglia-Tsang; see
+ * core/src/tmodel/upass.h). Returns HL_OK, HL_EINVAL for bad arguments, HL_ENOMEM. */
 HL_API hl_status hl_tmodel_testing_gamma(double shape, uint64_t seed, size_t count, double *out);
 
 /*

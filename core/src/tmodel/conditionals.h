@@ -48,7 +48,8 @@ typedef struct hl_tm_poll {
 
 /* The state of one chain. alpha2 is 1 at the start of every sweep of the exact sampler. */
 typedef struct hl_tm_chain {
-    _Alignas(64) hl_tm_lanes lanes; /* the U pass's eight streams (64-byte aligned and sized) */
+    _Alignas(64) hl_tm_lanes lanes; /* the U pass's eight streams (64-byte aligned; the chain
+                                     * is padded to whole lines) */
     hl_rng rng; /* the chain's stream: seeds the lanes, then the per-sweep draws */
     double mu, tau2, alpha2;
 } hl_tm_chain;

@@ -1,6 +1,7 @@
 /* The gamma ziggurat's tables, their cache, and its tail sampler (see gamma_zig.h). */
 #include "gamma_zig.h"
 
+#include <float.h>
 #include <stdatomic.h>
 
 double hl_tm_zig_tail(hl_rng *r, const hl_tm_zig *z, int left) {
@@ -141,12 +142,13 @@ static double zig_tail_mass(const hl_tm_zig *z, int left, double start, double r
 static double zig_stack(hl_tm_zig *z, double y1) {
     zig_edges e;
     zig_edges_at(z, y1, NULL, &e);
-    const int has_left = z->am1 > 0.0 && e.left > 0.0;
+    /* a left tail starting at a subnormal (a just above 1) has no mass a double can hold */
+    const int has_left = z->am1 > 0.0 && e.left >= DBL_MIN;
     z->left_x = e.left;
     z->right_x = e.right;
     z->left_t = z->right_t = log(y1);
     z->left_rate = has_left ? z->am1 / e.left - 1.0 : 1.0;
-    z->right_rate = 1.0 - z->am1 / e.right;
+    z->right_rate = (e.right - z->am1) / e.right; /* 1 - (a - 1) / R without the cancellation */
     z->mass_left = has_left ? zig_tail_mass(z, 1, e.left, z->left_rate) : 0.0;
     z->mass_right = zig_tail_mass(z, 0, e.right, z->right_rate);
     const double area = y1 * (e.right - e.left) + z->mass_left + z->mass_right;
@@ -199,12 +201,16 @@ int hl_tm_zig_build(double shape, hl_tm_zig *z) {
             return -1;
         }
     }
+    /* flo, fhi: the ends' true values (the stop test reads them); wlo, whi: the weights of
+     * the regula falsi step, which the Illinois rule halves at the end that stays. */
+    double wlo = flo, whi = fhi;
     int side = 0;
     /* Done when the stack below 1 reaches within 1e-13 of it (the top box, about 3e-4 high,
      * then has its area right to ~1e-9, a change of the distribution below 1e-12; closer, the
-     * stacks' own rounding makes the steps wander) or the bracket is a few ulps wide. */
+     * stacks' own rounding makes the steps wander) or the bracket is a few ulps wide (which
+     * comes first above a ~ 1e12: there the top box's area is right to ~1e-7). */
     for (int it = 0; it < 400 && hi - lo > 4e-16 * fabs(lo) && flo < -1e-13; it++) {
-        double mid = (lo * fhi - hi * flo) / (fhi - flo);
+        double mid = (lo * whi - hi * wlo) / (whi - wlo);
         /* bisect while the upper end's stack overshoots (the top is not smooth in y1 there) */
         if (!(fhi < 1.0) || !(mid > lo && mid < hi) || it % 8 == 7) {
             mid = 0.5 * (lo + hi);
@@ -215,22 +221,22 @@ int hl_tm_zig_build(double shape, hl_tm_zig *z) {
         const double fm = zig_stack(z, exp(mid)) - 1.0;
         if (fm < 0.0) {
             lo = mid;
-            flo = fm;
+            flo = wlo = fm;
             if (side < 0) {
-                fhi *= 0.5;
+                whi *= 0.5;
             }
             side = -1;
         } else {
             hi = mid;
-            fhi = fm;
+            fhi = whi = fm;
             if (side > 0) {
-                flo *= 0.5;
+                wlo *= 0.5;
             }
             side = +1;
         }
     }
-    /* The last stack just below 1: its top box ends at the mode's height exactly (its area
-     * then exceeds A by the bracket's width, ~1e-16 relative). */
+    /* The last stack just below 1: its top box is stretched to end at the mode's height
+     * exactly (by 1 - top, the accuracy stated above). */
     const double top = zig_stack(z, exp(lo));
     if (!(top < 1.0) || !(top > 1.0 - 1e-9)) {
         return -1;

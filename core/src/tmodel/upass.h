@@ -136,6 +136,23 @@ static inline double hl_tm_lane_gamma(hl_rng *r, const hl_tm_upass *a) {
     return res;
 }
 
+/* The lanes of a ziggurat round outside their box's inner part (`out`, bit j for lane j), in
+ * scalar code, as hl_tm_zig_attempt goes on for them: lane j's state (after the round's word)
+ * in *L, its box and candidate in boxes[j] and xs[j]. Returns the lanes that give a draw, which
+ * is then in xs[j]. Shared by the SIMD variants for their rare rounds. */
+static inline unsigned hl_tm_zig_rare_lanes(const hl_tm_zig *zig, hl_tm_lanes *L,
+                                            const uint64_t *boxes, double *xs, unsigned out) {
+    unsigned accept = 0;
+    for (int j = 0; j < HL_TM_LANES; j++) {
+        if ((out >> j) & 1u) {
+            hl_rng r = hl_tm_lane_get(L, j);
+            accept |= (unsigned)hl_tm_zig_outside(&r, zig, (unsigned)boxes[j], xs[j], &xs[j]) << j;
+            hl_tm_lane_put(L, j, &r);
+        }
+    }
+    return accept;
+}
+
 /* Point i of the pass with its gamma draw g: w_i = 2 g / q_i, stored when asked, and added to
  * the sums of lane i mod 8 (the operations, in their order, that every variant performs). */
 static inline void hl_tm_add_point(const hl_tm_upass *a, hl_tm_acc *acc, size_t i, double g) {

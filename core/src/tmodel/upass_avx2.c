@@ -103,14 +103,7 @@ static __attribute__((noinline)) unsigned yspecial(const hl_tm_zig *zig, ystate 
     hl_tm_lanes lanes;
     ystore(lo, &lanes, 0);
     ystore(hi, &lanes, 4);
-    unsigned accept = 0;
-    for (int j = 0; j < HL_TM_LANES; j++) {
-        if ((out >> j) & 1u) {
-            hl_rng r = hl_tm_lane_get(&lanes, j);
-            accept |= (unsigned)hl_tm_zig_outside(&r, zig, (unsigned)boxes[j], xs[j], &xs[j]) << j;
-            hl_tm_lane_put(&lanes, j, &r);
-        }
-    }
+    const unsigned accept = hl_tm_zig_rare_lanes(zig, &lanes, boxes, xs, out);
     yload(lo, &lanes, 0);
     yload(hi, &lanes, 4);
     return accept;

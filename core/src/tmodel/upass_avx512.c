@@ -102,14 +102,7 @@ static __attribute__((noinline)) __mmask8 zspecial(const hl_tm_zig *zig, zstate 
     zstore(z, &lanes);
     _mm512_storeu_pd(xs, *x);
     _mm512_storeu_si512((void *)boxes, box);
-    unsigned accept = 0;
-    for (int j = 0; j < HL_TM_LANES; j++) {
-        if ((out >> j) & 1u) {
-            hl_rng r = hl_tm_lane_get(&lanes, j);
-            accept |= (unsigned)hl_tm_zig_outside(&r, zig, (unsigned)boxes[j], xs[j], &xs[j]) << j;
-            hl_tm_lane_put(&lanes, j, &r);
-        }
-    }
+    const unsigned accept = hl_tm_zig_rare_lanes(zig, &lanes, boxes, xs, out);
     zload(z, &lanes);
     *x = _mm512_loadu_pd(xs);
     return (__mmask8)accept;
