@@ -63,7 +63,13 @@ static double zig_root(double c, double start, int sign) {
         if (sign > 0 ? !(next < l) : !(next > l)) {
             break;
         }
+        /* a step below 1e-9 of l leaves an error near its square: done (saves the step that
+         * would only confirm it) */
+        const int done = fabs(next - l) < 1e-9 * fabs(next);
         l = next;
+        if (done) {
+            break;
+        }
     }
     return l;
 }
