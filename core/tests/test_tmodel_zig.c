@@ -96,6 +96,22 @@ HL_TEST(tmodel_zig_cache_gives_the_built_tables) {
     }
 }
 
+HL_TEST(tmodel_zig_stored_base_heights_give_the_solved_tables) {
+    /* nu = 1, ..., 30: the stored y1 is accepted, and the tables equal the solver's bit for
+     * bit; other shapes are solved either way. */
+    static hl_tm_zig built, solved;
+    for (int nu = 1; nu <= 30; nu++) {
+        const double a = 0.5 * (nu + 1.0);
+        CHECK(hl_tm_zig_hint_valid(a));
+        CHECK(hl_tm_zig_build(a, &built) == 0);
+        CHECK(hl_tm_zig_solve(a, &solved) == 0);
+        CHECK(memcmp(&built, &solved, sizeof built) == 0);
+    }
+    CHECK(!hl_tm_zig_hint_valid(1.25) && !hl_tm_zig_hint_valid(16.0));
+    CHECK(hl_tm_zig_build(1.25, &built) == 0 && hl_tm_zig_solve(1.25, &solved) == 0);
+    CHECK(memcmp(&built, &solved, sizeof built) == 0);
+}
+
 static double gamma_cdf_unit(double x, const void *p) {
     return hl_test_gamma_p(*(const double *)p, x);
 }

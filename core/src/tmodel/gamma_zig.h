@@ -26,7 +26,8 @@
  *
  * The tables are built by solving the layer recursion for y_1 (regula falsi), each root of
  * f = y by Newton's method in log(x / M), and the tail masses by tanh-sinh quadrature; a
- * process-wide cache keeps the last few shapes (the build takes about 10 ms).
+ * process-wide cache keeps the last few shapes (the build takes about 10 ms, under 1 ms for
+ * nu = 1, ..., 30, whose base heights are stored).
  */
 #ifndef HOTLOOP_TMODEL_GAMMA_ZIG_H
 #define HOTLOOP_TMODEL_GAMMA_ZIG_H
@@ -148,7 +149,15 @@ static inline int hl_tm_zig_attempt(hl_rng *r, const hl_tm_zig *z, double *g) {
  */
 int hl_tm_zig_get(double shape, hl_tm_zig *z);
 
-/* Builds the tables without the cache (the tests compare both). Same contract. */
+/* Builds the tables without the cache (the tests compare both): from the stored base height
+ * of nu = 1, ..., 30 where there is one, else by hl_tm_zig_solve. Same contract. */
 int hl_tm_zig_build(double shape, hl_tm_zig *z);
+
+/* Builds the tables by solving for the base height, ignoring the stored ones (about 10 ms).
+ * Same contract; the same tables as hl_tm_zig_build. */
+int hl_tm_zig_solve(double shape, hl_tm_zig *z);
+
+/* Test only: whether `shape` has a stored base height that the build accepts (not thread-safe). */
+int hl_tm_zig_hint_valid(double shape);
 
 #endif
