@@ -218,7 +218,6 @@ static void zig_start(double shape, hl_tm_zig *z) {
     z->shape = shape;
     z->am1 = shape - 1.0;
     z->mode = z->am1;
-    z->log_mode = z->am1 > 0.0 ? log(z->mode) : 0.0;
 }
 
 int hl_tm_zig_hint_valid(double shape) {

@@ -57,7 +57,7 @@ typedef struct hl_tm_zig_box {
 typedef struct hl_tm_zig {
     _Alignas(64) hl_tm_zig_box box[HL_TM_ZIG_BOXES];
     double y[HL_TM_ZIG_BOXES + 1]; /* box i spans heights [y[i], y[i + 1]]; y[0] = 0, y[2048] = 1 */
-    double shape, am1, mode, log_mode; /* a, a - 1, M = a - 1, log M (0 when a = 1) */
+    double shape, am1, mode;       /* a, a - 1, M = a - 1 */
     /* the tails' starts, the slopes of their tangent exponentials, and t there */
     double left_x, left_rate, left_t;
     double right_x, right_rate, right_t;

@@ -52,13 +52,6 @@ static inline void zload(zstate *z, const hl_tm_lanes *L) {
     z->s3 = _mm512_loadu_si512((const void *)L->s[3]);
 }
 
-/* Constants of the pass. */
-typedef struct zconst {
-    const hl_tm_zig *zig;
-    __m512d one;
-    __m512i one_bits, box_mask;
-} zconst;
-
 /* The boxes of the eight lanes (index < HL_TM_ZIG_BOXES): each lane's 32-byte box is one load, and
  * a transpose of the eight gives left, width, in_lo and in_hi in lane order. */
 static inline void zboxes(const hl_tm_zig_box *boxes, __m512i index, __m512d *left, __m512d *width,
@@ -109,32 +102,34 @@ static __attribute__((noinline)) __mmask8 zspecial(const hl_tm_zig *zig, zstate 
 }
 
 /* Rounds of attempts until buf[0, need) holds draws; returns how many it holds (< need + 8). */
-static inline size_t zdraw(const zconst *k, zstate *zio, double *buf, size_t have, size_t need) {
-    const hl_tm_zig_box *boxes = k->zig->box;
-    zstate state = *zio;
-    zstate *z = &state;
+static inline size_t zdraw(const hl_tm_zig *zig, zstate *zio, double *buf, size_t have,
+                           size_t need) {
+    const __m512i box_mask = _mm512_set1_epi64(HL_TM_ZIG_BOXES - 1);
+    const __m512i one_bits = _mm512_set1_epi64((long long)0x3FF0000000000000LL);
+    const __m512d one = _mm512_set1_pd(1.0);
+    zstate z = *zio;
     while (have < need) {
-        const __m512i bits = znext(z);
-        const __m512i box = _mm512_and_si512(bits, k->box_mask);
+        const __m512i bits = znext(&z);
+        const __m512i box = _mm512_and_si512(bits, box_mask);
         __m512d left, width, in_lo, in_hi;
-        zboxes(boxes, box, &left, &width, &in_lo, &in_hi);
+        zboxes(zig->box, box, &left, &width, &in_lo, &in_hi);
         const __m512d u = _mm512_sub_pd(
-            _mm512_castsi512_pd(_mm512_or_si512(_mm512_srli_epi64(bits, 12), k->one_bits)), k->one);
+            _mm512_castsi512_pd(_mm512_or_si512(_mm512_srli_epi64(bits, 12), one_bits)), one);
         __m512d x = _mm512_add_pd(left, _mm512_mul_pd(u, width));
         __mmask8 ok =
             _mm512_cmp_pd_mask(x, in_lo, _CMP_GE_OQ) & _mm512_cmp_pd_mask(x, in_hi, _CMP_LE_OQ);
         if (__builtin_expect(ok != 0xFF, 0)) {
             /* on copies: taking the addresses of z and x would keep them in memory */
-            zstate zs = *z;
+            zstate zs = z;
             __m512d xs = x;
-            ok |= zspecial(k->zig, &zs, box, &xs, (__mmask8)~ok);
-            *z = zs;
+            ok |= zspecial(zig, &zs, box, &xs, (__mmask8)~ok);
+            z = zs;
             x = xs;
         }
         _mm512_storeu_pd(buf + have, _mm512_maskz_compress_pd(ok, x));
         have += (size_t)__builtin_popcount((unsigned)ok);
     }
-    *zio = state;
+    *zio = z;
     return have;
 }
 
@@ -142,11 +137,6 @@ void hl_tm_upass_avx512(const hl_tm_upass *a, hl_tm_lanes *L, hl_tm_acc *acc) {
     const hl_tm_zig *zig = a->zig;
     zstate z;
     zload(&z, L);
-    zconst k;
-    k.zig = zig;
-    k.one = _mm512_set1_pd(1.0);
-    k.one_bits = _mm512_set1_epi64((long long)0x3FF0000000000000LL);
-    k.box_mask = _mm512_set1_epi64(HL_TM_ZIG_BOXES - 1);
     const __m512d two = _mm512_set1_pd(2.0);
     const __m512d vmu = _mm512_set1_pd(a->mu), vnt = _mm512_set1_pd(a->nu_tau2);
     const __m512d vr2 = _mm512_set1_pd(a->r2scale);
@@ -157,7 +147,7 @@ void hl_tm_upass_avx512(const hl_tm_upass *a, hl_tm_lanes *L, hl_tm_acc *acc) {
     memcpy(buf, L->carry, sizeof L->carry);
     for (size_t i0 = 0; i0 < a->n; i0 += HL_TM_CHUNK) {
         const size_t need = a->n - i0 < HL_TM_CHUNK ? a->n - i0 : HL_TM_CHUNK;
-        have = zdraw(&k, &z, buf, have, need);
+        have = zdraw(zig, &z, buf, have, need);
         for (size_t b = 0; b < need; b += HL_TM_LANES) {
             const __mmask8 mask =
                 (__mmask8)(need - b >= HL_TM_LANES ? 0xFFu : (1u << (need - b)) - 1u);
