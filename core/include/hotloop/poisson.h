@@ -70,6 +70,14 @@ typedef enum hl_poisson_domain {
     HL_POISSON_ROTATIONS = 3,
 } hl_poisson_domain;
 
+/* How a level finds its points' neighbours (the same result either way; see hl_poisson_options). */
+typedef enum hl_poisson_method {
+    HL_POISSON_METHOD_AUTO = 0,   /* the faster one for the level, as estimated */
+    HL_POISSON_METHOD_LISTS = 1,  /* cached neighbour lists */
+    HL_POISSON_METHOD_RESCAN = 2, /* no lists: rescan each removed point's candidates; only for
+                                     ROTATIONS with alpha 8 on AVX-512 CPUs, else the lists */
+} hl_poisson_method;
+
 typedef struct hl_poisson_options {
     hl_poisson_domain domain;
     const double *lo, *hi;     /* dim values each; used by PERIODIC only (may be NULL otherwise) */
@@ -80,6 +88,7 @@ typedef struct hl_poisson_options {
     double progressive_factor; /* > 1: d_max multiplier per halving (2^(1/k)); progressive only */
     unsigned n_threads;        /* 0: all CPUs */
     size_t memory_limit;       /* bytes of neighbour lists allowed; 0: 3/4 of physical memory */
+    hl_poisson_method method;  /* AUTO (the default); the others are for tests and benchmarks */
 } hl_poisson_options;
 
 /* Fills *opt with defaults: BOX, alpha 8, d_min 0, no progressive, all threads, auto memory.

@@ -14,6 +14,7 @@
 #include "kdtree.h"
 #include "metric.h"
 #include "neighbors.h"
+#include "rescan.h"
 
 void hl_poisson_options_init(hl_poisson_options *opt) {
     memset(opt, 0, sizeof *opt);
@@ -120,6 +121,7 @@ typedef struct level_args {
     hl_pd_weight wt; /* scale filled in by the level */
     unsigned n_threads;
     size_t limit;
+    hl_poisson_method method;
 } level_args;
 
 /* How many rows ahead the dense fill prefetches the matrix. */
@@ -209,6 +211,44 @@ static hl_status eliminate_dense(level_args *a, uint32_t *removed, uint32_t *kep
 /* Up to this many points the weights (8 bytes each, 256 KB) stay in a core's L2 cache. */
 #define HL_PD_WEIGHTS_CACHED 32768
 
+/* One removal on the lists: lowers the live neighbours of i (whose weight is already -1) by
+ * their contributions, and prefetches what the next pops will read. */
+static void remove_listed(hl_pd_lists *L, const hl_heap *h, uint32_t i, size_t m) {
+    size_t len;
+    const uint32_t *nb = hl_pd_list(L, i, &len);
+    if (m > HL_PD_WEIGHTS_CACHED) {
+        /* The point is anywhere in space, its neighbourhood cold: ask for the weights'
+         * cache lines at once so the misses overlap instead of queueing. (Weights that
+         * stay in cache need no such pass: it would only read the list twice.) */
+        for (size_t e = 0; e < len; e++) {
+            __builtin_prefetch(&L->w[nb[2 * e]]);
+        }
+    }
+    /* The next pop is, far more often than not, the maximum of one of the root's four
+     * children (or the root's own block, rescanned): start fetching their lists now,
+     * while this pop's misses are outstanding. Finding a list takes end[], itself a
+     * miss: ask for it one step ahead, for the maxima of the grandchildren (slots 5..20,
+     * four cache lines of the heap), which are mostly the next step's children. */
+    for (size_t c = 5; c <= 20 && c < h->n_blocks; c++) {
+        uint32_t nx = h->a[c].arg;
+        __builtin_prefetch(&L->end[nx > 0 ? nx - 1 : 0]);
+    }
+    for (size_t c = 1; c <= 4 && c < h->n_blocks; c++) {
+        size_t l2;
+        const uint32_t *next = hl_pd_list(L, h->a[c].arg, &l2);
+        for (size_t o = 0; o < 2 * l2 && o < 128; o += 16) {
+            __builtin_prefetch(next + o); /* the list, up to 64 entries (8 lines) */
+        }
+    }
+    int64_t *w = L->w;
+    for (size_t e = 0; e < len; e++) {
+        uint32_t j = nb[2 * e];
+        if (w[j] >= 0) {
+            w[j] -= nb[2 * e + 1];
+        }
+    }
+}
+
 /*
  * One elimination: keeps a->n of the level's a->m points. removed[0..m-n) gets the input rows
  * in order of removal, kept[0..n) the surviving input rows in increasing order.
@@ -220,15 +260,39 @@ static hl_status eliminate_level(level_args *a, uint32_t *removed, uint32_t *kep
     }
     hl_kdtree t;
     hl_pd_lists L;
+    hl_pd_rescan R;
     hl_heap h;
     memset(&L, 0, sizeof L);
+    memset(&R, 0, sizeof R);
     memset(&h, 0, sizeof h);
     uint32_t *orig = NULL, *removed_local = NULL;
-    hl_status st = hl_kdtree_build(&t, a->points, a->m, a->dim, a->rows, a->n_threads, mon);
+    int64_t *w = NULL; /* the weights: the lists' (L.w), or the rescan's own array */
+    const size_t m = a->m;
+    /* Rotations: the tree is built on the level's quaternions flipped into the half w >= 0.
+     * The metric does not see the signs (bit for bit, metric.h), and the neighbours of most
+     * points are then near them in space rather than split between q and -q, so leaves are
+     * smaller and a point's candidate leaves fewer. */
+    double *flipped = NULL;
+    if (a->mt->domain == HL_POISSON_ROTATIONS) {
+        flipped = hl_alloc_array(m, 4 * sizeof(double));
+        if (flipped == NULL) {
+            return HL_ENOMEM;
+        }
+        for (size_t r = 0; r < m; r++) {
+            const double *q = a->points + 4 * (size_t)(a->rows ? a->rows[r] : r);
+            int neg = q[0] < 0.0;
+            for (size_t k = 0; k < 4; k++) {
+                flipped[4 * r + k] = neg ? -q[k] : q[k];
+            }
+        }
+    }
+    hl_status st = flipped != NULL
+                       ? hl_kdtree_build(&t, flipped, m, 4, NULL, a->n_threads, mon)
+                       : hl_kdtree_build(&t, a->points, m, a->dim, a->rows, a->n_threads, mon);
+    free(flipped); /* the tree keeps its own copy */
     if (st != HL_OK) {
         return st;
     }
-    const size_t m = a->m;
     hl_pd_scale(&a->wt);
     orig = hl_alloc_array(m, sizeof(uint32_t));
     removed_local = hl_alloc_array(m - a->n, sizeof(uint32_t));
@@ -240,11 +304,32 @@ static hl_status eliminate_level(level_args *a, uint32_t *removed, uint32_t *kep
         uint32_t s = t.perm[r];
         orig[r] = a->rows ? a->rows[s] : s;
     }
-    st = hl_pd_lists_build(&L, &t, a->mt, &a->wt, a->n_threads, a->limit, mon);
-    if (st != HL_OK) {
-        goto done;
+    /* Forced: whenever it can run (m = 0 skips the neighbour estimate). */
+    int rescan = a->method != HL_POISSON_METHOD_LISTS &&
+                 hl_pd_rescan_suits(a->mt, &a->wt, a->method == HL_POISSON_METHOD_RESCAN ? 0 : m,
+                                    HL_SIMD_AUTO);
+    if (rescan) {
+        st = hl_pd_rescan_init(&R, &t, &a->wt, a->limit, HL_SIMD_AUTO, a->n_threads, mon);
+        if (st == HL_EINVAL) {
+            rescan = 0; /* far from unit quaternions: the lists take them */
+        } else if (st != HL_OK) {
+            goto done;
+        } else {
+            w = hl_alloc_array(m, sizeof(int64_t));
+            st = w == NULL ? HL_ENOMEM : hl_pd_rescan_weights(&R, w, a->n_threads, mon);
+            if (st != HL_OK) {
+                goto done;
+            }
+        }
     }
-    st = hl_heap_build(&h, m, L.w, orig);
+    if (!rescan) {
+        st = hl_pd_lists_build(&L, &t, a->mt, &a->wt, a->n_threads, a->limit, mon);
+        if (st != HL_OK) {
+            goto done;
+        }
+        w = L.w;
+    }
+    st = hl_heap_build(&h, m, w, orig);
     if (st != HL_OK) {
         goto done;
     }
@@ -259,38 +344,11 @@ static hl_status eliminate_level(level_args *a, uint32_t *removed, uint32_t *kep
         }
         uint32_t i = hl_heap_top_lazy(&h); /* the lowered weights need no heap work */
         removed_local[k] = i;              /* mapped to input rows after the loop: no miss in it */
-        L.w[i] = -1; /* removed: live weights are sums of contributions >= 0 */
-        size_t len;
-        const uint32_t *nb = hl_pd_list(&L, i, &len);
-        if (m > HL_PD_WEIGHTS_CACHED) {
-            /* The point is anywhere in space, its neighbourhood cold: ask for the weights'
-             * cache lines at once so the misses overlap instead of queueing. (Weights that
-             * stay in cache need no such pass: it would only read the list twice.) */
-            for (size_t e = 0; e < len; e++) {
-                __builtin_prefetch(&L.w[nb[2 * e]]);
-            }
-        }
-        /* The next pop is, far more often than not, the maximum of one of the root's four
-         * children (or the root's own block, rescanned): start fetching their lists now,
-         * while this pop's misses are outstanding. Finding a list takes end[], itself a
-         * miss: ask for it one step ahead, for the maxima of the grandchildren (slots 5..20,
-         * four cache lines of the heap), which are mostly the next step's children. */
-        for (size_t c = 5; c <= 20 && c < h.n_blocks; c++) {
-            uint32_t nx = h.a[c].arg;
-            __builtin_prefetch(&L.end[nx > 0 ? nx - 1 : 0]);
-        }
-        for (size_t c = 1; c <= 4 && c < h.n_blocks; c++) {
-            size_t l2;
-            const uint32_t *next = hl_pd_list(&L, h.a[c].arg, &l2);
-            for (size_t o = 0; o < 2 * l2 && o < 128; o += 16) {
-                __builtin_prefetch(next + o); /* the list, up to 64 entries (8 lines) */
-            }
-        }
-        for (size_t e = 0; e < len; e++) {
-            uint32_t j = nb[2 * e];
-            if (L.w[j] >= 0) {
-                L.w[j] -= nb[2 * e + 1];
-            }
+        w[i] = -1; /* removed: live weights are sums of contributions >= 0 */
+        if (rescan) {
+            hl_pd_rescan_remove(&R, i, w);
+        } else {
+            remove_listed(&L, &h, i, m);
         }
     }
     for (size_t k = 0; k < m - a->n; k++) {
@@ -298,14 +356,18 @@ static hl_status eliminate_level(level_args *a, uint32_t *removed, uint32_t *kep
     }
     size_t n_kept = 0;
     for (size_t r = 0; r < m; r++) {
-        if (L.w[r] >= 0) {
+        if (w[r] >= 0) {
             kept[n_kept++] = orig[r];
         }
     }
     qsort(kept, n_kept, sizeof(uint32_t), cmp_u32);
 done:
     hl_heap_free(&h);
+    if (w != L.w) {
+        free(w);
+    }
     hl_pd_lists_free(&L);
+    hl_pd_rescan_free(&R);
     free(orig);
     free(removed_local);
     hl_kdtree_free(&t);
@@ -359,6 +421,7 @@ hl_status hl_poisson_eliminate(const double *points, size_t m, size_t dim, size_
                .alpha8 = opt->alpha == 8.0},
         .n_threads = opt->n_threads,
         .limit = opt->memory_limit ? opt->memory_limit : default_memory_limit(),
+        .method = opt->method,
     };
     /* removed holds one level's removals: m - n at level 0, s - s/2 <= n - n/2 later. */
     size_t max_removed = m - n > n - n / 2 ? m - n : n - n / 2;

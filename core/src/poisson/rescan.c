@@ -1,0 +1,387 @@
+/* rescan.c: elimination passes without neighbour lists (see rescan.h): the choice of method,
+ * the columns and candidate runs, the starting weights and the portable pass. */
+#include "rescan.h"
+
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hotloop/parallel.h"
+#include "neighbors.h"
+
+/* The fraction of SO(3) (rotations, uniform measure) within chord c of a rotation: the chord
+ * 2 sin(theta / 4) is an angle theta, and the rotations within angle theta of one fill
+ * (theta - sin theta) / pi of the group (the angle of a uniform rotation has density
+ * (1 - cos theta) / pi on [0, pi]). */
+static double rotation_ball_fraction(double chord) {
+    double s = chord / 2.0;
+    if (!(s < 0.7071067811865476)) { /* theta >= pi: the whole group */
+        return 1.0;
+    }
+    double theta = 4.0 * asin(s);
+    return (theta - sin(theta)) / 3.141592653589793;
+}
+
+int hl_pd_rescan_suits(const hl_pd_metric *mt, const hl_pd_weight *wt, size_t m,
+                       hl_simd_level level) {
+    if (mt->domain != HL_POISSON_ROTATIONS || mt->dim != 4 || !wt->alpha8 ||
+        hl_cpu_resolve_level(level) != HL_SIMD_AVX512) {
+        return 0;
+    }
+    return m == 0 ||
+           (double)(m - 1) * rotation_ball_fraction(wt->d_max) >= HL_PD_RESCAN_MIN_NEIGHBOURS;
+}
+
+/*
+ * The filter's bound. The vector pass rounds the coordinates and the squared norms (at most N)
+ * to single precision and skips a pair when F = fl(fl(na + nb) - 2 |fl(a . b)|) >= bound, all
+ * in single precision with fused multiply-adds (unit roundoff v = 2^-24). In exact arithmetic
+ * g = |a|^2 + |b|^2 - 2 |a . b| is min(sum (a - b)^2, sum (a + b)^2). The rounded inputs (v
+ * each, relative), the dot product (4v sum |a_k b_k| <= 4v N), the sum and the last step put
+ * F within g (1 + v) + 20 v N of g. hl_pd_dist's s = min(fl(sum (a - b)^2), ...) in double
+ * (u = 2^-53) is at least g (1 - u)^6 (every term a product of rounded differences, all
+ * positive), and a neighbour has sqrt(s) < d_max, so s < d_max^2 and
+ * F < d_max^2 (1 + 2v) + 20 v N. The bound below has margins 2^8 and 2^11 times larger (and
+ * covers its own rounding to single precision), so no neighbour is ever skipped; it lets
+ * through about 1 in 10^5 more of the non-neighbours than an exact test would.
+ */
+static float rescan_bound(double d_max, double n_max) {
+    return (float)(d_max * d_max * (1.0 + 0x1p-16) + n_max * 0x1p-16);
+}
+
+/* Up to this many leaves their neighbourhoods are found by testing every pair of leaf boxes,
+ * 8 at a time (about 6 operations a pair: cheaper than tree searches that visit a good part of
+ * the tree when neighbourhoods are this large); beyond, by searching the tree. */
+#define HL_PD_RESCAN_BRUTE_LEAVES 4096
+
+uint64_t hl_pd_rescan_near8_scalar(const double *boxes, size_t stride, size_t a, size_t b0,
+                                   double r2) {
+    uint64_t bits = 0;
+    for (size_t l = 0; l < 8; l++) {
+        double sp = 0.0, sn = 0.0;
+        for (size_t k = 0; k < 4; k++) {
+            const double *lo = boxes + k * stride, *hi = boxes + (4 + k) * stride;
+            double blo = lo[b0 + l], bhi = hi[b0 + l];
+            double dp = fmax(fmax(blo - hi[a], lo[a] - bhi), 0.0);
+            double dn = fmax(fmax(blo - -lo[a], -hi[a] - bhi), 0.0);
+            sp += dp * dp;
+            sn += dn * dn;
+        }
+        bits |= (uint64_t)(sp < r2 || sn < r2) << l;
+    }
+    return bits;
+}
+
+typedef struct runs_ctx {
+    const hl_kdtree *t;
+    double r2;
+    const double *boxes; /* the leaves' boxes by column (brute force), or NULL (tree searches) */
+    size_t box_stride;
+    hl_simd_level level;
+    hl_u32vec *per_leaf; /* each leaf's runs, before they are joined */
+    hl_u32vec *near;     /* per worker: a leaf search's result */
+} runs_ctx;
+
+/* Appends leaf ordinal b's points to the runs `out`, joined to the last run if it ends there. */
+static hl_status add_leaf(hl_u32vec *out, const hl_kdnode *lf) {
+    if (out->len > 0 && out->data[out->len - 1] == lf->begin) {
+        out->data[out->len - 1] = lf->end;
+        return HL_OK;
+    }
+    if (hl_u32vec_push(out, lf->begin) != HL_OK || hl_u32vec_push(out, lf->end) != HL_OK) {
+        return HL_ENOMEM;
+    }
+    return HL_OK;
+}
+
+/* The candidate runs of leaves [lbegin, lend): the leaves near each one's box or its negation
+ * (kd order), consecutive leaves joined into one run. */
+static hl_status leaf_runs_range(void *p, size_t lbegin, size_t lend, unsigned worker) {
+    runs_ctx *cx = p;
+    const hl_kdtree *t = cx->t;
+    const size_t n_leaves = t->n_leaves;
+    hl_u32vec *near = &cx->near[worker];
+    for (size_t l = lbegin; l < lend; l++) {
+        hl_u32vec *out = &cx->per_leaf[l];
+        hl_status st = HL_OK;
+        if (cx->boxes != NULL) {
+            for (size_t b0 = 0; st == HL_OK && b0 < n_leaves; b0 += 8) {
+                uint64_t bits;
+#if defined(HL_X86_64)
+                if (cx->level == HL_SIMD_AVX512) {
+                    bits = hl_pd_rescan_near8_avx512(cx->boxes, cx->box_stride, l, b0, cx->r2);
+                } else
+#endif
+                {
+                    bits = hl_pd_rescan_near8_scalar(cx->boxes, cx->box_stride, l, b0, cx->r2);
+                }
+                for (; st == HL_OK && bits != 0; bits &= bits - 1) {
+                    st = add_leaf(out, &t->nodes[t->leaves[b0 + (size_t)__builtin_ctzll(bits)]]);
+                }
+            }
+        } else {
+            const double *blo = hl_kdtree_box(t, t->leaves[l]), *bhi = blo + t->dim;
+            near->len = 0;
+            st = hl_kdtree_leaves_near_pm(t, blo, bhi, cx->r2, near);
+            for (size_t e = 0; st == HL_OK && e < near->len; e++) {
+                st = add_leaf(out, &t->nodes[near->data[e]]);
+            }
+        }
+        if (st != HL_OK) {
+            return st;
+        }
+    }
+    return HL_OK;
+}
+
+/* The leaves' boxes by column for the brute-force test, padded to whole vectors of 8 with
+ * boxes at 1e300 (far from every query, with no overflow to infinity). NULL on failure. */
+static double *leaf_boxes(const hl_kdtree *t, size_t *stride) {
+    const size_t n_leaves = t->n_leaves;
+    *stride = (n_leaves + 7) / 8 * 8;
+    double *boxes = hl_alloc_array(*stride, 8 * sizeof(double));
+    if (boxes == NULL) {
+        return NULL;
+    }
+    for (size_t l = 0; l < *stride; l++) {
+        const double *box = l < n_leaves ? hl_kdtree_box(t, t->leaves[l]) : NULL;
+        for (size_t k = 0; k < 8; k++) {
+            boxes[k * *stride + l] = box != NULL ? box[k] : 1e300;
+        }
+    }
+    return boxes;
+}
+
+void hl_pd_rescan_free(hl_pd_rescan *R) {
+    free(R->cols);
+    free(R->cols_f);
+    free(R->live);
+    free(R->leaf_of);
+    free(R->run_at);
+    free(R->buf);
+    hl_u32vec_free(&R->runs);
+    memset(R, 0, sizeof *R);
+}
+
+/* Leaves per chunk of the parallel loops (their costs vary with where they are). */
+#define HL_PD_RESCAN_GRAIN 8
+
+hl_status hl_pd_rescan_init(hl_pd_rescan *R, const hl_kdtree *t, const hl_pd_weight *wt,
+                            size_t limit, hl_simd_level level, unsigned n_threads,
+                            hl_monitor *mon) {
+    memset(R, 0, sizeof *R);
+    const size_t m = t->m, n_leaves = t->n_leaves;
+    if (t->dim != 4) {
+        return HL_EINVAL;
+    }
+    R->t = t;
+    R->mt.domain = HL_POISSON_ROTATIONS;
+    R->mt.dim = 4;
+    R->wt = *wt;
+    R->m = m;
+    R->level = hl_cpu_resolve_level(level);
+    if (m > limit / 64) { /* the columns, ordinals and weights: about 60 bytes a point */
+        return HL_ENOMEM;
+    }
+    R->stride_f = m + 16;
+    R->cols = hl_alloc_array(m, 4 * sizeof(double));
+    R->cols_f = hl_calloc_array(R->stride_f, 5 * sizeof(float));
+    R->live = hl_calloc_array(R->stride_f, 1);
+    R->leaf_of = hl_alloc_array(m, sizeof(uint32_t));
+    R->run_at = hl_alloc_array(n_leaves + 1, sizeof(uint32_t));
+    if (R->cols == NULL || R->cols_f == NULL || R->live == NULL || R->leaf_of == NULL ||
+        R->run_at == NULL) {
+        hl_pd_rescan_free(R);
+        return HL_ENOMEM;
+    }
+    double n_max = 0.0;
+    for (size_t j = 0; j < m; j++) {
+        const double *x = t->coords + 4 * j;
+        double n2 = x[0] * x[0] + x[1] * x[1] + x[2] * x[2] + x[3] * x[3];
+        for (size_t k = 0; k < 4; k++) {
+            R->cols[k * m + j] = x[k];
+            R->cols_f[k * R->stride_f + j] = (float)x[k];
+        }
+        R->cols_f[4 * R->stride_f + j] = (float)n2;
+        R->live[j] = 1;
+        n_max = n2 > n_max ? n2 : n_max;
+    }
+    if (!(n_max <= 4.0)) {
+        hl_pd_rescan_free(R);
+        return HL_EINVAL;
+    }
+    R->bound_f = rescan_bound(wt->d_max, n_max);
+    for (size_t l = 0; l < n_leaves; l++) {
+        const hl_kdnode *lf = &t->nodes[t->leaves[l]];
+        for (uint32_t j = lf->begin; j < lf->end; j++) {
+            R->leaf_of[j] = (uint32_t)l;
+        }
+    }
+    unsigned workers = hl_parallel_threads(n_leaves, HL_PD_RESCAN_GRAIN, n_threads);
+    double r = hl_pd_tree_radius(&R->mt, wt->d_max); /* the lists' search radius */
+    runs_ctx cx = {.t = t, .r2 = r * r, .level = R->level};
+    double *boxes = NULL;
+    if (n_leaves <= HL_PD_RESCAN_BRUTE_LEAVES) {
+        cx.boxes = boxes = leaf_boxes(t, &cx.box_stride);
+    }
+    cx.per_leaf = hl_calloc_array(n_leaves, sizeof(hl_u32vec));
+    cx.near = hl_calloc_array(workers, sizeof(hl_u32vec));
+    hl_status st = HL_ENOMEM;
+    if (cx.per_leaf != NULL && cx.near != NULL &&
+        (boxes != NULL || n_leaves > HL_PD_RESCAN_BRUTE_LEAVES)) {
+        st = hl_parallel_for(n_leaves, HL_PD_RESCAN_GRAIN, n_threads, leaf_runs_range, &cx, mon);
+    }
+    size_t total = 0;
+    for (size_t l = 0; st == HL_OK && l < n_leaves; l++) {
+        total += cx.per_leaf[l].len;
+    }
+    if (st == HL_OK && (total >= UINT32_MAX || total > limit / 8)) {
+        st = HL_ENOMEM;
+    }
+    if (st == HL_OK) {
+        R->runs.data = hl_alloc_array(total > 0 ? total : 1, sizeof(uint32_t));
+        R->runs.cap = total;
+        st = R->runs.data != NULL ? HL_OK : HL_ENOMEM;
+    }
+    for (size_t l = 0; st == HL_OK && l < n_leaves; l++) {
+        R->run_at[l] = (uint32_t)(R->runs.len / 2);
+        memcpy(R->runs.data + R->runs.len, cx.per_leaf[l].data,
+               cx.per_leaf[l].len * sizeof(uint32_t));
+        R->runs.len += cx.per_leaf[l].len;
+    }
+    if (st == HL_OK) {
+        R->run_at[n_leaves] = (uint32_t)(R->runs.len / 2);
+        for (size_t l = 0; l < n_leaves; l++) {
+            size_t c = 0;
+            for (uint32_t u = R->run_at[l]; u < R->run_at[l + 1]; u++) {
+                c += R->runs.data[2 * u + 1] - R->runs.data[2 * u];
+            }
+            R->max_cands = c > R->max_cands ? c : R->max_cands;
+        }
+        R->buf = hl_alloc_array(R->max_cands + 16, sizeof(uint32_t));
+        st = R->buf != NULL ? HL_OK : HL_ENOMEM;
+    }
+    for (size_t l = 0; cx.per_leaf != NULL && l < n_leaves; l++) {
+        hl_u32vec_free(&cx.per_leaf[l]);
+    }
+    for (unsigned k = 0; cx.near != NULL && k < workers; k++) {
+        hl_u32vec_free(&cx.near[k]);
+    }
+    free(cx.per_leaf);
+    free(cx.near);
+    free(boxes);
+    if (st != HL_OK) {
+        hl_pd_rescan_free(R);
+    }
+    return st;
+}
+
+/* Point i's pass on the variant R->level. */
+static inline int64_t rescan_pass(const hl_pd_rescan *R, uint32_t i, int64_t *w, uint32_t *buf,
+                                  hl_pd_rescan_mode mode) {
+    uint32_t l = R->leaf_of[i];
+    const uint32_t *runs = R->runs.data + 2 * (size_t)R->run_at[l];
+    size_t n_runs = R->run_at[l + 1] - R->run_at[l];
+#if defined(HL_X86_64)
+    if (R->level == HL_SIMD_AVX512) {
+        return hl_pd_rescan_pass_avx512(R, i, runs, n_runs, w, buf, mode);
+    }
+#endif
+    return hl_pd_rescan_pass_scalar(R, i, runs, n_runs, w, buf, mode);
+}
+
+typedef struct weights_ctx {
+    const hl_pd_rescan *R;
+    int64_t **acc;  /* per worker: its partial sums, m each (allocated on first use) */
+    uint32_t **buf; /* per worker: pass scratch, max_cands + 16 */
+} weights_ctx;
+
+static hl_status weights_range(void *p, size_t lbegin, size_t lend, unsigned worker) {
+    weights_ctx *cx = p;
+    const hl_pd_rescan *R = cx->R;
+    const hl_kdtree *t = R->t;
+    if (cx->acc[worker] == NULL) {
+        cx->acc[worker] = hl_calloc_array(R->m, sizeof(int64_t));
+        cx->buf[worker] = hl_alloc_array(R->max_cands + 16, sizeof(uint32_t));
+        if (cx->acc[worker] == NULL || cx->buf[worker] == NULL) {
+            return HL_ENOMEM;
+        }
+    }
+    int64_t *acc = cx->acc[worker];
+    uint32_t *buf = cx->buf[worker];
+    for (size_t l = lbegin; l < lend; l++) {
+        const hl_kdnode *lf = &t->nodes[t->leaves[l]];
+        for (uint32_t i = lf->begin; i < lf->end; i++) {
+            acc[i] += rescan_pass(R, i, acc, buf, HL_PD_RESCAN_ADD);
+        }
+    }
+    return HL_OK;
+}
+
+hl_status hl_pd_rescan_weights(const hl_pd_rescan *R, int64_t *w, unsigned n_threads,
+                               hl_monitor *mon) {
+    const size_t m = R->m, n_leaves = R->t->n_leaves;
+    unsigned workers = hl_parallel_threads(n_leaves, HL_PD_RESCAN_GRAIN, n_threads);
+    weights_ctx cx = {.R = R,
+                      .acc = hl_calloc_array(workers, sizeof(int64_t *)),
+                      .buf = hl_calloc_array(workers, sizeof(uint32_t *))};
+    if (cx.acc == NULL || cx.buf == NULL) {
+        free(cx.acc);
+        free(cx.buf);
+        return HL_ENOMEM;
+    }
+    /* Which worker adds which pair varies from run to run; the integer sums do not. */
+    hl_status st =
+        hl_parallel_for(n_leaves, HL_PD_RESCAN_GRAIN, n_threads, weights_range, &cx, mon);
+    if (st == HL_OK) {
+        memset(w, 0, m * sizeof(int64_t));
+        for (unsigned k = 0; k < workers; k++) {
+            const int64_t *acc = cx.acc[k];
+            for (size_t j = 0; acc != NULL && j < m; j++) {
+                w[j] += acc[j];
+            }
+        }
+    }
+    for (unsigned k = 0; k < workers; k++) {
+        free(cx.acc[k]);
+        free(cx.buf[k]);
+    }
+    free(cx.acc);
+    free(cx.buf);
+    return st;
+}
+
+void hl_pd_rescan_remove(hl_pd_rescan *R, uint32_t i, int64_t *w) {
+    R->live[i] = 0;
+    (void)rescan_pass(R, i, w, R->buf, HL_PD_RESCAN_SUB);
+}
+
+int64_t hl_pd_rescan_pass_scalar(const hl_pd_rescan *R, uint32_t i, const uint32_t *runs,
+                                 size_t n_runs, int64_t *w, uint32_t *buf, hl_pd_rescan_mode mode) {
+    (void)buf;
+    const double *coords = R->t->coords, *xi = coords + 4 * (size_t)i;
+    const double d_max = R->wt.d_max;
+    int64_t sum = 0;
+    for (size_t r = 0; r < n_runs; r++) {
+        uint32_t b = runs[2 * r], e = runs[2 * r + 1];
+        if (mode == HL_PD_RESCAN_ADD) {
+            if (e <= i + 1) {
+                continue;
+            }
+            b = b > i + 1 ? b : i + 1;
+        }
+        for (uint32_t j = b; j < e; j++) {
+            if (mode == HL_PD_RESCAN_SUB && (j == i || w[j] < 0)) {
+                continue;
+            }
+            double d = hl_pd_dist(&R->mt, xi, coords + 4 * (size_t)j, NULL);
+            if (d < d_max) {
+                int64_t c = hl_pd_quant(&R->wt, d);
+                w[j] += mode == HL_PD_RESCAN_ADD ? c : -c;
+                sum += c;
+            }
+        }
+    }
+    return sum;
+}

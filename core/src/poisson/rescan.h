@@ -1,0 +1,116 @@
+/*
+ * rescan.h (internal to the poisson kernel): elimination without neighbour lists, for rotation
+ * levels where every point has hundreds of neighbours (the document's 8000 -> 200: about 230).
+ *
+ * Lists (neighbors.h) cost what they hold: every pair is evaluated, written as two 8-byte
+ * entries at scattered places and read back by the elimination, 15 MB for 8000 rotations, and
+ * the lists took three quarters of such a call. When neighbourhoods are that large it is
+ * cheaper to keep only the coordinates (by column, in the tree's kd order: 40 bytes a point,
+ * in cache) and recompute: the starting weights in one pass over the pairs (each pair once,
+ * its contribution added to both points), and each removal's contributions in one pass over
+ * the removed point's candidates, lowering the live ones. A point's candidates are the points
+ * of the leaves near its leaf's box or its negation (found once per leaf, as runs of
+ * consecutive kd positions). The vector pass rejects most candidates with a single-precision
+ * dot-product bound (16 at a time) and evaluates the exact distance of metric.h for the rest
+ * only, so the contributions are hl_pd_quant's bit for bit, the weights the lists' exactly,
+ * and so is the result.
+ *
+ * For ROTATIONS with alpha 8 where the CPU has AVX-512 (the scalar pass is for the tests: on
+ * other CPUs the lists are faster).
+ */
+#ifndef HOTLOOP_POISSON_RESCAN_H
+#define HOTLOOP_POISSON_RESCAN_H
+
+#include "hotloop/cpu.h"
+#include "kdtree.h"
+#include "metric.h"
+
+/* Below this many expected neighbours per point the lists are faster (measured on 8000
+ * rotations, see hl_pd_rescan_suits). */
+#ifndef HL_PD_RESCAN_MIN_NEIGHBOURS
+#define HL_PD_RESCAN_MIN_NEIGHBOURS 64
+#endif
+
+/* The per-point pass's two uses. */
+typedef enum hl_pd_rescan_mode {
+    HL_PD_RESCAN_ADD = 0, /* starting weights: j > i, w[j] += c_ij */
+    HL_PD_RESCAN_SUB = 1, /* a removal: j != i and w[j] >= 0 (live), w[j] -= c_ij */
+} hl_pd_rescan_mode;
+
+typedef struct hl_pd_rescan {
+    const hl_kdtree *t;
+    hl_pd_metric mt;   /* ROTATIONS, dim 4 */
+    hl_pd_weight wt;   /* with its scale set (hl_pd_scale) */
+    size_t m;          /* points */
+    double *cols;      /* 4 columns of m: the coordinates in kd order */
+    float *cols_f;     /* 5 columns of stride_f: the coordinates and squared norms, rounded to
+                          single precision (the filter's), zero past m */
+    size_t stride_f;   /* m + 16 */
+    float bound_f;     /* the filter's bound (rescan.c, rescan_bound) */
+    uint8_t *live;     /* per kd position: 1 until removed (hl_pd_rescan_remove); 16 zeros past m */
+    uint32_t *leaf_of; /* per kd position: the ordinal of its leaf (t->leaves) */
+    uint32_t *run_at;  /* per leaf ordinal: where its runs start in `runs` (n_leaves + 1) */
+    hl_u32vec runs;    /* candidate runs: (begin, end) kd positions, increasing, disjoint */
+    size_t max_cands;  /* the most candidates (points in runs) of any leaf */
+    uint32_t *buf;     /* the removals' scratch (hl_pd_rescan_remove): max_cands + 16 */
+    hl_simd_level level;
+} hl_pd_rescan;
+
+/*
+ * Whether a level of m points with these weights should be eliminated by rescanning on
+ * instruction set `level` (HL_SIMD_AUTO: the CPU's best): ROTATIONS, alpha 8, AVX-512, and
+ * points expected to have at least HL_PD_RESCAN_MIN_NEIGHBOURS neighbours each if they were
+ * uniform; m == 0: whenever it can run (a forced choice). Only a choice of method: both give
+ * the same result.
+ */
+int hl_pd_rescan_suits(const hl_pd_metric *mt, const hl_pd_weight *wt, size_t m,
+                       hl_simd_level level);
+
+/*
+ * Prepares the passes over tree t (ROTATIONS, dim 4) with weight wt (scale set): columns,
+ * leaf ordinals and every leaf's candidate runs (leaf searches on n_threads threads).
+ * HL_EINVAL when some point's squared norm is above 4 or not finite (the filter's bound
+ * assumes near-unit quaternions: the caller then uses the lists), HL_ENOMEM past `limit`
+ * bytes or on allocation failure, HL_ECANCELLED from `mon`. On error *R is freed.
+ */
+hl_status hl_pd_rescan_init(hl_pd_rescan *R, const hl_kdtree *t, const hl_pd_weight *wt,
+                            size_t limit, hl_simd_level level, unsigned n_threads, hl_monitor *mon);
+
+/*
+ * The starting weights: w[i] = sum of c_ij over the neighbours j of i (d_ij < d_max, j != i),
+ * c_ij = hl_pd_quant(wt, hl_pd_dist(x_i, x_j)), for every kd position i < m; each pair is
+ * evaluated once. Parallel over leaves on n_threads (0: all); the integer sums do not depend
+ * on the thread count. HL_ENOMEM, HL_ECANCELLED (then w is undefined).
+ */
+hl_status hl_pd_rescan_weights(const hl_pd_rescan *R, int64_t *w, unsigned n_threads,
+                               hl_monitor *mon);
+
+/*
+ * One removal: marks the kd position i removed and lowers every live neighbour j of i
+ * (w[j] -= c_ij). The caller has already set w[i] below 0. Sequential, no allocation.
+ */
+void hl_pd_rescan_remove(hl_pd_rescan *R, uint32_t i, int64_t *w);
+
+/* Frees what *R holds (a zeroed or freed one is fine) and zeroes it. */
+void hl_pd_rescan_free(hl_pd_rescan *R);
+
+/* The passes themselves: point i's pass over runs[0 .. 2 n_runs) in `mode` (above), on the
+ * portable path and with AVX-512 (the same updates bit for bit); each returns the sum of the
+ * contributions it applied. buf: scratch for R->max_cands + 16 candidates. */
+int64_t hl_pd_rescan_pass_scalar(const hl_pd_rescan *R, uint32_t i, const uint32_t *runs,
+                                 size_t n_runs, int64_t *w, uint32_t *buf, hl_pd_rescan_mode mode);
+
+/* Leaves b0 .. b0 + 7 near leaf a (bit b - b0): the box-to-box squared gap of either a's box or
+ * its negation below r2, as hl_kdtree_leaves_near_pm's test. boxes: 8 columns of stride (the
+ * leaves' lows for coordinates 0..3, then their highs; padded to whole vectors with boxes far
+ * from everything). Portable and AVX-512 (the same bits). */
+uint64_t hl_pd_rescan_near8_scalar(const double *boxes, size_t stride, size_t a, size_t b0,
+                                   double r2);
+#if defined(HL_X86_64)
+uint64_t hl_pd_rescan_near8_avx512(const double *boxes, size_t stride, size_t a, size_t b0,
+                                   double r2);
+int64_t hl_pd_rescan_pass_avx512(const hl_pd_rescan *R, uint32_t i, const uint32_t *runs,
+                                 size_t n_runs, int64_t *w, uint32_t *buf, hl_pd_rescan_mode mode);
+#endif
+
+#endif /* HOTLOOP_POISSON_RESCAN_H */
