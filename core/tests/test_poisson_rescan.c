@@ -151,6 +151,7 @@ HL_TEST(poisson_rescan_leaf_boxes_match_the_tree_search) {
         }
     }
     hl_u32vec near = {0};
+    uint8_t *bits = malloc(stride / 8), *bits_v = malloc(stride / 8);
     const double r2s[] = {0.01, 0.1, 0.3, 1.0};
     for (size_t ri = 0; ri < 4; ri++) {
         for (size_t a = 0; a < nl; a += 7) {
@@ -158,16 +159,17 @@ HL_TEST(poisson_rescan_leaf_boxes_match_the_tree_search) {
             const double *blo = hl_kdtree_box(&t, t.leaves[a]);
             CHECK_OK(hl_kdtree_leaves_near_pm(&t, blo, blo + 4, r2s[ri], &near));
             size_t e = 0, mismatches = 0;
-            for (size_t b0 = 0; b0 < nl; b0 += 8) {
-                uint64_t bits = hl_pd_rescan_near8_scalar(boxes, stride, a, b0, r2s[ri]);
+            hl_pd_rescan_near_scalar(boxes, stride, a, r2s[ri], bits);
 #if defined(HL_X86_64)
-                if (hl_cpu_resolve_level(HL_SIMD_AUTO) == HL_SIMD_AVX512) {
-                    mismatches += bits != hl_pd_rescan_near8_avx512(boxes, stride, a, b0, r2s[ri]);
-                }
+            if (hl_cpu_resolve_level(HL_SIMD_AUTO) == HL_SIMD_AVX512) {
+                hl_pd_rescan_near_avx512(boxes, stride, a, r2s[ri], bits_v);
+                mismatches += memcmp(bits, bits_v, stride / 8) != 0;
+            }
 #endif
-                for (; bits != 0; bits &= bits - 1) {
-                    size_t b = b0 + (size_t)__builtin_ctzll(bits);
-                    mismatches += !(e < near.len && near.data[e] == t.leaves[b]);
+            for (size_t b = 0; b < stride / 8; b++) {
+                for (unsigned v = bits[b]; v != 0; v &= v - 1) {
+                    size_t l = 8 * b + (size_t)__builtin_ctz(v);
+                    mismatches += !(e < near.len && near.data[e] == t.leaves[l]);
                     e++;
                 }
             }
@@ -175,6 +177,8 @@ HL_TEST(poisson_rescan_leaf_boxes_match_the_tree_search) {
         }
     }
     hl_u32vec_free(&near);
+    free(bits);
+    free(bits_v);
     free(boxes);
     hl_kdtree_free(&t);
     free(q);
@@ -235,6 +239,7 @@ HL_TEST(poisson_rescan_is_chosen_for_dense_rotation_levels_only) {
     int avx512 = hl_cpu_resolve_level(HL_SIMD_AUTO) == HL_SIMD_AVX512;
     CHECK(hl_pd_rescan_suits(&rot, &dense, 8000, HL_SIMD_AUTO) == avx512);
     CHECK(!hl_pd_rescan_suits(&rot, &sparse, 8000, HL_SIMD_AUTO));
+    CHECK(!hl_pd_rescan_suits(&rot, &dense, HL_PD_RESCAN_MAX_POINTS + 1, HL_SIMD_AUTO));
     CHECK(hl_pd_rescan_suits(&rot, &sparse, 0, HL_SIMD_AUTO) == avx512);
     CHECK(!hl_pd_rescan_suits(&rot, &dense, 8000, HL_SIMD_SCALAR));
     CHECK(!hl_pd_rescan_suits(&box, &dense, 8000, HL_SIMD_AUTO));

@@ -30,7 +30,8 @@ int hl_pd_rescan_suits(const hl_pd_metric *mt, const hl_pd_weight *wt, size_t m,
         return 0;
     }
     return m == 0 ||
-           (double)(m - 1) * rotation_ball_fraction(wt->d_max) >= HL_PD_RESCAN_MIN_NEIGHBOURS;
+           (m <= HL_PD_RESCAN_MAX_POINTS &&
+            (double)(m - 1) * rotation_ball_fraction(wt->d_max) >= HL_PD_RESCAN_MIN_NEIGHBOURS);
 }
 
 /*
@@ -55,22 +56,24 @@ static float rescan_bound(double d_max, double n_max) {
  * the tree when neighbourhoods are this large); beyond, by searching the tree. */
 #define HL_PD_RESCAN_BRUTE_LEAVES 4096
 
-uint64_t hl_pd_rescan_near8_scalar(const double *boxes, size_t stride, size_t a, size_t b0,
-                                   double r2) {
-    uint64_t bits = 0;
-    for (size_t l = 0; l < 8; l++) {
-        double sp = 0.0, sn = 0.0;
-        for (size_t k = 0; k < 4; k++) {
-            const double *lo = boxes + k * stride, *hi = boxes + (4 + k) * stride;
-            double blo = lo[b0 + l], bhi = hi[b0 + l];
-            double dp = fmax(fmax(blo - hi[a], lo[a] - bhi), 0.0);
-            double dn = fmax(fmax(blo - -lo[a], -hi[a] - bhi), 0.0);
-            sp += dp * dp;
-            sn += dn * dn;
+void hl_pd_rescan_near_scalar(const double *boxes, size_t stride, size_t a, double r2,
+                              uint8_t *bits) {
+    for (size_t b0 = 0; b0 < stride; b0 += 8) {
+        unsigned near = 0;
+        for (size_t l = 0; l < 8; l++) {
+            double sp = 0.0, sn = 0.0;
+            for (size_t k = 0; k < 4; k++) {
+                const double *lo = boxes + k * stride, *hi = boxes + (4 + k) * stride;
+                double blo = lo[b0 + l], bhi = hi[b0 + l];
+                double dp = fmax(fmax(blo - hi[a], lo[a] - bhi), 0.0);
+                double dn = fmax(fmax(blo - -lo[a], -hi[a] - bhi), 0.0);
+                sp += dp * dp;
+                sn += dn * dn;
+            }
+            near |= (unsigned)(sp < r2 || sn < r2) << l;
         }
-        bits |= (uint64_t)(sp < r2 || sn < r2) << l;
+        bits[b0 / 8] = (uint8_t)near;
     }
-    return bits;
 }
 
 typedef struct runs_ctx {
@@ -81,6 +84,7 @@ typedef struct runs_ctx {
     hl_simd_level level;
     hl_u32vec *per_leaf; /* each leaf's runs, before they are joined */
     hl_u32vec *near;     /* per worker: a leaf search's result */
+    uint8_t **bits;      /* per worker (brute force): box_stride / 8 bytes of near leaves */
 } runs_ctx;
 
 /* Appends leaf ordinal b's points to the runs `out`, joined to the last run if it ends there. */
@@ -100,24 +104,23 @@ static hl_status add_leaf(hl_u32vec *out, const hl_kdnode *lf) {
 static hl_status leaf_runs_range(void *p, size_t lbegin, size_t lend, unsigned worker) {
     runs_ctx *cx = p;
     const hl_kdtree *t = cx->t;
-    const size_t n_leaves = t->n_leaves;
     hl_u32vec *near = &cx->near[worker];
     for (size_t l = lbegin; l < lend; l++) {
         hl_u32vec *out = &cx->per_leaf[l];
         hl_status st = HL_OK;
         if (cx->boxes != NULL) {
-            for (size_t b0 = 0; st == HL_OK && b0 < n_leaves; b0 += 8) {
-                uint64_t bits;
+            uint8_t *bits = cx->bits[worker];
 #if defined(HL_X86_64)
-                if (cx->level == HL_SIMD_AVX512) {
-                    bits = hl_pd_rescan_near8_avx512(cx->boxes, cx->box_stride, l, b0, cx->r2);
-                } else
+            if (cx->level == HL_SIMD_AVX512) {
+                hl_pd_rescan_near_avx512(cx->boxes, cx->box_stride, l, cx->r2, bits);
+            } else
 #endif
-                {
-                    bits = hl_pd_rescan_near8_scalar(cx->boxes, cx->box_stride, l, b0, cx->r2);
-                }
-                for (; st == HL_OK && bits != 0; bits &= bits - 1) {
-                    st = add_leaf(out, &t->nodes[t->leaves[b0 + (size_t)__builtin_ctzll(bits)]]);
+            {
+                hl_pd_rescan_near_scalar(cx->boxes, cx->box_stride, l, cx->r2, bits);
+            }
+            for (size_t b = 0; st == HL_OK && b < cx->box_stride / 8; b++) {
+                for (unsigned v = bits[b]; st == HL_OK && v != 0; v &= v - 1) {
+                    st = add_leaf(out, &t->nodes[t->leaves[8 * b + (size_t)__builtin_ctz(v)]]);
                 }
             }
         } else {
@@ -227,9 +230,13 @@ hl_status hl_pd_rescan_init(hl_pd_rescan *R, const hl_kdtree *t, const hl_pd_wei
     }
     cx.per_leaf = hl_calloc_array(n_leaves, sizeof(hl_u32vec));
     cx.near = hl_calloc_array(workers, sizeof(hl_u32vec));
+    cx.bits = hl_calloc_array(workers, sizeof(uint8_t *));
+    int ready = cx.per_leaf != NULL && cx.near != NULL && cx.bits != NULL;
+    for (unsigned k = 0; ready && boxes != NULL && k < workers; k++) {
+        ready = (cx.bits[k] = hl_alloc_array(cx.box_stride / 8, 1)) != NULL;
+    }
     hl_status st = HL_ENOMEM;
-    if (cx.per_leaf != NULL && cx.near != NULL &&
-        (boxes != NULL || n_leaves > HL_PD_RESCAN_BRUTE_LEAVES)) {
+    if (ready && (boxes != NULL || n_leaves > HL_PD_RESCAN_BRUTE_LEAVES)) {
         st = hl_parallel_for(n_leaves, HL_PD_RESCAN_GRAIN, n_threads, leaf_runs_range, &cx, mon);
     }
     size_t total = 0;
@@ -268,6 +275,10 @@ hl_status hl_pd_rescan_init(hl_pd_rescan *R, const hl_kdtree *t, const hl_pd_wei
     for (unsigned k = 0; cx.near != NULL && k < workers; k++) {
         hl_u32vec_free(&cx.near[k]);
     }
+    for (unsigned k = 0; cx.bits != NULL && k < workers; k++) {
+        free(cx.bits[k]);
+    }
+    free(cx.bits);
     free(cx.per_leaf);
     free(cx.near);
     free(boxes);

@@ -25,10 +25,17 @@
 #include "kdtree.h"
 #include "metric.h"
 
-/* Below this many expected neighbours per point the lists are faster (measured on 8000
- * rotations, see hl_pd_rescan_suits). */
+/* When the rescan is chosen (measured against the lists, C driver, 1 and 2 threads, uniform
+ * quaternions; see docs/poisson.md): up to 32768 points, where its columns and weights stay
+ * near the core, and from 16 expected neighbours a point. At 8000 points it was faster from 5
+ * neighbours a point (7.0 -> 4.9 ms) to 230 (28.5 -> 17.0 ms); at 20000 and 32000 from about
+ * 57 (43 -> 36 ms, 71 -> 58 ms), level at 14; at 50000 slower below about 200 neighbours
+ * (the lists then run their regions in parallel, the removals here are sequential). */
+#ifndef HL_PD_RESCAN_MAX_POINTS
+#define HL_PD_RESCAN_MAX_POINTS 32768
+#endif
 #ifndef HL_PD_RESCAN_MIN_NEIGHBOURS
-#define HL_PD_RESCAN_MIN_NEIGHBOURS 64
+#define HL_PD_RESCAN_MIN_NEIGHBOURS 16
 #endif
 
 /* The per-point pass's two uses. */
@@ -58,10 +65,10 @@ typedef struct hl_pd_rescan {
 
 /*
  * Whether a level of m points with these weights should be eliminated by rescanning on
- * instruction set `level` (HL_SIMD_AUTO: the CPU's best): ROTATIONS, alpha 8, AVX-512, and
- * points expected to have at least HL_PD_RESCAN_MIN_NEIGHBOURS neighbours each if they were
- * uniform; m == 0: whenever it can run (a forced choice). Only a choice of method: both give
- * the same result.
+ * instruction set `level` (HL_SIMD_AUTO: the CPU's best): ROTATIONS, alpha 8, AVX-512, at most
+ * HL_PD_RESCAN_MAX_POINTS points, expected to have at least HL_PD_RESCAN_MIN_NEIGHBOURS
+ * neighbours each if they were uniform; m == 0: whenever it can run (a forced choice). Only a
+ * choice of method: both give the same result.
  */
 int hl_pd_rescan_suits(const hl_pd_metric *mt, const hl_pd_weight *wt, size_t m,
                        hl_simd_level level);
@@ -100,15 +107,15 @@ void hl_pd_rescan_free(hl_pd_rescan *R);
 int64_t hl_pd_rescan_pass_scalar(const hl_pd_rescan *R, uint32_t i, const uint32_t *runs,
                                  size_t n_runs, int64_t *w, uint32_t *buf, hl_pd_rescan_mode mode);
 
-/* Leaves b0 .. b0 + 7 near leaf a (bit b - b0): the box-to-box squared gap of either a's box or
- * its negation below r2, as hl_kdtree_leaves_near_pm's test. boxes: 8 columns of stride (the
- * leaves' lows for coordinates 0..3, then their highs; padded to whole vectors with boxes far
- * from everything). Portable and AVX-512 (the same bits). */
-uint64_t hl_pd_rescan_near8_scalar(const double *boxes, size_t stride, size_t a, size_t b0,
-                                   double r2);
+/* The leaves near leaf a: bit l of bits[b] for leaf 8 b + l, set when the box-to-box squared
+ * gap of a's box or of its negation is below r2 (hl_kdtree_leaves_near_pm's test). boxes: 8
+ * columns of `stride` (a multiple of 8): the leaves' lows for coordinates 0..3, then their
+ * highs, padded with boxes far from everything. Portable and AVX-512 (the same bits). */
+void hl_pd_rescan_near_scalar(const double *boxes, size_t stride, size_t a, double r2,
+                              uint8_t *bits);
 #if defined(HL_X86_64)
-uint64_t hl_pd_rescan_near8_avx512(const double *boxes, size_t stride, size_t a, size_t b0,
-                                   double r2);
+void hl_pd_rescan_near_avx512(const double *boxes, size_t stride, size_t a, double r2,
+                              uint8_t *bits);
 int64_t hl_pd_rescan_pass_avx512(const hl_pd_rescan *R, uint32_t i, const uint32_t *runs,
                                  size_t n_runs, int64_t *w, uint32_t *buf, hl_pd_rescan_mode mode);
 #endif

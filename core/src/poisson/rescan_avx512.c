@@ -137,24 +137,31 @@ int64_t hl_pd_rescan_pass_avx512(const hl_pd_rescan *R, uint32_t i, const uint32
                                     : pass(R, i, runs, n_runs, w, buf, 0);
 }
 
-uint64_t hl_pd_rescan_near8_avx512(const double *boxes, size_t stride, size_t a, size_t b0,
-                                   double r2) {
+void hl_pd_rescan_near_avx512(const double *boxes, size_t stride, size_t a, double r2,
+                              uint8_t *bits) {
     /* Leaf a's box as the query: q = [lo_a, hi_a] and its negation [-hi_a, -lo_a]. */
-    __m512d sp = _mm512_setzero_pd(), sn = _mm512_setzero_pd();
-    const __m512d zero = _mm512_setzero_pd();
+    __m512d qlo[4], qhi[4], nlo[4], nhi[4];
     for (size_t k = 0; k < 4; k++) {
-        const double *lo = boxes + k * stride, *hi = boxes + (4 + k) * stride;
-        const __m512d qlo = _mm512_set1_pd(lo[a]), qhi = _mm512_set1_pd(hi[a]);
-        const __m512d nlo = _mm512_set1_pd(-hi[a]), nhi = _mm512_set1_pd(-lo[a]);
-        __m512d blo = _mm512_loadu_pd(lo + b0), bhi = _mm512_loadu_pd(hi + b0);
-        __m512d dp =
-            _mm512_max_pd(_mm512_max_pd(_mm512_sub_pd(blo, qhi), _mm512_sub_pd(qlo, bhi)), zero);
-        __m512d dn =
-            _mm512_max_pd(_mm512_max_pd(_mm512_sub_pd(blo, nhi), _mm512_sub_pd(nlo, bhi)), zero);
-        sp = _mm512_add_pd(sp, _mm512_mul_pd(dp, dp));
-        sn = _mm512_add_pd(sn, _mm512_mul_pd(dn, dn));
+        const double lo = boxes[k * stride + a], hi = boxes[(4 + k) * stride + a];
+        qlo[k] = _mm512_set1_pd(lo);
+        qhi[k] = _mm512_set1_pd(hi);
+        nlo[k] = _mm512_set1_pd(-hi);
+        nhi[k] = _mm512_set1_pd(-lo);
     }
-    const __m512d vr2 = _mm512_set1_pd(r2);
-    return (uint64_t)(_mm512_cmp_pd_mask(sp, vr2, _CMP_LT_OQ) |
-                      _mm512_cmp_pd_mask(sn, vr2, _CMP_LT_OQ));
+    const __m512d zero = _mm512_setzero_pd(), vr2 = _mm512_set1_pd(r2);
+    for (size_t b0 = 0; b0 < stride; b0 += 8) {
+        __m512d sp = zero, sn = zero;
+        for (size_t k = 0; k < 4; k++) {
+            __m512d blo = _mm512_loadu_pd(boxes + k * stride + b0);
+            __m512d bhi = _mm512_loadu_pd(boxes + (4 + k) * stride + b0);
+            __m512d dp = _mm512_max_pd(
+                _mm512_max_pd(_mm512_sub_pd(blo, qhi[k]), _mm512_sub_pd(qlo[k], bhi)), zero);
+            __m512d dn = _mm512_max_pd(
+                _mm512_max_pd(_mm512_sub_pd(blo, nhi[k]), _mm512_sub_pd(nlo[k], bhi)), zero);
+            sp = _mm512_add_pd(sp, _mm512_mul_pd(dp, dp));
+            sn = _mm512_add_pd(sn, _mm512_mul_pd(dn, dn));
+        }
+        bits[b0 / 8] = (uint8_t)(_mm512_cmp_pd_mask(sp, vr2, _CMP_LT_OQ) |
+                                 _mm512_cmp_pd_mask(sn, vr2, _CMP_LT_OQ));
+    }
 }
