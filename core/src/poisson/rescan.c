@@ -35,6 +35,36 @@ int hl_pd_rescan_suits(const hl_pd_metric *mt, const hl_pd_weight *wt, size_t m,
 }
 
 /*
+ * The smallest distance from which every contribution is 0: hl_pd_quant(d) is 0 for all
+ * d >= d_zero, and positive just below it. The weight truncated to 31 bits vanishes a little
+ * inside d_max (at 8000 -> 200, from 0.977 d_max on), and pairs beyond that need no exact
+ * evaluation: skipping them changes no weight. The rounded evaluation is monotone in d (a
+ * division, a subtraction from 1, squarings and a scaling, each rounded monotonically), so a
+ * bisection over the doubles in [d_min, d_max] finds it.
+ */
+static double zero_contribution_distance(const hl_pd_weight *wt) {
+    double lo = wt->d_min, hi = wt->d_max; /* quant(lo) > 0 (it is about 2^30), quant(hi) == 0 */
+    while (nextafter(lo, hi) < hi) {
+        /* midpoint in the ordering of the doubles (both are >= 0) */
+        uint64_t a, b;
+        memcpy(&a, &lo, sizeof a);
+        memcpy(&b, &hi, sizeof b);
+        uint64_t c = a + (b - a) / 2;
+        double mid;
+        memcpy(&mid, &c, sizeof mid);
+        if (mid <= lo || mid >= hi) {
+            break;
+        }
+        if (hl_pd_quant(wt, mid) == 0) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    return hi;
+}
+
+/*
  * The filter's bound. The vector pass rounds the coordinates and the squared norms (at most N)
  * to single precision and skips a pair when F = fl(fl(na + nb) - 2 |fl(a . b)|) >= bound, all
  * in single precision with fused multiply-adds (unit roundoff v = 2^-24). In exact arithmetic
@@ -42,13 +72,13 @@ int hl_pd_rescan_suits(const hl_pd_metric *mt, const hl_pd_weight *wt, size_t m,
  * each, relative), the dot product (4v sum |a_k b_k| <= 4v N), the sum and the last step put
  * F within g (1 + v) + 20 v N of g. hl_pd_dist's s = min(fl(sum (a - b)^2), ...) in double
  * (u = 2^-53) is at least g (1 - u)^6 (every term a product of rounded differences, all
- * positive), and a neighbour has sqrt(s) < d_max, so s < d_max^2 and
- * F < d_max^2 (1 + 2v) + 20 v N. The bound below has margins 2^8 and 2^11 times larger (and
- * covers its own rounding to single precision), so no neighbour is ever skipped; it lets
- * through about 1 in 10^5 more of the non-neighbours than an exact test would.
+ * positive), and a pair that contributes has d = sqrt(s) < d_zero, so s < d_zero^2 and
+ * F < d_zero^2 (1 + 2v) + 20 v N. The bound below has margins 2^8 and 2^11 times larger (and
+ * covers its own rounding to single precision), so no contributing pair is ever skipped; it
+ * lets through about 1 in 10^5 more of the others than an exact test would.
  */
-static float rescan_bound(double d_max, double n_max) {
-    return (float)(d_max * d_max * (1.0 + 0x1p-16) + n_max * 0x1p-16);
+static float rescan_bound(double d_zero, double n_max) {
+    return (float)(d_zero * d_zero * (1.0 + 0x1p-16) + n_max * 0x1p-16);
 }
 
 /* Up to this many leaves their neighbourhoods are found by testing every pair of leaf boxes,
@@ -214,7 +244,7 @@ hl_status hl_pd_rescan_init(hl_pd_rescan *R, const hl_kdtree *t, const hl_pd_wei
         hl_pd_rescan_free(R);
         return HL_EINVAL;
     }
-    R->bound_f = rescan_bound(wt->d_max, n_max);
+    R->bound_f = rescan_bound(zero_contribution_distance(wt), n_max);
     for (size_t l = 0; l < n_leaves; l++) {
         const hl_kdnode *lf = &t->nodes[t->leaves[l]];
         for (uint32_t j = lf->begin; j < lf->end; j++) {
