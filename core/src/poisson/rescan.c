@@ -190,6 +190,9 @@ void hl_pd_rescan_free(hl_pd_rescan *R) {
     free(R->cols);
     free(R->cols_f);
     free(R->live);
+    free(R->pos_at);
+    free(R->slot_of);
+    free(R->rank);
     free(R->leaf_of);
     free(R->run_at);
     free(R->buf);
@@ -221,10 +224,13 @@ hl_status hl_pd_rescan_init(hl_pd_rescan *R, const hl_kdtree *t, const hl_pd_wei
     R->cols = hl_alloc_array(m, 4 * sizeof(double));
     R->cols_f = hl_calloc_array(R->stride_f, 5 * sizeof(float));
     R->live = hl_calloc_array(R->stride_f, 1);
+    R->pos_at = hl_calloc_array(R->stride_f, sizeof(uint32_t));
+    R->slot_of = hl_alloc_array(m, sizeof(uint32_t));
+    R->rank = hl_alloc_array(m + 1, sizeof(uint32_t));
     R->leaf_of = hl_alloc_array(m, sizeof(uint32_t));
     R->run_at = hl_alloc_array(n_leaves + 1, sizeof(uint32_t));
-    if (R->cols == NULL || R->cols_f == NULL || R->live == NULL || R->leaf_of == NULL ||
-        R->run_at == NULL) {
+    if (R->cols == NULL || R->cols_f == NULL || R->live == NULL || R->pos_at == NULL ||
+        R->slot_of == NULL || R->rank == NULL || R->leaf_of == NULL || R->run_at == NULL) {
         hl_pd_rescan_free(R);
         return HL_ENOMEM;
     }
@@ -238,6 +244,7 @@ hl_status hl_pd_rescan_init(hl_pd_rescan *R, const hl_kdtree *t, const hl_pd_wei
         }
         R->cols_f[4 * R->stride_f + j] = (float)n2;
         R->live[j] = 1;
+        R->pos_at[j] = R->slot_of[j] = (uint32_t)j;
         n_max = n2 > n_max ? n2 : n_max;
     }
     if (!(n_max <= 4.0)) {
@@ -245,6 +252,7 @@ hl_status hl_pd_rescan_init(hl_pd_rescan *R, const hl_kdtree *t, const hl_pd_wei
         return HL_EINVAL;
     }
     R->bound_f = rescan_bound(zero_contribution_distance(wt), n_max);
+    R->n_slots = R->n_live = m;
     for (size_t l = 0; l < n_leaves; l++) {
         const hl_kdnode *lf = &t->nodes[t->leaves[l]];
         for (uint32_t j = lf->begin; j < lf->end; j++) {
@@ -393,9 +401,59 @@ hl_status hl_pd_rescan_weights(const hl_pd_rescan *R, int64_t *w, unsigned n_thr
     return st;
 }
 
+/* Drops the dead slots: the live ones move down in order (the filter's columns, pos_at,
+ * slot_of), and every run [b, e) becomes the live slots it held, empty runs dropped. O(slots +
+ * runs); done when half the slots are dead, so O(m) over a level. */
+static void compact(hl_pd_rescan *R) {
+    const size_t n = R->n_slots, stride = R->stride_f;
+    uint32_t *rank = R->rank, k = 0;
+    for (size_t s = 0; s < n; s++) {
+        rank[s] = k;
+        if (R->live[s]) {
+            for (size_t c = 0; c < 5; c++) {
+                R->cols_f[c * stride + k] = R->cols_f[c * stride + s];
+            }
+            R->pos_at[k] = R->pos_at[s];
+            R->slot_of[R->pos_at[k]] = k;
+            R->live[k++] = 1;
+        }
+    }
+    rank[n] = k;
+    memset(R->live + k, 0, n - k); /* the lanes past the slots are never live */
+    uint32_t *runs = R->runs.data, out = 0;
+    const size_t n_leaves = R->t->n_leaves;
+    for (size_t l = 0; l < n_leaves; l++) {
+        uint32_t from = R->run_at[l], to = R->run_at[l + 1], first = out;
+        for (uint32_t u = from; u < to; u++) {
+            uint32_t b = rank[runs[2 * u]], e = rank[runs[2 * u + 1]];
+            if (b == e) {
+                continue;
+            }
+            if (out > first && runs[2 * out - 1] == b) {
+                runs[2 * out - 1] = e;
+            } else {
+                runs[2 * out] = b;
+                runs[2 * out + 1] = e;
+                out++;
+            }
+        }
+        R->run_at[l] = first;
+    }
+    R->run_at[n_leaves] = out;
+    R->runs.len = 2 * (size_t)out;
+    R->n_slots = k;
+}
+
+/* Below this many slots a compaction saves less than it costs. */
+#define HL_PD_RESCAN_COMPACT_MIN 256
+
 void hl_pd_rescan_remove(hl_pd_rescan *R, uint32_t i, int64_t *w) {
-    R->live[i] = 0;
+    R->live[R->slot_of[i]] = 0;
+    R->n_live--;
     (void)rescan_pass(R, i, w, R->buf, HL_PD_RESCAN_SUB);
+    if (2 * R->n_live <= R->n_slots && R->n_slots >= HL_PD_RESCAN_COMPACT_MIN) {
+        compact(R);
+    }
 }
 
 int64_t hl_pd_rescan_pass_scalar(const hl_pd_rescan *R, uint32_t i, const uint32_t *runs,
@@ -403,16 +461,18 @@ int64_t hl_pd_rescan_pass_scalar(const hl_pd_rescan *R, uint32_t i, const uint32
     (void)buf;
     const double *coords = R->t->coords, *xi = coords + 4 * (size_t)i;
     const double d_max = R->wt.d_max;
+    const uint32_t si = R->slot_of[i];
     int64_t sum = 0;
     for (size_t r = 0; r < n_runs; r++) {
         uint32_t b = runs[2 * r], e = runs[2 * r + 1];
         if (mode == HL_PD_RESCAN_ADD) {
-            if (e <= i + 1) {
+            if (e <= si + 1) {
                 continue;
             }
-            b = b > i + 1 ? b : i + 1;
+            b = b > si + 1 ? b : si + 1;
         }
-        for (uint32_t j = b; j < e; j++) {
+        for (uint32_t s = b; s < e; s++) {
+            uint32_t j = R->pos_at[s];
             if (mode == HL_PD_RESCAN_SUB && (j == i || w[j] < 0)) {
                 continue;
             }

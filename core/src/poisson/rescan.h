@@ -46,18 +46,26 @@ typedef enum hl_pd_rescan_mode {
 
 typedef struct hl_pd_rescan {
     const hl_kdtree *t;
-    hl_pd_metric mt;   /* ROTATIONS, dim 4 */
-    hl_pd_weight wt;   /* with its scale set (hl_pd_scale) */
-    size_t m;          /* points */
-    double *cols;      /* 4 columns of m: the coordinates in kd order */
-    float *cols_f;     /* 5 columns of stride_f: the coordinates and squared norms, rounded to
-                          single precision (the filter's), zero past m */
-    size_t stride_f;   /* m + 16 */
+    hl_pd_metric mt; /* ROTATIONS, dim 4 */
+    hl_pd_weight wt; /* with its scale set (hl_pd_scale) */
+    size_t m;        /* points */
+    double *cols;    /* 4 columns of m: the coordinates in kd order */
+    /* The filter's arrays and the runs are indexed by slot: the points still live at the last
+     * compaction, in kd order (at first slot s is kd position s). When removals have left half
+     * the slots dead, hl_pd_rescan_remove compacts them, so later passes filter fewer. */
+    float *cols_f;     /* 5 columns of stride_f: the coordinates and squared norms of the slots,
+                          rounded to single precision (the filter's) */
+    size_t stride_f;   /* m + 16 (whole vectors are loaded past the last slot) */
     float bound_f;     /* the filter's bound (rescan.c, rescan_bound) */
-    uint8_t *live;     /* per kd position: 1 until removed (hl_pd_rescan_remove); 16 zeros past m */
+    uint8_t *live;     /* per slot: 1 until removed; 0 past the slots */
+    uint32_t *pos_at;  /* per slot: its kd position (stride_f entries) */
+    uint32_t *slot_of; /* per kd position: its slot (while it is live) */
+    uint32_t *rank;    /* compaction scratch: m + 1 */
+    size_t n_slots;    /* slots in use */
+    size_t n_live;     /* live points */
     uint32_t *leaf_of; /* per kd position: the ordinal of its leaf (t->leaves) */
     uint32_t *run_at;  /* per leaf ordinal: where its runs start in `runs` (n_leaves + 1) */
-    hl_u32vec runs;    /* candidate runs: (begin, end) kd positions, increasing, disjoint */
+    hl_u32vec runs;    /* candidate runs: (begin, end) slots, increasing, disjoint */
     size_t max_cands;  /* the most candidates (points in runs) of any leaf */
     uint32_t *buf;     /* the removals' scratch (hl_pd_rescan_remove): max_cands + 16 */
     hl_simd_level level;
@@ -94,14 +102,16 @@ hl_status hl_pd_rescan_weights(const hl_pd_rescan *R, int64_t *w, unsigned n_thr
 
 /*
  * One removal: marks the kd position i removed and lowers every live neighbour j of i
- * (w[j] -= c_ij). The caller has already set w[i] below 0. Sequential, no allocation.
+ * (w[j] -= c_ij); compacts the slots when half of them are dead. The caller has already set
+ * w[i] below 0. Sequential, no allocation.
  */
 void hl_pd_rescan_remove(hl_pd_rescan *R, uint32_t i, int64_t *w);
 
 /* Frees what *R holds (a zeroed or freed one is fine) and zeroes it. */
 void hl_pd_rescan_free(hl_pd_rescan *R);
 
-/* The passes themselves: point i's pass over runs[0 .. 2 n_runs) in `mode` (above), on the
+/* The passes themselves: point i's (a kd position) pass over the slot runs runs[0 .. 2 n_runs)
+ * in `mode` (above; HL_PD_RESCAN_ADD before any compaction), on the
  * portable path and with AVX-512 (the same updates bit for bit); each returns the sum of the
  * contributions it applied. buf: scratch for R->max_cands + 16 candidates. */
 int64_t hl_pd_rescan_pass_scalar(const hl_pd_rescan *R, uint32_t i, const uint32_t *runs,

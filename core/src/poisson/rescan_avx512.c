@@ -42,26 +42,28 @@ static inline size_t filter(const hl_pd_rescan *R, uint32_t i, const uint32_t *r
     const size_t stride = R->stride_f;
     const float *f0 = R->cols_f, *f1 = f0 + stride, *f2 = f1 + stride, *f3 = f2 + stride;
     const float *fn = f3 + stride;
-    const __m512 a0 = _mm512_set1_ps(f0[i]), a1 = _mm512_set1_ps(f1[i]);
-    const __m512 a2 = _mm512_set1_ps(f2[i]), a3 = _mm512_set1_ps(f3[i]);
-    const __m512 na = _mm512_set1_ps(fn[i]), bound = _mm512_set1_ps(R->bound_f);
+    const uint32_t si = R->slot_of[i];
+    const __m512 a0 = _mm512_set1_ps(f0[si]), a1 = _mm512_set1_ps(f1[si]);
+    const __m512 a2 = _mm512_set1_ps(f2[si]), a3 = _mm512_set1_ps(f3[si]);
+    const __m512 na = _mm512_set1_ps(fn[si]), bound = _mm512_set1_ps(R->bound_f);
     const __m512 two = _mm512_set1_ps(2.0f);
-    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const uint8_t *live = R->live;
+    const uint32_t *pos_at = R->pos_at;
     size_t nb = 0;
     for (size_t r = 0; r < n_runs; r++) {
         uint32_t j = runs[2 * r], e = runs[2 * r + 1];
         if (!sub) {
-            if (e <= i + 1) {
+            if (e <= si + 1) {
                 continue;
             }
-            j = j > i + 1 ? j : i + 1; /* each pair once, from its first point */
+            j = j > si + 1 ? j : si + 1; /* each pair once, from its first point */
         }
         for (; j < e; j += 16) {
             /* Whole vectors are loaded (the columns have 16 floats of padding past m); the
              * lanes past the run are masked in the compare. */
             __mmask16 in = first16(e - j < 16 ? e - j : 16);
             if (sub) { /* live ones only (i itself is already dead) */
-                __m128i lv = _mm_loadu_si128((const __m128i *)(const void *)(R->live + j));
+                __m128i lv = _mm_loadu_si128((const __m128i *)(const void *)(live + j));
                 in = _mm_mask_test_epi8_mask(in, lv, lv);
             }
             __m512 dot = _mm512_mul_ps(a0, _mm512_loadu_ps(f0 + j));
@@ -71,7 +73,7 @@ static inline size_t filter(const hl_pd_rescan *R, uint32_t i, const uint32_t *r
             __m512 f = _mm512_fnmadd_ps(two, _mm512_abs_ps(dot),
                                         _mm512_add_ps(na, _mm512_loadu_ps(fn + j)));
             __mmask16 go = _mm512_mask_cmp_ps_mask(in, f, bound, _CMP_LT_OQ);
-            __m512i id = _mm512_add_epi32(_mm512_set1_epi32((int)j), lane);
+            __m512i id = _mm512_loadu_si512((const void *)(pos_at + j)); /* kd positions */
             _mm512_storeu_si512((void *)(buf + nb), _mm512_maskz_compress_epi32(go, id));
             nb += (size_t)__builtin_popcount(go);
         }
