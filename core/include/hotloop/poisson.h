@@ -47,7 +47,9 @@
  *
  * Threads: neighbour lists and weights are computed in parallel (per point, so the result is
  * independent of the thread count); the elimination itself is sequential. Levels of at most
- * 256 points are eliminated on one thread from a dense matrix of all pairs (same result).
+ * 256 points are eliminated on one thread from a dense matrix of all pairs, and rotation levels
+ * whose points have many neighbours (on AVX-512 CPUs) recompute each removal's contributions
+ * instead of caching lists (opt->method; the same result either way).
  * Cancellation through the monitor; memory for neighbour lists is bounded by opt->memory_limit
  * (HL_ENOMEM, never an OOM kill).
  */
