@@ -3,7 +3,6 @@
 #include "rescan.h"
 
 #include <math.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,7 +116,7 @@ typedef struct runs_ctx {
     uint8_t **bits;      /* per worker (brute force): box_stride / 8 bytes of near leaves */
 } runs_ctx;
 
-/* Appends leaf ordinal b's points to the runs `out`, joined to the last run if it ends there. */
+/* Appends the points of leaf lf to the runs `out`, joined to the last run if it ends there. */
 static hl_status add_leaf(hl_u32vec *out, const hl_kdnode *lf) {
     if (out->len > 0 && out->data[out->len - 1] == lf->begin) {
         out->data[out->len - 1] = lf->end;

@@ -1,11 +1,12 @@
-/* rescan_avx512.c: the AVX-512 pass of the elimination without lists (see rescan.h), 8
- * candidates per vector from the columns. Most candidates of a point are not neighbours (about
- * 1 in 8 is, for the document's rotations): a dot-product bound (rescan.c, rescan_bound) costs
- * four multiply-adds and rejects them; only a vector with a lane through it evaluates the
- * exact distance of metric.h (the portable scan's operations in its order, no FMA), the square
- * root and the weight, and updates the weights in place (they are in kd order too, so eight
- * candidates' weights are one vector). Compiled with the AVX-512 flags only; rescan.c calls
- * it when the CPU has them. */
+/* rescan_avx512.c: the AVX-512 pass of the elimination without lists (see rescan.h), in two
+ * steps. Most candidates of a point are not neighbours (about 1 in 13 is, for the document's
+ * rotations): step 1 runs a single-precision dot-product bound (rescan.c, rescan_bound) over 16
+ * candidates a vector, four multiply-adds, and compresses the kd positions of those through it
+ * into a buffer, branch-free. Step 2 takes them 8 at a time: their rows, transposed into
+ * columns, give the exact distance of metric.h (the portable scan's operations in its order, no
+ * FMA), its square root and the contribution (quant_avx512.h, the portable values bit for
+ * bit), and the weights are updated one by one. Also the leaf-box sweep of the candidate runs.
+ * Compiled with the AVX-512 flags only; rescan.c calls these when the CPU has them. */
 #include <immintrin.h>
 
 #include "quant_avx512.h"
