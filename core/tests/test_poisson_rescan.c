@@ -74,11 +74,11 @@ static void check_against_lists(hl_test_ctx *t_, const double *q, size_t m, doub
     setup(&wt, d_max);
     hl_pd_lists L;
     CHECK_OK(hl_pd_lists_build(&L, &t, &mt, &wt, 1, SIZE_MAX, NULL));
-    const hl_simd_level levels[2] = {HL_SIMD_SCALAR, HL_SIMD_AVX512};
+    const hl_simd_level levels[3] = {HL_SIMD_SCALAR, HL_SIMD_AVX2, HL_SIMD_AVX512};
     int64_t *w = malloc(m * sizeof *w), *lw = malloc(m * sizeof *lw);
-    for (int li = 0; li < 2; li++) {
+    for (int li = 0; li < 3; li++) {
         if (hl_cpu_resolve_level(levels[li]) != levels[li]) {
-            continue; /* no AVX-512 here: the portable pass alone */
+            continue; /* a level this CPU lacks */
         }
         for (unsigned threads = 1; threads <= 3; threads++) {
             hl_pd_rescan R;
@@ -161,7 +161,11 @@ HL_TEST(poisson_rescan_leaf_boxes_match_the_tree_search) {
             size_t e = 0, mismatches = 0;
             hl_pd_rescan_near_scalar(boxes, stride, a, r2s[ri], bits);
 #if defined(HL_X86_64)
-            if (hl_cpu_resolve_level(HL_SIMD_AUTO) == HL_SIMD_AVX512) {
+            if (hl_cpu_resolve_level(HL_SIMD_AVX2) == HL_SIMD_AVX2) {
+                hl_pd_rescan_near_avx2(boxes, stride, a, r2s[ri], bits_v);
+                mismatches += memcmp(bits, bits_v, stride / 8) != 0;
+            }
+            if (hl_cpu_resolve_level(HL_SIMD_AVX512) == HL_SIMD_AVX512) {
                 hl_pd_rescan_near_avx512(boxes, stride, a, r2s[ri], bits_v);
                 mismatches += memcmp(bits, bits_v, stride / 8) != 0;
             }
@@ -226,7 +230,8 @@ HL_TEST(poisson_rescan_whole_calls_match_the_lists) {
     }
 }
 
-/* The choice of method: rotations with alpha 8 and many expected neighbours, on AVX-512. */
+/* The choice of method: rotations with alpha 8 and many expected neighbours, with AVX2 or
+ * AVX-512 (a larger size limit with AVX2 alone, where the lists are slower). */
 HL_TEST(poisson_rescan_is_chosen_for_dense_rotation_levels_only) {
     hl_pd_metric rot = {.domain = HL_POISSON_ROTATIONS, .dim = 4};
     hl_pd_metric box = {.domain = HL_POISSON_BOX, .dim = 4};
@@ -236,12 +241,18 @@ HL_TEST(poisson_rescan_is_chosen_for_dense_rotation_levels_only) {
     setup(&pow7, 0.41);
     pow7.alpha = 7.0;
     pow7.alpha8 = 0;
-    int avx512 = hl_cpu_resolve_level(HL_SIMD_AUTO) == HL_SIMD_AVX512;
-    CHECK(hl_pd_rescan_suits(&rot, &dense, 8000, HL_SIMD_AUTO) == avx512);
+    const int avx2 = hl_cpu_resolve_level(HL_SIMD_AVX2) == HL_SIMD_AVX2;
+    const int avx512 = hl_cpu_resolve_level(HL_SIMD_AVX512) == HL_SIMD_AVX512;
+    CHECK(hl_pd_rescan_suits(&rot, &dense, 8000, HL_SIMD_AUTO) == avx2);
+    CHECK(hl_pd_rescan_suits(&rot, &dense, 8000, HL_SIMD_AVX2) == avx2);
     CHECK(!hl_pd_rescan_suits(&rot, &sparse, 8000, HL_SIMD_AUTO));
-    CHECK(!hl_pd_rescan_suits(&rot, &dense, HL_PD_RESCAN_MAX_POINTS + 1, HL_SIMD_AUTO));
-    CHECK(hl_pd_rescan_suits(&rot, &sparse, 0, HL_SIMD_AUTO) == avx512);
+    CHECK(hl_pd_rescan_suits(&rot, &sparse, 0, HL_SIMD_AUTO) == avx2);
     CHECK(!hl_pd_rescan_suits(&rot, &dense, 8000, HL_SIMD_SCALAR));
     CHECK(!hl_pd_rescan_suits(&box, &dense, 8000, HL_SIMD_AUTO));
     CHECK(!hl_pd_rescan_suits(&rot, &pow7, 8000, HL_SIMD_AUTO));
+    setup(&dense, 0.2); /* about 230 of 64000 */
+    CHECK(hl_pd_rescan_suits(&rot, &dense, 64000, HL_SIMD_AVX2) == avx2);
+    CHECK(!hl_pd_rescan_suits(&rot, &dense, HL_PD_RESCAN_MAX_POINTS_AVX2 + 1, HL_SIMD_AVX2));
+    CHECK(!hl_pd_rescan_suits(&rot, &dense, HL_PD_RESCAN_MAX_POINTS + 1, HL_SIMD_AVX512) ||
+          !avx512);
 }

@@ -24,13 +24,14 @@ static double rotation_ball_fraction(double chord) {
 
 int hl_pd_rescan_suits(const hl_pd_metric *mt, const hl_pd_weight *wt, size_t m,
                        hl_simd_level level) {
-    if (mt->domain != HL_POISSON_ROTATIONS || mt->dim != 4 || !wt->alpha8 ||
-        hl_cpu_resolve_level(level) != HL_SIMD_AVX512) {
+    hl_simd_level have = hl_cpu_resolve_level(level);
+    if (mt->domain != HL_POISSON_ROTATIONS || mt->dim != 4 || !wt->alpha8 || have < HL_SIMD_AVX2) {
         return 0;
     }
-    return m == 0 ||
-           (m <= HL_PD_RESCAN_MAX_POINTS &&
-            (double)(m - 1) * rotation_ball_fraction(wt->d_max) >= HL_PD_RESCAN_MIN_NEIGHBOURS);
+    size_t max_points =
+        have == HL_SIMD_AVX512 ? HL_PD_RESCAN_MAX_POINTS : HL_PD_RESCAN_MAX_POINTS_AVX2;
+    return m == 0 || (m <= max_points && (double)(m - 1) * rotation_ball_fraction(wt->d_max) >=
+                                             HL_PD_RESCAN_MIN_NEIGHBOURS);
 }
 
 /*
@@ -142,6 +143,8 @@ static hl_status leaf_runs_range(void *p, size_t lbegin, size_t lend, unsigned w
 #if defined(HL_X86_64)
             if (cx->level == HL_SIMD_AVX512) {
                 hl_pd_rescan_near_avx512(cx->boxes, cx->box_stride, l, cx->r2, bits);
+            } else if (cx->level == HL_SIMD_AVX2) {
+                hl_pd_rescan_near_avx2(cx->boxes, cx->box_stride, l, cx->r2, bits);
             } else
 #endif
             {
@@ -334,6 +337,9 @@ static inline int64_t rescan_pass(const hl_pd_rescan *R, uint32_t i, int64_t *w,
 #if defined(HL_X86_64)
     if (R->level == HL_SIMD_AVX512) {
         return hl_pd_rescan_pass_avx512(R, i, runs, n_runs, w, buf, mode);
+    }
+    if (R->level == HL_SIMD_AVX2) {
+        return hl_pd_rescan_pass_avx2(R, i, runs, n_runs, w, buf, mode);
     }
 #endif
     return hl_pd_rescan_pass_scalar(R, i, runs, n_runs, w, buf, mode);

@@ -15,8 +15,8 @@
  * only, so the contributions are hl_pd_quant's bit for bit, the weights the lists' exactly,
  * and so is the result.
  *
- * For ROTATIONS with alpha 8 where the CPU has AVX-512 (the scalar pass is for the tests: on
- * other CPUs the lists are faster).
+ * For ROTATIONS with alpha 8 where the CPU has AVX2 or AVX-512 (the scalar pass is for the
+ * tests: without vectors the lists are faster).
  */
 #ifndef HOTLOOP_POISSON_RESCAN_H
 #define HOTLOOP_POISSON_RESCAN_H
@@ -26,13 +26,20 @@
 #include "metric.h"
 
 /* When the rescan is chosen (measured against the lists, C driver, 1 and 2 threads, uniform
- * quaternions; see docs/poisson.md): up to 32768 points, where its columns and weights stay
- * near the core, and from 16 expected neighbours a point. At 8000 points it was faster from 5
- * neighbours a point (7.0 -> 4.9 ms) to 230 (28.5 -> 17.0 ms); at 20000 and 32000 from about
- * 57 (43 -> 36 ms, 71 -> 58 ms), level at 14; at 50000 slower below about 200 neighbours
- * (the lists then run their regions in parallel, the removals here are sequential). */
+ * quaternions; see docs/poisson.md): from 16 expected neighbours a point, up to 32768 points
+ * with AVX-512 and 65536 with AVX2 alone.
+ * - AVX-512: at 8000 points faster from 5 neighbours a point (7.0 -> 4.9 ms) to 230 (28.5 ->
+ *   17.0 ms); at 20000 and 32000 from about 57 (43 -> 36 ms, 71 -> 58 ms), level at 14; at
+ *   50000 slower below about 200 neighbours on two threads (the lists then run their regions
+ *   in parallel, the removals here are sequential).
+ * - AVX2 (the lists' rotation scan has no AVX2 form): faster everywhere up to 50000 points
+ *   (8000 -> 200: 40.4 -> 17.8 ms; 50000 points, 57 neighbours, two threads: 109 -> 77 ms),
+ *   level at 100000. */
 #ifndef HL_PD_RESCAN_MAX_POINTS
 #define HL_PD_RESCAN_MAX_POINTS 32768
+#endif
+#ifndef HL_PD_RESCAN_MAX_POINTS_AVX2
+#define HL_PD_RESCAN_MAX_POINTS_AVX2 65536
 #endif
 #ifndef HL_PD_RESCAN_MIN_NEIGHBOURS
 #define HL_PD_RESCAN_MIN_NEIGHBOURS 16
@@ -112,7 +119,8 @@ void hl_pd_rescan_free(hl_pd_rescan *R);
 
 /* The passes themselves: point i's (a kd position) pass over the slot runs runs[0 .. 2 n_runs)
  * in `mode` (above; HL_PD_RESCAN_ADD before any compaction), on the
- * portable path and with AVX-512 (the same updates bit for bit); each returns the sum of the
+ * portable path, with AVX2 and with AVX-512 (the same updates bit for bit); each returns the
+ * sum of the
  * contributions it applied. buf: scratch for R->max_cands + 16 candidates. */
 int64_t hl_pd_rescan_pass_scalar(const hl_pd_rescan *R, uint32_t i, const uint32_t *runs,
                                  size_t n_runs, int64_t *w, uint32_t *buf, hl_pd_rescan_mode mode);
@@ -120,10 +128,13 @@ int64_t hl_pd_rescan_pass_scalar(const hl_pd_rescan *R, uint32_t i, const uint32
 /* The leaves near leaf a: bit l of bits[b] for leaf 8 b + l, set when the box-to-box squared
  * gap of a's box or of its negation is below r2 (hl_kdtree_leaves_near_pm's test). boxes: 8
  * columns of `stride` (a multiple of 8): the leaves' lows for coordinates 0..3, then their
- * highs, padded with boxes far from everything. Portable and AVX-512 (the same bits). */
+ * highs, padded with boxes far from everything. Portable, AVX2 and AVX-512 (the same bits). */
 void hl_pd_rescan_near_scalar(const double *boxes, size_t stride, size_t a, double r2,
                               uint8_t *bits);
 #if defined(HL_X86_64)
+void hl_pd_rescan_near_avx2(const double *boxes, size_t stride, size_t a, double r2, uint8_t *bits);
+int64_t hl_pd_rescan_pass_avx2(const hl_pd_rescan *R, uint32_t i, const uint32_t *runs,
+                               size_t n_runs, int64_t *w, uint32_t *buf, hl_pd_rescan_mode mode);
 void hl_pd_rescan_near_avx512(const double *boxes, size_t stride, size_t a, double r2,
                               uint8_t *bits);
 int64_t hl_pd_rescan_pass_avx512(const hl_pd_rescan *R, uint32_t i, const uint32_t *runs,
