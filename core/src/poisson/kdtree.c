@@ -2,7 +2,6 @@
 #include "kdtree.h"
 
 #include "hotloop/parallel.h"
-#include "hotloop/poisson.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -480,10 +479,8 @@ hl_status hl_kdtree_ball(const hl_kdtree *t, const double *q, double r2, hl_u32v
     return HL_OK;
 }
 
-/* The leaves whose box is within squared gap r2 of [blo, bhi], or (nlo not NULL) of
- * [nlo, nhi], in kd order (left children first). */
-static hl_status leaves_near(const hl_kdtree *t, const double *blo, const double *bhi,
-                             const double *nlo, const double *nhi, double r2, hl_u32vec *out) {
+hl_status hl_kdtree_leaves_near(const hl_kdtree *t, const double *blo, const double *bhi, double r2,
+                                hl_u32vec *out) {
     const size_t dim = t->dim;
     uint32_t stack[128];
     size_t top = 0;
@@ -491,8 +488,7 @@ static hl_status leaves_near(const hl_kdtree *t, const double *blo, const double
     while (top > 0) {
         uint32_t id = stack[--top];
         const double *lo = t->bbox + (size_t)id * 2 * dim, *hi = lo + dim;
-        if (box_gap2(blo, bhi, lo, hi, dim) >= r2 &&
-            (nlo == NULL || box_gap2(nlo, nhi, lo, hi, dim) >= r2)) {
+        if (box_gap2(blo, bhi, lo, hi, dim) >= r2) {
             continue;
         }
         const hl_kdnode *nd = &t->nodes[id];
@@ -506,21 +502,6 @@ static hl_status leaves_near(const hl_kdtree *t, const double *blo, const double
         }
     }
     return HL_OK;
-}
-
-hl_status hl_kdtree_leaves_near(const hl_kdtree *t, const double *blo, const double *bhi, double r2,
-                                hl_u32vec *out) {
-    return leaves_near(t, blo, bhi, NULL, NULL, r2, out);
-}
-
-hl_status hl_kdtree_leaves_near_pm(const hl_kdtree *t, const double *blo, const double *bhi,
-                                   double r2, hl_u32vec *out) {
-    double nlo[HL_POISSON_MAX_DIM], nhi[HL_POISSON_MAX_DIM];
-    for (size_t k = 0; k < t->dim; k++) {
-        nlo[k] = -bhi[k];
-        nhi[k] = -blo[k];
-    }
-    return leaves_near(t, blo, bhi, nlo, nhi, r2, out);
 }
 
 hl_status hl_kdtree_validate(const hl_kdtree *t, const double *points, const uint32_t *rows) {

@@ -109,14 +109,6 @@ hl_status hl_kdtree_ball(const hl_kdtree *t, const double *q, double r2, hl_u32v
 hl_status hl_kdtree_leaves_near(const hl_kdtree *t, const double *blo, const double *bhi, double r2,
                                 hl_u32vec *out);
 
-/*
- * hl_kdtree_leaves_near for the box [blo, bhi] and its negation [-bhi, -blo] at once (the
- * rotation domain's q and -q): every leaf near either, each once, in kd order (increasing
- * begin). dim <= HL_POISSON_MAX_DIM.
- */
-hl_status hl_kdtree_leaves_near_pm(const hl_kdtree *t, const double *blo, const double *bhi,
-                                   double r2, hl_u32vec *out);
-
 /* The box of node `id`: dim lows, then dim highs. */
 static inline const double *hl_kdtree_box(const hl_kdtree *t, uint32_t id) {
     return t->bbox + (size_t)id * 2 * t->dim;

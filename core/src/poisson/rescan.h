@@ -126,7 +126,8 @@ int64_t hl_pd_rescan_pass_scalar(const hl_pd_rescan *R, uint32_t i, const uint32
                                  size_t n_runs, int64_t *w, uint32_t *buf, hl_pd_rescan_mode mode);
 
 /* The leaves near leaf a: bit l of bits[b] for leaf 8 b + l, set when the box-to-box squared
- * gap of a's box or of its negation is below r2 (hl_kdtree_leaves_near_pm's test). boxes: 8
+ * gap of a's box or of its negation is below r2 (hl_kdtree_leaves_near's test on
+ * each). boxes: 8
  * columns of `stride` (a multiple of 8): the leaves' lows for coordinates 0..3, then their
  * highs, padded with boxes far from everything. Portable, AVX2 and AVX-512 (the same bits). */
 void hl_pd_rescan_near_scalar(const double *boxes, size_t stride, size_t a, double r2,

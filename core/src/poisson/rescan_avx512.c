@@ -1,5 +1,5 @@
 /* rescan_avx512.c: the AVX-512 pass of the elimination without lists (see rescan.h), in two
- * steps. Most candidates of a point are not neighbours (about 1 in 13 is, for the document's
+ * steps. Most candidates of a point are not neighbours (1 in 6 to 1 in 13 is, for the document's
  * rotations): step 1 runs a single-precision dot-product bound (rescan.c, rescan_bound) over 16
  * candidates a vector, four multiply-adds, and compresses the kd positions of those through it
  * into a buffer, branch-free. Step 2 takes them 8 at a time: their rows, transposed into
