@@ -104,7 +104,8 @@ void hl_pd_rescan_near_scalar(const double *boxes, size_t stride, size_t a, doub
 /* The leaves' neighbourhoods are found by testing every pair of leaf boxes, 8 at a time (about
  * 6 operations a pair). Tree searches visit a good part of the tree when neighbourhoods are as
  * large as the rescan's, and took 7.2 ms for the 512 leaves of 8000 points against 1.1 ms;
- * the rescan runs on at most 65536 points (rescan.h), so the sweep stays short. */
+ * the rescan runs on at most 65536 points (rescan.h), where the sweep stays a small part (at
+ * 64000 points with AVX2: 33 ms of a 209 ms level, the lists taking 398 ms). */
 typedef struct runs_ctx {
     const hl_kdtree *t;
     double r2;
