@@ -12,11 +12,37 @@
 #include "hotloop/poisson.h"
 #include "hotloop/rng.h"
 
+/* Pairs on an edge: from every 61st anchor on, starting at `first`, six points at chord
+ * distances d_edge (1 - delta), delta from 0 to 1e-6 (the filter must let every one of them
+ * through); returns the exact hl_pd_dist of the first delta = 0 pair. */
+static double edge_pairs(double *q, size_t m, size_t first, double d_edge) {
+    hl_pd_metric mt = {.domain = HL_POISSON_ROTATIONS, .dim = 4};
+    const double deltas[6] = {0.0, 1e-15, 1e-12, 1e-9, 1e-7, 1e-6};
+    double d_exact = d_edge;
+    for (size_t i = first; i + 60 < m; i += 61) {
+        const double *a = q + 4 * i;
+        for (size_t v = 0; v < 6; v++) {
+            /* b = a turned in the (w, x) plane by the angle whose chord is d_edge (1 - delta);
+             * negated every other time (the nearer of b and -b is the one that counts) */
+            double *b = q + 4 * (i + 4 + v);
+            double phi = 2.0 * asin(d_edge * (1.0 - deltas[v]) / 2.0);
+            double sg = (v & 1) ? -1.0 : 1.0;
+            b[0] = sg * (a[0] * cos(phi) - a[1] * sin(phi));
+            b[1] = sg * (a[0] * sin(phi) + a[1] * cos(phi));
+            b[2] = sg * a[2];
+            b[3] = sg * a[3];
+            if (i == first && v == 0) {
+                d_exact = hl_pd_dist(&mt, a, b, NULL);
+            }
+        }
+    }
+    return d_exact;
+}
+
 /* m unit quaternions (the generator's), with hard cases mixed in: exact duplicates, negated
- * duplicates (the same rotation), points on the seam w = 0, and (d_edge > 0) points at chord
- * distances d_edge (1 - delta) from an anchor, delta from 0 to 1e-6 (the filter's single
- * precision must let every one of them through). *d_exact gets the exact hl_pd_dist of the
- * first delta = 0 pair: with it as d_max, pairs sit on the edge of the strict test. */
+ * duplicates (the same rotation), points on the seam w = 0, and (d_edge > 0) edge pairs at
+ * d_edge from anchors 20, 81, ... (edge_pairs). *d_exact gets the exact distance of the first
+ * delta = 0 pair: with it as d_max, pairs sit on the edge of the strict test. */
 static double *quaternions(uint64_t seed, size_t m, double d_edge, double *d_exact) {
     double *q = malloc(m * 4 * sizeof *q);
     if (hl_poisson_candidates(seed, m, 4, HL_POISSON_ROTATIONS, NULL, NULL, 0, q, NULL) != HL_OK) {
@@ -35,26 +61,7 @@ static double *quaternions(uint64_t seed, size_t m, double d_edge, double *d_exa
             s[k] /= n;
         }
     }
-    hl_pd_metric mt = {.domain = HL_POISSON_ROTATIONS, .dim = 4};
-    const double deltas[6] = {0.0, 1e-15, 1e-12, 1e-9, 1e-7, 1e-6};
-    *d_exact = d_edge;
-    for (size_t i = 20; d_edge > 0.0 && i + 60 < m; i += 61) {
-        const double *a = q + 4 * i;
-        for (size_t v = 0; v < 6; v++) {
-            /* b = a turned in the (w, x) plane by the angle whose chord is d_edge (1 - delta);
-             * negated every other time (the nearer of b and -b is the one that counts) */
-            double *b = q + 4 * (i + 4 + v);
-            double phi = 2.0 * asin(d_edge * (1.0 - deltas[v]) / 2.0);
-            double sg = (v & 1) ? -1.0 : 1.0;
-            b[0] = sg * (a[0] * cos(phi) - a[1] * sin(phi));
-            b[1] = sg * (a[0] * sin(phi) + a[1] * cos(phi));
-            b[2] = sg * a[2];
-            b[3] = sg * a[3];
-            if (i == 20 && v == 0) {
-                *d_exact = hl_pd_dist(&mt, a, b, NULL);
-            }
-        }
-    }
+    *d_exact = d_edge > 0.0 ? edge_pairs(q, m, 20, d_edge) : d_edge;
     return q;
 }
 
@@ -63,15 +70,29 @@ static void setup(hl_pd_weight *wt, double d_max) {
     hl_pd_scale(wt);
 }
 
-/* Both passes (portable, and AVX-512 where the CPU has it) against the lists: the starting
- * weights (on 1, 2 and 3 threads), then the weights after every removal of a fixed
- * pseudo-random sequence that removes 90% of the points. */
-static void check_against_lists(hl_test_ctx *t_, const double *q, size_t m, double d_max) {
-    hl_kdtree t;
-    CHECK_OK(hl_kdtree_build(&t, q, m, 4, NULL, 1, NULL));
+/* Every pass (portable, AVX2 and AVX-512 where the CPU has them) against the lists: the
+ * starting weights (on 1, 2 and 3 threads), then the weights after every removal of a fixed
+ * pseudo-random sequence that removes 90% of the points. Edge pairs at the zero-contribution
+ * distance (where the filter's bound is tight) are added from anchor 50 on; `norms` scales
+ * every 13th point by 0.75 and every 17th by 1.35 (squared norms 0.56 and 1.82, which the
+ * filter's bound allows for). */
+static void check_against_lists(hl_test_ctx *t_, double *q, size_t m, double d_max, int norms) {
     hl_pd_metric mt = {.domain = HL_POISSON_ROTATIONS, .dim = 4};
     hl_pd_weight wt;
     setup(&wt, d_max);
+    double d_zero = hl_pd_rescan_zero_distance(&wt);
+    CHECK(hl_pd_quant(&wt, d_zero) == 0 && hl_pd_quant(&wt, nextafter(d_zero, 0.0)) > 0);
+    if (d_zero < 1.4) {
+        edge_pairs(q, m, 50, d_zero);
+    }
+    for (size_t i = 0; norms && i < m; i++) {
+        double f = i % 13 == 0 ? 0.75 : i % 17 == 0 ? 1.35 : 1.0;
+        for (size_t k = 0; k < 4; k++) {
+            q[4 * i + k] *= f;
+        }
+    }
+    hl_kdtree t;
+    CHECK_OK(hl_kdtree_build(&t, q, m, 4, NULL, 1, NULL));
     hl_pd_lists L;
     CHECK_OK(hl_pd_lists_build(&L, &t, &mt, &wt, 1, SIZE_MAX, NULL));
     const hl_simd_level levels[3] = {HL_SIMD_SCALAR, HL_SIMD_AVX2, HL_SIMD_AVX512};
@@ -84,6 +105,8 @@ static void check_against_lists(hl_test_ctx *t_, const double *q, size_t m, doub
             hl_pd_rescan R;
             CHECK_OK(hl_pd_rescan_init(&R, &t, &wt, SIZE_MAX, levels[li], threads, NULL));
             CHECK(R.level == levels[li]);
+            /* beyond a chord of about 1.4 the bound lets everything through (-1) */
+            CHECK((R.bound_q == -1) == (d_zero * d_zero / 2.0 > (norms ? 0.5625 : 1.0) - 0.001));
             CHECK_OK(hl_pd_rescan_weights(&R, w, threads, NULL));
             CHECK(memcmp(w, L.w, m * sizeof *w) == 0);
             if (threads == 1) {
@@ -126,11 +149,13 @@ HL_TEST(poisson_rescan_weights_and_removals_match_the_lists) {
             if (sizes[s] > 1500 && d_max[di] > 1.0) {
                 continue;
             }
-            double d_exact;
-            double *q = quaternions(70 + s, sizes[s], d_max[di], &d_exact);
-            CHECK(q != NULL);
-            check_against_lists(t_, q, sizes[s], d_exact);
-            free(q);
+            for (int norms = 0; norms < 1 + (s == 1); norms++) {
+                double d_exact;
+                double *q = quaternions(70 + s, sizes[s], d_max[di], &d_exact);
+                CHECK(q != NULL);
+                check_against_lists(t_, q, sizes[s], d_exact, norms);
+                free(q);
+            }
         }
     }
 }

@@ -10,8 +10,9 @@
  * its contribution added to both points), and each removal's contributions in one pass over
  * the removed point's candidates, lowering the live ones. A point's candidates are the points
  * of the leaves near its leaf's box or its negation (found once per leaf, as runs of
- * consecutive kd positions). The vector pass rejects most candidates with a single-precision
- * dot-product bound (16 at a time) and evaluates the exact distance of metric.h for the rest
+ * consecutive kd positions). The vector pass rejects most candidates with an integer
+ * dot-product bound (the coordinates rounded to 16-bit integers: 8 bytes a point, 16 points a
+ * vector, exact integer arithmetic) and evaluates the exact distance of metric.h for the rest
  * only, so the contributions are hl_pd_quant's bit for bit, the weights the lists' exactly,
  * and so is the result.
  *
@@ -20,6 +21,9 @@
  */
 #ifndef HOTLOOP_POISSON_RESCAN_H
 #define HOTLOOP_POISSON_RESCAN_H
+
+#include <math.h>
+#include <stdint.h>
 
 #include "hotloop/cpu.h"
 #include "kdtree.h"
@@ -56,16 +60,16 @@ typedef struct hl_pd_rescan {
     hl_pd_metric mt; /* ROTATIONS, dim 4 */
     hl_pd_weight wt; /* with its scale set (hl_pd_scale) */
     size_t m;        /* points */
-    double *cols;    /* 4 columns of m: the coordinates in kd order */
     /* The filter's arrays and the runs are indexed by slot: the points still live at the last
      * compaction, in kd order (at first slot s is kd position s). When removals have left half
      * the slots dead, hl_pd_rescan_remove compacts them, so later passes filter fewer. */
-    float *cols_f;     /* 5 columns of stride_f: the coordinates and squared norms of the slots,
-                          rounded to single precision (the filter's) */
-    size_t stride_f;   /* m + 16 (whole vectors are loaded past the last slot) */
-    float bound_f;     /* the filter's bound (rescan.c, rescan_bound) */
+    int32_t *qa, *qb;  /* per slot: coordinates 0 and 1 (qa), 2 and 3 (qb) as
+                          hl_pd_rescan_pair words; 0 for a removed slot and past the slots */
+    double *rows;      /* per slot: its 4 coordinates (the exact step reads these) */
+    size_t stride;     /* entries per slot array: m + 16 (whole vectors are loaded past the end) */
+    int32_t bound_q;   /* the filter's bound (rescan.c, rescan_bound): |D| > bound_q passes */
     uint8_t *live;     /* per slot: 1 until removed; 0 past the slots */
-    uint32_t *pos_at;  /* per slot: its kd position (stride_f entries) */
+    uint32_t *pos_at;  /* per slot: its kd position (`stride` entries) */
     uint32_t *slot_of; /* per kd position: its slot (while it is live) */
     uint32_t *rank;    /* compaction scratch: m + 1 */
     size_t n_slots;    /* slots in use */
@@ -91,8 +95,8 @@ int hl_pd_rescan_suits(const hl_pd_metric *mt, const hl_pd_weight *wt, size_t m,
 /*
  * Prepares the passes over tree t (ROTATIONS, dim 4) with weight wt (scale set): columns,
  * leaf ordinals and every leaf's candidate runs (leaf searches on n_threads threads).
- * HL_EINVAL when some point's squared norm is above 4 or not finite (the filter's bound
- * assumes near-unit quaternions: the caller then uses the lists), HL_ENOMEM past `limit`
+ * HL_EINVAL when some point's squared norm is above 2 or not finite (the filter's integers
+ * assume near-unit quaternions: the caller then uses the lists), HL_ENOMEM past `limit`
  * bytes or on allocation failure, HL_ECANCELLED from `mon`. On error *R is freed.
  */
 hl_status hl_pd_rescan_init(hl_pd_rescan *R, const hl_kdtree *t, const hl_pd_weight *wt,
@@ -116,6 +120,24 @@ void hl_pd_rescan_remove(hl_pd_rescan *R, uint32_t i, int64_t *w);
 
 /* Frees what *R holds (a zeroed or freed one is fine) and zeroes it. */
 void hl_pd_rescan_free(hl_pd_rescan *R);
+
+/* The smallest distance from which every contribution is 0: hl_pd_quant(wt, d) is 0 for all
+ * d >= the result and positive just below it (wt's scale set; d_min < d_max). The passes
+ * need no exact evaluation beyond it. */
+double hl_pd_rescan_zero_distance(const hl_pd_weight *wt);
+
+/* The filter's fixed-point scale: a coordinate x becomes the integer nearest x 2^14 (in any
+ * rounding mode: the bound allows an error below 1). Squared norms up to 2 keep every
+ * coordinate within int16 and every dot product of two such points within int32. */
+#define HL_PD_RESCAN_SCALE 16384.0
+
+/* Coordinates x and y as one filter word: x's integer in the low 16 bits, y's in the high
+ * (the pairs that vpmaddwd multiplies and adds). |x|, |y| <= sqrt(2). */
+static inline int32_t hl_pd_rescan_pair(double x, double y) {
+    uint32_t lo = (uint16_t)(int16_t)lrint(x * HL_PD_RESCAN_SCALE);
+    uint32_t hi = (uint16_t)(int16_t)lrint(y * HL_PD_RESCAN_SCALE);
+    return (int32_t)(lo | hi << 16);
+}
 
 /* The passes themselves: point i's (a kd position) pass over the slot runs runs[0 .. 2 n_runs)
  * in `mode` (above; HL_PD_RESCAN_ADD before any compaction), on the

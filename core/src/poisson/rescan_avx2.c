@@ -1,12 +1,12 @@
 /* rescan_avx2.c: the AVX2 pass of the elimination without lists (see rescan.h), for CPUs
- * without AVX-512; the same two steps as rescan_avx512.c at half the width. Step 1 filters 8
- * candidates a vector in single precision (rescan.c, rescan_bound) and packs the kd positions
- * of those through it to the front of each 4-lane half with a permute from a 16-entry table
- * (AVX2 has no compress). Step 2 takes them 4 at a time: their rows, transposed, give the exact
- * distance of metric.h (the portable scan's operations in its order, no FMA), its square root
- * and the contribution (hl_pd_quant_n's expressions, bit for bit), and the weights are updated
- * one by one. Also the leaf-box sweep of the candidate runs, 4 leaves a vector. Compiled with
- * the AVX2 flags only; rescan.c calls these when the CPU has AVX2 and FMA. */
+ * without AVX-512; the same two steps as rescan_avx512.c at half the width. Step 1 runs the
+ * integer dot-product bound (rescan.c, rescan_bound) over 8 candidates a vector and packs the
+ * slots of those through it to the front of each 4-lane half with a permute from a 16-entry
+ * table (AVX2 has no compress). Step 2 takes them 4 at a time: their rows, transposed, give the
+ * exact distance of metric.h (the portable scan's operations in its order, no FMA), its square
+ * root and the contribution (hl_pd_quant_n's expressions, bit for bit), and the weights are
+ * updated one by one. Also the leaf-box sweep of the candidate runs, 4 leaves a vector.
+ * Compiled with the AVX2 flags only; rescan.c calls these when the CPU has AVX2 and FMA. */
 #include <immintrin.h>
 
 #include "rescan.h"
@@ -27,21 +27,15 @@ static inline size_t pack(__m128i ids, unsigned go, uint32_t *buf, size_t nb) {
     return nb + (size_t)__builtin_popcount(go);
 }
 
-/* Step 1 (see rescan_avx512.c): the candidates through the filter, live ones only for a
- * removal, appended to buf in order; returns how many. */
-static inline size_t filter(const hl_pd_rescan *R, uint32_t i, const uint32_t *runs, size_t n_runs,
-                            uint32_t *buf, const int sub) {
-    const size_t stride = R->stride_f;
-    const float *f0 = R->cols_f, *f1 = f0 + stride, *f2 = f1 + stride, *f3 = f2 + stride;
-    const float *fn = f3 + stride;
-    const uint32_t si = R->slot_of[i];
-    const __m256 a0 = _mm256_set1_ps(f0[si]), a1 = _mm256_set1_ps(f1[si]);
-    const __m256 a2 = _mm256_set1_ps(f2[si]), a3 = _mm256_set1_ps(f3[si]);
-    const __m256 na = _mm256_set1_ps(fn[si]), bound = _mm256_set1_ps(R->bound_f);
-    const __m256 two = _mm256_set1_ps(2.0f);
-    const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
-    const uint8_t *live = R->live;
-    const uint32_t *pos_at = R->pos_at;
+/* Step 1 (see rescan_avx512.c): the slots of the candidates through the filter, appended to
+ * buf in order; returns how many. */
+static inline size_t filter(const hl_pd_rescan *R, const double *xi, uint32_t si,
+                            const uint32_t *runs, size_t n_runs, uint32_t *buf, const int sub) {
+    const int32_t *qa = R->qa, *qb = R->qb;
+    const __m256i a = _mm256_set1_epi32(hl_pd_rescan_pair(xi[0], xi[1]));
+    const __m256i b = _mm256_set1_epi32(hl_pd_rescan_pair(xi[2], xi[3]));
+    const __m256i bound = _mm256_set1_epi32(R->bound_q);
+    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     size_t nb = 0;
     for (size_t r = 0; r < n_runs; r++) {
         uint32_t j = runs[2 * r], e = runs[2 * r + 1];
@@ -52,23 +46,17 @@ static inline size_t filter(const hl_pd_rescan *R, uint32_t i, const uint32_t *r
             j = j > si + 1 ? j : si + 1; /* each pair once, from its first point */
         }
         for (; j < e; j += 8) {
-            /* Whole vectors are loaded (16 spare entries past m); lanes past the run are
-             * masked out of `go`. */
+            /* Whole vectors are loaded (16 zero words past m); lanes past the run are masked
+             * out of `go`. */
             unsigned in = e - j < 8 ? (1u << (e - j)) - 1u : 0xFFu;
-            if (sub) { /* live ones only (i itself is already dead) */
-                __m128i lv = _mm_loadl_epi64((const __m128i *)(const void *)(live + j));
-                in &= ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(lv, _mm_setzero_si128()));
-            }
-            __m256 dot = _mm256_mul_ps(a0, _mm256_loadu_ps(f0 + j));
-            dot = _mm256_fmadd_ps(a1, _mm256_loadu_ps(f1 + j), dot);
-            dot = _mm256_fmadd_ps(a2, _mm256_loadu_ps(f2 + j), dot);
-            dot = _mm256_fmadd_ps(a3, _mm256_loadu_ps(f3 + j), dot);
-            __m256 f = _mm256_fnmadd_ps(two, _mm256_and_ps(dot, magnitude),
-                                        _mm256_add_ps(na, _mm256_loadu_ps(fn + j)));
-            unsigned go = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(f, bound, _CMP_LT_OQ)) & in;
-            __m256i id = _mm256_loadu_si256((const __m256i *)(const void *)(pos_at + j));
-            nb = pack(_mm256_castsi256_si128(id), go & 15u, buf, nb);
-            nb = pack(_mm256_extracti128_si256(id, 1), go >> 4, buf, nb);
+            __m256i d = _mm256_add_epi32(
+                _mm256_madd_epi16(a, _mm256_loadu_si256((const __m256i *)(const void *)(qa + j))),
+                _mm256_madd_epi16(b, _mm256_loadu_si256((const __m256i *)(const void *)(qb + j))));
+            __m256i hit = _mm256_cmpgt_epi32(_mm256_abs_epi32(d), bound);
+            unsigned go = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(hit)) & in;
+            __m256i slot = _mm256_add_epi32(_mm256_set1_epi32((int)j), iota);
+            nb = pack(_mm256_castsi256_si128(slot), go & 15u, buf, nb);
+            nb = pack(_mm256_extracti128_si256(slot, 1), go >> 4, buf, nb);
         }
     }
     return nb;
@@ -103,10 +91,11 @@ static inline void rows_to_columns(const double *coords, const uint32_t *ids, __
 
 static inline int64_t pass(const hl_pd_rescan *R, uint32_t i, const uint32_t *runs, size_t n_runs,
                            int64_t *w, uint32_t *buf, const int sub) {
-    const size_t nb = filter(R, i, runs, n_runs, buf, sub);
+    const double *xi = R->t->coords + 4 * (size_t)i;
+    const size_t nb = filter(R, xi, R->slot_of[i], runs, n_runs, buf, sub);
     /* 2. Four at a time: the exact distance, its root and the contribution (hl_pd_quant_n's
-     * alpha-8 expressions, metric.h), then the weights one by one. */
-    const double *coords = R->t->coords, *xi = coords + 4 * (size_t)i;
+     * alpha-8 expressions, metric.h), then the weights one by one (for a removal, live ones
+     * only). */
     const __m256d a[4] = {_mm256_set1_pd(xi[0]), _mm256_set1_pd(xi[1]), _mm256_set1_pd(xi[2]),
                           _mm256_set1_pd(xi[3])};
     const __m256d vmin = _mm256_set1_pd(R->wt.d_min), vmax = _mm256_set1_pd(R->wt.d_max);
@@ -114,13 +103,14 @@ static inline int64_t pass(const hl_pd_rescan *R, uint32_t i, const uint32_t *ru
     const __m256d vscale = _mm256_set1_pd(R->wt.scale);
     int64_t sum = 0;
     uint32_t cq[4];
+    const uint32_t *pos_at = R->pos_at;
     for (size_t h = nb; h < nb + 4; h++) {
-        buf[h] = i; /* the tail's missing lanes: harmless, never applied */
+        buf[h] = 0; /* the tail's missing lanes read slot 0: never applied */
     }
     for (size_t h = 0; h < nb; h += 4) {
         const unsigned n = nb - h < 4 ? (unsigned)(nb - h) : 4;
         __m256d b[4];
-        rows_to_columns(coords, buf + h, b);
+        rows_to_columns(R->rows, buf + h, b);
         __m256d d = _mm256_sqrt_pd(rot_sqdist(a, b));
         __m256d t = _mm256_sub_pd(one, _mm256_div_pd(_mm256_max_pd(d, vmin), vmax));
         t = _mm256_max_pd(t, zero);
@@ -129,8 +119,14 @@ static inline int64_t pass(const hl_pd_rescan *R, uint32_t i, const uint32_t *ru
         v = _mm256_and_pd(v, _mm256_cmp_pd(d, vmax, _CMP_LT_OQ)); /* 0: d >= d_max */
         _mm_storeu_si128((__m128i *)(void *)cq, _mm256_cvttpd_epi32(v));
         for (unsigned l = 0; l < n; l++) {
+            const uint32_t j = pos_at[buf[h + l]];
             int64_t c = cq[l];
-            w[buf[h + l]] += sub ? -c : c;
+            if (sub) {
+                c = w[j] < 0 ? 0 : c; /* removed (possible only when bound_q is -1) */
+                w[j] -= c;
+            } else {
+                w[j] += c;
+            }
             sum += c;
         }
     }

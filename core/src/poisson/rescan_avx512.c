@@ -1,12 +1,15 @@
 /* rescan_avx512.c: the AVX-512 pass of the elimination without lists (see rescan.h), in two
- * steps. Most candidates of a point are not neighbours (1 in 6 to 1 in 13 is, for the document's
- * rotations): step 1 runs a single-precision dot-product bound (rescan.c, rescan_bound) over 16
- * candidates a vector, four multiply-adds, and compresses the kd positions of those through it
- * into a buffer, branch-free. Step 2 takes them 8 at a time: their rows, transposed into
- * columns, give the exact distance of metric.h (the portable scan's operations in its order, no
- * FMA), its square root and the contribution (quant_avx512.h, the portable values bit for
- * bit), and the weights are updated one by one. Also the leaf-box sweep of the candidate runs.
- * Compiled with the AVX-512 flags only; rescan.c calls these when the CPU has them. */
+ * steps. Most candidates of a point are not neighbours (1 in 6 to 1 in 13 is, for the
+ * document's rotations): step 1 runs an integer dot-product bound (rescan.c, rescan_bound)
+ * over 16 candidates a vector, two vpmaddwd on the 16-bit coordinates, and compresses the
+ * slots of those through it into a buffer, branch-free. It reads 8 bytes a candidate; the
+ * single-precision filter it replaced read 25 (five float columns, the kd positions, a live
+ * byte) and ran at the speed of the L2 cache. Step 2 takes them 8 at a time: their rows,
+ * transposed into columns, give the exact distance of metric.h (the portable scan's
+ * operations in its order, no FMA), its square root and the contribution (quant_avx512.h, the
+ * portable values bit for bit), and the weights are updated one by one. Also the leaf-box
+ * sweep of the candidate runs. Compiled with the AVX-512 flags only; rescan.c calls these when
+ * the CPU has them. */
 #include <immintrin.h>
 
 #include "quant_avx512.h"
@@ -30,26 +33,21 @@ static inline __m512d rot_sqdist(const __m512d a[4], const __m512d b[4]) {
     return _mm512_min_pd(sm, sp); /* sm < sp ? sm : sp, as hl_pd_dist */
 }
 
-/* The lanes of the first n (<= 16) floats. */
+/* The lanes of the first n (<= 16) candidates. */
 static inline __mmask16 first16(unsigned n) {
     return (__mmask16)(n >= 16 ? 0xFFFFu : (1u << n) - 1u);
 }
 
-/* Step 1 of a pass: the candidates through the filter (live ones only, for a removal),
- * appended to buf in order; returns how many. In single precision, 16 at a time, branch-free
- * (which vectors hold one is as good as random); the bound covers its rounding (rescan.c). */
-static inline size_t filter(const hl_pd_rescan *R, uint32_t i, const uint32_t *runs, size_t n_runs,
-                            uint32_t *buf, const int sub) {
-    const size_t stride = R->stride_f;
-    const float *f0 = R->cols_f, *f1 = f0 + stride, *f2 = f1 + stride, *f3 = f2 + stride;
-    const float *fn = f3 + stride;
-    const uint32_t si = R->slot_of[i];
-    const __m512 a0 = _mm512_set1_ps(f0[si]), a1 = _mm512_set1_ps(f1[si]);
-    const __m512 a2 = _mm512_set1_ps(f2[si]), a3 = _mm512_set1_ps(f3[si]);
-    const __m512 na = _mm512_set1_ps(fn[si]), bound = _mm512_set1_ps(R->bound_f);
-    const __m512 two = _mm512_set1_ps(2.0f);
-    const uint8_t *live = R->live;
-    const uint32_t *pos_at = R->pos_at;
+/* Step 1 of a pass: the slots of the candidates through the filter, appended to buf in order;
+ * returns how many. Removed slots have zero words and fail it (unless bound_q is -1, for which
+ * step 2 checks). 16 at a time, branch-free (which vectors hold one is as good as random). */
+static inline size_t filter(const hl_pd_rescan *R, const double *xi, uint32_t si,
+                            const uint32_t *runs, size_t n_runs, uint32_t *buf, const int sub) {
+    const int32_t *qa = R->qa, *qb = R->qb;
+    const __m512i a = _mm512_set1_epi32(hl_pd_rescan_pair(xi[0], xi[1]));
+    const __m512i b = _mm512_set1_epi32(hl_pd_rescan_pair(xi[2], xi[3]));
+    const __m512i bound = _mm512_set1_epi32(R->bound_q);
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     size_t nb = 0;
     for (size_t r = 0; r < n_runs; r++) {
         uint32_t j = runs[2 * r], e = runs[2 * r + 1];
@@ -60,22 +58,14 @@ static inline size_t filter(const hl_pd_rescan *R, uint32_t i, const uint32_t *r
             j = j > si + 1 ? j : si + 1; /* each pair once, from its first point */
         }
         for (; j < e; j += 16) {
-            /* Whole vectors are loaded (the columns have 16 floats of padding past m); the
-             * lanes past the run are masked in the compare. */
-            __mmask16 in = first16(e - j < 16 ? e - j : 16);
-            if (sub) { /* live ones only (i itself is already dead) */
-                __m128i lv = _mm_loadu_si128((const __m128i *)(const void *)(live + j));
-                in = _mm_mask_test_epi8_mask(in, lv, lv);
-            }
-            __m512 dot = _mm512_mul_ps(a0, _mm512_loadu_ps(f0 + j));
-            dot = _mm512_fmadd_ps(a1, _mm512_loadu_ps(f1 + j), dot);
-            dot = _mm512_fmadd_ps(a2, _mm512_loadu_ps(f2 + j), dot);
-            dot = _mm512_fmadd_ps(a3, _mm512_loadu_ps(f3 + j), dot);
-            __m512 f = _mm512_fnmadd_ps(two, _mm512_abs_ps(dot),
-                                        _mm512_add_ps(na, _mm512_loadu_ps(fn + j)));
-            __mmask16 go = _mm512_mask_cmp_ps_mask(in, f, bound, _CMP_LT_OQ);
-            __m512i id = _mm512_loadu_si512((const void *)(pos_at + j)); /* kd positions */
-            _mm512_storeu_si512((void *)(buf + nb), _mm512_maskz_compress_epi32(go, id));
+            /* Whole vectors are loaded (16 zero words of padding past m); the lanes past the
+             * run are masked in the compare. The products and sums stay below 2^30. */
+            __m512i d =
+                _mm512_add_epi32(_mm512_madd_epi16(a, _mm512_loadu_si512((const void *)(qa + j))),
+                                 _mm512_madd_epi16(b, _mm512_loadu_si512((const void *)(qb + j))));
+            __mmask16 go = _mm512_mask_cmpgt_epi32_mask(first16(e - j), _mm512_abs_epi32(d), bound);
+            __m512i slot = _mm512_add_epi32(_mm512_set1_epi32((int)j), iota);
+            _mm512_storeu_si512((void *)(buf + nb), _mm512_maskz_compress_epi32(go, slot));
             nb += (size_t)__builtin_popcount(go);
         }
     }
@@ -105,29 +95,35 @@ static inline void rows_to_columns(const double *coords, const uint32_t *ids, __
 
 static inline int64_t pass(const hl_pd_rescan *R, uint32_t i, const uint32_t *runs, size_t n_runs,
                            int64_t *w, uint32_t *buf, const int sub) {
-    const size_t nb = filter(R, i, runs, n_runs, buf, sub);
+    const double *xi = R->t->coords + 4 * (size_t)i;
+    const size_t nb = filter(R, xi, R->slot_of[i], runs, n_runs, buf, sub);
     /* 2. Eight of them at a time: the exact distance, its root and the contribution, then the
-     * weights (scattered now: one by one). */
-    const double *coords = R->t->coords, *xi = coords + 4 * (size_t)i;
+     * weights (scattered now: one by one; for a removal, live ones only). */
     const __m512d a[4] = {_mm512_set1_pd(xi[0]), _mm512_set1_pd(xi[1]), _mm512_set1_pd(xi[2]),
                           _mm512_set1_pd(xi[3])};
     const hl_pd_quant8_k q8 = hl_pd_quant8_init(&R->wt);
+    const uint32_t *pos_at = R->pos_at;
     int64_t sum = 0;
     uint32_t cq[8];
-    /* The tail's missing lanes repeat point i itself (in cache, and d = 0 is harmless: those
-     * lanes are never applied). */
+    /* The tail's missing lanes read slot 0 (any row will do: those lanes are never applied). */
     for (size_t h = nb; h < nb + 8; h++) {
-        buf[h] = i;
+        buf[h] = 0;
     }
     for (size_t h = 0; h < nb; h += 8) {
         const unsigned n = nb - h < 8 ? (unsigned)(nb - h) : 8;
         __m512d b[4];
-        rows_to_columns(coords, buf + h, b);
+        rows_to_columns(R->rows, buf + h, b);
         __m512d d = _mm512_sqrt_pd(rot_sqdist(a, b));
         _mm256_storeu_si256((__m256i *)(void *)cq, hl_pd_quant8(&q8, d)); /* 0: d >= d_max */
         for (unsigned l = 0; l < n; l++) {
+            const uint32_t j = pos_at[buf[h + l]];
             int64_t c = cq[l];
-            w[buf[h + l]] += sub ? -c : c;
+            if (sub) {
+                c = w[j] < 0 ? 0 : c; /* removed (possible only when bound_q is -1) */
+                w[j] -= c;
+            } else {
+                w[j] += c;
+            }
             sum += c;
         }
     }
