@@ -139,6 +139,28 @@ static inline int32_t hl_pd_rescan_pair(double x, double y) {
     return (int32_t)(lo | hi << 16);
 }
 
+/* The weight updates of a vector pass's step 2 (shared by its AVX2 and AVX-512 forms): the
+ * contributions cq[0 .. n) of the candidates in slots[0 .. n), to the points pos_at[slot];
+ * sub: w[j] -= c for the live ones (a removed one can get here only when bound_q is -1),
+ * else w[j] += c. Returns the sum of the contributions applied. */
+static inline int64_t hl_pd_rescan_apply_lanes(const uint32_t *cq, const uint32_t *slots,
+                                               unsigned n, const uint32_t *pos_at, int64_t *w,
+                                               int sub) {
+    int64_t sum = 0;
+    for (unsigned l = 0; l < n; l++) {
+        const uint32_t j = pos_at[slots[l]];
+        int64_t c = cq[l];
+        if (sub) {
+            c = w[j] < 0 ? 0 : c;
+            w[j] -= c;
+        } else {
+            w[j] += c;
+        }
+        sum += c;
+    }
+    return sum;
+}
+
 /* The passes themselves: point i's (a kd position) pass over the slot runs runs[0 .. 2 n_runs)
  * in `mode` (above; HL_PD_RESCAN_ADD before any compaction), on the
  * portable path, with AVX2 and with AVX-512 (the same updates bit for bit); each returns the

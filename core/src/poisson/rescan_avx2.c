@@ -103,7 +103,6 @@ static inline int64_t pass(const hl_pd_rescan *R, uint32_t i, const uint32_t *ru
     const __m256d vscale = _mm256_set1_pd(R->wt.scale);
     int64_t sum = 0;
     uint32_t cq[4];
-    const uint32_t *pos_at = R->pos_at;
     for (size_t h = nb; h < nb + 4; h++) {
         buf[h] = 0; /* the tail's missing lanes read slot 0: never applied */
     }
@@ -118,17 +117,7 @@ static inline int64_t pass(const hl_pd_rescan *R, uint32_t i, const uint32_t *ru
         __m256d v = _mm256_mul_pd(_mm256_mul_pd(t4, t4), vscale);
         v = _mm256_and_pd(v, _mm256_cmp_pd(d, vmax, _CMP_LT_OQ)); /* 0: d >= d_max */
         _mm_storeu_si128((__m128i *)(void *)cq, _mm256_cvttpd_epi32(v));
-        for (unsigned l = 0; l < n; l++) {
-            const uint32_t j = pos_at[buf[h + l]];
-            int64_t c = cq[l];
-            if (sub) {
-                c = w[j] < 0 ? 0 : c; /* removed (possible only when bound_q is -1) */
-                w[j] -= c;
-            } else {
-                w[j] += c;
-            }
-            sum += c;
-        }
+        sum += hl_pd_rescan_apply_lanes(cq, buf + h, n, R->pos_at, w, sub);
     }
     return sum;
 }

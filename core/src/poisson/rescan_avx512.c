@@ -15,11 +15,6 @@
 #include "quant_avx512.h"
 #include "rescan.h"
 
-/* The mask of the first n (<= 8) lanes. */
-static inline __mmask8 first_lanes(unsigned n) {
-    return (__mmask8)(n >= 8 ? 0xFFu : (1u << n) - 1u);
-}
-
 /* min(sum (a - b)^2, sum (a + b)^2) summed over k = 0..3 in order, as hl_pd_dist. */
 static inline __m512d rot_sqdist(const __m512d a[4], const __m512d b[4]) {
     __m512d m0 = _mm512_sub_pd(a[0], b[0]), p0 = _mm512_add_pd(a[0], b[0]);
@@ -102,7 +97,6 @@ static inline int64_t pass(const hl_pd_rescan *R, uint32_t i, const uint32_t *ru
     const __m512d a[4] = {_mm512_set1_pd(xi[0]), _mm512_set1_pd(xi[1]), _mm512_set1_pd(xi[2]),
                           _mm512_set1_pd(xi[3])};
     const hl_pd_quant8_k q8 = hl_pd_quant8_init(&R->wt);
-    const uint32_t *pos_at = R->pos_at;
     int64_t sum = 0;
     uint32_t cq[8];
     /* The tail's missing lanes read slot 0 (any row will do: those lanes are never applied). */
@@ -115,17 +109,7 @@ static inline int64_t pass(const hl_pd_rescan *R, uint32_t i, const uint32_t *ru
         rows_to_columns(R->rows, buf + h, b);
         __m512d d = _mm512_sqrt_pd(rot_sqdist(a, b));
         _mm256_storeu_si256((__m256i *)(void *)cq, hl_pd_quant8(&q8, d)); /* 0: d >= d_max */
-        for (unsigned l = 0; l < n; l++) {
-            const uint32_t j = pos_at[buf[h + l]];
-            int64_t c = cq[l];
-            if (sub) {
-                c = w[j] < 0 ? 0 : c; /* removed (possible only when bound_q is -1) */
-                w[j] -= c;
-            } else {
-                w[j] += c;
-            }
-            sum += c;
-        }
+        sum += hl_pd_rescan_apply_lanes(cq, buf + h, n, R->pos_at, w, sub);
     }
     return sum;
 }
