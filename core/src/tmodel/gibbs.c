@@ -2,6 +2,7 @@
  * workers in segments so the calling thread can answer Ctrl-C. See hotloop/tmodel.h for the
  * model and the contract. */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -36,29 +37,113 @@ void hl_tmodel_options_init(hl_tmodel_options *opt) {
 
 /*
  * The chains' schedule. A chain's sweeps must run in order, but any worker may run them: a
- * worker takes the free chain with the fewest sweeps done, runs one segment of it and gives it
- * back. So the work goes to the workers as fast as each one runs, which matters on shared or
- * unequal cores: with chains dealt out whole (or per round), the slowest core set the time of
- * the call. The result cannot depend on the schedule: a chain's state and its output rows are
- * touched only by the worker holding it, and the taking (acquire) and giving back (release)
- * order one holder's writes before the next one's reads.
+ * worker takes the free chain with the fewest sweeps done (the lower index on a tie), runs one
+ * segment of it and gives it back. So the work goes to the workers as fast as each one runs,
+ * which matters on shared or unequal cores: with chains dealt out whole (or per round), the
+ * slowest core set the time of the call, and a chain held up on a slow core catches up as soon
+ * as it is given back. The free chains wait in a binary min-heap on (sweeps done, index) under
+ * a mutex, so taking and giving back cost O(log chains): a scan of every chain per segment made
+ * runs of many short chains quadratic (128000 chains of one sweep took 15 s). The result
+ * cannot depend on the schedule: a chain's state and its output rows are touched only by the
+ * worker holding it, and the mutex orders one holder's writes before the next one's reads.
  */
-typedef struct chain_slot {
-    _Alignas(64) atomic_int taken; /* a worker holds the chain */
-    atomic_size_t done;            /* sweeps done, written by the holder only */
-} chain_slot;
+typedef struct chain_queue {
+    pthread_mutex_t lock;
+    size_t *heap;    /* the free chains with sweeps left: heap[0] has the fewest done */
+    size_t len;      /* chains in the heap */
+    size_t *done;    /* sweeps done per chain; a held chain's entry changes only on give-back */
+    size_t finished; /* chains with every sweep done */
+} chain_queue;
 
 typedef struct run_ctx {
     const hl_tm_model *model;
     double center, scale; /* the draws of the standardised data map back through these */
     hl_tm_chain *chains;
-    chain_slot *slots;
+    chain_queue queue;
     size_t n_chains, total, segment; /* sweeps per chain and per segment */
     size_t burn_in, thin, sample_size;
     double *mu_out, *sigma2_out;
     hl_monitor *mon;
     atomic_int stop; /* a worker failed or the call was cancelled: take no new segment */
 } run_ctx;
+
+/* Whether chain a goes before chain b in the queue: fewer sweeps done, then the lower index. */
+static inline bool queue_before(const chain_queue *q, size_t a, size_t b) {
+    return q->done[a] < q->done[b] || (q->done[a] == q->done[b] && a < b);
+}
+
+/* Puts chain k into the heap (the lock held). */
+static void queue_push(chain_queue *q, size_t k) {
+    size_t at = q->len++;
+    while (at > 0) {
+        const size_t parent = (at - 1) / 2;
+        if (!queue_before(q, k, q->heap[parent])) {
+            break;
+        }
+        q->heap[at] = q->heap[parent];
+        at = parent;
+    }
+    q->heap[at] = k;
+}
+
+/* Removes and returns the first chain of a non-empty heap (the lock held). */
+static size_t queue_pop(chain_queue *q) {
+    const size_t first = q->heap[0], last = q->heap[--q->len];
+    size_t at = 0;
+    for (;;) {
+        size_t child = 2 * at + 1;
+        if (child >= q->len) {
+            break;
+        }
+        if (child + 1 < q->len && queue_before(q, q->heap[child + 1], q->heap[child])) {
+            child++;
+        }
+        if (!queue_before(q, q->heap[child], last)) {
+            break;
+        }
+        q->heap[at] = q->heap[child];
+        at = child;
+    }
+    if (q->len > 0) {
+        q->heap[at] = last;
+    }
+    return first;
+}
+
+/* Takes the free chain with the fewest sweeps done into *k, its sweeps done into *from; false
+ * when no chain is free (all done, or the rest held by other workers). */
+static bool take_chain(run_ctx *c, size_t *k, size_t *from) {
+    chain_queue *q = &c->queue;
+    pthread_mutex_lock(&q->lock);
+    const bool got = q->len > 0;
+    if (got) {
+        *k = queue_pop(q);
+        *from = q->done[*k];
+    }
+    pthread_mutex_unlock(&q->lock);
+    return got;
+}
+
+/* Gives chain k back after its sweeps up to `to`. */
+static void give_back(run_ctx *c, size_t k, size_t to) {
+    chain_queue *q = &c->queue;
+    pthread_mutex_lock(&q->lock);
+    q->done[k] = to;
+    if (to < c->total) {
+        queue_push(q, k);
+    } else {
+        q->finished++;
+    }
+    pthread_mutex_unlock(&q->lock);
+}
+
+/* Whether every chain has run all its sweeps. */
+static bool all_chains_done(run_ctx *c) {
+    pthread_mutex_lock(&c->queue.lock);
+    const bool all = c->queue.finished == c->n_chains;
+    pthread_mutex_unlock(&c->queue.lock);
+    return all;
+}
 
 /* What a worker asks between the pieces of a long sweep: the calling thread (worker 0) the
  * monitor, passing a cancellation on through `stop`; the other workers `stop`. */
@@ -106,41 +191,6 @@ static hl_status run_segment(run_ctx *c, size_t k, size_t from, size_t to, unsig
     return HL_OK;
 }
 
-/* Takes the free chain with the fewest sweeps done that still has sweeps to run; returns the
- * number of chains when there is none. */
-static size_t take_chain(run_ctx *c) {
-    for (;;) {
-        size_t best = c->n_chains, best_done = c->total;
-        for (size_t k = 0; k < c->n_chains; k++) {
-            const size_t d = atomic_load_explicit(&c->slots[k].done, memory_order_relaxed);
-            if (d < best_done && !atomic_load_explicit(&c->slots[k].taken, memory_order_relaxed)) {
-                best = k;
-                best_done = d;
-            }
-        }
-        if (best == c->n_chains) {
-            return best;
-        }
-        if (!atomic_exchange_explicit(&c->slots[best].taken, 1, memory_order_acquire)) {
-            if (atomic_load_explicit(&c->slots[best].done, memory_order_relaxed) < c->total) {
-                return best;
-            }
-            atomic_store_explicit(&c->slots[best].taken, 0, memory_order_release);
-        }
-        /* another worker took it (or finished it) first: look again */
-    }
-}
-
-/* Whether every chain has run all its sweeps. */
-static bool all_chains_done(const run_ctx *c) {
-    for (size_t k = 0; k < c->n_chains; k++) {
-        if (atomic_load_explicit(&c->slots[k].done, memory_order_relaxed) < c->total) {
-            return false;
-        }
-    }
-    return true;
-}
-
 /* One worker: segments of free chains until none is left. The calling thread (worker 0)
  * polls the monitor between its segments, and stays until every chain is done: when the
  * chains left are held by other workers it waits for them (taking one over when it is given
@@ -156,8 +206,8 @@ static hl_status run_worker(void *p, size_t begin, size_t end, unsigned worker) 
             atomic_store(&c->stop, 1);
             return st;
         }
-        const size_t k = take_chain(c);
-        if (k == c->n_chains) {
+        size_t k, from;
+        if (!take_chain(c, &k, &from)) {
             if (worker != 0 || all_chains_done(c)) {
                 return HL_OK;
             }
@@ -165,11 +215,9 @@ static hl_status run_worker(void *p, size_t begin, size_t end, unsigned worker) 
             nanosleep(&pause, NULL);
             continue;
         }
-        const size_t from = atomic_load_explicit(&c->slots[k].done, memory_order_relaxed);
         const size_t to = c->total - from > c->segment ? from + c->segment : c->total;
         st = run_segment(c, k, from, to, worker);
-        atomic_store_explicit(&c->slots[k].done, to, memory_order_relaxed);
-        atomic_store_explicit(&c->slots[k].taken, 0, memory_order_release);
+        give_back(c, k, to);
         if (st != HL_OK) {
             atomic_store(&c->stop, 1);
             return st;
@@ -254,8 +302,10 @@ hl_status hl_tmodel_run(const double *x, size_t n, const hl_tmodel_options *opt,
      * line. */
     hl_tm_chain *chains = hl_aligned_alloc(64, opt->chains, sizeof *chains);
     hl_rng *streams = hl_alloc_array(opt->chains, sizeof *streams);
-    chain_slot *slots = hl_aligned_alloc(64, opt->chains, sizeof *slots);
-    hl_status st = z == NULL || sorted == NULL || chains == NULL || streams == NULL || slots == NULL
+    size_t *heap = hl_alloc_array(opt->chains, sizeof *heap);
+    size_t *done = hl_alloc_array(opt->chains, sizeof *done);
+    hl_status st = z == NULL || sorted == NULL || chains == NULL || streams == NULL ||
+                           heap == NULL || done == NULL
                        ? HL_ENOMEM
                        : HL_OK;
     hl_monitor_begin(mon, total * opt->chains);
@@ -273,7 +323,8 @@ hl_status hl_tmodel_run(const double *x, size_t n, const hl_tmodel_options *opt,
         free(z);
         hl_aligned_free(chains);
         free(streams);
-        hl_aligned_free(slots);
+        free(heap);
+        free(done);
         return st;
     }
     hl_rng_streams(opt->seed, opt->chains, streams);
@@ -291,8 +342,9 @@ hl_status hl_tmodel_run(const double *x, size_t n, const hl_tmodel_options *opt,
         if (opt->init_sigma2 != NULL) {
             ch->tau2 = opt->init_sigma2[c] / scale / scale;
         }
-        /* Starts more than 1e100 data scales away are clamped there (so (z - mu)^2 and nu tau^2
-         * stay finite); one sweep forgets a start anyway. */
+        /* Starts more than 1e100 data scales away are clamped there, so (z - mu)^2 and nu tau^2
+         * stay finite. Such a start is not forgotten in one sweep (from mu = 1e100 scales, mu
+         * was still near 1e92 after 10): it needs its burn-in like any poor start. */
         ch->mu = fmin(fmax(ch->mu, -1e100), 1e100);
         ch->tau2 = fmin(fmax(ch->tau2, 1e-100), 1e100);
     }
@@ -303,21 +355,22 @@ hl_status hl_tmodel_run(const double *x, size_t n, const hl_tmodel_options *opt,
     if (model == NULL) {
         free(z);
         hl_aligned_free(chains);
-        hl_aligned_free(slots);
+        free(heap);
+        free(done);
         return HL_ENOMEM;
     }
     hl_tm_model_init(model, z, n, opt->nu, opt->prior, opt->variant, opt->simd);
     hl_tm_model_set_piece(model, opt->piece);
     for (size_t c = 0; c < opt->chains; c++) {
-        atomic_init(&slots[c].taken, 0);
-        atomic_init(&slots[c].done, 0);
+        heap[c] = c; /* all at 0 sweeps: in index order, a valid heap */
+        done[c] = 0;
     }
     run_ctx ctx = {
         .model = model,
         .center = center,
         .scale = scale,
         .chains = chains,
-        .slots = slots,
+        .queue = {.heap = heap, .len = opt->chains, .done = done, .finished = 0},
         .n_chains = opt->chains,
         .total = total,
         .segment = n < HL_TM_SEGMENT_POINTS ? HL_TM_SEGMENT_POINTS / n : 1,
@@ -329,11 +382,17 @@ hl_status hl_tmodel_run(const double *x, size_t n, const hl_tmodel_options *opt,
         .mon = mon,
     };
     atomic_init(&ctx.stop, 0);
-    /* one item per worker: each runs segments until no chain is left (run_worker) */
-    const unsigned workers = hl_parallel_threads(opt->chains, 1, opt->n_threads);
-    st = hl_parallel_for(workers, 1, workers, run_worker, &ctx, mon);
+    if (pthread_mutex_init(&ctx.queue.lock, NULL) != 0) {
+        st = HL_ENOMEM;
+    } else {
+        /* one item per worker: each runs segments until no chain is left (run_worker) */
+        const unsigned workers = hl_parallel_threads(opt->chains, 1, opt->n_threads);
+        st = hl_parallel_for(workers, 1, workers, run_worker, &ctx, mon);
+        pthread_mutex_destroy(&ctx.queue.lock);
+    }
     hl_aligned_free(model);
-    hl_aligned_free(slots);
+    free(heap);
+    free(done);
     hl_aligned_free(chains);
     free(z);
     return st;
