@@ -106,6 +106,13 @@ static PyObject *tmodel_run(PyObject *module, PyObject *args, PyObject *kwargs) 
     a.mu = mu.buf;
     a.sigma2 = s2.buf;
     hl_status st = hl_run_nogil(run_call, &a, progress);
+    if (st == HL_ENUMERIC) {
+        PyErr_SetString(PyExc_OverflowError,
+                        "tmodel.run: a draw left the range of doubles (for this data the "
+                        "posterior reaches beyond it: an extreme scale, or values far closer "
+                        "together than the data's range); rescale the data");
+        goto done;
+    }
     if (st != HL_OK) {
         hl_raise_status(module, st, "tmodel.run");
         goto done;
@@ -231,11 +238,34 @@ static PyObject *tmodel_ties(PyObject *module, PyObject *arg) {
     return result;
 }
 
+PyDoc_STRVAR(tmodel_range_bounds_doc,
+             "_tmodel_range_bounds(n, power, prior)\n--\n\n"
+             "(lo, hi): the range max - min of n data points that the sampler accepts, power\n"
+             "being p = nu (n - k) - k + 1 + e (hl_tmodel_range_bounds); prior 0 log-sigma, 1 "
+             "flat.");
+
+static PyObject *tmodel_range_bounds(PyObject *module, PyObject *args) {
+    (void)module;
+    Py_ssize_t n;
+    double power;
+    int prior;
+    if (!PyArg_ParseTuple(args, "ndi", &n, &power, &prior)) {
+        return NULL;
+    }
+    if (n < 2 || !(power > 0.0) || (prior != 0 && prior != 1)) {
+        return PyErr_Format(PyExc_ValueError, "_tmodel_range_bounds: bad arguments");
+    }
+    double lo, hi;
+    hl_tmodel_range_bounds((size_t)n, power, (hl_tmodel_prior)prior, &lo, &hi);
+    return Py_BuildValue("(dd)", lo, hi);
+}
+
 static PyMethodDef tmodel_methods[] = {
     {"_tmodel_run", (PyCFunction)(void (*)(void))tmodel_run, METH_VARARGS | METH_KEYWORDS,
      tmodel_run_doc},
     {"_tmodel_conditional", tmodel_conditional, METH_VARARGS, tmodel_conditional_doc},
     {"_tmodel_ties", tmodel_ties, METH_O, tmodel_ties_doc},
+    {"_tmodel_range_bounds", tmodel_range_bounds, METH_VARARGS, tmodel_range_bounds_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -52,10 +52,24 @@ HL_TEST(tmodel_check_data_domain) {
     CHECK_OK(hl_tmodel_check_data(ten, 11, 0.1, HL_TMODEL_PRIOR_LOG_SIGMA));
     CHECK_STATUS(hl_tmodel_check_data(ten, 11, 0.09, HL_TMODEL_PRIOR_LOG_SIGMA), HL_EINVAL);
     /* Ranges whose squares would leave the double range. */
-    const double huge[2] = {0.0, 1e151}, tiny[2] = {1.0, 1.0 + 1e-151}, fine[2] = {0.0, 1e149};
+    const double huge[2] = {0.0, 1e151}, tiny[2] = {1.0, 1.0 + 1e-151}, fine[2] = {0.0, 1e133};
     CHECK_STATUS(hl_tmodel_check_data(huge, 2, 4.0, HL_TMODEL_PRIOR_LOG_SIGMA), HL_EINVAL);
     CHECK_STATUS(hl_tmodel_check_data(tiny, 2, 4.0, HL_TMODEL_PRIOR_LOG_SIGMA), HL_EINVAL);
     CHECK_OK(hl_tmodel_check_data(fine, 2, 4.0, HL_TMODEL_PRIOR_LOG_SIGMA));
+    /* Heavy tails with few points: two points may spread over 1.3e134 at most (P(sigma > t R)
+     * ~ 1/t), six over 1e150; nu = 1 and n = 2 (p = 1) need a range of at least 1.5e-134. */
+    const double wide2[2] = {0.0, 1e149}, wide6[6] = {0.0, 1e148, 1e149, 2e149, 5e149, 1e150};
+    CHECK_STATUS(hl_tmodel_check_data(wide2, 2, 4.0, HL_TMODEL_PRIOR_LOG_SIGMA), HL_EINVAL);
+    CHECK_OK(hl_tmodel_check_data(wide6, 6, 4.0, HL_TMODEL_PRIOR_LOG_SIGMA));
+    CHECK_STATUS(hl_tmodel_check_data(wide6, 6, 4.0, HL_TMODEL_PRIOR_FLAT), HL_EINVAL);
+    const double narrow[2] = {0.0, 1e-140}, narrow_ok[2] = {0.0, 1e-133};
+    CHECK_STATUS(hl_tmodel_check_data(narrow, 2, 1.0, HL_TMODEL_PRIOR_LOG_SIGMA), HL_EINVAL);
+    CHECK_OK(hl_tmodel_check_data(narrow_ok, 2, 1.0, HL_TMODEL_PRIOR_LOG_SIGMA));
+    double lo, hi;
+    hl_tmodel_range_bounds(2, 1.0, HL_TMODEL_PRIOR_LOG_SIGMA, &lo, &hi);
+    CHECK(fabs(hi / 1.3e134 - 1.0) < 1e-12 && fabs(lo / 1.5e-134 - 1.0) < 1e-12);
+    hl_tmodel_range_bounds(6, 20.0, HL_TMODEL_PRIOR_LOG_SIGMA, &lo, &hi);
+    CHECK(hi == HL_TMODEL_MAX_RANGE && lo == HL_TMODEL_MIN_RANGE);
 }
 
 static hl_tmodel_options opts(double nu, size_t burn, size_t draws, size_t chains) {

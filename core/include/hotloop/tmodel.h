@@ -75,9 +75,15 @@ typedef struct hl_tmodel_options {
                                   not depend on it */
 } hl_tmodel_options;
 
-/* The data's range (max - min) must lie within these (see hl_tmodel_check_data). */
+/* The data's range (max - min) must lie within these, and within the tighter bounds that
+ * hl_tmodel_check_data derives from n, nu and the prior for heavy posterior tails. */
 #define HL_TMODEL_MIN_RANGE 1e-150
 #define HL_TMODEL_MAX_RANGE 1e150
+/* sigma must stay between these (about the square roots of the smallest normal and the largest
+ * double) with a probability per draw of at least 1 - 10^-HL_TMODEL_TAIL_DIGITS. */
+#define HL_TMODEL_SIGMA_MIN 1.5e-154
+#define HL_TMODEL_SIGMA_MAX 1.3e154
+#define HL_TMODEL_TAIL_DIGITS 20.0
 /* The smallest power p = nu (n - k) - k + 1 + e accepted (see hl_tmodel_check_data). */
 #define HL_TMODEL_MIN_POWER 1.0
 
@@ -95,12 +101,31 @@ HL_API void hl_tmodel_options_init(hl_tmodel_options *opt);
  * (the log of sigma is spread over a range of order 1/p), and from p = 1 on the density of
  * sigma no longer grows towards 0. All values equal, heavy ties, or a tiny nu with few points
  * (p = nu (n - 1) when all differ) are refused.
- * The range max - min must also lie in [HL_TMODEL_MIN_RANGE, HL_TMODEL_MAX_RANGE], so that
- * sigma^2, of the order of the squared range, and its posterior tails fit a double.
+ * The range R = max - min must also keep sigma^2 and its posterior tails inside the doubles.
+ * sigma is of the order of R, and its tails fall like powers: P(sigma > t R) ~ t^-a for large
+ * t, with a = n - 1 under the log-sigma prior (n - 3 under the flat one: a likelihood falling
+ * like sigma^-n, a mu window of width sigma, the prior), and P(sigma < t R) ~ t^p for small t.
+ * With n = 2 the upper tail is as heavy as 1/t: data spread over 1e150 overflowed sigma^2 in
+ * about 1 run in 10 of 12000 draws. So R must lie in [lo, hi] with
+ *     hi = min(HL_TMODEL_MAX_RANGE, HL_TMODEL_SIGMA_MAX 10^(-D / a)),
+ *     lo = max(HL_TMODEL_MIN_RANGE, HL_TMODEL_SIGMA_MIN 10^(D / p)),  D = HL_TMODEL_TAIL_DIGITS,
+ * which leaves a chance of about 10^-D per draw (the tails' constants were measured below 1)
+ * that sigma^2 leaves the normal doubles: hi = 1.3e134 for n = 2, 1e150 from n = 6 on (log-sigma
+ * prior). Near-ties (values much closer than R, not equal) are not covered: they can make the
+ * posterior put mass far below R, and a run that then leaves the doubles fails with
+ * HL_ENUMERIC.
  * Returns HL_OK, HL_EINVAL for data or nu outside that domain, HL_ENOMEM when the sorted copy
  * it needs for the tie count cannot be allocated. Thread-safe; x is not modified.
  */
 HL_API hl_status hl_tmodel_check_data(const double *x, size_t n, double nu, hl_tmodel_prior prior);
+
+/*
+ * The range [*lo, *hi] that hl_tmodel_check_data accepts for max - min, for n points whose
+ * power near sigma = 0 is `power` (p above, >= HL_TMODEL_MIN_POWER) under `prior`; n >= 2
+ * (>= 4 for the flat prior). Pure arithmetic, thread-safe.
+ */
+HL_API void hl_tmodel_range_bounds(size_t n, double power, hl_tmodel_prior prior, double *lo,
+                                   double *hi);
 
 /*
  * Runs opt->chains chains of burn_in + sample_size * thin sweeps each over the data x[0..n)

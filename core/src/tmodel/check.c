@@ -52,22 +52,27 @@ hl_status hl_tm_check_sorted(const double *x, size_t n, double nu, hl_tmodel_pri
     if (st != HL_OK) {
         return st;
     }
-    const double range = sorted[n - 1] - sorted[0];
-    /* sigma^2 is of the order of the squared range: keep it (and its posterior tails) well
-     * inside the double range. */
-    if (!(range <= HL_TMODEL_MAX_RANGE) || (range > 0.0 && range < HL_TMODEL_MIN_RANGE)) {
-        return HL_EINVAL;
-    }
     /* Near sigma = 0 with mu at the k tied values the posterior behaves like
      * sigma^(p - 1) d sigma with p = nu (n - k) - k + 1 + e: k factors of 1/sigma, sigma^nu from
      * each other point, a mu window of width sigma, the prior's 1/sigma (e = 0) or sigma (e = 2).
      * It is proper iff p > 0; we ask for p >= 1 so that the draws stay well inside the doubles
      * (see the header). */
     const double e = prior == HL_TMODEL_PRIOR_FLAT ? 2.0 : 0.0;
-    if (!(nu * (double)(n - k) - (double)k + 1.0 + e >= HL_TMODEL_MIN_POWER)) {
+    const double power = nu * (double)(n - k) - (double)k + 1.0 + e;
+    if (!(power >= HL_TMODEL_MIN_POWER)) {
         return HL_EINVAL;
     }
-    return HL_OK;
+    /* p >= 1 implies k < n: the range is > 0. */
+    double lo, hi;
+    hl_tmodel_range_bounds(n, power, prior, &lo, &hi);
+    const double range = sorted[n - 1] - sorted[0];
+    return range >= lo && range <= hi ? HL_OK : HL_EINVAL;
+}
+
+void hl_tmodel_range_bounds(size_t n, double power, hl_tmodel_prior prior, double *lo, double *hi) {
+    const double a = (double)n - (prior == HL_TMODEL_PRIOR_FLAT ? 3.0 : 1.0);
+    *hi = fmin(HL_TMODEL_MAX_RANGE, HL_TMODEL_SIGMA_MAX * pow(10.0, -HL_TMODEL_TAIL_DIGITS / a));
+    *lo = fmax(HL_TMODEL_MIN_RANGE, HL_TMODEL_SIGMA_MIN * pow(10.0, HL_TMODEL_TAIL_DIGITS / power));
 }
 
 hl_status hl_tmodel_check_data(const double *x, size_t n, double nu, hl_tmodel_prior prior) {

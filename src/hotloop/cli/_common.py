@@ -42,6 +42,20 @@ def atomic_output(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO
         raise
 
 
+def check_output_path(path: str | os.PathLike[str]) -> None:
+    """Fail early (``CLIError``) when ``path`` cannot be written by :func:`atomic_output`: its
+    directory missing or not writable. Called before a long computation, so a typo in ``-o``
+    does not cost the whole run; atomic_output still checks again when it writes."""
+    target = Path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise CLIError(f"{target}: directory {directory} does not exist")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise CLIError(f"{target}: cannot write: directory {directory} is not writable")
+    if target.is_dir():
+        raise CLIError(f"{target}: is a directory")
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

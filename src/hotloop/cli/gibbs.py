@@ -13,6 +13,7 @@ from hotloop.cli._common import (
     CLIError,
     add_threads_argument,
     atomic_output,
+    check_output_path,
     finite_float,
     non_negative_int,
     positive_int,
@@ -54,7 +55,7 @@ def register(subparsers: Any) -> None:
 def read_column(path: str) -> np.ndarray:
     """The first column of a CSV file as float64, skipping one header line if present."""
     try:
-        with open(path, encoding="utf-8") as f:
+        with open(path, encoding="utf-8-sig") as f:  # -sig: drops a byte-order mark (Excel)
             text = f.read()
     except UnicodeDecodeError:
         raise CLIError(f"{path}: not a text file") from None
@@ -79,6 +80,9 @@ def read_column(path: str) -> np.ndarray:
 def run(args: argparse.Namespace) -> int:
     from hotloop.tmodel import ScaledTModel
 
+    for out in (args.output, args.plot):
+        if out:
+            check_output_path(out)
     x = read_column(args.data)
     model = ScaledTModel(x, args.nu, seed=args.seed, prior=args.prior)
     model.run(args.burn_in, args.draws, chains=args.chains, thin=args.thin,

@@ -47,6 +47,10 @@ _PRIOR_CODE = {"log_sigma": 0, "flat": 1}
 # The data's range must lie within these (HL_TMODEL_MIN_RANGE / MAX_RANGE in tmodel.h).
 MIN_RANGE = 1e-150
 MAX_RANGE = 1e150
+# What the core allocates per chain beyond the draws: its state (eight U-pass streams, its own
+# stream and mu, tau2, alpha2, padded to cache lines: 384 bytes on x86-64), its seed stream and
+# the schedule's two words, about 430 bytes; rounded up. Plus 3 doubles per data point.
+_CHAIN_BYTES = 512
 # The smallest accepted power of sigma near 0 (HL_TMODEL_MIN_POWER in tmodel.h).
 MIN_POWER = 1.0
 # Test-only sampler variants of the core (negative controls); see core/include/hotloop/tmodel.h.
@@ -58,22 +62,22 @@ def check_data(data: ArrayLike, nu: float, prior: str = "log_sigma") -> FloatArr
 
     Raises ``ValueError`` (naming the argument) for: nu <= 0 or not finite; data that is not
     1-D, has NaN or inf, fewer than 2 points (4 for the flat prior), a range (max - min) outside
-    [1e-150, 1e150] (sigma^2 would leave the double range), or a posterior that is improper or
+    [1e-150, 1e150] or outside the narrower range that few points allow (the posterior's tails
+    are heavy, and sigma^2 would leave the doubles: ``hl_tmodel_range_bounds`` in the C core,
+    docs/tmodel.md), or a posterior that is improper or
     puts real mass at sigma^2 below the doubles: with k the largest number of equal points,
     near sigma = 0 it behaves like sigma^(p - 1), p = nu (n - k) - k + 1 + e (e = 0 for the
     log-sigma prior, 2 for the flat one); it is proper iff p > 0, and hotloop needs p >= 1 (with
     smaller p the chains wander to sigma^2 below the doubles). All points equal, heavy ties, or
-    a tiny nu with few points (p = nu (n - 1) when all differ) fail. ``TypeError`` for non-numbers.
+    a tiny nu with few points (p = nu (n - 1) when all differ) fail. ``TypeError`` for anything
+    but real numbers (complex, bool, strings, masked arrays).
     """
     if prior not in PRIORS:
         raise ValueError(f"prior: expected one of {PRIORS}, got {prior!r}")
     nu_f = _real(nu, "nu")
     if not (math.isfinite(nu_f) and nu_f > 0.0):
         raise ValueError(f"nu: expected a finite number > 0, got {nu!r}")
-    try:
-        x = np.array(data, dtype=np.float64, copy=True)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"data: expected a 1-D array of numbers ({exc})") from None
+    x = _as_float_data(data)
     if x.ndim != 1:
         raise ValueError(f"data: expected a 1-D array, got shape {x.shape}")
     min_n = 4 if prior == "flat" else 2
@@ -102,10 +106,37 @@ def check_data(data: ArrayLike, nu: float, prior: str = "log_sigma") -> FloatArr
             f"sigma^({power:.3g} - 1), so it is improper or puts real mass where sigma^2 is "
             f"below the smallest double (hotloop needs nu * (n - k) - k + 1 >= {MIN_POWER:g}, "
             "k the largest number of equal points; +2 under the flat prior)")
+    lo, hi = _core._tmodel_range_bounds(x.size, power, _PRIOR_CODE[prior])
+    if not lo <= spread <= hi:
+        raise ValueError(
+            f"data: the range max - min = {spread:g} is outside [{lo:.3g}, {hi:.3g}], what "
+            f"{x.size} points with nu = {nu_f:g} allow under the {prior} prior: the posterior "
+            "of sigma^2 has heavy tails (with few points) that would leave the doubles; "
+            "rescale the data")
     return x
 
 
+def _as_float_data(data: ArrayLike) -> FloatArray:
+    """``data`` as a new float64 array: real numbers only (no complex, bool, strings, masks)."""
+    if isinstance(data, np.ma.MaskedArray):
+        raise TypeError("data: masked arrays are not accepted (the mask would be ignored); "
+                        "pass data.compressed() for the unmasked values")
+    try:
+        arr = np.asarray(data)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"data: expected a 1-D array of numbers ({exc})") from None
+    if arr.dtype.kind not in "iufO":
+        raise TypeError(f"data: expected real numbers, got dtype {arr.dtype}"
+                        + (" (complex: pass .real explicitly)" if arr.dtype.kind == "c" else ""))
+    try:  # object arrays (e.g. Decimals) convert element by element in NumPy, or fail
+        return np.array(arr, dtype=np.float64, copy=True)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"data: expected a 1-D array of real numbers ({exc})") from None
+
+
 def _real(value: object, name: str) -> float:
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        value = value.item()  # a 0-d array, as NumPy reductions return
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name}: expected a real number, got {type(value).__name__}")
     return float(value)
@@ -241,7 +272,8 @@ class ScaledTModel:
         around the data from its own stream) or a mapping with ``"mu"`` and/or ``"sigma2"``,
         each a number or one value per chain. ``progress=True`` draws a progress bar on stderr
         (tqdm when installed). Ctrl-C stops the run within about 0.1 s with KeyboardInterrupt and
-        leaves the model as it was before the call.
+        leaves the model as it was before the call. ``OverflowError`` if a draw leaves the range
+        of doubles (data with near-ties far closer than its range; see :func:`check_data`).
         """
         return self._run(burn_in, sample_size, chains=chains, thin=thin, threads=threads,
                          init=init, progress=progress, variant="exact")
@@ -261,11 +293,11 @@ class ScaledTModel:
         init_mu, init_s2 = self._parse_init(init, n_chains)
         if burn + size * step >= 2**63:
             raise ValueError("burn_in + sample_size * thin: too many sweeps (>= 2**63)")
-        need = 2 * n_chains * size * 8
+        need = 2 * n_chains * size * 8 + n_chains * _CHAIN_BYTES + self._data.size * 24
         avail = _bytes_available()
         if avail is not None and need > avail:
-            raise MemoryError(f"chains * sample_size = {n_chains * size} draws need "
-                              f"{need / 2**30:.1f} GiB for mu and sigma2, more than this "
+            raise MemoryError(f"{n_chains} chains x {size} draws need {need / 2**30:.1f} GiB "
+                              f"(mu, sigma2 and the chains' states), more than this "
                               f"machine's {avail / 2**30:.1f} GiB")
         mu = np.empty((n_chains, size))
         s2 = np.empty((n_chains, size))
@@ -356,7 +388,8 @@ class ScaledTModel:
 
     def to_inference_data(self) -> Any:
         """The draws as an ``arviz.InferenceData`` (posterior group, dims chain x draw), for
-        ArviZ's plots and diagnostics. Needs arviz: ``pip install 'hotloop[arviz]'``."""
+        ArviZ's plots and diagnostics. Needs arviz 0.x: ``pip install 'hotloop[arviz]'``
+        (ArviZ 1.x returns an xarray ``DataTree`` from the same converter instead)."""
         mu, s2 = self._require()
         try:
             import arviz
