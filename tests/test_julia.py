@@ -240,6 +240,22 @@ def test_float32_is_an_approximate_but_deterministic_mode() -> None:
         (lambda: hl.divergence(np.ones(3, complex), C_0, 2.0, -1), ValueError, "itermax"),
         (lambda: hl.divergence(np.ones(3, complex), C_0, 0.0, 5), ValueError, "threshold"),
         (lambda: hl.JuliaDiv(C_0).over("region"), TypeError, "region"),
+        # integers beyond the doubles: ValueError like inf, not float()'s OverflowError
+        (lambda: hl.ComplexRegion(10**400, 1, 0, 1), ValueError, "xleft"),
+        (lambda: hl.ComplexRegion(0, 1, 0, -(10**5000)), ValueError, "yright"),
+        (lambda: hl.JuliaDiv(0j, 10**400), ValueError, "threshold"),
+        (lambda: hl.JuliaDiv(10**400), ValueError, "c_0"),
+        (lambda: hl.divergence(np.zeros(2, complex), 10**400), ValueError, "c_0"),
+        (lambda: hl.divergence(np.zeros(2, complex), 0j, 10**400), ValueError, "threshold"),
+        (lambda: hl.mandelbrot(hl.ComplexRegion(-1, 1, -1, 1), -(10**400)), ValueError,
+         "threshold"),
+        # ny = int(resolution * |dy| / |dx|) overflows the doubles (int(inf) in the document)
+        (lambda: hl.ComplexRegion(0, 1e-300, 0, 1e300).build(1), ValueError, "resolution"),
+        (lambda: hl.ComplexRegion(0, 1e-300, 0, 1e300).shape(1), ValueError, "resolution"),
+        (lambda: hl.JuliaDiv(C_0, resolution=1).over(hl.ComplexRegion(0, 1e-300, 0, 1e300)),
+         ValueError, "resolution"),
+        (lambda: hl.escape_counts(hl.ComplexRegion(0, 1, 0, 1e308), resolution=2), ValueError,
+         "resolution"),
     ],
 )
 def test_bad_input_names_the_argument(call, exc, word) -> None:  # type: ignore[no-untyped-def]
@@ -248,6 +264,8 @@ def test_bad_input_names_the_argument(call, exc, word) -> None:  # type: ignore[
 
 
 def test_huge_sizes_raise_memory_error_before_allocating() -> None:
+    with pytest.raises(MemoryError, match="resolution"):  # ny = 1e100: finite but huge
+        hl.ComplexRegion(0, 1e-300, 0, 1e-200).build(1)
     region = hl.ComplexRegion(-1, 1, -1, 1)
     with pytest.raises(MemoryError, match="resolution"):
         hl.JuliaDiv(C_0, resolution=10**9).over(region)
@@ -256,6 +274,51 @@ def test_huge_sizes_raise_memory_error_before_allocating() -> None:
     thin = hl.ComplexRegion(-1e-9, 1e-9, -1, 1)  # ny = 1e9 * resolution
     with pytest.raises(MemoryError):
         hl.JuliaDiv(C_0, resolution=1000).over(thin)
+
+
+def test_zero_columns_give_empty_images_as_in_the_document() -> None:
+    # ny = int(3 * 1e-9 / 2) = 0: the document's build gives a (3, 0) grid; so do we
+    region = hl.ComplexRegion(-1, 1, 0, 1e-9)
+    assert region.build(3).shape == (3, 0)
+    assert ref.ComplexRegion(-1, 1, 0, 1e-9).build(3).shape == (3, 0)
+    julia = hl.JuliaDiv(C_0, 2.0, (0, 50), 3)
+    assert julia.over(region).shape == (3, 0)
+    assert julia.picture(region).shape == (0, 3)
+    assert julia.escape_counts(region).shape == (3, 0)
+
+
+def test_instances_are_immutable_and_keep_the_validated_values() -> None:
+    import copy
+    import dataclasses
+    import pickle
+
+    region = hl.ComplexRegion(-1, 1, -0.5, 0.5)
+    julia = hl.JuliaDiv(C_0, 3, [2, 40], 64, threads=1, smooth=True, dtype="f4")
+    assert (region.xleft, region.xright, region.yleft, region.yright) == (-1, 1, -0.5, 0.5)
+    assert isinstance(region.xleft, float)
+    assert julia.c_0 == C_0 and julia.threshold == 3.0 and isinstance(julia.threshold, float)
+    assert julia.n_iterations == (2, 40) and julia.resolution == 64
+    assert julia.threads == 1 and julia.smooth is True and julia.dtype == np.float32
+    assert julia.simd == "auto"
+    before = julia.over(region)
+    for obj, name, value in [
+        (julia, "dtype", "f8"), (julia, "threshold", float("nan")), (julia, "resolution", 0),
+        (julia, "n_iterations", (5, 1)), (julia, "c_0", "x"), (julia, "threads", -1),
+        (julia, "smooth", False), (julia, "simd", "nope"), (region, "xleft", 1.0),
+        (region, "yright", float("inf")),
+    ]:
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(obj, name, value)
+        with pytest.raises(AttributeError):
+            delattr(obj, name)
+    with pytest.raises(AttributeError):
+        julia.other = 1  # type: ignore[attr-defined]
+    assert np.array_equal(julia.over(region), before)
+    for clone in (copy.copy(julia), copy.deepcopy(julia), pickle.loads(pickle.dumps(julia))):
+        assert np.array_equal(clone.over(region), before)
+        assert clone.dtype == np.float32 and clone.threads == 1
+    assert pickle.loads(pickle.dumps(region)) == region == copy.deepcopy(region)
+    assert hash(region) == hash(hl.ComplexRegion(-1.0, 1.0, -0.5, 0.5))
 
 
 def test_ctrl_c_stops_a_long_render_quickly_and_gil_is_released() -> None:

@@ -18,6 +18,7 @@ escape time nu = i + 1 - log2(log|z_{i+1}| / log(threshold)) (clamped to [i, i +
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 import operator
@@ -53,7 +54,11 @@ _COUNTS, _NORMALISED, _SMOOTH, _F32, _F32_SMOOTH, _PICTURE, _PICTURE_SMOOTH = 0,
 def _real(value: object, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name}: expected a real number, got {type(value).__name__}")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an int (or Fraction) beyond the doubles: ValueError like inf
+        raise ValueError(f"{name}: expected a number within the float range, got "
+                         f"{_short(value)}") from None
 
 
 def _finite(value: object, name: str) -> float:
@@ -66,10 +71,22 @@ def _finite(value: object, name: str) -> float:
 def _complex(value: object, name: str) -> complex:
     if isinstance(value, bool) or not isinstance(value, numbers.Complex):
         raise TypeError(f"{name}: expected a complex number, got {type(value).__name__}")
-    c = complex(value)
+    try:
+        c = complex(value)
+    except OverflowError:
+        raise ValueError(f"{name}: expected a complex number within the float range, got "
+                         f"{_short(value)}") from None
     if not (math.isfinite(c.real) and math.isfinite(c.imag)):
         raise ValueError(f"{name}: expected a finite complex number, got {c}")
     return c
+
+
+def _short(value: object) -> str:
+    """A short description of a number too large for a float: its repr has hundreds of digits
+    (and raises ValueError beyond 4300 of them)."""
+    if isinstance(value, numbers.Integral):
+        return f"an integer of about {int(int(value).bit_length() * math.log10(2)) + 1} digits"
+    return f"a {type(value).__name__} too large"
 
 
 def _int(value: object, name: str, lo: int, hi: int) -> int:
@@ -120,6 +137,11 @@ def _float_dtype(dtype: DTypeLike) -> np.dtype[Any]:
     return dt
 
 
+def _check_smooth_dtype(threshold: float, smooth: bool, dtype: np.dtype[Any]) -> None:
+    if smooth and not threshold > 1.0:
+        raise ValueError(f"smooth: needs threshold > 1, got {threshold}")
+
+
 def _physical_memory() -> int | None:
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
@@ -139,17 +161,25 @@ def _allocate(shape: tuple[int, int], dtype: DTypeLike) -> NDArray[Any]:
     return np.empty(shape, dtype=dtype)
 
 
+# Instances are immutable, as in the document (its PyO3 classes are `#[pyclass(frozen)]`): every
+# value the C core sees was validated by __init__, and assigning an attribute raises
+# dataclasses.FrozenInstanceError (an AttributeError) instead of failing later in the core.
+# (No slots=True: on Python 3.11 a frozen slotted dataclass answers the assignment of an
+# unknown attribute with a TypeError from its own super() call.)
+@dataclasses.dataclass(frozen=True, init=False, repr=False, eq=False)
 class ComplexRegion:
     """An area of the complex plane: x from ``xleft`` to ``xright``, y from ``yleft`` to
-    ``yright`` (either may be reversed). Bounds are finite, spans non-zero."""
+    ``yright`` (either may be reversed). Bounds are finite, spans non-zero. Immutable."""
 
-    __slots__ = ("xleft", "xright", "yleft", "yright")
+    xleft: float
+    xright: float
+    yleft: float
+    yright: float
 
     def __init__(self, xleft: float, xright: float, yleft: float, yright: float) -> None:
-        self.xleft = _finite(xleft, "xleft")
-        self.xright = _finite(xright, "xright")
-        self.yleft = _finite(yleft, "yleft")
-        self.yright = _finite(yright, "yright")
+        bounds = {"xleft": xleft, "xright": xright, "yleft": yleft, "yright": yright}
+        for name, value in bounds.items():
+            object.__setattr__(self, name, _finite(value, name))
         for name, span in (("x", self.xright - self.xleft), ("y", self.yright - self.yleft)):
             if span == 0.0:
                 raise ValueError(f"{name} span: {name}left and {name}right must differ")
@@ -157,10 +187,21 @@ class ComplexRegion:
                 raise ValueError(f"{name} span: {name}right - {name}left overflows")
 
     def shape(self, resolution: int) -> tuple[int, int]:
-        """``(resolution, ny)`` with the document's ``ny = int(resolution * |dy| / |dx|)``."""
+        """``(resolution, ny)`` with the document's ``ny = int(resolution * |dy| / |dx|)``.
+
+        ``ny`` may be 0 (a region much wider than tall): the grid and images are then empty,
+        ``(resolution, 0)``, as in the document. When the expression overflows the doubles
+        (where the document's ``int()`` raises OverflowError) this raises ValueError; a finite
+        but huge ``ny`` is left to the allocation's MemoryError."""
         res = _int(resolution, "resolution", 1, 2**62)
-        ny = int(res * abs(self.yright - self.yleft) / abs(self.xright - self.xleft))
-        return res, ny
+        dx, dy = abs(self.xright - self.xleft), abs(self.yright - self.yleft)
+        ny = res * dy / dx  # the document's expression, evaluated in the same order
+        if not math.isfinite(ny):
+            raise ValueError(
+                f"resolution: the region's y span {dy:g} is too large for its x span {dx:g} "
+                f"at resolution {res}: ny = int(resolution * |dy| / |dx|) overflows"
+            )
+        return res, int(ny)
 
     def build(self, resolution: int) -> NDArray[np.complex128]:
         """The grid of starting points (the document's ``build``): ``x = linspace(xleft,
@@ -245,25 +286,26 @@ def _render(
     return out
 
 
+@dataclasses.dataclass(frozen=True, init=False, repr=False, eq=False)
 class JuliaDiv:
     """The document's Julia set renderer: ``over(region)`` maps each pixel's escape count to
     ``(max(div, itermin) - itermin) / (itermax - itermin)``.
 
     ``threads`` (None: ``$HOTLOOP_NUM_THREADS`` or all cores), ``smooth`` (continuous escape
     time, needs threshold > 1), ``dtype`` (``np.float32``: approximate fast mode) and ``simd``
-    (force a SIMD path; results are identical) go beyond the document.
+    (force a SIMD path; results are identical) go beyond the document. Immutable (see
+    ComplexRegion): the attributes hold the validated values (``threshold`` a float,
+    ``n_iterations`` a tuple of ints, ``dtype`` a ``np.dtype``).
     """
 
-    __slots__ = (
-        "c_0",
-        "dtype",
-        "n_iterations",
-        "resolution",
-        "simd",
-        "smooth",
-        "threads",
-        "threshold",
-    )
+    c_0: complex
+    threshold: float
+    n_iterations: tuple[int, int]
+    resolution: int
+    threads: int | None
+    smooth: bool
+    dtype: np.dtype[Any]
+    simd: str
 
     def __init__(
         self,
@@ -277,18 +319,20 @@ class JuliaDiv:
         dtype: DTypeLike = np.float64,
         simd: str = "auto",
     ) -> None:
-        self.c_0 = _complex(c_0, "c_0")
-        self.threshold = _threshold(threshold)
-        self.n_iterations = _iterations(n_iterations)
-        self.resolution = _int(resolution, "resolution", 1, 2**62)
-        resolve_threads(threads)  # validate now
-        self.threads = threads
-        self.smooth = bool(smooth)
-        if self.smooth and not self.threshold > 1.0:
-            raise ValueError(f"smooth: needs threshold > 1, got {self.threshold}")
-        self.dtype = _float_dtype(dtype)
+        # validated in the order of the parameters; threads is kept as given (None is resolved
+        # at each call, so $HOTLOOP_NUM_THREADS is read then)
+        c = _complex(c_0, "c_0")
+        t = _threshold(threshold)
+        its = _iterations(n_iterations)
+        res = _int(resolution, "resolution", 1, 2**62)
+        resolve_threads(threads)
+        dt = _float_dtype(dtype)
+        _check_smooth_dtype(t, bool(smooth), dt)
         _simd(simd)
-        self.simd = simd
+        values = {"c_0": c, "threshold": t, "n_iterations": its, "resolution": res,
+                  "threads": threads, "smooth": bool(smooth), "dtype": dt, "simd": simd}
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
 
     def _kind(self) -> int:
         if self.dtype == np.float32:
@@ -393,9 +437,8 @@ def mandelbrot(
     and z_0 = 0 (bit-exact with the same NumPy loop written for it in float64 mode)."""
     t = _threshold(threshold)
     itermin, itermax = _iterations(n_iterations)
-    if smooth and not t > 1.0:
-        raise ValueError(f"smooth: needs threshold > 1, got {t}")
     dt = _float_dtype(dtype)
+    _check_smooth_dtype(t, bool(smooth), dt)
     if dt == np.float32:
         kind = _F32_SMOOTH if smooth else _F32
     else:
