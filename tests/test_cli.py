@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from hotloop.cli import main
-from hotloop.cli._common import CLIError, atomic_output
+from hotloop.cli._common import CLIError, atomic_output, check_output_path, positive_int
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -60,8 +61,6 @@ def test_bench_rejects_unknown_kernel_with_usage() -> None:
 
 
 def test_runtime_errors_exit_1_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
-    import argparse
-
     def boom(args: argparse.Namespace) -> int:
         raise CLIError("data.csv: no such file")
 
@@ -101,6 +100,39 @@ def test_atomic_output_leaves_nothing_on_failure(tmp_path: Path) -> None:
 def test_atomic_output_missing_directory(tmp_path: Path) -> None:
     with pytest.raises(CLIError, match="does not exist"), atomic_output(tmp_path / "no" / "x"):
         pass
+
+
+def test_output_errors_name_the_output_not_the_temporary_file(tmp_path: Path) -> None:
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "file").write_text("x")
+    cases = [
+        (str(tmp_path / "dir"), "is a directory"),
+        ("", "output file name is empty"),
+        (str(tmp_path / "file" / "x.png"), f"{tmp_path / 'file'} is not a directory"),
+        (str(tmp_path / "no" / "x.png"), "does not exist"),
+        (str(tmp_path / "new") + os.sep, "cannot end with"),
+    ]
+    for path, words in cases:
+        for check in (check_output_path, _open_atomic):
+            with pytest.raises(CLIError) as info:
+                check(path)
+            assert words in str(info.value) and ".tmp" not in str(info.value), (path, info)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir", "file"]
+    assert list((tmp_path / "dir").iterdir()) == []
+
+
+def _open_atomic(path: str) -> None:
+    with atomic_output(path) as f:
+        f.write(b"data")  # type: ignore[arg-type]
+
+
+def test_positive_int_says_the_least_value_is_1() -> None:
+    for text in ("-5", "0"):
+        with pytest.raises(argparse.ArgumentTypeError, match="integer >= 1"):
+            positive_int(text)
+    with pytest.raises(argparse.ArgumentTypeError, match="expected an integer"):
+        positive_int("x")
+    assert positive_int("7") == 7
 
 
 def test_demo_runs_and_writes_into_out_dir(tmp_path: Path) -> None:

@@ -16,26 +16,51 @@ class CLIError(Exception):
     """An expected failure of a subcommand: printed as one line, exit code 1."""
 
 
+def _output_problem(path: str | os.PathLike[str]) -> str | None:
+    """Why ``path`` cannot be an output file, as a message naming it, or None.
+
+    Checked before the temporary file is made, so a failure names the user's path, not the
+    temporary one (``os.replace`` onto a directory would report the temporary file's name)."""
+    text = os.fspath(path)
+    if text == "":
+        return "the output file name is empty"
+    target = Path(text)
+    directory = target.parent
+    if text.endswith(os.sep):  # Path() would drop it and name a file
+        return f"{text}: a file name cannot end with {os.sep}"
+    if target.is_dir():
+        return f"{text}: is a directory"
+    if not directory.exists():
+        return f"{text}: directory {directory} does not exist"
+    if not directory.is_dir():
+        return f"{text}: {directory} is not a directory"
+    return None
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[bytes] | IO[str]]:
     """Open a temporary file beside ``path`` and rename it to ``path`` only on success.
 
     A failed or interrupted run never leaves a half-written file (nor the temporary one). The
-    directory must exist and be writable; otherwise ``CLIError`` names the path.
+    directory must exist and be writable, and ``path`` must not be a directory; otherwise
+    ``CLIError`` names the path.
     """
+    problem = _output_problem(path)
+    if problem is not None:
+        raise CLIError(problem)
     target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    if not directory.is_dir():
-        raise CLIError(f"{target}: directory {directory} does not exist")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
         raise CLIError(f"{target}: cannot write: {exc.strerror}") from None
     try:
         with os.fdopen(fd, mode) as handle:
             yield handle
         os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except OSError as exc:  # e.g. a directory created there meanwhile: name the target
+            raise CLIError(f"{target}: cannot write: {exc.strerror}") from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -43,17 +68,16 @@ def atomic_output(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO
 
 
 def check_output_path(path: str | os.PathLike[str]) -> None:
-    """Fail early (``CLIError``) when ``path`` cannot be written by :func:`atomic_output`: its
-    directory missing or not writable. Called before a long computation, so a typo in ``-o``
-    does not cost the whole run; atomic_output still checks again when it writes."""
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    if not directory.is_dir():
-        raise CLIError(f"{target}: directory {directory} does not exist")
+    """Fail early (``CLIError``) when ``path`` cannot be written by :func:`atomic_output`: empty,
+    a directory, its directory missing, not a directory or not writable. Called before a long
+    computation, so a typo in ``-o`` does not cost the whole run; atomic_output still checks
+    again when it writes."""
+    problem = _output_problem(path)
+    if problem is not None:
+        raise CLIError(problem)
+    directory = Path(path).parent
     if not os.access(directory, os.W_OK | os.X_OK):
-        raise CLIError(f"{target}: cannot write: directory {directory} is not writable")
-    if target.is_dir():
-        raise CLIError(f"{target}: is a directory")
+        raise CLIError(f"{os.fspath(path)}: cannot write: directory {directory} is not writable")
 
 
 def _umask() -> int:
@@ -84,9 +108,12 @@ def non_negative_int(text: str) -> int:
 
 
 def positive_int(text: str) -> int:
-    value = non_negative_int(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("expected an integer >= 1, got 0")
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
     return value
 
 
