@@ -435,7 +435,8 @@ def cli_cmap_error(tmp_path: Path) -> int:
 @pytest.mark.parametrize(
     "args",
     [["-R", "0"], ["-R", "abc"], ["-x", "nan"], ["-t", "inf"], ["-m", "-1"],
-     ["-m", "80", "-M", "80"], ["-x", "1", "-X", "1"], ["-t", "0"], ["-M", "9e99"]],
+     ["-m", "80", "-M", "80"], ["-x", "1", "-X", "1"], ["-t", "0"], ["-M", "9e99"],
+     ["-R", "-5"], ["-r", "1e999"]],
 )
 def test_cli_bad_numbers_exit_2_with_usage(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str]
@@ -444,8 +445,68 @@ def test_cli_bad_numbers_exit_2_with_usage(
     with pytest.raises(SystemExit) as info:
         cli_main(["julia", *args, "-o", str(out)])
     assert info.value.code == 2
-    assert "usage:" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "usage:" in err
+    if args[0] == "-R" and args[1] != "abc":
+        assert "expected an integer >= 1" in err  # not ">= 0": 1 is the least resolution
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["-R", "1"],  # ny = int(1 * 2 / 3.2) = 0
+     ["-y", "0", "-Y", "1e-9"],  # ny = int(500 * 1e-9 / 3.2) = 0
+     ["-x", "0", "-X", "1e-300", "-y", "0", "-Y", "1e300"]],  # ny's formula overflows
+)
+def test_cli_sizes_without_a_png_exit_2_naming_the_resolution(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    out = tmp_path / "bad.png"
+    with pytest.raises(SystemExit) as info:
+        cli_main(["julia", *args, "-o", str(out)])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "usage:" in err and "resolution" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_colormap_without_matplotlib_falls_back_to_gray(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    out, gray = tmp_path / "c.png", tmp_path / "g.png"
+    assert cli_main(["julia", "-R", "120", "--cmap", "magma", "-o", str(out), "--quiet"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "warning" in err[0] and "matplotlib" in err[0], err
+    assert cli_main(["julia", "-R", "120", "-o", str(gray), "--quiet"]) == 0
+    assert np.array_equal(np.asarray(Image.open(out)), np.asarray(Image.open(gray)))
+    assert np.asarray(Image.open(out)).shape == (75, 120)
+
+
+def test_cli_bad_output_fails_before_the_work_naming_the_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_render(*args: object, **kwargs: object) -> None:
+        raise AssertionError("rendered before checking the output path")
+
+    monkeypatch.setattr(hl.JuliaDiv, "picture", no_render)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "somedir").mkdir()
+    (tmp_path / "afile").write_text("x")
+    for output, words in [
+        ("somedir", "somedir: is a directory"),
+        ("", "output file name is empty"),
+        ("afile/x.png", "afile/x.png: afile is not a directory"),
+        ("missing/x.png", "directory missing does not exist"),
+        ("new/", "cannot end with /"),
+    ]:
+        assert cli_main(["julia", "-R", "20", "-o", output]) == 1, output
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and words in err[0] and ".tmp" not in err[0], (output, err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "somedir"]
+    assert list((tmp_path / "somedir").iterdir()) == []
 
 
 def test_cli_unwritable_output_exits_1_without_a_file(
@@ -475,6 +536,10 @@ def test_cli_unwritable_output_exits_1_without_a_file(
 
 def test_png_writer_round_trips_gray_and_rgb() -> None:
     from hotloop.cli.julia import png_bytes
+
+    for empty in [(0, 5), (5, 0), (0, 0, 3)]:  # no such PNG: a clear error, not memoryview's
+        with pytest.raises(ValueError, match="at least one row and one column"):
+            png_bytes(np.zeros(empty, np.uint8), 6)
 
     rng = np.random.default_rng(3)
     for shape in [(1, 1), (7, 300), (257, 13), (40, 30, 3)]:

@@ -20,6 +20,7 @@ from hotloop.cli._common import (
     CLIError,
     add_threads_argument,
     atomic_output,
+    check_output_path,
     finite_float,
     positive_int,
 )
@@ -55,7 +56,8 @@ def register(subparsers: Any) -> None:
     add("--fast", action="store_true", help="minimal PNG compression (faster, bigger file)")
     add("--smooth", action="store_true", help="continuous escape time instead of bands")
     add("--cmap", default="gray", metavar="NAME",
-        help="colormap: gray (default) or any matplotlib colormap name (needs matplotlib)")
+        help="colormap: gray (default) or any matplotlib colormap name (gray, with a "
+        "warning, when matplotlib is not installed)")
     add("--mandelbrot", action="store_true", help="the Mandelbrot set instead (c = pixel)")
     add("--quiet", action="store_true", help="print nothing on success")
     add_threads_argument(parser)
@@ -72,19 +74,33 @@ def _count(text: str) -> int:
     return value
 
 
-def colorize(levels: NDArray[np.uint8], cmap: str = "gray") -> NDArray[np.uint8]:
-    """The gray picture itself, or an (h, w, 3) RGB picture through a matplotlib colormap."""
+def colormap_lut(cmap: str = "gray") -> NDArray[np.uint8] | None:
+    """The (256, 3) RGB table of a matplotlib colormap, or None for gray.
+
+    Without matplotlib every name gives gray, with a one-line warning on stderr: the colormap
+    only changes how the picture looks, so the run goes on as the document's (gray) would.
+    An unknown name with matplotlib installed is an error (``CLIError``)."""
     if cmap.lower() in GRAY:
-        return levels
+        return None
     try:
         import matplotlib
     except ImportError:
-        raise CLIError(f"--cmap {cmap}: needs matplotlib (pip install 'hotloop[plot]')") from None
+        print(f"hotloop julia: warning: --cmap {cmap} needs matplotlib "
+              f"(pip install 'hotloop[plot]'); writing gray", file=sys.stderr)
+        return None
     try:
         colormap = matplotlib.colormaps[cmap]
     except KeyError:
         raise CLIError(f"--cmap {cmap}: unknown colormap") from None
-    lut = np.ascontiguousarray(colormap(np.arange(256), bytes=True)[:, :3])
+    lut: NDArray[np.uint8] = np.ascontiguousarray(colormap(np.arange(256), bytes=True)[:, :3])
+    return lut
+
+
+def colorize(levels: NDArray[np.uint8], lut: NDArray[np.uint8] | None) -> NDArray[np.uint8]:
+    """The gray picture itself (``lut`` None), or an (h, w, 3) RGB picture through ``lut``
+    (from :func:`colormap_lut`)."""
+    if lut is None:
+        return levels
     rgb: NDArray[np.uint8] = lut[levels]
     return rgb
 
@@ -103,6 +119,8 @@ def png_bytes(picture: NDArray[np.uint8], level: int, threads: int = 1) -> list[
     from concurrent.futures import ThreadPoolExecutor
 
     h, w = picture.shape[:2]
+    if h == 0 or w == 0:  # PNG (ISO 15948, IHDR) requires width and height >= 1
+        raise ValueError(f"a PNG needs at least one row and one column, got {h} x {w}")
     channels = 1 if picture.ndim == 2 else picture.shape[2]
     raw = np.zeros((h, 1 + w * channels), dtype=np.uint8)  # column 0: the filter byte
     raw[:, 1:] = picture.reshape(h, w * channels)
@@ -158,8 +176,15 @@ def run(args: argparse.Namespace) -> int:
                          smooth=args.smooth)
     except (ValueError, TypeError) as exc:
         parser.error(str(exc))
-    if args.cmap.lower() not in GRAY:
-        colorize(np.zeros((1, 1), np.uint8), args.cmap)  # fail before the work
+    if shape[1] == 0:  # the API's empty image; a PNG needs at least one row
+        parser.error(
+            f"resolution: -R {args.resolution} gives this region an image of 0 rows "
+            f"(ny = int(resolution * |ytop - ybottom| / |xright - xleft|) = 0): raise "
+            f"-R/--resolution or the y span"
+        )
+    # fail before the work: a bad output path or colormap name
+    check_output_path(args.output)
+    lut = colormap_lut(args.cmap)
     start = time.perf_counter()
     with ProgressBar("julia", None if shape[0] * shape[1] >= PROGRESS_PIXELS else False) as bar:
         if args.mandelbrot:
@@ -169,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             levels = julia.picture(region, progress=bar)  # one pass, no float image
     computed = time.perf_counter()
-    write_png(colorize(levels, args.cmap), args.output, args.fast,
+    write_png(colorize(levels, lut), args.output, args.fast,
               resolve_threads(args.threads))
     if not args.quiet:
         print(f"{args.output}: {shape[0]} x {shape[1]} pixels, computed in "
