@@ -193,6 +193,57 @@ def test_smooth_matches_its_numpy_twin_and_levels_agree() -> None:
     assert np.all(outs[0] >= banded - 1e-12) and np.all(outs[0] <= banded + 1 / 75 + 1e-12)
 
 
+@pytest.mark.parametrize("threshold", [1e76, 1e90, 1e150, 1e300])
+def test_smooth_is_right_for_huge_thresholds(threshold: float) -> None:
+    # |z_{i+1}| reaches threshold^2: |z|^2 overflows the doubles above about 1.2e77 (1e90 with
+    # the band filter, 1e150 without) and z_{i+1} itself above about 1.3e154 (1e300)
+    region = hl.ComplexRegion(-2, 2, -2, 2)
+    z = ref.ComplexRegion(-2, 2, -2, 2).build(60)
+    want = ref.smooth_numpy(z, C_0, threshold, (0, 50))
+    want_m = ref.smooth_numpy(np.zeros_like(z), z, threshold, (0, 50))
+    bands = want * 50 % 1.0
+    assert ((bands > 0.01) & (bands < 0.99)).mean() > 0.2  # smooth, not banded
+    for simd in LEVELS:
+        for threads in (1, 2):
+            julia = hl.JuliaDiv(C_0, threshold, (0, 50), 60, smooth=True, simd=simd,
+                                threads=threads)
+            got = julia.over(region)
+            np.testing.assert_allclose(got, want, rtol=0, atol=1e-9)
+            assert np.array_equal(julia.picture(region), hl.to_picture(got))
+            got_m = hl.mandelbrot(region, threshold, (0, 50), 60, smooth=True, simd=simd,
+                                  threads=threads)
+            np.testing.assert_allclose(got_m, want_m, rtol=0, atol=1e-9)
+
+
+def test_reference_log_of_an_overflowing_square_is_exact() -> None:
+    # the twin's log|z^2 + c| where z^2 + c overflows, against exact rational arithmetic
+    import math
+    from fractions import Fraction
+
+    rng = np.random.default_rng(7)
+    mags = 10.0 ** rng.uniform(154, 308, 200)
+    z = mags * np.exp(2j * np.pi * rng.uniform(size=200))
+    c = np.where(rng.uniform(size=200) < 0.5, 0.3 - 0.7j, -1.7e308 + 1e308j)
+    got = ref.log_abs_square_plus(z, c)
+    for zi, ci, g in zip(z, c, got, strict=True):
+        x, y = Fraction(zi.real), Fraction(zi.imag)
+        re, im = x * x - y * y + Fraction(ci.real), 2 * x * y + Fraction(ci.imag)
+        norm2 = re * re + im * im
+        want = 0.5 * (math.log(norm2.numerator) - math.log(norm2.denominator))
+        assert abs(g - want) <= 1e-13 * want
+
+
+def test_float32_smooth_for_thresholds_whose_square_leaves_float32() -> None:
+    # float32 |z_{i+1}|^2 overflows above about 1.4e9; float32 mode accepts up to about 1.8e19
+    region = hl.ComplexRegion(-2, 2, -2, 2)
+    for threshold in (1e10, 1e15, 1.8e19):
+        exact = hl.JuliaDiv(C_0, threshold, (0, 50), 200, smooth=True).over(region)
+        approx = [hl.JuliaDiv(C_0, threshold, (0, 50), 200, smooth=True, dtype=np.float32,
+                              simd=s).over(region) for s in ("scalar", "avx512")]
+        assert np.array_equal(approx[0], approx[1])
+        assert (np.abs(approx[0] - exact) <= 1e-4).mean() > 0.99, threshold
+
+
 def test_float32_is_an_approximate_but_deterministic_mode() -> None:
     region = hl.ComplexRegion(-1.6, 1.6, -1.0, 1.0)
     exact = hl.JuliaDiv(C_0, 2.0, (5, 80), 400).over(region)
@@ -233,6 +284,12 @@ def test_float32_is_an_approximate_but_deterministic_mode() -> None:
         (lambda: hl.JuliaDiv(C_0, n_iterations=5), TypeError, "n_iterations"),
         (lambda: hl.JuliaDiv(C_0, 1.0, smooth=True), ValueError, "smooth"),
         (lambda: hl.JuliaDiv(C_0, dtype=np.int32), ValueError, "dtype"),
+        # float32 mode: threshold^2 must be a normal float32
+        (lambda: hl.JuliaDiv(C_0, 1.9e19, dtype=np.float32), ValueError, "threshold"),
+        (lambda: hl.JuliaDiv(C_0, 1e-20, dtype=np.float32), ValueError, "threshold"),
+        (lambda: hl.JuliaDiv(C_0, float("inf"), dtype=np.float32), ValueError, "threshold"),
+        (lambda: hl.mandelbrot(hl.ComplexRegion(-1, 1, -1, 1), 1e300, dtype=np.float32),
+         ValueError, "threshold"),
         (lambda: hl.JuliaDiv(C_0, threads=-1), ValueError, "threads"),
         (lambda: hl.JuliaDiv(C_0, simd="sse9"), ValueError, "simd"),
         (lambda: hl.divergence(np.ones(3), C_0, 2.0, 10), TypeError, "z"),

@@ -1,6 +1,8 @@
 /* Tests of the julia kernel: np.linspace and NumPy |z| arithmetic, every SIMD level and
  * thread count against the scalar per-pixel reference (exact |z| at every step), the band
- * around the threshold, non-finite points, cancellation, bad arguments. */
+ * around the threshold, non-finite points, smooth values for huge thresholds, cancellation, bad
+ * arguments. */
+#include <float.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -157,6 +159,142 @@ HL_TEST(julia_normalised_and_smooth_outputs) {
     }
 }
 
+HL_TEST(julia_log_modulus_without_the_square) {
+    CHECK_NEAR(hl_julia_log_modulus(3.0, 4.0), log(5.0), 1e-15);
+    CHECK_NEAR(hl_julia_log_modulus(-1e-300, 0.0), log(1e-300), 1e-12);
+    /* |z|^2 overflows (and for DBL_MAX, |z| too): log|z| = log(m) + log(2)/2 */
+    CHECK_NEAR(hl_julia_log_modulus(1e300, -1e300), log(1e300) + 0.5 * log(2.0), 1e-12);
+    CHECK_NEAR(hl_julia_log_modulus(DBL_MAX, DBL_MAX), log(DBL_MAX) + 0.5 * log(2.0), 1e-12);
+    CHECK(isinf(hl_julia_log_modulus(0.0, 0.0)) && hl_julia_log_modulus(0.0, 0.0) < 0);
+    CHECK(isinf(hl_julia_log_modulus(HUGE_VAL, ((double)NAN))));
+    CHECK(isnan(hl_julia_log_modulus(((double)NAN), 1.0)));
+    /* z^2 + c where z^2 overflows: (1e200)^2 = 1e400; (1e154 (1 + i))^2 = 2e308 i */
+    CHECK_NEAR(hl_julia_log_modulus_next(1e200, 0.0, 1.0, 0.0), 2.0 * log(1e200), 1e-12);
+    CHECK_NEAR(hl_julia_log_modulus_next(1e154, 1e154, 1.0, -1.0), log(2.0) + 2.0 * log(1e154),
+               1e-12);
+    /* (1e160 i)^2 - DBL_MAX = -(1e320 + 1.8e308): c matters to the last digits */
+    CHECK_NEAR(hl_julia_log_modulus_next(0.0, 1e160, -DBL_MAX, 0.0),
+               2.0 * log(1e160) + log1p(DBL_MAX / 1e160 / 1e160), 1e-12);
+    CHECK_NEAR(hl_julia_log_modulus_next(0.0, 0.0, 3.0, 4.0), log(5.0), 1e-15);
+    CHECK(isinf(hl_julia_log_modulus_next(0.0, 0.0, 0.0, 0.0)));
+    CHECK(isinf(hl_julia_log_modulus_next(HUGE_VAL, 0.0, 0.0, 0.0)));
+    CHECK(isnan(hl_julia_log_modulus_next(((double)NAN), 0.0, 0.0, 0.0)));
+    /* the smooth value takes log|z|: |z| = R^2 gives the band's start, |z| = R its end */
+    CHECK(hl_julia_smooth_value(7, 2.0 * log(10.0), 10.0, 50) == 7.0);
+    CHECK_NEAR(hl_julia_smooth_value(7, log(10.0), 10.0, 50), 8.0, 1e-15);
+    CHECK(hl_julia_smooth_value(7, (double)NAN, 10.0, 50) == 7.0);
+    CHECK(hl_julia_smooth_value(50, 1.0, 10.0, 50) == 50.0);
+}
+
+/* log|z_{i+1}| of a pixel with the escape count of hl_julia_escape_reference, in long double
+ * from z_i (80-bit on x86-64: |z|^2 up to 10^4932 does not overflow): an oracle that shares
+ * no code with the kernels' log|z|. Returns the count. */
+static uint32_t smooth_oracle(double x, double y, double cr, double ci, double thr,
+                              uint32_t itermax, long double *log_modulus) {
+    for (uint32_t i = 0; i < itermax; i++) {
+        const double nx = fma(x, x, -(y * y)) + cr, ny = fma(x, y, y * x) + ci;
+        if (hl_julia_numpy_abs(nx, ny) >= thr) {
+            const long double re = (long double)x * x - (long double)y * y + cr;
+            const long double im = 2.0L * x * y + ci;
+            *log_modulus = 0.5L * logl(re * re + im * im);
+            return i;
+        }
+        x = nx;
+        y = ny;
+    }
+    return itermax;
+}
+
+HL_TEST(julia_smooth_for_huge_thresholds) {
+    /* |z_{i+1}| reaches threshold^2: |z|^2 overflows the doubles above about 1.2e77 (1e90:
+     * band filter on; 1e150: off), z_{i+1} itself above about 1.3e154 (1e300, DBL_MAX). The
+     * smooth values must stay right: every level and thread count against the oracle. */
+    const double thresholds[] = {1e60, 1e90, 1e150, 1e300, DBL_MAX};
+    const hl_julia_grid g = {-2.0, 2.0, -2.0, 2.0, 37, 29};
+    const size_t n = g.nx * g.ny;
+    double *out = malloc(n * sizeof *out), *first = malloc(n * sizeof *first);
+    uint8_t *pic = malloc(n);
+    for (size_t ti = 0; ti < sizeof thresholds / sizeof thresholds[0]; ti++) {
+        for (int mandel = 0; mandel <= 1; mandel++) {
+            const hl_julia_params p = {-0.835, -0.2321, thresholds[ti], 2, 40, mandel != 0};
+            int bad = 0, unequal = 0, fractional = 0, bad_pic = 0;
+            for (size_t li = 0; li < 3; li++) {
+                for (unsigned th = 1; th <= 3; th += 2) {
+                    hl_julia_options o = {.level = levels[li], .n_threads = th};
+                    CHECK_OK(hl_julia_render(&p, &g, HL_JULIA_SMOOTH, out, &o, NULL));
+                    CHECK_OK(hl_julia_render(&p, &g, HL_JULIA_PICTURE_SMOOTH, pic, &o, NULL));
+                    if (li == 0 && th == 1) {
+                        memcpy(first, out, n * sizeof *out);
+                    }
+                    unequal += memcmp(first, out, n * sizeof *out) != 0;
+                    for (size_t i = 0; i < g.nx; i++) {
+                        for (size_t j = 0; j < g.ny; j++) {
+                            const double v = out[i * g.ny + j];
+                            const uint8_t level = pic[(g.ny - 1 - j) * g.nx + i];
+                            bad_pic += level != (uint8_t)(v * 255.0);
+                        }
+                    }
+                }
+            }
+            if (LDBL_MAX_EXP > 2 * DBL_MAX_EXP) {
+                for (size_t i = 0; i < g.nx; i++) {
+                    const double x = hl_julia_linspace_at(g.x_start, g.x_stop, g.nx, i);
+                    for (size_t j = 0; j < g.ny; j++) {
+                        const double y = hl_julia_linspace_at(g.y_start, g.y_stop, g.ny, j);
+                        long double lnz = 0.0L;
+                        const uint32_t c =
+                            mandel ? smooth_oracle(0.0, 0.0, x, y, p.threshold, 40, &lnz)
+                                   : smooth_oracle(x, y, p.c_re, p.c_im, p.threshold, 40, &lnz);
+                        double nu = c;
+                        if (c < 40) {
+                            const long double frac = log2l(lnz / logl((long double)p.threshold));
+                            const long double v = (long double)c + 1.0L - frac;
+                            nu = (double)(v < c ? c : (v > c + 1.0L ? c + 1.0L : v));
+                            fractional += nu > c + 0.01 && nu < c + 0.99;
+                        }
+                        const double want = (nu > 2.0 ? nu - 2.0 : 0.0) / 38.0;
+                        bad += !(fabs(first[i * g.ny + j] - want) <= 1e-12);
+                    }
+                }
+            }
+            CHECK(bad == 0);
+            CHECK(unequal == 0);
+            CHECK(bad_pic == 0);
+            CHECK(LDBL_MAX_EXP <= 2 * DBL_MAX_EXP || fractional > (int)n / 10); /* not banded */
+        }
+    }
+    free(out);
+    free(first);
+    free(pic);
+}
+
+HL_TEST(julia_float32_smooth_for_large_thresholds) {
+    /* float32 |z|^2 overflows above about 1.4e9; the valid range ends near 1.8e19 */
+    const hl_julia_grid g = {-2.0, 2.0, -2.0, 2.0, 64, 48};
+    const size_t n = g.nx * g.ny;
+    float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    double *exact = malloc(n * sizeof *exact);
+    const double thresholds[] = {1e10, 1e15, 1.8e19};
+    for (size_t ti = 0; ti < 3; ti++) {
+        const hl_julia_params p = {-0.835, -0.2321, thresholds[ti], 0, 50, false};
+        hl_julia_options o = {.level = HL_SIMD_SCALAR, .n_threads = 1};
+        CHECK_OK(hl_julia_render(&p, &g, HL_JULIA_F32_SMOOTH, a, &o, NULL));
+        CHECK_OK(hl_julia_render(&p, &g, HL_JULIA_SMOOTH, exact, &o, NULL));
+        o.level = HL_SIMD_AVX512;
+        o.n_threads = 2;
+        CHECK_OK(hl_julia_render(&p, &g, HL_JULIA_F32_SMOOTH, b, &o, NULL));
+        CHECK(memcmp(a, b, n * sizeof *a) == 0);
+        size_t close = 0;
+        for (size_t i = 0; i < n; i++) {
+            close += fabs((double)a[i] - exact[i]) <= 1e-4;
+        }
+        CHECK(close >= n - n / 50); /* float32 counts differ only near the set's edge */
+    }
+    free(a);
+    free(b);
+    free(exact);
+}
+
 static int cancel_after(void *ctx) {
     int *calls = ctx;
     return ++*calls > 3;
@@ -195,6 +333,16 @@ HL_TEST(julia_bad_arguments) {
     CHECK_STATUS(hl_julia_render(&p, &g, HL_JULIA_NORMALISED, out, NULL, NULL), HL_EINVAL);
     p.threshold = 1.0;
     CHECK_STATUS(hl_julia_render(&p, &g, HL_JULIA_SMOOTH, out, NULL, NULL), HL_EINVAL);
+    /* float32 kinds: threshold^2 must be a normal finite float */
+    float f32[16];
+    p.threshold = 1.9e19;
+    CHECK_STATUS(hl_julia_render(&p, &g, HL_JULIA_F32, f32, NULL, NULL), HL_EINVAL);
+    CHECK_STATUS(hl_julia_render(&p, &g, HL_JULIA_F32_SMOOTH, f32, NULL, NULL), HL_EINVAL);
+    p.threshold = 1e-20;
+    CHECK_STATUS(hl_julia_render(&p, &g, HL_JULIA_F32, f32, NULL, NULL), HL_EINVAL);
+    CHECK_OK(hl_julia_render(&p, &g, HL_JULIA_NORMALISED, out, NULL, NULL));
+    p.threshold = 1.8e19;
+    CHECK_OK(hl_julia_render(&p, &g, HL_JULIA_F32, f32, NULL, NULL));
     p.threshold = 2.0;
     p.c_re = HUGE_VAL;
     CHECK_STATUS(hl_julia_render(&p, &g, HL_JULIA_NORMALISED, out, NULL, NULL), HL_EINVAL);

@@ -137,9 +137,23 @@ def _float_dtype(dtype: DTypeLike) -> np.dtype[Any]:
     return dt
 
 
-def _check_smooth_dtype(threshold: float, smooth: bool, dtype: np.dtype[Any]) -> None:
+_F32_INFO = np.finfo(np.float32)
+
+
+def _check_modes(threshold: float, smooth: bool, dtype: np.dtype[Any]) -> None:
+    """The thresholds the smooth and float32 modes can use (the core's rules, checked here so
+    the error names the argument)."""
     if smooth and not threshold > 1.0:
         raise ValueError(f"smooth: needs threshold > 1, got {threshold}")
+    if dtype == np.float32:
+        # the float32 kernels compare |z|^2 with float32(threshold^2): a normal, finite float
+        with np.errstate(over="ignore", under="ignore"):
+            t2 = np.float32(threshold * threshold)
+        if not _F32_INFO.smallest_normal <= t2 <= _F32_INFO.max:
+            raise ValueError(
+                f"threshold: dtype=float32 needs threshold^2 to be a normal float32 (threshold "
+                f"from 2**-63 to about 1.8e19), got {threshold}"
+            )
 
 
 def _physical_memory() -> int | None:
@@ -292,7 +306,8 @@ class JuliaDiv:
     ``(max(div, itermin) - itermin) / (itermax - itermin)``.
 
     ``threads`` (None: ``$HOTLOOP_NUM_THREADS`` or all cores), ``smooth`` (continuous escape
-    time, needs threshold > 1), ``dtype`` (``np.float32``: approximate fast mode) and ``simd``
+    time, needs threshold > 1), ``dtype`` (``np.float32``: approximate fast mode, for
+    thresholds from 2**-63 to about 1.8e19, whose square is a normal float32) and ``simd``
     (force a SIMD path; results are identical) go beyond the document. Immutable (see
     ComplexRegion): the attributes hold the validated values (``threshold`` a float,
     ``n_iterations`` a tuple of ints, ``dtype`` a ``np.dtype``).
@@ -327,7 +342,7 @@ class JuliaDiv:
         res = _int(resolution, "resolution", 1, 2**62)
         resolve_threads(threads)
         dt = _float_dtype(dtype)
-        _check_smooth_dtype(t, bool(smooth), dt)
+        _check_modes(t, bool(smooth), dt)
         _simd(simd)
         values = {"c_0": c, "threshold": t, "n_iterations": its, "resolution": res,
                   "threads": threads, "smooth": bool(smooth), "dtype": dt, "simd": simd}
@@ -438,7 +453,7 @@ def mandelbrot(
     t = _threshold(threshold)
     itermin, itermax = _iterations(n_iterations)
     dt = _float_dtype(dtype)
-    _check_smooth_dtype(t, bool(smooth), dt)
+    _check_modes(t, bool(smooth), dt)
     if dt == np.float32:
         kind = _F32_SMOOTH if smooth else _F32
     else:

@@ -23,7 +23,9 @@
  *
  * The float32 mode runs the same recurrence in single precision (escape when the float32
  * t + 2*y*y >= threshold^2): an explicitly approximate fast mode whose counts differ from
- * float64 near the set's edge; scalar and AVX-512 float32 give the same counts.
+ * float64 near the set's edge; scalar and AVX-512 float32 give the same counts. It needs
+ * threshold^2, rounded to float, to be a normal finite float32 (threshold from 2^-63 to about
+ * 1.8e19): outside that range the float32 test cannot tell |z| from the threshold.
  */
 #ifndef HOTLOOP_JULIA_H
 #define HOTLOOP_JULIA_H
@@ -87,13 +89,25 @@ HL_API double hl_julia_numpy_abs(double re, double im);
 HL_API uint32_t hl_julia_escape_reference(double z_re, double z_im, double c_re, double c_im,
                                           double threshold, uint32_t itermax);
 
-/* Smooth (continuous) escape time of a pixel that escaped at count i with |z_{i+1}|^2 = norm2
- * (Vepstas' renormalisation with escape radius R = threshold > 1):
- *   nu = i + 1 - log2(log(|z|) / log(R)),
- * clamped to [i, i + 1] (so nu is monotone in i and continuous across bands), and itermax
- * for a pixel that never escaped. Pure. */
-HL_API double hl_julia_smooth_value(uint32_t count, double norm2, double threshold,
+/* Smooth (continuous) escape time of a pixel that escaped at count i with log|z_{i+1}| =
+ * log_modulus (natural log; Vepstas' renormalisation with escape radius R = threshold > 1):
+ *   nu = i + 1 - log2(log_modulus / log(R)),
+ * clamped to [i, i + 1] (so nu is monotone in i and continuous across bands; NaN gives i),
+ * and itermax for a pixel that never escaped. The input is log|z|, not |z|^2: |z_{i+1}| can
+ * reach threshold^2, so |z_{i+1}|^2 overflows the doubles for any threshold above about
+ * 1.2e77; the renders compute log|z| without that overflow (hl_julia_log_modulus). Pure. */
+HL_API double hl_julia_smooth_value(uint32_t count, double log_modulus, double threshold,
                                     uint32_t itermax);
+
+/* log|re + i*im| (natural log) for any finite re, im, without forming re^2 + im^2: the parts
+ * are scaled by a power of two first, so the result is accurate to a few ulp even where
+ * |z|^2 or |z| itself overflows. log(0) = -inf; inf or NaN parts give +inf or NaN. Pure. */
+HL_API double hl_julia_log_modulus(double re, double im);
+
+/* log|z^2 + c| (natural log) for finite z and c, with z^2 + c computed after scaling by a
+ * power of two, so it is right where z^2 + c itself overflows the doubles (the smooth value of
+ * a pixel whose escaping z_{i+1} = z_i^2 + c is infinite in double arithmetic). Pure. */
+HL_API double hl_julia_log_modulus_next(double z_re, double z_im, double c_re, double c_im);
 
 /*
  * Renders the grid: writes nx*ny values of the kind `kind` into `out` (uint32_t for
@@ -103,9 +117,10 @@ HL_API double hl_julia_smooth_value(uint32_t count, double norm2, double thresho
  * is allocated (per-thread state only).
  *
  * Errors: HL_EINVAL for NULL pointers, non-finite bounds or c, threshold <= 0 or NaN,
- * itermin >= itermax for the normalised kinds, threshold <= 1 for the smooth kinds, an unknown
- * kind; HL_ENOMEM when nx*ny overflows or threads fail; HL_ECANCELLED when the monitor asks
- * (within about a millisecond of work, even for huge itermax). Thread-safe; deterministic.
+ * itermin >= itermax for the normalised kinds, threshold <= 1 for the smooth kinds, a
+ * threshold outside the float32 range above for the F32 kinds, an unknown kind; HL_ENOMEM
+ * when nx*ny overflows or threads fail; HL_ECANCELLED when the monitor asks (within about a
+ * millisecond of work, even for huge itermax). Thread-safe; deterministic.
  */
 HL_API hl_status hl_julia_render(const hl_julia_params *params, const hl_julia_grid *grid,
                                  hl_julia_output kind, void *out, const hl_julia_options *opts,

@@ -1,5 +1,6 @@
 /* The julia driver: argument checks, np.linspace coordinates, kernel dispatch by SIMD level,
  * the parallel loop over pixel ranges, cancellation. See hotloop/julia.h. */
+#include <float.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -53,22 +54,31 @@ uint32_t hl_julia_escape_reference(double z_re, double z_im, double c_re, double
     return itermax;
 }
 
-double hl_julia_smooth_value(uint32_t count, double norm2, double threshold, uint32_t itermax) {
+double hl_julia_smooth_value(uint32_t count, double log_modulus, double threshold,
+                             uint32_t itermax) {
     if (count >= itermax) {
         return (double)itermax;
     }
     /* Vepstas, "Renormalizing the Mandelbrot escape" (1997): with |z_{n+1}| >= R > |z_n|,
      * log(log|z|/log R)/log 2 lies in [0, 1) when |z| grows like |z|^2, so n + 1 - that
      * interpolates between the integer bands. */
-    const double frac = log2((0.5 * log(norm2)) / log(threshold));
+    const double frac = log2(log_modulus / log(threshold));
     double nu = (double)count + 1.0 - frac;
-    if (!(nu >= (double)count)) { /* also catches NaN (overflowed |z|) */
+    if (!(nu >= (double)count)) { /* also catches NaN */
         nu = (double)count;
     }
     if (nu > (double)count + 1.0) {
         nu = (double)count + 1.0;
     }
     return nu;
+}
+
+double hl_julia_log_modulus(double re, double im) {
+    return jl_log_modulus(re, im);
+}
+
+double hl_julia_log_modulus_next(double z_re, double z_im, double c_re, double c_im) {
+    return jl_log_modulus_next(z_re, z_im, c_re, c_im);
 }
 
 static bool is_finite(double v) {
@@ -186,6 +196,14 @@ hl_status hl_julia_render(const hl_julia_params *params, const hl_julia_grid *gr
     if ((normalised && params->itermin >= params->itermax) ||
         (smooth && !(params->threshold > 1.0))) {
         return HL_EINVAL;
+    }
+    if (kind == HL_JULIA_F32 || kind == HL_JULIA_F32_SMOOTH) {
+        /* the float32 kernels test |z|^2 against this float: it must be normal and finite
+         * (julia.h), or the test would escape at float overflow or at once */
+        const float t2 = (float)(params->threshold * params->threshold);
+        if (!(t2 >= FLT_MIN && t2 <= FLT_MAX)) {
+            return HL_EINVAL;
+        }
     }
     size_t n;
     if (!hl_size_mul(grid->nx, grid->ny, &n)) {

@@ -112,6 +112,66 @@ static inline double jl_numpy_abs(double re, double im) {
     return sqrt(fma(ratio, ratio, 1.0)) * larger;
 }
 
+/* log(2), for the power-of-two scalings below. */
+#define JL_LN2 0x1.62e42fefa39efp-1
+
+/* log|re + i*im| without forming re^2 + im^2 (hl_julia_log_modulus): both parts scaled by
+ * 2^-e, e the exponent of the larger, so the sum of squares lies in [1, 8). Zero, infinite
+ * and NaN parts take log(hypot()), which gives -inf, +inf and NaN as they should. */
+static inline double jl_log_modulus(double re, double im) {
+    const double a = fabs(re), b = fabs(im);
+    const double m = a > b ? a : b;
+    if (!(m > 0.0) || m == JL_INF || isnan(a) || isnan(b)) {
+        return log(hypot(a, b));
+    }
+    const int e = ilogb(m);
+    const double sa = ldexp(a, -e), sb = ldexp(b, -e);
+    return (double)e * JL_LN2 + 0.5 * log(sa * sa + sb * sb);
+}
+
+/* log|z^2 + c| for finite z and c (hl_julia_log_modulus_next; +inf for infinite parts, NaN
+ * for NaN ones): z scaled by 2^-e and c by 2^-2e (exact), with e large enough that neither |z|
+ * nor sqrt|c| exceeds about 2 after scaling, so the square and the sum cannot overflow; the
+ * result adds back 2e*log(2). For the smooth value of a pixel whose escaping z_{i+1}
+ * overflowed in double (or float) arithmetic. */
+static inline double jl_log_modulus_next(double x, double y, double cr, double ci) {
+    if (isnan(x) || isnan(y) || isnan(cr) || isnan(ci)) {
+        return JL_NAN;
+    }
+    if (!(isfinite(x) && isfinite(y) && isfinite(cr) && isfinite(ci))) {
+        return JL_INF; /* float32 parts beyond the float range: no scale brings them back */
+    }
+    const double mz = fmax(fabs(x), fabs(y)), mc = fmax(fabs(cr), fabs(ci));
+    int e = mz > 0.0 ? ilogb(mz) : 0;
+    if (mc > 0.0 && (mz == 0.0 || ilogb(mc) / 2 > e)) {
+        e = ilogb(mc) / 2;
+    }
+    const double u = ldexp(x, -e), v = ldexp(y, -e);
+    const double re = (u * u - v * v) + ldexp(cr, -2 * e);
+    const double im = 2.0 * u * v + ldexp(ci, -2 * e);
+    return 2.0 * (double)e * JL_LN2 + jl_log_modulus(re, im);
+}
+
+/* log|z_{i+1}| of an escaped pixel, from what the kernel has at the escape: norm2 = the
+ * |z_{i+1}|^2 of the filter (t + 2*y*y), z_{i+1} = (x, y) and z_i = (px, py). While norm2 is
+ * finite, 0.5*log(norm2), the value every kernel's jl_store computes; where it overflowed (or
+ * is NaN) the same without the square, from z_{i+1} if finite, else from z_i and c. */
+static inline double jl_escape_log_modulus(double norm2, double x, double y, double px, double py,
+                                           double cr, double ci) {
+    if (isfinite(norm2)) {
+        return 0.5 * log(norm2);
+    }
+    if (isfinite(x) && isfinite(y)) {
+        return jl_log_modulus(x, y);
+    }
+    return jl_log_modulus_next(px, py, cr, ci);
+}
+
+static inline bool jl_kind_smooth(hl_julia_output kind) {
+    return kind == HL_JULIA_SMOOTH || kind == HL_JULIA_F32_SMOOTH ||
+           kind == HL_JULIA_PICTURE_SMOOTH;
+}
+
 /* Normalised value of a count: (max(count, itermin) - itermin) / (itermax - itermin), the
  * document's formula in uint32 then float64 arithmetic. */
 static inline double jl_normalise(const jl_job *job, uint32_t count) {
@@ -134,9 +194,9 @@ static inline size_t jl_picture_index(const jl_job *job, size_t p) {
     return (job->ny - 1 - j) * job->nx + i;
 }
 
-/* Writes the result of pixel p: its count, and for the smooth kinds |z_{count+1}|^2 of the
- * escaped point (ignored when count == itermax). */
-static inline void jl_store(const jl_job *job, size_t p, uint32_t count, double norm2) {
+/* Writes the result of pixel p: its count, and for the smooth kinds log|z_{count+1}| of the
+ * escaped point (ignored when count == itermax or for the other kinds). */
+static inline void jl_store_log(const jl_job *job, size_t p, uint32_t count, double log_modulus) {
     switch (job->kind) {
     case HL_JULIA_COUNTS:
         ((uint32_t *)job->out)[p] = count;
@@ -145,7 +205,7 @@ static inline void jl_store(const jl_job *job, size_t p, uint32_t count, double 
         ((double *)job->out)[p] = job->table != NULL ? job->table[count] : jl_normalise(job, count);
         break;
     case HL_JULIA_SMOOTH: {
-        const double nu = hl_julia_smooth_value(count, norm2, job->threshold, job->itermax);
+        const double nu = hl_julia_smooth_value(count, log_modulus, job->threshold, job->itermax);
         const double lo = (double)job->itermin;
         ((double *)job->out)[p] = (nu > lo ? nu - lo : 0.0) / job->norm_den;
         break;
@@ -155,7 +215,7 @@ static inline void jl_store(const jl_job *job, size_t p, uint32_t count, double 
             (float)(job->table != NULL ? job->table[count] : jl_normalise(job, count));
         break;
     case HL_JULIA_F32_SMOOTH: {
-        const double nu = hl_julia_smooth_value(count, norm2, job->threshold, job->itermax);
+        const double nu = hl_julia_smooth_value(count, log_modulus, job->threshold, job->itermax);
         const double lo = (double)job->itermin;
         ((float *)job->out)[p] = (float)((nu > lo ? nu - lo : 0.0) / job->norm_den);
         break;
@@ -165,13 +225,20 @@ static inline void jl_store(const jl_job *job, size_t p, uint32_t count, double 
             job->lut8 != NULL ? job->lut8[count] : jl_level(jl_normalise(job, count));
         break;
     case HL_JULIA_PICTURE_SMOOTH: {
-        const double nu = hl_julia_smooth_value(count, norm2, job->threshold, job->itermax);
+        const double nu = hl_julia_smooth_value(count, log_modulus, job->threshold, job->itermax);
         const double lo = (double)job->itermin;
         ((uint8_t *)job->out)[jl_picture_index(job, p)] =
             jl_level((nu > lo ? nu - lo : 0.0) / job->norm_den);
         break;
     }
     }
+}
+
+/* jl_store_log with the escaped |z_{count+1}|^2 = norm2 as the SIMD kernels have it. Their
+ * norm2 must be finite for the smooth kinds: they hand pixels whose |z|^2 overflowed to the
+ * scalar kernels, which keep z and compute log|z| without the square. */
+static inline void jl_store(const jl_job *job, size_t p, uint32_t count, double norm2) {
+    jl_store_log(job, p, count, jl_kind_smooth(job->kind) ? 0.5 * log(norm2) : 0.0);
 }
 
 /* Kernels: process pixels [begin, end) of the job; HL_OK or HL_ECANCELLED. */

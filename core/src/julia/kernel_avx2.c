@@ -90,13 +90,19 @@ static inline __attribute__((always_inline)) void load_group(const jl_job *job, 
 }
 
 /* Stores the results of vector v's group once all its lanes are done (frozen, or past itermax:
- * `over`), then loads the next group. See kernel_avx512.c's finish(). */
+ * `over`), then loads the next group. See kernel_avx512.c's finish(): band lanes, and smooth
+ * escapes whose |z|^2 overflowed, go to the scalar kernel. */
 static inline __attribute__((always_inline)) void
 finish(const jl_job *job, state *s, int v, unsigned over, unsigned worker, const bool mandel) {
     const unsigned live = s->live[v];
     const unsigned frozen = live & ~over;
-    const unsigned esc = frozen & (unsigned)_mm256_movemask_pd(
-                                      _mm256_cmp_pd(s->sn[v], _mm256_set1_pd(job->hi), _CMP_GE_OQ));
+    unsigned esc = frozen & (unsigned)_mm256_movemask_pd(
+                                _mm256_cmp_pd(s->sn[v], _mm256_set1_pd(job->hi), _CMP_GE_OQ));
+    if (jl_kind_smooth(job->kind)) {
+        /* an escape whose |z|^2 overflowed: the scalar kernel computes its log|z| from z */
+        esc &= ~(unsigned)_mm256_movemask_pd(
+            _mm256_cmp_pd(s->sn[v], _mm256_set1_pd(JL_INF), _CMP_EQ_OQ));
+    }
     const unsigned band = frozen & ~esc;
     uint64_t cnt[JL256_L];
     double nn[JL256_L];

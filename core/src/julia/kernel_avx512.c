@@ -198,8 +198,8 @@ static __attribute__((noinline)) bool store_pending(const jl_job *job, book *bk,
 /* Stores the results of vector v's group once all its lanes are done (frozen, or past
  * itermax: `over`), then loads the next group. A frozen lane kept the count k and z_k of the
  * step that froze it; with |z_k|^2 at or above the band it escaped at k - 1. Inside the band
- * (or NaN, from non-finite points) the pixel is recomputed by the scalar kernel, whose
- * arithmetic is the same. */
+ * (or NaN, from non-finite points), and for smooth values where |z_k|^2 is infinite, the pixel
+ * is recomputed by the scalar kernel, whose arithmetic is the same. */
 static inline __attribute__((always_inline)) void finish(const jl_job *job, state *s, book *bk,
                                                          int v, const bool mandel) {
     add_counts(s, bk, v, s->pos);
@@ -211,7 +211,12 @@ static inline __attribute__((always_inline)) void finish(const jl_job *job, stat
     const __m512d x = s->x[v], y = s->y[v];
     const __m512d y2 = _mm512_mul_pd(y, y);
     const __m512d sn = _mm512_add_pd(_mm512_fmsub_pd(x, x, y2), _mm512_add_pd(y2, y2));
-    const __mmask8 esc = _mm512_mask_cmp_pd_mask(frozen, sn, _mm512_set1_pd(job->hi), _CMP_GE_OQ);
+    __mmask8 esc = _mm512_mask_cmp_pd_mask(frozen, sn, _mm512_set1_pd(job->hi), _CMP_GE_OQ);
+    if (jl_kind_smooth(job->kind)) {
+        /* an escape whose |z|^2 overflowed: the scalar kernel computes its log|z| from z
+         * (thresholds above about 1.2e77; see jl_escape_log_modulus) */
+        esc &= (__mmask8)~_mm512_mask_cmp_pd_mask(esc, sn, _mm512_set1_pd(JL_INF), _CMP_EQ_OQ);
+    }
     const __mmask8 band = (__mmask8)(frozen & ~esc);
     /* count = cnt - 1 for escaped lanes, itermax for the others */
     const __m512i itm = _mm512_set1_epi64((long long)job->itermax);

@@ -18,6 +18,7 @@ typedef struct state {
     __mmask16 live[JLF_NV], active[JLF_NV];
     size_t base[JLF_NV]; /* pixel index of lane 0; lane l holds pixel base + l */
     size_t next, end, row, col;
+    bool cancelled; /* a pixel handed to the scalar kernel was cancelled */
 } state;
 
 /* Loads the next (up to) 16 pixels into vector v, advanced to z_1 with count 1; with no pixel
@@ -74,9 +75,11 @@ static inline __attribute__((always_inline)) void load_group(const jl_job *job, 
 }
 
 /* Stores the results of vector v's group once all its lanes are done (escaped, or past
- * itermax: `over`), then loads the next group. */
-static inline __attribute__((always_inline)) void finish(const jl_job *job, state *s, int v,
-                                                         __mmask16 over, const bool mandel) {
+ * itermax: `over`), then loads the next group. Smooth values of escapes whose float32 |z|^2
+ * overflowed (or is NaN) come from the scalar float32 kernel, which keeps z to compute log|z|
+ * without the square. */
+static inline __attribute__((always_inline)) void
+finish(const jl_job *job, state *s, int v, __mmask16 over, unsigned worker, const bool mandel) {
     const __mmask16 live = s->live[v];
     const __mmask16 esc = (__mmask16)(live & ~over);
     const __m512i count = _mm512_mask_sub_epi32(_mm512_set1_epi32((int)job->itermax), esc,
@@ -90,9 +93,17 @@ static inline __attribute__((always_inline)) void finish(const jl_job *job, stat
         float nn[JLF_L];
         _mm512_storeu_si512((void *)c, count);
         _mm512_storeu_ps(nn, s->sn[v]);
+        const bool smooth = jl_kind_smooth(job->kind);
         for (unsigned bits = live; bits != 0; bits &= bits - 1) {
             const int l = __builtin_ctz(bits);
-            jl_store(job, s->base[v] + (size_t)l, c[l], (double)nn[l]);
+            const size_t p = s->base[v] + (size_t)l;
+            if (smooth && ((esc >> l) & 1u) && !isfinite(nn[l])) {
+                if (jl_kernel_f32_scalar(job, p, p + 1, worker) != HL_OK) {
+                    s->cancelled = true;
+                }
+            } else {
+                jl_store(job, p, c[l], (double)nn[l]);
+            }
         }
     }
     load_group(job, s, v, mandel);
@@ -106,6 +117,7 @@ static inline __attribute__((always_inline)) hl_status run(const jl_job *job, si
     s.end = end;
     s.row = begin / job->ny;
     s.col = begin % job->ny;
+    s.cancelled = false;
     const __m512 cr = _mm512_set1_ps((float)job->c_re), ci = _mm512_set1_ps((float)job->c_im);
     const __m512 t2 = _mm512_set1_ps((float)(job->threshold * job->threshold));
     const __m512i itm = _mm512_set1_epi32((int)job->itermax);
@@ -143,9 +155,12 @@ static inline __attribute__((always_inline)) hl_status run(const jl_job *job, si
              * compared unsigned: itermax may use all 32 bits) */
             const __mmask16 over = _mm512_mask_cmpgt_epu32_mask(s.live[v], s.cnt[v], itm);
             if (s.live[v] != 0 && (__mmask16)(s.active[v] & ~over) == 0) {
-                finish(job, &s, v, over, mandel);
+                finish(job, &s, v, over, worker, mandel);
             }
             any |= s.live[v];
+        }
+        if (s.cancelled) {
+            return HL_ECANCELLED;
         }
         if (any == 0) {
             return HL_OK;

@@ -28,19 +28,22 @@ static inline void pixel(const jl_job *job, size_t p, double *z_re, double *z_im
 
 /* The escape count of one pixel. |z|^2 is formed as t + 2*y*y from t = x*x - y*y, the real
  * part of NumPy's square before + c (the SIMD kernels form it the same way, so smooth values
- * agree across levels too). Polls for cancellation every JL_POLL_STEPS steps through
- * *budget; returns false when cancelled. */
+ * agree across levels too). For the smooth kinds *log_modulus gets log|z_{count+1}| of an
+ * escaped pixel (jl_escape_log_modulus: z_i is kept for the case where z_{i+1} overflowed).
+ * Polls for cancellation every JL_POLL_STEPS steps through *budget; returns false when
+ * cancelled. */
 static inline bool escape_one(const jl_job *job, size_t p, unsigned worker, uint32_t *budget,
-                              uint32_t *count, double *norm2) {
+                              uint32_t *count, double *log_modulus) {
     const double lo = job->lo, hi = job->hi, thr = job->threshold;
     double x, y, cr, ci;
     pixel(job, p, &x, &y, &cr, &ci);
     double y2 = y * y;
     double t = fma(x, x, -y2);
     *count = job->itermax;
-    *norm2 = 0.0;
+    *log_modulus = 0.0;
     for (uint32_t i = 0; i < job->itermax; i++) {
         /* np.square then + c_0: re = fma(x, x, -y*y), im = fma(x, y, y*x). */
+        const double px = x, py = y;
         const double xy = x * y;
         const double ny = fma(x, y, xy) + ci;
         x = t + cr;
@@ -50,7 +53,9 @@ static inline bool escape_one(const jl_job *job, size_t p, unsigned worker, uint
         const double n = t + (y2 + y2);
         if (!(n < lo) && (n >= hi || jl_numpy_abs(x, y) >= thr)) {
             *count = i;
-            *norm2 = n;
+            if (jl_kind_smooth(job->kind)) {
+                *log_modulus = jl_escape_log_modulus(n, x, y, px, py, cr, ci);
+            }
             return true;
         }
         if (--*budget == 0) {
@@ -65,11 +70,11 @@ static inline bool escape_one(const jl_job *job, size_t p, unsigned worker, uint
 
 hl_status jl_pixel_scalar(const jl_job *job, size_t p, unsigned worker) {
     uint32_t budget = JL_POLL_STEPS, count;
-    double norm2;
-    if (!escape_one(job, p, worker, &budget, &count, &norm2)) {
+    double log_modulus;
+    if (!escape_one(job, p, worker, &budget, &count, &log_modulus)) {
         return HL_ECANCELLED;
     }
-    jl_store(job, p, count, norm2);
+    jl_store_log(job, p, count, log_modulus);
     return HL_OK;
 }
 
@@ -77,11 +82,11 @@ hl_status jl_kernel_scalar(const jl_job *job, size_t begin, size_t end, unsigned
     uint32_t budget = JL_POLL_STEPS;
     for (size_t p = begin; p < end; p++) {
         uint32_t count;
-        double norm2;
-        if (!escape_one(job, p, worker, &budget, &count, &norm2)) {
+        double log_modulus;
+        if (!escape_one(job, p, worker, &budget, &count, &log_modulus)) {
             return HL_ECANCELLED;
         }
-        jl_store(job, p, count, norm2);
+        jl_store_log(job, p, count, log_modulus);
     }
     return HL_OK;
 }
@@ -109,10 +114,11 @@ hl_status jl_kernel_f32_scalar(const jl_job *job, size_t begin, size_t end, unsi
             ci = b;
         }
         uint32_t count = itermax;
-        double norm2 = 0.0;
+        double log_modulus = 0.0;
         float y2 = y * y;
         float t = fmaf(x, x, -y2);
         for (uint32_t i = 0; i < itermax; i++) {
+            const float px = x, py = y;
             const float xy = x * y;
             const float ny = fmaf(x, y, xy) + ci;
             x = t + cr;
@@ -122,7 +128,13 @@ hl_status jl_kernel_f32_scalar(const jl_job *job, size_t begin, size_t end, unsi
             const float n = t + (y2 + y2);
             if (!(n < t2)) {
                 count = i;
-                norm2 = (double)n;
+                if (jl_kind_smooth(job->kind)) {
+                    /* |z|^2 overflows float32 for thresholds above about 1.4e9 (|z_{i+1}| up
+                     * to threshold^2): then log|z| in double from the float z_{i+1}, or from
+                     * z_i where z_{i+1} itself overflowed */
+                    log_modulus = jl_escape_log_modulus((double)n, (double)x, (double)y, (double)px,
+                                                        (double)py, (double)cr, (double)ci);
+                }
                 break;
             }
             if (--budget == 0) {
@@ -132,7 +144,7 @@ hl_status jl_kernel_f32_scalar(const jl_job *job, size_t begin, size_t end, unsi
                 }
             }
         }
-        jl_store(job, p, count, norm2);
+        jl_store_log(job, p, count, log_modulus);
     }
     return HL_OK;
 }

@@ -164,21 +164,49 @@ def smooth_numpy(
 ) -> NDArray[np.float64]:
     """Continuous escape time (Vepstas 1997), normalised like ``over``: a pixel escaping at
     count i with |z| gets nu = i + 1 - log2(log|z| / log(threshold)) clamped to [i, i + 1];
-    one that never escapes gets itermax. Agrees with hotloop's ``smooth=True`` to ~1e-12."""
+    one that never escapes gets itermax. Agrees with hotloop's ``smooth=True`` to ~1e-12.
+
+    For thresholds above about 1.3e154 the escaping z = z_i^2 + c can overflow to inf in
+    double arithmetic; its log|z| is then taken from z_i (:func:`log_abs_square_plus`), so the
+    value is right for every finite threshold."""
     itermin, itermax = n_iterations
     z_s = np.array(z_s, dtype=np.complex128)
+    c_all = np.broadcast_to(np.asarray(c_s, dtype=np.complex128), z_s.shape)
     nu = np.full(z_s.shape, float(itermax))
     alive = np.ones(z_s.shape, dtype=bool)
     for i in range(itermax):
-        z_s = np.square(z_s) + c_s
+        z_prev = z_s
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is an escape
+            z_s = np.square(z_s) + c_s
         mod = np.abs(z_s)
         diverged = alive & (mod >= threshold)
         with np.errstate(all="ignore"):
-            frac = np.log2(np.log(mod[diverged]) / np.log(threshold))
+            log_mod = np.log(mod[diverged])
+            over = np.isinf(log_mod) & (log_mod > 0)
+            if over.any():
+                log_mod[over] = log_abs_square_plus(
+                    z_prev[diverged][over], c_all[diverged][over]
+                )
+            frac = np.log2(log_mod / np.log(threshold))
         val = np.clip(i + 1.0 - frac, i, i + 1.0)
         val[np.isnan(val)] = i
         nu[diverged] = val
         alive &= ~diverged
         z_s[~alive] = 0.0
     result: NDArray[np.float64] = (np.maximum(nu, itermin) - itermin) / (itermax - itermin)
+    return result
+
+
+def log_abs_square_plus(
+    z: NDArray[np.complex128], c: NDArray[np.complex128]
+) -> NDArray[np.float64]:
+    """log|z^2 + c| for finite z and c, also where z^2 + c overflows the doubles: z is scaled by
+    2^-e and c by 2^-2e (exact), with e making the larger of |z| and sqrt|c| about 1, and
+    2e*log(2) is added back."""
+    mz = np.maximum(np.abs(z.real), np.abs(z.imag))
+    mc = np.maximum(np.abs(c.real), np.abs(c.imag))
+    e = np.maximum(np.frexp(mz)[1], np.frexp(mc)[1] // 2)  # frexp: 0 for 0
+    u, v = np.ldexp(z.real, -e), np.ldexp(z.imag, -e)
+    w = (u * u - v * v + np.ldexp(c.real, -2 * e)) + 1j * (2 * u * v + np.ldexp(c.imag, -2 * e))
+    result: NDArray[np.float64] = 2.0 * e * np.log(2.0) + np.log(np.abs(w))
     return result
