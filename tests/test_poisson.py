@@ -262,6 +262,88 @@ def test_sample_dimensions_one_to_eight() -> None:
         assert ((pts >= 0) & (pts <= 1)).all()
 
 
+# ---- the limit on alpha (quantised weights must reach 0.7 d_max) -----------------------------
+
+def test_an_alpha_whose_weights_truncate_is_refused() -> None:
+    x = np.random.default_rng(6).random((1500, 2))
+    with pytest.raises(ValueError, match=r"alpha: 64 is too large for weight_limiting=False.*"
+                       r"beyond 0\.277 d_max.*alpha <= 17\.2"):
+        pd.eliminate(x, 300, alpha=64.0, weight_limiting=False)
+    with pytest.raises(ValueError, match=r"alpha: 64 is too large for weight_limiting=False"):
+        ref.eliminate(x[:400], 80, alpha=64.0, weight_limiting=False)
+    with pytest.raises(ValueError, match="alpha"):
+        pd.sample(100, seed=1, alpha=32.0, weight_limiting=False)
+    # Weight limiting allows alpha 64 on level 0 (d_min = 0.59 d_max); progressive levels keep
+    # d_min and widen d_max, and the last of the 7 reaches least.
+    assert pd.eliminate(x, 300, alpha=64.0).shape == (300,)
+    pd.eliminate(x, 300, alpha=40.0)
+    with pytest.raises(ValueError, match=r"n=300 of M=1500 .* at progressive level 7 of 7"):
+        pd.eliminate(x, 300, alpha=40.0, progressive=True)
+    with pytest.raises(ValueError, match="alpha"):
+        ref.eliminate(x[:600], 120, alpha=40.0, progressive=True)
+    # w(d_min) too small for the scale to be a double (it was an undefined cast in the core)
+    with pytest.raises(ValueError, match=r"alpha: 1e\+06 .* below that range"):
+        pd.eliminate(x, 300, alpha=1e6)
+
+
+def test_the_alpha_limit_boundary_is_the_cores() -> None:
+    """Without weight limiting x0 = 1 - 2^(-30/alpha) is 0.7 at alpha 17.27: 17.2 passes, 17.3
+    does not, in Python and in the core itself (whose refusal is the binding's plain message).
+    Random (d_min, alpha) pairs around the limit get the same verdict from both."""
+    from hotloop import _core
+
+    rng = np.random.default_rng(12)
+    x = rng.random((300, 2))
+    pd.eliminate(x, 60, alpha=17.2, weight_limiting=False)
+    with pytest.raises(ValueError, match=r"alpha: 17\.3 is too large"):
+        pd.eliminate(x, 60, alpha=17.3, weight_limiting=False)
+    out = np.empty(60, dtype=np.int64)
+    d_max, factor = 0.2, math.sqrt(2.0)
+
+    def core_accepts(d_min: float, alpha: float, progressive: bool) -> bool:
+        try:
+            _core._poisson_eliminate(x, 60, out, 0, None, None, d_max, d_min, alpha,
+                                     progressive, factor, 1)
+        except ValueError:
+            return False
+        return True
+
+    assert core_accepts(0.0, 17.2, False) and not core_accepts(0.0, 17.3, False)
+    verdicts = set()
+    for _ in range(60):
+        x_min = float(rng.choice([0.0, rng.uniform(0.0, 0.95)]))
+        alpha = pd._alpha_limit(x_min) * float(rng.uniform(0.97, 1.3))
+        progressive = bool(rng.random() < 0.5)
+        try:
+            pd.check_alpha(alpha, m=300, n=60, d_max=d_max, d_min=x_min * d_max,
+                           progressive=progressive, factor=factor, weight_limiting=True)
+            ok = True
+        except ValueError:
+            ok = False
+        assert core_accepts(x_min * d_max, alpha, progressive) == ok, (x_min, alpha, progressive)
+        verdicts.add(ok)
+    assert verdicts == {True, False}
+
+
+def test_alpha_up_to_15_is_never_refused() -> None:
+    """The claim that lets eliminate() skip the check: with alpha <= 15 a neighbour at 0.7 d_max
+    contributes on any level, whatever d_min (x0 >= 1 - 2^(-30/15) = 0.75); and whole calls
+    with the default alpha 8 in the settings that reach least pass."""
+    x_mins = np.concatenate([np.linspace(0.0, 1.0, 401)[:-1], 1.0 - np.logspace(-16, -1, 40)])
+    for alpha in np.concatenate([np.linspace(0.05, 15.0, 300), [8.0]]):
+        for x_min in x_mins:
+            assert pd._level_reaches(1.0, float(x_min), float(alpha)), (alpha, x_min)
+    rng = np.random.default_rng(13)
+    x = rng.random((3000, 3))
+    for kwargs in [{"weight_limiting": False, "progressive": True}, {"beta": 0.0},
+                   {"gamma": 0.01, "beta": 0.999, "progressive": True},
+                   {"alpha": 15.0, "weight_limiting": False, "progressive": True}]:
+        assert pd.eliminate(x, 2999, **kwargs).shape == (2999,)  # type: ignore[arg-type]
+        assert pd.eliminate(x, 3, **kwargs).shape == (3,)  # type: ignore[arg-type]
+    q = unit_rows(rng, 2000, 4)
+    pd.eliminate(q, 1000, domain="rotations", progressive=True, weight_limiting=False)
+
+
 # ---- bad input -------------------------------------------------------------------------
 
 GOOD = np.random.default_rng(0).random((100, 2))

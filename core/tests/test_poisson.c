@@ -461,6 +461,50 @@ HL_TEST(poisson_eliminate_rejects_bad_arguments_and_cancels) {
     free(q);
 }
 
+/* The alpha precondition (poisson.h, "A bounded alpha"): a call whose quantised weights would
+ * drop the neighbours beyond 0.7 d_max on some level is refused before anything is written. */
+HL_TEST(poisson_eliminate_refuses_an_alpha_whose_weights_truncate) {
+    size_t m = 300, n = 60, dim = 2;
+    double *p = random_points(5, m, dim);
+    int64_t out[60];
+    hl_poisson_options o;
+    default_opts(&o, dim, n, 1.0);
+    o.d_min = 0.0; /* no weight limiting: x0 = 1 - 2^(-30 / alpha) */
+    const double ok[] = {8.0, 15.0, 17.2}, refused[] = {17.3, 24.0, 64.0, 1e6};
+    for (size_t k = 0; k < 3; k++) {
+        o.alpha = ok[k];
+        CHECK_OK(hl_poisson_eliminate(p, m, dim, n, &o, out, NULL));
+    }
+    for (size_t k = 0; k < 4; k++) {
+        o.alpha = refused[k];
+        for (size_t i = 0; i < n; i++) {
+            out[i] = -7;
+        }
+        CHECK_STATUS(hl_poisson_eliminate(p, m, dim, n, &o, out, NULL), HL_EINVAL);
+        for (size_t i = 0; i < n; i++) {
+            CHECK(out[i] == -7);
+        }
+    }
+    /* Weight limiting allows more, on level 0; progressive levels keep d_min and widen d_max,
+     * so the last of them (60 -> ... -> 3 points, d_max 2^(5/2) times larger) reaches least. */
+    o.d_min = 0.5 * o.d_max;
+    o.alpha = 30.0;
+    CHECK_OK(hl_poisson_eliminate(p, m, dim, n, &o, out, NULL));
+    o.progressive = 1;
+    CHECK_STATUS(hl_poisson_eliminate(p, m, dim, n, &o, out, NULL), HL_EINVAL);
+    o.alpha = 17.0;
+    CHECK_OK(hl_poisson_eliminate(p, m, dim, n, &o, out, NULL));
+    /* A scale beyond the doubles: w(d_min) = 0.01^160 is subnormal, 2^S would be infinite (and
+     * every contribution's cast to an integer undefined). */
+    o.progressive = 0;
+    o.d_min = 0.99 * o.d_max;
+    o.alpha = 160.0;
+    CHECK_STATUS(hl_poisson_eliminate(p, m, dim, n, &o, out, NULL), HL_EINVAL);
+    o.alpha = 100.0; /* 1e-200: fine, and every neighbour nearer than d_min weighs w_max */
+    CHECK_OK(hl_poisson_eliminate(p, m, dim, n, &o, out, NULL));
+    free(p);
+}
+
 HL_TEST(poisson_max_radius_formulas) {
     CHECK_NEAR(hl_poisson_max_radius(2, 1.0, 100), sqrt(1.0 / (2.0 * sqrt(3.0) * 100.0)), 1e-15);
     CHECK_NEAR(hl_poisson_max_radius(3, 2.0, 10), cbrt(2.0 / (4.0 * sqrt(2.0) * 10.0)), 1e-15);

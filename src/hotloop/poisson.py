@@ -320,6 +320,10 @@ def eliminate(
     None = $HOTLOOP_NUM_THREADS or all cores (the result never depends on it). ``progress``
     is called as ``progress(done, total)`` about ten times a second.
 
+    ``alpha`` is limited by the fixed-point weights: a value whose contributions would
+    truncate to 0 before ``0.7 d_max`` on some level is refused (about 17 without weight
+    limiting; :func:`check_alpha`, docs/poisson.md).
+
     Raises ``TypeError``/``ValueError`` naming the bad argument, ``MemoryError`` when the
     neighbour lists would not fit in memory (checked before allocating), ``KeyboardInterrupt``
     on Ctrl-C (within about 0.1 s).
@@ -360,12 +364,115 @@ def eliminate(
             f"{_estimate_bytes(m, d, geo, d_max) / 2**30:.1f} GiB of neighbour lists")
     out = np.empty(n, dtype=np.int64)
     c_max, c_min = core_radii(domain, d_max, d_min) if domain == "rotations" else (d_max, d_min)
+    factor = math.pow(2.0, 1.0 / geo.k)
+    if alpha_f > _ALPHA_ALWAYS_REACHES:  # below, the check cannot fail: skip its float work
+        check_alpha(alpha_f, m=m, n=n, d_max=c_max, d_min=c_min, progressive=bool(progressive),
+                    factor=factor, weight_limiting=bool(weight_limiting))
     periodic = domain == "periodic"
     _core._poisson_eliminate(
         pts, n, out, DOMAINS[domain], geo.lo if periodic else None, geo.hi if periodic else None,
-        c_max, c_min, alpha_f, bool(progressive), math.pow(2.0, 1.0 / geo.k), nthreads, limit,
+        c_max, c_min, alpha_f, bool(progressive), factor, nthreads, limit,
         progress)  # limit: the core's own default, without its sysconf call
     return out
+
+
+MIN_REACH = 0.7  # in units of d_max; the core's HL_POISSON_MIN_REACH (poisson.h)
+_ALPHA_ALWAYS_REACHES = 15.0  # every call with alpha up to this passes check_alpha (eliminate.c)
+
+
+def _core_weight(t: float, alpha: float) -> float:
+    """``t ** alpha`` as the core evaluates it (metric.h): three squarings for 8, else pow."""
+    if not t > 0.0:
+        return 0.0
+    if alpha == 8.0:
+        t2 = t * t
+        t4 = t2 * t2
+        return t4 * t4
+    return math.pow(t, alpha)
+
+
+def _level_reaches(d_max: float, d_min: float, alpha: float) -> bool:
+    """Whether one level's quantised weights keep a neighbour at ``MIN_REACH * d_max`` at one
+    quantum or more, with a finite scale: the core's test (eliminate.c, level_reaches), the
+    same floating-point operations."""
+    w_max = _core_weight(1.0 - d_min / d_max, alpha)
+    shift = 31 - math.frexp(w_max)[1] if w_max > 0.0 else 0
+    if shift > 1023:
+        return False  # the scale 2^shift is not a finite double
+    d = MIN_REACH * d_max
+    t = 1.0 - (d_min if d < d_min else d) / d_max
+    return _core_weight(t, alpha) * math.ldexp(1.0, shift) >= 1.0
+
+
+def _level_radii(d_max: float, n: int, progressive: bool, factor: float) -> list[float]:
+    """d_max of every level of a call, as the core computes them: level 0, then one level per
+    halving of n while at least 3 points remain, d_max times ``factor`` once more each."""
+    radii = [d_max]
+    s = n
+    while progressive and s >= 3:
+        d_max *= factor
+        radii.append(d_max)
+        s //= 2
+    return radii
+
+
+def _alpha_limit(x_min: float) -> float:
+    """The largest alpha a level with ``d_min = x_min d_max`` certainly accepts: a neighbour at
+    ``MIN_REACH d_max`` keeps ``((1 - MIN_REACH) / (1 - x_min)) ** alpha * f 2^31 >= 1``
+    quantum (f >= 1/2, hence the 30 bits), and ``(1 - x_min) ** alpha >= 2^-992`` keeps the
+    scale finite."""
+    limit = math.inf
+    if x_min < MIN_REACH:
+        limit = 30.0 * math.log(2.0) / math.log((1.0 - x_min) / (1.0 - MIN_REACH))
+    if x_min > 0.0:
+        limit = min(limit, -992.0 * math.log(2.0) / math.log1p(-x_min))
+    return limit
+
+
+def check_alpha(alpha: float, *, m: int, n: int, d_max: float, d_min: float,
+                progressive: bool, factor: float, weight_limiting: bool) -> None:
+    """Refuse an ``alpha`` whose quantised weights would drop part of every neighbourhood.
+
+    Contributions are kept to 31 bits relative to the largest, ``w(d_min)``, so those beyond
+    ``x0 d_max``, ``x0 = 1 - (1 - d_min/d_max) (f 2^31) ** (-1/alpha)``, truncate to 0; a steep
+    weight (large alpha) moves x0 in and the result degrades without a sign (docs/poisson.md).
+    The core refuses a call where some level has x0 <= ``MIN_REACH``; this raises the same
+    verdict first, as a ``ValueError`` that says which alpha is allowed. ``d_max``/``d_min``
+    are the core's (chords for rotations); ``factor`` the progressive d_max factor.
+    """
+    if alpha <= _ALPHA_ALWAYS_REACHES:
+        return  # x0 >= 0.75 on every level (the proof is in eliminate.c)
+    radii = _level_radii(d_max, n, progressive, factor)
+    failed = [k for k, r in enumerate(radii) if not _level_reaches(r, d_min, alpha)]
+    if not failed:
+        return
+    allowed = min(_alpha_limit(d_min / r) for r in radii) * (1.0 - 1e-9)
+    allowed = math.floor(allowed * 10.0) / 10.0 if allowed < 100 else math.floor(allowed)
+
+    def reach(k: int) -> float:
+        """x0 of level k; -1 when its scale is not finite (the worst case)."""
+        w_max = _core_weight(1.0 - d_min / radii[k], alpha)
+        if not (w_max > 0.0 and 31 - math.frexp(w_max)[1] <= 1023):
+            return -1.0
+        top = math.ldexp(math.frexp(w_max)[0], 31)  # w(d_min) in quanta: f 2^31
+        return 1.0 - (1.0 - d_min / radii[k]) * math.pow(top, -1.0 / alpha)
+
+    worst = min(failed, key=reach)
+    x_min, x0 = d_min / radii[worst], reach(worst)
+    if x0 >= 0.0:
+        why = (f"neighbours beyond {x0:.3f} d_max would count for nothing (at least "
+               f"{MIN_REACH} d_max is required)")
+    else:
+        w_max = _core_weight(1.0 - x_min, alpha)
+        why = f"w(d_min) = (1 - d_min/d_max)^alpha = {w_max:.3g} is below that range"
+    what = "weight_limiting=False" if not weight_limiting else (
+        f"n={n} of M={m} points with weight limiting (d_min = {x_min:.3g} d_max)")
+    if worst:
+        what += f" at progressive level {worst} of {len(radii) - 1}"
+    hint = " (weight_limiting=True allows more)" if not weight_limiting else ""
+    raise ValueError(
+        f"alpha: {alpha:g} is too large for {what}: neighbour contributions are kept to 31 bits "
+        f"relative to the largest, w(d_min), and {why}; use alpha <= {allowed:g}{hint}")
 
 
 def check_periodic_reach(geo: _Geometry, d_max: float) -> None:

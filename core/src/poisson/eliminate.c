@@ -374,18 +374,63 @@ done:
     return st;
 }
 
+/* Up to this alpha every level keeps its contributions out to HL_POISSON_MIN_REACH d_max, so
+ * weights_reach needs no evaluation. Proof: with t_max = 1 - d_min / d_max > 0 (a double, so
+ * t_max >= 2^-53: d_min / d_max rounds to at most 1 - 2^-53, and the subtraction is exact),
+ * w_max = t_max^alpha >= 2^-795 is a normal double and the scale 2^S = 2^(31 - e) <= 2^826 is
+ * finite, with w_max 2^S = f 2^31 >= 2^30. A neighbour at x d_max, x = 0.7, contributes
+ * w_max 2^S when x <= d_min / d_max, else (t / t_max)^alpha w_max 2^S with t = 1 - x = 0.3 and
+ * t_max <= 1, at least 0.3^15 2^30 = 15.4 quanta (the roundings are relative errors near
+ * 1e-16): at least one either way. Progressive levels only raise t_max (d_max grows). */
+#define HL_PD_ALPHA_ALWAYS_REACHES 15.0
+
+/* Whether one level's weights (scale not yet set) keep a neighbour at HL_POISSON_MIN_REACH d_max
+ * at one quantum or more, with a finite scale: hl_pd_quant of that distance, without its cast
+ * (the scale may be infinite here, and the product then too). */
+static int level_reaches(hl_pd_weight wt) {
+    hl_pd_scale(&wt);
+    return isfinite(wt.scale) &&
+           hl_pd_weight_of(&wt, HL_POISSON_MIN_REACH * wt.d_max) * wt.scale >= 1.0;
+}
+
+/* The precondition on alpha of hl_poisson_eliminate (poisson.h), on every level the call would
+ * run: level 0, and with progressive the levels of n, n / 2, ... points (while at least 3) with
+ * d_max multiplied by the factor once more each, as hl_poisson_eliminate computes them. The
+ * last level has the smallest d_min / d_max and so the shortest reach, but every level is
+ * evaluated (a few dozen at most) rather than relying on that. */
+static int weights_reach(const hl_poisson_options *opt, size_t n) {
+    if (opt->alpha <= HL_PD_ALPHA_ALWAYS_REACHES) {
+        return 1;
+    }
+    hl_pd_weight wt = {.d_max = opt->d_max, .d_min = opt->d_min, .alpha = opt->alpha};
+    if (!level_reaches(wt)) {
+        return 0;
+    }
+    for (size_t s = n; opt->progressive && s >= 3; s /= 2) {
+        wt.d_max *= opt->progressive_factor;
+        if (!level_reaches(wt)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 hl_status hl_poisson_eliminate(const double *points, size_t m, size_t dim, size_t n,
                                const hl_poisson_options *opt, int64_t *out, hl_monitor *mon) {
     if (points == NULL || opt == NULL || out == NULL || n < 1 || n >= m || m >= UINT32_MAX) {
         return HL_EINVAL;
     }
     if (!(opt->d_max > 0.0) || !isfinite(opt->d_max) || !(opt->d_min >= 0.0) ||
-        !(opt->d_min < opt->d_max) || !(opt->alpha > 0.0) || !isfinite(opt->alpha)) {
+        !(opt->d_min < opt->d_max) || !(1.0 - opt->d_min / opt->d_max > 0.0) ||
+        !(opt->alpha > 0.0) || !isfinite(opt->alpha)) {
         return HL_EINVAL;
     }
     if (opt->progressive &&
         (!(opt->progressive_factor > 1.0) || !isfinite(opt->progressive_factor))) {
         return HL_EINVAL;
+    }
+    if (!weights_reach(opt, n)) {
+        return HL_EINVAL; /* alpha too large: see poisson.h */
     }
     hl_pd_metric mt;
     hl_status st = make_metric(&mt, opt, dim);

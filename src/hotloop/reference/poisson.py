@@ -11,7 +11,9 @@ two agree index for index:
   ``w(d_min) = f * 2**e`` (``math.frexp``), and summed exactly in int64;
 - ties go to the smallest input index;
 - progressive levels follow cyCodeBase (halve while >= 3 points, d_max times 2^(1/k) per level,
-  d_min unchanged).
+  d_min unchanged);
+- an alpha whose quantised weights would drop the neighbours beyond 0.7 d_max on some level is
+  refused, with the kernel's message (:func:`hotloop.poisson.check_alpha`).
 
 It also serves as the "pure NumPy" row of ``hotloop bench poisson``.
 """
@@ -29,6 +31,7 @@ from hotloop.poisson import (
     _as_domain,
     _as_points,
     _Geometry,
+    check_alpha,
     check_periodic_reach,
     chord_to_angle,
     core_radii,
@@ -141,12 +144,14 @@ def eliminate(
     check_periodic_reach(geo, d_max)
     d_min = d_max * ((1.0 - math.pow(n / m, gamma)) * beta) if weight_limiting else 0.0
     d_max, d_min = core_radii(domain, d_max, d_min)
+    factor = math.pow(2.0, 1.0 / geo.k)
+    check_alpha(float(alpha), m=m, n=n, d_max=d_max, d_min=d_min, progressive=progressive,
+                factor=factor, weight_limiting=weight_limiting)
     rows = np.arange(m, dtype=np.int64)
     _, kept = _level(x, rows, n, geo, (d_max, d_min, float(alpha)))
     if not progressive:
         return kept
     out = np.empty(n, dtype=np.int64)
-    factor = math.pow(2.0, 1.0 / geo.k)
     size = n
     while size >= 3:
         half = size // 2
