@@ -17,7 +17,8 @@ typedef struct loop {
     void *ctx;
     atomic_size_t next_chunk;
     atomic_int stop;
-    atomic_int status; /* first non-OK status, else HL_OK */
+    atomic_int status;     /* first non-OK status, else HL_OK */
+    atomic_int *user_stop; /* the bodies' view of `stop` (hl_parallel_for_stop), or NULL */
     pthread_mutex_t lock;
     pthread_cond_t all_done;
     unsigned running; /* helper threads not yet finished (under lock) */
@@ -55,6 +56,9 @@ static void record_status(loop *lp, hl_status st) {
     int expected = HL_OK;
     atomic_compare_exchange_strong(&lp->status, &expected, (int)st);
     atomic_store(&lp->stop, 1);
+    if (lp->user_stop != NULL) {
+        atomic_store(lp->user_stop, 1);
+    }
 }
 
 /* Runs chunks until none are left or the loop is stopped. Worker 0 (the calling thread)
@@ -98,6 +102,11 @@ static void *worker_main(void *p) {
 
 hl_status hl_parallel_for(size_t n, size_t grain, unsigned n_threads, hl_range_fn fn, void *ctx,
                           hl_monitor *mon) {
+    return hl_parallel_for_stop(n, grain, n_threads, fn, ctx, mon, NULL);
+}
+
+hl_status hl_parallel_for_stop(size_t n, size_t grain, unsigned n_threads, hl_range_fn fn,
+                               void *ctx, hl_monitor *mon, atomic_int *stop) {
     if (fn == NULL) {
         return HL_EINVAL;
     }
@@ -113,6 +122,7 @@ hl_status hl_parallel_for(size_t n, size_t grain, unsigned n_threads, hl_range_f
         .n_chunks = n / grain + (n % grain != 0),
         .fn = fn,
         .ctx = ctx,
+        .user_stop = stop,
     };
     atomic_init(&lp.next_chunk, 0);
     atomic_init(&lp.stop, 0);

@@ -1,6 +1,7 @@
 /* Tests of hl_parallel_for: coverage of every item exactly once, worker indices, early stop on
  * error and on cancellation, thread-count edge cases. */
 #include <stdlib.h>
+#include <time.h>
 
 #include "harness.h"
 #include "hotloop/parallel.h"
@@ -46,6 +47,14 @@ HL_TEST(parallel_covers_every_item_once) {
             }
         }
     }
+}
+
+static hl_status cover_none(void *p, size_t begin, size_t end, unsigned worker) {
+    (void)p;
+    (void)begin;
+    (void)end;
+    (void)worker;
+    return HL_OK;
 }
 
 HL_TEST(parallel_thread_counts) {
@@ -120,4 +129,67 @@ HL_TEST(parallel_cancellation_stops_early) {
         CHECK(atomic_load(&c.processed) < 10000000);
         CHECK(polls >= 6);
     }
+}
+
+typedef struct flag_ctx {
+    atomic_int stop, helper_started, helper_saw_stop;
+} flag_ctx;
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Worker 0 hands the other item to a helper and finishes; the helper's chunk runs until the
+ * loop's flag says stop (or 5 s pass, the failure). */
+static hl_status long_helper_chunk(void *p, size_t begin, size_t end, unsigned worker) {
+    (void)begin;
+    (void)end;
+    flag_ctx *c = p;
+    const double t0 = now_s();
+    if (worker == 0) {
+        while (!atomic_load(&c->helper_started) && now_s() - t0 < 5.0) {
+        }
+        return HL_OK;
+    }
+    atomic_store(&c->helper_started, 1);
+    while (now_s() - t0 < 5.0) {
+        if (atomic_load(&c->stop)) {
+            atomic_store(&c->helper_saw_stop, 1);
+            return HL_ECANCELLED;
+        }
+    }
+    return HL_OK;
+}
+
+static int cancel_on_third_poll(void *ctx) {
+    int *polls = ctx;
+    return ++*polls >= 3;
+}
+
+/* A cancellation seen by the calling thread while it waits for the others (it has no chunk
+ * left) reaches the bodies through the flag of hl_parallel_for_stop. */
+HL_TEST(parallel_stop_flag_reaches_a_long_chunk_of_another_worker) {
+    flag_ctx c;
+    atomic_init(&c.stop, 0);
+    atomic_init(&c.helper_started, 0);
+    atomic_init(&c.helper_saw_stop, 0);
+    int polls = 0;
+    hl_monitor mon;
+    hl_monitor_init(&mon, cancel_on_third_poll, &polls);
+    const double t0 = now_s();
+    CHECK_STATUS(hl_parallel_for_stop(2, 1, 2, long_helper_chunk, &c, &mon, &c.stop),
+                 HL_ECANCELLED);
+    CHECK(atomic_load(&c.stop) == 1);
+    CHECK(atomic_load(&c.helper_saw_stop) == 1);
+    CHECK(now_s() - t0 < 1.0);
+    /* A body's failure sets the flag too; NULL is hl_parallel_for. */
+    fail_ctx f = {.fail_at = 10};
+    atomic_init(&f.processed, 0);
+    atomic_int stop;
+    atomic_init(&stop, 0);
+    CHECK_STATUS(hl_parallel_for_stop(100, 1, 2, fail_at, &f, NULL, &stop), HL_ENUMERIC);
+    CHECK(atomic_load(&stop) == 1);
+    CHECK_OK(hl_parallel_for_stop(100, 1, 2, cover_none, NULL, NULL, NULL));
 }

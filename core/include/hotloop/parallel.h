@@ -49,6 +49,18 @@ HL_API unsigned hl_parallel_threads(size_t n, size_t grain, unsigned n_threads);
 HL_API hl_status hl_parallel_for(size_t n, size_t grain, unsigned n_threads, hl_range_fn fn,
                                  void *ctx, hl_monitor *mon);
 
+/*
+ * hl_parallel_for that also tells its bodies when the loop stops: *stop (when not NULL) is set
+ * to 1 as soon as the monitor's check asks to stop, at any of the calling thread's polls, those
+ * it makes while it waits for the other workers included, or a body returns non-OK. It is
+ * never cleared (the caller initialises it). A body whose chunks can run long, with other
+ * workers than worker 0 or while worker 0 waits, reads *stop inside its chunk and returns
+ * HL_ECANCELLED: only worker 0 may poll the monitor itself, and once it has no chunk left it
+ * cannot, so without the flag a cancellation would wait for the longest running chunk.
+ */
+HL_API hl_status hl_parallel_for_stop(size_t n, size_t grain, unsigned n_threads, hl_range_fn fn,
+                                      void *ctx, hl_monitor *mon, atomic_int *stop);
+
 #ifdef __cplusplus
 }
 #endif
