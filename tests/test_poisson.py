@@ -461,6 +461,41 @@ def test_ctrl_c_interrupts_within_a_tenth_of_a_second() -> None:
     assert best < 0.1, best
 
 
+def test_ctrl_c_is_prompt_on_duplicate_heavy_input() -> None:
+    """12000 copies of one point: every point is every other's neighbour (144 million list
+    entries, 1.2 GB). Ctrl-C used to wait seconds here: the list layout never polled, and its
+    first points faulted in every page of the lists between two polls. Interrupts at several
+    moments (the searches, the layout, the elimination, as far as the machine's speed puts
+    them there) must each be answered within 0.5 s: generous, for a shared machine (measured
+    0.01-0.07 s on two busy cores; 2-5 s before). A call that ends before its interrupt fires
+    measures nothing; one that ends after it, without seeing it, measures the wait."""
+    y = np.vstack([np.full((12000, 2), 0.5), [[0.0, 0.0], [1.0, 1.0]]])
+    latencies: list[float] = []
+    for delay in (0.1, 0.4, 0.9):
+        fired: list[float] = []
+
+        def fire(fired: list[float] = fired) -> None:
+            fired.append(time.perf_counter())
+            _thread.interrupt_main()
+
+        timer = threading.Timer(delay, fire)
+        timer.start()
+        try:
+            try:
+                pd.eliminate(y, 1000)
+            finally:
+                timer.cancel()
+                timer.join()
+            if fired:  # fired during the call, unseen: it is raised at the next bytecode
+                time.sleep(0.0)
+                for _ in range(1000):
+                    pass
+        except KeyboardInterrupt:
+            latencies.append(time.perf_counter() - fired[0])
+    assert latencies, "every call ended before its interrupt: make the input larger"
+    assert max(latencies) < 0.5, latencies
+
+
 # ---- CLI, bench, demo ----------------------------------------------------------------------
 
 def test_cli_writes_npy_csv_and_plot(tmp_path: Path) -> None:

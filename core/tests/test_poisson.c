@@ -191,6 +191,51 @@ HL_TEST(poisson_lists_cancel_inside_a_region_and_charge_every_buffer) {
     free(p);
 }
 
+static int count_polls(void *ctx) {
+    ++*(size_t *)ctx;
+    return 0;
+}
+
+/* Duplicates: every point is every other's neighbour, a region's lists are all its points
+ * times all the points, and the first points of a region write into every list of it. The
+ * build must poll while it finds the entries and while it lays them out, not only between
+ * leaves (it did: 2-5 s without a poll for 20000 duplicates), at least once every 4096 entry
+ * words (it polls every 1024 while laying them out). The lists are still right. */
+HL_TEST(poisson_lists_of_duplicates_poll_while_laid_out) {
+    const size_t m = 3000, dim = 2;
+    double *p = malloc(m * dim * sizeof *p);
+    for (size_t i = 0; i < m * dim; i++) {
+        p[i] = 0.25;
+    }
+    hl_kdtree t;
+    CHECK_OK(hl_kdtree_build(&t, p, m, dim, NULL, 1, NULL));
+    hl_pd_metric mt;
+    hl_pd_weight wt;
+    lists_setup(&mt, &wt, HL_POISSON_BOX, dim, 0.1);
+    const unsigned threads[] = {1, 2};
+    for (size_t k = 0; k < 2; k++) {
+        hl_pd_lists L;
+        size_t polls = 0;
+        hl_monitor mon;
+        hl_monitor_init(&mon, count_polls, &polls);
+        CHECK_OK(hl_pd_lists_build(&L, &t, &mt, &wt, threads[k], SIZE_MAX, &mon));
+        size_t entries = 0;
+        for (size_t i = 0; i < m; i++) {
+            size_t len;
+            (void)hl_pd_list(&L, (uint32_t)i, &len);
+            CHECK_EQ_U64(len, m - 1);
+            entries += len;
+        }
+        CHECK_EQ_U64(L.w[0], (uint64_t)(m - 1) * (uint64_t)hl_pd_quant(&wt, 0.0));
+        /* One region of 3000 points: every entry found once (by the earlier point of its pair)
+         * and laid out twice. The calling thread runs it whatever the thread count. */
+        CHECK(polls * 4096 >= 2 * entries);
+        hl_pd_lists_free(&L);
+    }
+    hl_kdtree_free(&t);
+    free(p);
+}
+
 /* Orders that stress the selection's pivots and block partition: sorted, reversed, organ pipe
  * (its maximum ends up at the front of a sorted run), few distinct values, a stride
  * permutation; every build must be a valid tree with small leaves. */
@@ -502,6 +547,46 @@ HL_TEST(poisson_eliminate_refuses_an_alpha_whose_weights_truncate) {
     CHECK_STATUS(hl_poisson_eliminate(p, m, dim, n, &o, out, NULL), HL_EINVAL);
     o.alpha = 100.0; /* 1e-200: fine, and every neighbour nearer than d_min weighs w_max */
     CHECK_OK(hl_poisson_eliminate(p, m, dim, n, &o, out, NULL));
+    free(p);
+}
+
+typedef struct done_steps {
+    const hl_monitor *mon;
+    size_t from, last, max_step; /* the largest step of done seen once it passed `from` */
+} done_steps;
+
+static int record_done_steps(void *ctx) {
+    done_steps *s = ctx;
+    size_t done = atomic_load(&s->mon->done);
+    if (s->last >= s->from && done - s->last > s->max_step) {
+        s->max_step = done - s->last;
+    }
+    s->last = done;
+    return 0;
+}
+
+/* The elimination polls by the work its removals do, not every 1024 removals: in 4000
+ * duplicates a removal walks a list of 4001 entries, so a poll comes every 32 removals or so
+ * (the progress added at each poll is the removals since the last one). */
+HL_TEST(poisson_elimination_of_duplicates_polls_by_work) {
+    const size_t m = 4002, n = 400, dim = 2;
+    double *p = malloc(m * dim * sizeof *p);
+    for (size_t i = 0; i < m * dim; i++) {
+        p[i] = i < 2 * (m - 2) ? 0.5 : (double)(i & 1);
+    }
+    hl_poisson_options o;
+    default_opts(&o, dim, n, 1.0);
+    o.n_threads = 1;
+    int64_t *out = malloc(n * sizeof *out);
+    hl_monitor mon;
+    done_steps steps = {.mon = &mon, .from = m};
+    hl_monitor_init(&mon, record_done_steps, &steps);
+    CHECK_OK(hl_poisson_eliminate(p, m, dim, n, &o, out, &mon));
+    CHECK(steps.max_step > 0 && steps.max_step <= 64);
+    CHECK(atomic_load(&mon.done) == 2 * m - n); /* the lists' m, then every removal */
+    /* The two corners are kept, and n - 2 of the duplicates. */
+    CHECK(out[n - 2] == (int64_t)m - 2 && out[n - 1] == (int64_t)m - 1);
+    free(out);
     free(p);
 }
 

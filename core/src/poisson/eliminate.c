@@ -212,8 +212,9 @@ static hl_status eliminate_dense(level_args *a, uint32_t *removed, uint32_t *kep
 #define HL_PD_WEIGHTS_CACHED 32768
 
 /* One removal on the lists: lowers the live neighbours of i (whose weight is already -1) by
- * their contributions, and prefetches what the next pops will read. */
-static void remove_listed(hl_pd_lists *L, const hl_heap *h, uint32_t i, size_t m) {
+ * their contributions, and prefetches what the next pops will read. Returns the length of i's
+ * list (the work done, for the polls). */
+static size_t remove_listed(hl_pd_lists *L, const hl_heap *h, uint32_t i, size_t m) {
     size_t len;
     const uint32_t *nb = hl_pd_list(L, i, &len);
     if (m > HL_PD_WEIGHTS_CACHED) {
@@ -247,7 +248,16 @@ static void remove_listed(hl_pd_lists *L, const hl_heap *h, uint32_t i, size_t m
             w[j] -= nb[2 * e + 1];
         }
     }
+    return len;
 }
+
+/* Work units (list entries or rescanned candidates, plus HL_PD_POP_WORK a removal for the heap)
+ * between two polls of the elimination: about a millisecond at the slowest (cold lists), so a
+ * Ctrl-C is seen in time even when every point has thousands of neighbours (duplicates: a
+ * removal then walks a list as long as the level). A poll is a clock read, nothing beside a
+ * removal, but sparse inputs still poll only every 1024 removals or so. */
+#define HL_PD_POLL_WORK_ELIM ((size_t)1 << 17)
+#define HL_PD_POP_WORK 128
 
 /*
  * One elimination: keeps a->n of the level's a->m points. removed[0..m-n) gets the input rows
@@ -333,10 +343,14 @@ static hl_status eliminate_level(level_args *a, uint32_t *removed, uint32_t *kep
     if (st != HL_OK) {
         goto done;
     }
-    /* The elimination proper: sequential by nature (each removal changes the next choice). */
+    /* The elimination proper: sequential by nature (each removal changes the next choice).
+     * Polled by work done, not by removals: a removal costs its list (or its candidates). */
+    size_t work = 0, polled_at = 0;
     for (size_t k = 0; k < m - a->n; k++) {
-        if ((k & 1023) == 0 && k > 0) {
-            hl_monitor_add(mon, 1024);
+        if (work >= HL_PD_POLL_WORK_ELIM) {
+            hl_monitor_add(mon, k - polled_at);
+            work = 0;
+            polled_at = k;
             if (hl_monitor_poll(mon) != HL_OK) {
                 st = HL_ECANCELLED;
                 goto done;
@@ -347,10 +361,12 @@ static hl_status eliminate_level(level_args *a, uint32_t *removed, uint32_t *kep
         w[i] = -1; /* removed: live weights are sums of contributions >= 0 */
         if (rescan) {
             hl_pd_rescan_remove(&R, i, w);
+            work += R.max_cands + HL_PD_POP_WORK; /* at most; a bound is enough here */
         } else {
-            remove_listed(&L, &h, i, m);
+            work += remove_listed(&L, &h, i, m) + HL_PD_POP_WORK;
         }
     }
+    hl_monitor_add(mon, m - a->n - polled_at);
     for (size_t k = 0; k < m - a->n; k++) {
         removed[k] = orig[removed_local[k]];
     }

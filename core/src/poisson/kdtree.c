@@ -314,6 +314,11 @@ static hl_status build_subtrees(void *p, size_t begin, size_t end, unsigned work
 
 /* Below this many points a subtree is built by one thread (about a millisecond of work). */
 #define HL_KD_PARALLEL_MIN 16384
+/* At most this many points a subtree built in parallel: a subtree is one chunk, and only
+ * between chunks does anything see a cancellation (the calling thread polls; the subtrees
+ * themselves do not), so a chunk must stay short: 2^18 points take about 30 ms. (The tree
+ * does not depend on where the top part stops: every node is split the same way.) */
+#define HL_KD_PARALLEL_MAX ((size_t)1 << 18)
 
 hl_status hl_kdtree_build(hl_kdtree *t, const double *points, size_t m, size_t dim,
                           const uint32_t *rows, unsigned n_threads, hl_monitor *mon) {
@@ -353,6 +358,7 @@ hl_status hl_kdtree_build(hl_kdtree *t, const double *points, size_t m, size_t d
     unsigned threads = hl_parallel_threads(m, HL_KD_PARALLEL_MIN, n_threads);
     size_t defer = threads > 1 ? m / (4 * (size_t)threads) : 0;
     defer = defer < HL_KD_PARALLEL_MIN ? HL_KD_PARALLEL_MIN : defer;
+    defer = defer > HL_KD_PARALLEL_MAX ? HL_KD_PARALLEL_MAX : defer;
     uint32_t *deferred = NULL;
     size_t n_deferred = 0;
     hl_status st = HL_OK;

@@ -488,6 +488,28 @@ static hl_status reserve_hits(lists_ctx *cx, lists_work *wk, size_t nh, size_t m
     return HL_OK;
 }
 
+/* From this size on a worker's own entries ask for huge pages (advise_huge). */
+#define HL_PD_HUGE_MIN ((size_t)32 << 20)
+
+/* Asks for transparent huge pages on the whole pages of a large buffer (malloc serves those
+ * sizes by mmap, a mapping of their own). Only dense inputs (duplicates) have such buffers, a
+ * gigabyte and more of own entries a region, and their release is then part of a Ctrl-C's
+ * answer: freeing a gigabyte of 4 KiB pages took 60-100 ms here, of huge pages 3 ms. Advice
+ * only: where it is refused or unknown the buffer is the same. (Chunks of lists that do not fit
+ * the arena, lists_arena, get the same advice.) */
+static void advise_huge(void *p, size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (bytes >= HL_PD_HUGE_MIN) {
+        const uintptr_t page = 4096, a = (uintptr_t)p & ~(page - 1);
+        const uintptr_t b = ((uintptr_t)p + bytes + page - 1) & ~(page - 1);
+        (void)madvise((void *)a, b - a, MADV_HUGEPAGE);
+    }
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+
 /* Makes room for `more` own entries. A region's own entries live beside the lists until the
  * build ends (the buffer is kept for the worker's next region), so they are charged to the
  * limit like the lists. */
@@ -506,6 +528,7 @@ static hl_status reserve_own(lists_ctx *cx, lists_work *wk, size_t more) {
     }
     v->data = p;
     v->cap = cap;
+    advise_huge(p, cap * sizeof *p);
     return HL_OK;
 }
 
@@ -657,15 +680,72 @@ static hl_status point_entries(lists_ctx *cx, lists_work *wk, size_t i, size_t r
     return HL_OK;
 }
 
+/* Inside a region: worker 0 (the calling thread) asks the monitor, every worker sees whether
+ * the build stopped (another worker failed or saw the cancellation, or the calling thread saw
+ * it while waiting for the others: hl_parallel_for_stop sets the same flag). A region can take
+ * far longer than the monitor's millisecond (one region is the whole level up to 8192 points,
+ * and in a dense input, duplicates say, every point has thousands of neighbours or all of
+ * them: 20000 points in one place make 400 million entries), so hl_parallel_for's poll between
+ * regions is not enough: the regions poll between leaves, and every HL_PD_POLL_WORK entry
+ * words found or laid out. */
+static hl_status lists_poll(lists_ctx *cx, unsigned worker) {
+    if (worker == 0 && hl_monitor_poll(cx->mon) != HL_OK) {
+        atomic_store_explicit(&cx->stop, 1, memory_order_relaxed);
+        return HL_ECANCELLED;
+    }
+    return atomic_load_explicit(&cx->stop, memory_order_relaxed) ? HL_ECANCELLED : HL_OK;
+}
+
+/* Entry words (two an entry) found between polls inside a region: 64K entries, well under a
+ * millisecond of writing them, and a poll (a clock read) is nothing beside that. */
+#define HL_PD_POLL_WORK ((size_t)1 << 17)
+
+/* Entry words laid out between polls (region_lists): far fewer, because of the page faults.
+ * A point's mirror entries land in as many lists as it has later neighbours in the region, and
+ * in a dense input its first few points touch every page of the region's lists, each fault
+ * zeroing a fresh (huge) page: 20000 duplicates make 1.3 GB of lists a region, and the first
+ * points spent 1-4 seconds in such faults between two polls of every few points. 512 entries
+ * touch at most 512 pages (some tens of milliseconds where a fault takes 0.6 ms), and a poll
+ * every 512 entries costs under 2% of writing them even when all are cache hits. */
+#define HL_PD_LAYOUT_WORK ((size_t)1 << 10)
+
 /* How many entries ahead region_lists prefetches the place of a mirror entry. */
 #define HL_PD_MIRROR_AHEAD 8
+
+/* Chunks of lists from this size on get their pages faulted in by prefault_chunk: at most a
+ * few thousand entries a point (1024 points to a chunk). Uniform inputs stay far below it (2D:
+ * about 30 entries a point; rotations at 8000 -> 200: about 230). */
+#define HL_PD_PREFAULT_MIN ((size_t)8 << 20)
+
+/* Touches every page of a large chunk's lists (`bytes` from p) in order, polling every 2 MiB.
+ * In a dense input (duplicates) the first points of a region write their mirror entries into
+ * every list of the region, so without this they fault in every page of its lists (1.3 GB for
+ * 20000 duplicates, each fault zeroing a fresh huge page) within a few hundred entries: seconds
+ * between two polls. Here the same faults come in order, one or two between polls; the layout
+ * overwrites the zeros. */
+static hl_status prefault_chunk(lists_ctx *cx, unsigned worker, void *p, size_t bytes) {
+    volatile unsigned char *b = p;
+    for (size_t off = 0; off < bytes; off += 4096) {
+        if ((off & (((size_t)1 << 21) - 1)) == 0) {
+            hl_status st = lists_poll(cx, worker);
+            if (st != HL_OK) {
+                return st;
+            }
+        }
+        b[off] = 0;
+    }
+    b[bytes - 1] = 0;
+    return HL_OK;
+}
 
 /*
  * Lays out the lists of the region's chunks, each one exact array (lists_arena): point i's list is
  * the entries of the earlier points of the region that found it, in their order, then its own
- * entries; sums the weights.
+ * entries; sums the weights. Polls every HL_PD_LAYOUT_WORK entry words (lists_poll, as
+ * `worker`).
  */
-static hl_status region_lists(lists_ctx *cx, lists_work *wk, size_t r0, size_t r1) {
+static hl_status region_lists(lists_ctx *cx, lists_work *wk, size_t r0, size_t r1,
+                              unsigned worker) {
     hl_pd_lists *L = cx->L;
     const size_t *own_end = wk->own_end;
     const uint32_t *n_mirror = wk->n_mirror;
@@ -696,61 +776,73 @@ static hl_status region_lists(lists_ctx *cx, lists_work *wk, size_t r0, size_t r
         if (out == NULL) {
             out = malloc(add);
             owned = cap;
+            if (out != NULL) {
+                advise_huge(out, add); /* (dense inputs only: see there) */
+            }
         }
         if (out == NULL) {
             atomic_fetch_sub_explicit(&cx->bytes, add, memory_order_relaxed);
             return HL_ENOMEM;
         }
         L->chunk[c0 / HL_PD_CHUNK] = (hl_u32vec){.data = out, .len = run, .cap = owned};
+        if (add >= HL_PD_PREFAULT_MIN) {
+            hl_status st = prefault_chunk(cx, worker, out, add);
+            if (st != HL_OK) {
+                return st; /* the chunk is recorded: freed with the lists */
+            }
+        }
         for (size_t i = c0; i < c1; i++) {
             next[i - r0] = out + (i == c0 ? 0 : L->end[i - 1]);
         }
     }
     const uint32_t *own = wk->own.data;
     int64_t *w = L->w;
+    size_t left = HL_PD_LAYOUT_WORK; /* entry words until the next poll */
     for (size_t i = r0; i < r1; i++) {
         /* Every entry i gets from an earlier point is in place: its own entries go next. */
-        size_t own_begin = i == r0 ? 0 : own_end[i - r0 - 1];
         const size_t own_stop = own_end[i - r0];
         uint32_t *dst = next[i - r0];
         int64_t wi = w[i];
-        for (size_t e = own_begin; e < own_stop; e += 2) {
-            uint32_t j = own[e], c = own[e + 1];
-            /* The mirror entries land in as many places as i has later neighbours, each
-             * likely out of cache: ask for the one HL_PD_MIRROR_AHEAD entries on early (the
-             * same j never comes twice in one list, so its place does not move before). */
-            if (e + 2 * HL_PD_MIRROR_AHEAD < own_stop) {
-                uint32_t ja = own[e + 2 * HL_PD_MIRROR_AHEAD];
-                if (ja >= r0 && ja < r1) {
-                    __builtin_prefetch(next[ja - r0], 1);
+        /* In pieces of at most `left` entry words, with a poll between: in a dense input one
+         * point's list is the whole level (see HL_PD_LAYOUT_WORK). */
+        for (size_t e0 = i == r0 ? 0 : own_end[i - r0 - 1]; e0 < own_stop;) {
+            if (left == 0) {
+                hl_status st = lists_poll(cx, worker);
+                if (st != HL_OK) {
+                    return st;
+                }
+                left = HL_PD_LAYOUT_WORK;
+            }
+            const size_t e1 = own_stop - e0 > left ? e0 + left : own_stop;
+            left -= e1 - e0;
+            for (size_t e = e0; e < e1; e += 2) {
+                uint32_t j = own[e], c = own[e + 1];
+                /* The mirror entries land in as many places as i has later neighbours, each
+                 * likely out of cache: ask for the one HL_PD_MIRROR_AHEAD entries on early
+                 * (the same j never comes twice in one list, so its place does not move
+                 * before). */
+                if (e + 2 * HL_PD_MIRROR_AHEAD < own_stop) {
+                    uint32_t ja = own[e + 2 * HL_PD_MIRROR_AHEAD];
+                    if (ja >= r0 && ja < r1) {
+                        __builtin_prefetch(next[ja - r0], 1);
+                    }
+                }
+                *dst++ = j;
+                *dst++ = c;
+                wi += c;
+                if (j >= r0 && j < r1) {
+                    uint32_t *mj = next[j - r0];
+                    mj[0] = (uint32_t)i;
+                    mj[1] = c;
+                    next[j - r0] = mj + 2;
+                    w[j] += c;
                 }
             }
-            *dst++ = j;
-            *dst++ = c;
-            wi += c;
-            if (j >= r0 && j < r1) {
-                uint32_t *mj = next[j - r0];
-                mj[0] = (uint32_t)i;
-                mj[1] = c;
-                next[j - r0] = mj + 2;
-                w[j] += c;
-            }
+            e0 = e1;
         }
         w[i] = wi;
     }
     return HL_OK;
-}
-
-/* Between leaves: worker 0 (the calling thread) asks the monitor, every worker sees whether
- * another one stopped. A region can take far longer than the monitor's millisecond (one region
- * is the whole level up to 8192 points, with thousands of neighbours each in a dense input),
- * so hl_parallel_for's poll between regions is not enough. */
-static hl_status lists_poll(lists_ctx *cx, unsigned worker) {
-    if (worker == 0 && hl_monitor_poll(cx->mon) != HL_OK) {
-        atomic_store_explicit(&cx->stop, 1, memory_order_relaxed);
-        return HL_ECANCELLED;
-    }
-    return atomic_load_explicit(&cx->stop, memory_order_relaxed) ? HL_ECANCELLED : HL_OK;
 }
 
 static hl_status lists_region(lists_ctx *cx, size_t u, unsigned worker) {
@@ -770,6 +862,7 @@ static hl_status lists_region(lists_ctx *cx, size_t u, unsigned worker) {
             hi = mid;
         }
     }
+    size_t work = 0; /* entry words found since the last poll */
     for (size_t l = lo; l < t->n_leaves && t->nodes[t->leaves[l]].begin < r1; l++) {
         const hl_kdnode *lf = &t->nodes[t->leaves[l]];
         hl_status st = lists_poll(cx, worker);
@@ -785,12 +878,20 @@ static hl_status lists_region(lists_ctx *cx, size_t u, unsigned worker) {
         }
         size_t a = lf->begin > r0 ? lf->begin : r0, b = lf->end < r1 ? lf->end : r1;
         for (size_t i = a; i < b; i++) {
+            size_t before = wk->own.len;
             if ((st = point_entries(cx, wk, i, r0, r1)) != HL_OK) {
                 return st;
             }
+            work += wk->own.len - before;
+            if (work >= HL_PD_POLL_WORK) {
+                work = 0;
+                if ((st = lists_poll(cx, worker)) != HL_OK) {
+                    return st;
+                }
+            }
         }
     }
-    hl_status st = region_lists(cx, wk, r0, r1);
+    hl_status st = region_lists(cx, wk, r0, r1, worker);
     if (st != HL_OK) {
         return st;
     }
@@ -965,7 +1066,9 @@ hl_status hl_pd_lists_build_level(hl_pd_lists *L, const hl_kdtree *t, const hl_p
     }
     if (st == HL_OK) {
         /* (Levels of up to 256 points never get here: eliminate.c's dense path.) */
-        st = hl_parallel_for(n_regions, 1, n_threads, lists_range, &cx, mon);
+        /* _stop: a cancellation the calling thread sees while it waits for the other workers
+         * reaches their regions through cx.stop (lists_poll). */
+        st = hl_parallel_for_stop(n_regions, 1, n_threads, lists_range, &cx, mon, &cx.stop);
     }
     for (unsigned k = 0; cx.work != NULL && k < workers; k++) {
         work_free(&cx.work[k]);

@@ -15,14 +15,31 @@ typedef struct nn_ctx {
     double r_guess;
     double *out; /* in input order */
     hl_u32vec *cand, *codes;
+    hl_monitor *mon;
+    atomic_int stop; /* the loop stopped (hl_parallel_for_stop) or worker 0 saw a cancellation */
 } nn_ctx;
+
+/* Candidates examined between polls inside a chunk. A chunk is 512 points, normally a few
+ * candidates each, but in a dense input (duplicates) every point has all the others as
+ * candidates: 512 points of 20000 duplicates are 10 million distances. */
+#define HL_PD_NN_POLL_WORK ((size_t)1 << 16)
 
 static hl_status nn_range(void *p, size_t begin, size_t end, unsigned worker) {
     nn_ctx *cx = p;
     const hl_kdtree *t = cx->t;
     const size_t dim = t->dim;
     hl_u32vec *cand = &cx->cand[worker], *codes = &cx->codes[worker];
+    size_t work = 0;
     for (size_t i = begin; i < end; i++) {
+        if (work >= HL_PD_NN_POLL_WORK) {
+            work = 0;
+            if (worker == 0 && hl_monitor_poll(cx->mon) != HL_OK) {
+                atomic_store_explicit(&cx->stop, 1, memory_order_relaxed);
+            }
+            if (atomic_load_explicit(&cx->stop, memory_order_relaxed)) {
+                return HL_ECANCELLED;
+            }
+        }
         const double *xi = t->coords + i * dim;
         /* Grow the radius until a neighbour lies within it: all points nearer than the radius
          * are then among the candidates, so the minimum is exact. */
@@ -34,6 +51,7 @@ static hl_status nn_range(void *p, size_t begin, size_t end, unsigned worker) {
                 return st;
             }
             double best = INFINITY;
+            work += cand->len + 1;
             for (size_t h = 0; h < cand->len; h++) {
                 uint32_t j = cand->data[h];
                 if (j != i) {
@@ -100,13 +118,14 @@ hl_status hl_poisson_nn_distances(const double *points, size_t m, size_t dim,
     }
     const size_t grain = 512;
     unsigned workers = hl_parallel_threads(m, grain, opt->n_threads);
-    nn_ctx cx = {.t = &t, .mt = &mt, .r_guess = r_guess, .out = out};
+    nn_ctx cx = {.t = &t, .mt = &mt, .r_guess = r_guess, .out = out, .mon = mon};
+    atomic_init(&cx.stop, 0);
     cx.cand = hl_calloc_array(workers, sizeof(hl_u32vec));
     cx.codes = hl_calloc_array(workers, sizeof(hl_u32vec));
     if (cx.cand == NULL || cx.codes == NULL) {
         st = HL_ENOMEM;
     } else {
-        st = hl_parallel_for(m, grain, opt->n_threads, nn_range, &cx, mon);
+        st = hl_parallel_for_stop(m, grain, opt->n_threads, nn_range, &cx, mon, &cx.stop);
     }
     if (cx.cand != NULL && cx.codes != NULL) {
         for (unsigned k = 0; k < workers; k++) {
