@@ -381,12 +381,56 @@ GOOD = np.random.default_rng(0).random((100, 2))
     (lambda: pd.sample(10, oversample=1.0), ValueError, "oversample"),
     (lambda: pd.sample(10, seed=-1), ValueError, "seed"),
     (lambda: pd.sample(10, [(0, 1)] * 9), ValueError, "bounds"),
+    (lambda: pd.sample(10, "x"), TypeError, "bounds"),
+    (lambda: pd.sample(10, [(0, 1), (0, "a")]), TypeError, "bounds"),
+    (lambda: pd.sample(10, [(0, 1), (0,)]), TypeError, "bounds"),
+    (lambda: pd.sample(10, [(0, 5)] * 4, seed=1, domain="rotations"), ValueError, "bounds"),
+    (lambda: pd.sample(10, [(0, 5)] * 3, seed=1, domain="sphere"), ValueError, "bounds"),
     (lambda: pd.sample_sphere(10, dim=1), ValueError, "dim"),
     (lambda: pd.radius_stats(GOOD[:1]), ValueError, "points"),
 ])
 def test_bad_input_names_the_argument(call: object, exc: type[Exception], word: str) -> None:
     with pytest.raises(exc, match=word):
         call()  # type: ignore[operator]
+
+
+def test_sample_bounds_default_and_explicit_are_told_apart() -> None:
+    """The sphere and rotation domains take no bounds: left out (or None) they sample, given
+    they are refused on both (rotations used to ignore them, the sphere to refuse even the
+    default)."""
+    rot = pd.sample(40, seed=1, domain="rotations")
+    np.testing.assert_array_equal(rot, pd.sample_rotations(40, seed=1))
+    np.testing.assert_array_equal(pd.sample(40, None, seed=1, domain="rotations"), rot)
+    sph = pd.sample(40, seed=1, domain="sphere")
+    np.testing.assert_array_equal(sph, pd.sample_sphere(40, seed=1))
+    with pytest.raises(ValueError, match="bounds: not used by domain='rotations'"):
+        pd.sample(40, ((0.0, 1.0), (0.0, 1.0)), seed=1, domain="rotations")  # equal, yet given
+    # the default for boxes is still the unit square
+    np.testing.assert_array_equal(pd.sample(40, seed=2), pd.sample(40, [(0, 1), (0, 1)], seed=2))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_unit_rows_normalised_in_a_coarse_dtype_are_accepted(dtype: type) -> None:
+    """Rows normalised in float16 are within 2 of its epsilons of norm 1 (1e-3), far beyond the
+    float64 tolerance 1e-6: the tolerance is 4 epsilons of the input's dtype (at least 1e-6),
+    in the kernel, the statistics and the twin alike; unnormalised rows are still refused."""
+    rng = np.random.default_rng(14)
+    q = rng.normal(size=(400, 4)).astype(dtype)
+    q = q / np.linalg.norm(q, axis=1, keepdims=True)
+    assert q.dtype == dtype
+    got = pd.eliminate(q, 40, domain="rotations")
+    np.testing.assert_array_equal(got, ref.eliminate(q, 40, domain="rotations"))
+    assert pd.radius_stats(q, domain="rotations")["min"] > 0
+    s = rng.normal(size=(300, 3)).astype(dtype)
+    s = s / np.linalg.norm(s, axis=1, keepdims=True)
+    assert pd.eliminate(s, 30, domain="sphere").shape == (30,)
+    assert pd.nn_distances(s, domain="sphere").shape == (300,)
+    far = (q * dtype(1.02)).astype(dtype)
+    with pytest.raises(ValueError, match=r"not a unit quaternion .* allowed 1 \+- "):
+        pd.eliminate(far, 40, domain="rotations")
+    if dtype is np.float16:  # the tolerance is the dtype's: the same values in float64 fail
+        with pytest.raises(ValueError, match=r"allowed 1 \+- 1e-06"):
+            pd.eliminate(q.astype(np.float64), 40, domain="rotations")
 
 
 def test_sizes_beyond_memory_raise_memory_error_before_allocating() -> None:

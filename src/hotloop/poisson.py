@@ -33,7 +33,8 @@ Domains (``domain=``):
   ``q'`` and ``-q'``, ``c = 2 sin(theta / 4)`` (monotone in ``theta``, within 1% of
   ``theta / 2`` up to 0.5 rad), which needs no ``asin`` per pair. No seam at ``w = 0``.
   Non-unit quaternions are refused (normalise them first), so the returned indices always
-  refer to your rows unchanged.
+  refer to your rows unchanged; unit means ``|norm - 1| <= max(1e-6, 4 eps)`` with ``eps``
+  the machine epsilon of the dtype passed in (float16: 3.9e-3), the same for sphere points.
 
 ``r_max`` is the maximal Poisson disc radius of ``n`` points (2D: ``sqrt(A / (2 sqrt(3) n))``,
 3D: ``cbrt(V / (4 sqrt(2) n))``, else ``(measure / (n V_k)) ** (1/k)``, ``V_k`` the unit
@@ -70,7 +71,7 @@ __all__ = [
 
 DOMAINS = {"box": 0, "periodic": 1, "sphere": 2, "rotations": 3}
 MAX_DIM = 8
-UNIT_TOLERANCE = 1e-6  # |norm - 1| allowed for sphere points and quaternions
+UNIT_TOLERANCE = 1e-6  # |norm - 1| allowed for sphere points and quaternions (see _unit_tolerance)
 _ROTATION_MEASURE = 8.0 * math.pi**2  # volume of SO(3) with the rotation-angle metric
 
 _drawn_seeds: list[int] = []  # seeds drawn from the OS for seed=None, latest last
@@ -95,10 +96,22 @@ def _as_points(points: ArrayLike, name: str = "points") -> NDArray[np.float64]:
     return _points_checked(points, name, False)[0]
 
 
+def _unit_tolerance(dtype: np.dtype[Any]) -> float:
+    """The ``|norm - 1|`` allowed for sphere points and quaternions given in ``dtype``:
+    ``UNIT_TOLERANCE``, or 4 machine epsilons of a coarser float type (float16: 3.9e-3), so that
+    rows normalised in their own type pass (they are within 2 epsilons: measured 1.74 at most
+    for float16 and float32, dimensions 2 to 8) while rows that were never normalised do not."""
+    if dtype.kind == "f":
+        return max(UNIT_TOLERANCE, 4.0 * float(np.finfo(dtype).eps))
+    return UNIT_TOLERANCE
+
+
 def _points_checked(points: ArrayLike, name: str,
-                    unit: bool) -> tuple[NDArray[np.float64], bool]:
-    """:func:`_as_points`, and with ``unit`` whether every row is certainly a unit vector (one
-    pass for both checks; False leaves the verdict to :class:`_Geometry`)."""
+                    unit: bool) -> tuple[NDArray[np.float64], bool, float]:
+    """:func:`_as_points`; with ``unit`` whether every row is certainly a unit vector (one
+    pass for both checks; False leaves the verdict to :class:`_Geometry`); and the unit-norm
+    tolerance of the input's dtype (:func:`_unit_tolerance`)."""
+    tol = UNIT_TOLERANCE
     if (type(points) is np.ndarray and points.dtype is _F64 and points.ndim == 2
             and points.flags.c_contiguous and 1 <= points.shape[1] <= MAX_DIM):
         out = points  # already what the core takes: every check below would pass
@@ -120,16 +133,17 @@ def _points_checked(points: ArrayLike, name: str,
             raise ValueError(
                 f"{name}: dimension {arr.shape[1]} is not supported (1 to {MAX_DIM})")
         out = np.ascontiguousarray(arr, dtype=np.float64)
+        tol = _unit_tolerance(arr.dtype)
     if out.shape[0] == 0:
-        return out, False
+        return out, False, tol
     row = _core._poisson_scan(out, _SCAN_UNIT if unit else _SCAN_FINITE)
     if row < 0:
-        return out, unit
+        return out, unit, tol
     if unit:  # a row to look at: not finite (the error here), or a norm to judge later
         row = _core._poisson_scan(out, _SCAN_FINITE)
     if row >= 0:
         raise ValueError(f"{name}: row {row} has a NaN or infinite coordinate")
-    return out, False
+    return out, False, tol
 
 
 def _as_count(n: object, name: str = "n") -> int:
@@ -152,12 +166,21 @@ def _as_bounds(bounds: Bounds, d: int) -> tuple[NDArray[np.float64], NDArray[np.
     return lohi[0], lohi[1]
 
 
+def _bounds_array(bounds: Bounds) -> NDArray[np.float64]:
+    """``bounds`` as a float64 array of any shape, or a TypeError that names it (not NumPy's
+    own message: strings, non-numbers, ragged pairs)."""
+    if isinstance(bounds, np.ndarray) and bounds.dtype == np.float64:
+        return bounds
+    try:
+        return np.asarray(bounds, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"bounds: expected d pairs (lo, hi) of numbers, got {bounds!r:.60}"
+                        ) from None
+
+
 def _as_lohi(bounds: Bounds, d: int) -> NDArray[np.float64]:
     """``bounds`` as a C-contiguous (2, d) array: lows in row 0, highs in row 1."""
-    try:
-        b = np.asarray(bounds, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError("bounds: expected d pairs (lo, hi) of numbers") from None
+    b = _bounds_array(bounds)
     if b.shape == (2,) and d == 1:
         b = b.reshape(1, 2)
     if b.shape != (d, 2):
@@ -196,7 +219,8 @@ class _Geometry:
     """What a domain needs: the bounds passed to the core, the measure and intrinsic dim."""
 
     def __init__(self, domain: str, pts: NDArray[np.float64], bounds: Bounds,
-                 name: str = "points", units_ok: bool = False) -> None:
+                 name: str = "points", *, units_ok: bool = False,
+                 unit_tol: float = UNIT_TOLERANCE) -> None:
         m, d = pts.shape
         self.domain = domain
         self.lo: NDArray[np.float64] | None = None
@@ -211,13 +235,13 @@ class _Geometry:
                 raise ValueError(f"{name}: sphere points need at least 2 coordinates, got {d}")
             if m and not units_ok and _core._poisson_scan(pts, _SCAN_UNIT) >= 0:  # judge here
                 norms = np.sqrt(np.einsum("ij,ij->i", pts, pts))
-                bad = np.flatnonzero(np.abs(norms - 1.0) > UNIT_TOLERANCE)
+                bad = np.flatnonzero(np.abs(norms - 1.0) > unit_tol)
                 if bad.size:
                     what = "quaternion" if domain == "rotations" else "point"
                     raise ValueError(
                         f"{name}: row {int(bad[0])} is not a unit {what} (norm "
-                        f"{norms[bad[0]]:.9g}); normalise first, e.g. q / np.linalg.norm(q, "
-                        "axis=1, keepdims=True)")
+                        f"{norms[bad[0]]:.9g}, allowed 1 +- {unit_tol:.2g}); normalise first, "
+                        "e.g. q / np.linalg.norm(q, axis=1, keepdims=True)")
             self.k = 3 if domain == "rotations" else d - 1
             self.measure = _ROTATION_MEASURE if domain == "rotations" else _sphere_measure(d)
             return
@@ -331,7 +355,7 @@ def eliminate(
     # Small calls are mostly this layer, on cold caches: each check below has a fast path for
     # the common case (a float64 array, default parameters) and the precise one otherwise.
     unit = type(domain) is str and domain in ("rotations", "sphere")
-    pts, units_ok = _points_checked(points, "points", unit)
+    pts, units_ok, unit_tol = _points_checked(points, "points", unit)
     m, d = pts.shape
     if type(n) is not int:
         n = _as_count(n)
@@ -339,7 +363,7 @@ def eliminate(
         raise ValueError(f"n: expected 1 <= n < {m} (the number of points), got {n}")
     if type(domain) is not str or domain not in DOMAINS:
         domain = _as_domain(domain)
-    geo = _Geometry(domain, pts, bounds, units_ok=units_ok)
+    geo = _Geometry(domain, pts, bounds, units_ok=units_ok, unit_tol=unit_tol)
     if (type(alpha) is float and type(beta) is float and type(gamma) is float
             and 0.0 < alpha < math.inf and 0.0 <= beta < 1.0 and 0.0 < gamma < math.inf):
         alpha_f, beta_f, gamma_f = alpha, beta, gamma  # what _check_param would return
@@ -519,9 +543,14 @@ def _candidates(seed: int, shape: tuple[int, int], domain: str,
     return out
 
 
+# sample()'s default bounds, told apart from bounds a caller passes by identity: the sphere and
+# rotation domains take no bounds, and must refuse those given rather than ignore them.
+_UNIT_SQUARE = ((0.0, 1.0), (0.0, 1.0))
+
+
 def sample(
     n: int,
-    bounds: Bounds = ((0.0, 1.0), (0.0, 1.0)),
+    bounds: Bounds = _UNIT_SQUARE,
     *,
     oversample: float = 5.0,
     seed: int | None = None,
@@ -541,7 +570,8 @@ def sample(
     streams: the same seed gives the same points everywhere; None draws one from the OS and
     reports it through ``hotloop.poisson.last_seed()``), then :func:`eliminate`. ``domain`` is
     ``"box"`` or ``"periodic"`` here (for the others see :func:`sample_sphere` and
-    :func:`sample_rotations`, which this forwards to). Returns an (n, d) float64 array.
+    :func:`sample_rotations`, which this forwards to; they take no ``bounds``, and bounds
+    passed with them are refused). Returns an (n, d) float64 array.
     """
     n = _as_count(n)
     if n < 1:
@@ -551,15 +581,17 @@ def sample(
                                   r_max=r_max, alpha=alpha, beta=beta, gamma=gamma,
                                   weight_limiting=weight_limiting, threads=threads,
                                   progress=progress)
-    if domain == "rotations":
-        return sample_rotations(n, **common)
-    if domain == "sphere":
-        if bounds is None:
-            return sample_sphere(n, **common)
-        raise ValueError("bounds: not used by domain='sphere'; use sample_sphere(n, dim=...)")
+    if domain in ("rotations", "sphere"):
+        if bounds is not _UNIT_SQUARE and bounds is not None:
+            hint = "sample_sphere(n, dim=...) sets the dimension" if domain == "sphere" else (
+                "rotations fill SO(3)")
+            raise ValueError(f"bounds: not used by domain={domain!r}; leave it out ({hint})")
+        if domain == "rotations":
+            return sample_rotations(n, **common)
+        return sample_sphere(n, **common)
     if bounds is None:
         raise ValueError("bounds: required for domain='box' and 'periodic'")
-    b = np.asarray(bounds, dtype=np.float64) if not isinstance(bounds, np.ndarray) else bounds
+    b = _bounds_array(bounds)  # eliminate's conversion: errors that name bounds
     d = 1 if b.shape == (2,) else (b.shape[0] if b.ndim == 2 else -1)
     if not 1 <= d <= MAX_DIM:
         raise ValueError(f"bounds: expected d pairs (lo, hi) with d from 1 to {MAX_DIM}, "
@@ -624,11 +656,17 @@ def nn_distances(
 ) -> NDArray[np.float64]:
     """Each point's distance to its nearest other point in the domain's distance (exact;
     radians for rotations)."""
-    pts = _as_points(points)
+    pts, _, unit_tol = _points_checked(points, "points", False)
     if pts.shape[0] < 2:
         raise ValueError("points: need at least 2 points")
     domain = _as_domain(domain)
-    geo = _Geometry(domain, pts, bounds)
+    return _nn_distances(pts, _Geometry(domain, pts, bounds, unit_tol=unit_tol), threads)
+
+
+def _nn_distances(pts: NDArray[np.float64], geo: _Geometry,
+                  threads: int | None) -> NDArray[np.float64]:
+    """:func:`nn_distances` of checked points."""
+    domain = geo.domain
     out = np.empty(pts.shape[0], dtype=np.float64)
     periodic = domain == "periodic"
     guess = core_radii(domain, geo.r_max(pts.shape[0]), 0.0)[0]
@@ -647,10 +685,12 @@ def radius_stats(
     """Quality figures of a point set: the minimum and mean nearest-neighbour distance and
     their ratios to ``r_max`` of that many points in the domain (Yuksel's relative radius is
     ``min_ratio / 2``). Returns ``{"n", "r_max", "min", "mean", "min_ratio", "mean_ratio"}``."""
-    pts = _as_points(points)
-    domain = _as_domain(domain)
-    nn = nn_distances(pts, bounds=bounds, domain=domain, threads=threads)
-    r = _Geometry(domain, pts, bounds).r_max(pts.shape[0])
+    pts, _, unit_tol = _points_checked(points, "points", False)
+    if pts.shape[0] < 2:
+        raise ValueError("points: need at least 2 points")
+    geo = _Geometry(_as_domain(domain), pts, bounds, unit_tol=unit_tol)
+    nn = _nn_distances(pts, geo, threads)
+    r = geo.r_max(pts.shape[0])
     mn, mean = float(nn.min()), float(nn.mean())
     return {"n": float(pts.shape[0]), "r_max": r, "min": mn, "mean": mean,
             "min_ratio": mn / r, "mean_ratio": mean / r}

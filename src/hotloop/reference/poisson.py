@@ -29,8 +29,8 @@ from hotloop.poisson import (
     DOMAINS,
     _as_count,
     _as_domain,
-    _as_points,
     _Geometry,
+    _points_checked,
     check_alpha,
     check_periodic_reach,
     chord_to_angle,
@@ -130,7 +130,7 @@ def eliminate(
 ) -> NDArray[np.int64]:
     """The brute-force twin of :func:`hotloop.poisson.eliminate` (same arguments, same
     result, M up to a few thousand)."""
-    x = _as_points(points)
+    x, _, unit_tol = _points_checked(points, "points", False)
     m = x.shape[0]
     n = _as_count(n)
     if not 1 <= n < m:
@@ -138,7 +138,7 @@ def eliminate(
     if m > MAX_POINTS:
         raise ValueError(f"points: the brute-force twin takes at most {MAX_POINTS} points")
     domain = _as_domain(domain)
-    geo = _Geometry(domain, x, bounds)
+    geo = _Geometry(domain, x, bounds, unit_tol=unit_tol)
     r = geo.r_max(n) if r_max is None else float(r_max)
     d_max = 2.0 * r
     check_periodic_reach(geo, d_max)
@@ -167,8 +167,8 @@ def eliminate(
 def nn_distances(points: ArrayLike, *, bounds: ArrayLike | None = None,
                  domain: str = "box") -> NDArray[np.float64]:
     """Each point's nearest-neighbour distance, by the full distance matrix."""
-    x = _as_points(points)
-    geo = _Geometry(_as_domain(domain), x, bounds)
+    x, _, unit_tol = _points_checked(points, "points", False)
+    geo = _Geometry(_as_domain(domain), x, bounds, unit_tol=unit_tol)
     dist = pair_distances(x, domain, geo.lo, geo.hi)
     np.fill_diagonal(dist, np.inf)
     nearest = np.asarray(dist.min(axis=1), dtype=np.float64)
