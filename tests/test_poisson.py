@@ -388,6 +388,18 @@ GOOD = np.random.default_rng(0).random((100, 2))
     (lambda: pd.sample(10, [(0, 5)] * 3, seed=1, domain="sphere"), ValueError, "bounds"),
     (lambda: pd.sample_sphere(10, dim=1), ValueError, "dim"),
     (lambda: pd.radius_stats(GOOD[:1]), ValueError, "points"),
+    (lambda: pd.eliminate(GOOD, 10, progressive="no"), TypeError, "progressive"),  # type: ignore[arg-type]
+    (lambda: pd.eliminate(GOOD, 10, weight_limiting="no"), TypeError, "weight_limiting"),  # type: ignore[arg-type]
+    (lambda: pd.eliminate(GOOD, 10, weight_limiting=1), TypeError, "weight_limiting"),
+    (lambda: pd.eliminate(GOOD, 10, progress=5), TypeError, "progress"),  # type: ignore[arg-type]
+    (lambda: pd.sample(10, progressive="no"), TypeError, "progressive"),  # type: ignore[arg-type]
+    (lambda: pd.sample_rotations(10, progress=5), TypeError, "progress"),
+    (lambda: pd.sample_sphere(10, weight_limiting=None), TypeError, "weight_limiting"),
+    (lambda: ref.eliminate(GOOD, 10, progressive="no"), TypeError, "progressive"),  # type: ignore[arg-type]
+    (lambda: pd.eliminate(GOOD, 10, domain="periodic", bounds=[(0, 1), (0, 1)], r_max=0.3),
+     ValueError, "^r_max: d_max"),
+    (lambda: ref.eliminate(GOOD, 10, domain="periodic", bounds=[(0, 1), (0, 1)], r_max=0.3),
+     ValueError, "^r_max: d_max"),
 ])
 def test_bad_input_names_the_argument(call: object, exc: type[Exception], word: str) -> None:
     with pytest.raises(exc, match=word):
@@ -431,6 +443,22 @@ def test_unit_rows_normalised_in_a_coarse_dtype_are_accepted(dtype: type) -> Non
     if dtype is np.float16:  # the tolerance is the dtype's: the same values in float64 fail
         with pytest.raises(ValueError, match=r"allowed 1 \+- 1e-06"):
             pd.eliminate(q.astype(np.float64), 40, domain="rotations")
+
+
+def test_numpy_bools_are_flags_and_ties_remove_the_smallest_index() -> None:
+    np.testing.assert_array_equal(pd.eliminate(GOOD, 10, progressive=np.bool_(True)),
+                                  pd.eliminate(GOOD, 10, progressive=True))
+    np.testing.assert_array_equal(pd.eliminate(GOOD, 10, weight_limiting=np.False_),
+                                  pd.eliminate(GOOD, 10, weight_limiting=False))
+    # Two copies of a point weigh the same, the far point nothing: the copy with the smaller
+    # index (row 1 of rows 1 and 2) is removed, the documented rule, on both paths.
+    x = np.array([[0.9, 0.9], [0.0, 0.0], [0.0, 0.0], [0.1, 0.9]])
+    for kwargs in ({}, {"weight_limiting": False}):
+        np.testing.assert_array_equal(pd.eliminate(x, 3, **kwargs), [0, 2, 3])
+        np.testing.assert_array_equal(ref.eliminate(x, 3, **kwargs), [0, 2, 3])
+    y = np.vstack([np.random.default_rng(2).random((300, 2)), [[0.5, 0.5]] * 4])  # tree path
+    kept = pd.eliminate(y, 301)
+    assert 303 in kept and not {300, 301, 302} & set(kept.tolist())
 
 
 def test_sizes_beyond_memory_raise_memory_error_before_allocating() -> None:
@@ -583,6 +611,26 @@ def test_cli_errors_exit_1_without_traceback(tmp_path: Path,
     with pytest.raises(SystemExit) as info:
         main(["poisson", "10", "--sphere", "--rotations", "-o", "x.npy"])
     assert info.value.code == 2
+
+
+@pytest.mark.parametrize("flags", [["--seed", "1"], ["--dim", "3"], ["--oversample", "8"],
+                                   ["--dim", "2", "--seed", "0"]])
+def test_cli_refuses_sampling_options_with_input(tmp_path: Path, flags: list[str],
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """--dim, --seed and --oversample shape the random candidates, which --input replaces:
+    a usage error naming them (exit 2), not options silently ignored."""
+    from hotloop.cli import main
+
+    inp = tmp_path / "in.npy"
+    np.save(inp, np.random.default_rng(0).random((200, 2)))
+    out = tmp_path / "sel.npy"
+    with pytest.raises(SystemExit) as info:
+        main(["poisson", "50", "--input", str(inp), *flags, "-o", str(out)])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"{flags[0]}" in err and "not used with --input" in err, err
+    assert not out.exists()
+    assert main(["poisson", "50", "--input", str(inp), "-o", str(out)]) == 0
 
 
 def test_bench_workloads_smoke() -> None:

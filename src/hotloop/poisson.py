@@ -16,9 +16,10 @@ implementation is cyCodeBase's ``cySampleElim.h``).
 True
 
 Exactness and determinism: neighbour weights are accumulated in 64-bit fixed point, so every
-weight is an exact function of the set of surviving neighbours; ties go to the smaller input
-index. The same input gives the same output on every run, thread count and machine, and the
-brute-force twin :func:`hotloop.reference.poisson.eliminate` reproduces it index for index.
+weight is an exact function of the set of surviving neighbours; on a tie (equal heaviest
+weights) the point with the smallest input index is the one removed. The same input gives the
+same output on every run, thread count and machine, and the brute-force twin
+:func:`hotloop.reference.poisson.eliminate` reproduces it index for index.
 
 Domains (``domain=``):
 
@@ -269,6 +270,24 @@ class _Geometry:
         return _core._poisson_max_radius(self.k, self.measure, n)
 
 
+def _as_flag(value: object, name: str) -> bool:
+    """A yes/no argument: a bool or a NumPy bool. Anything else is refused rather than taken
+    by its truth value (``progressive="no"`` would be True)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"{name}: expected True or False, got {type(value).__name__} {value!r:.40}")
+
+
+def _check_options(progressive: object, weight_limiting: object,
+                   progress: object) -> tuple[bool, bool]:
+    """The flags as bools, and ``progress`` callable or None (else it would fail inside the
+    call with "'int' object is not callable")."""
+    if progress is not None and not callable(progress):
+        raise TypeError("progress: expected a callable progress(done, total) or None, got "
+                        f"{type(progress).__name__}")
+    return _as_flag(progressive, "progressive"), _as_flag(weight_limiting, "weight_limiting")
+
+
 def _check_param(name: str, value: object, lo: float, hi: float | None = None,
                  lo_open: bool = True) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
@@ -364,6 +383,8 @@ def eliminate(
     if type(domain) is not str or domain not in DOMAINS:
         domain = _as_domain(domain)
     geo = _Geometry(domain, pts, bounds, units_ok=units_ok, unit_tol=unit_tol)
+    if type(progressive) is not bool or type(weight_limiting) is not bool or progress is not None:
+        progressive, weight_limiting = _check_options(progressive, weight_limiting, progress)
     if (type(alpha) is float and type(beta) is float and type(gamma) is float
             and 0.0 < alpha < math.inf and 0.0 <= beta < 1.0 and 0.0 < gamma < math.inf):
         alpha_f, beta_f, gamma_f = alpha, beta, gamma  # what _check_param would return
@@ -375,7 +396,7 @@ def eliminate(
     d_max = 2.0 * r
     d_min = d_max * weight_limit_fraction(m, n, beta_f, gamma_f) if weight_limiting else 0.0
     if domain == "periodic":
-        check_periodic_reach(geo, d_max)
+        check_periodic_reach(geo, d_max, r_max_given=r_max is not None)
     if type(threads) is int and 0 < threads <= MAX_THREADS:
         nthreads = threads  # what resolve_threads would return
     else:
@@ -390,12 +411,12 @@ def eliminate(
     c_max, c_min = core_radii(domain, d_max, d_min) if domain == "rotations" else (d_max, d_min)
     factor = math.pow(2.0, 1.0 / geo.k)
     if alpha_f > _ALPHA_ALWAYS_REACHES:  # below, the check cannot fail: skip its float work
-        check_alpha(alpha_f, m=m, n=n, d_max=c_max, d_min=c_min, progressive=bool(progressive),
-                    factor=factor, weight_limiting=bool(weight_limiting))
+        check_alpha(alpha_f, m=m, n=n, d_max=c_max, d_min=c_min, progressive=progressive,
+                    factor=factor, weight_limiting=weight_limiting)
     periodic = domain == "periodic"
     _core._poisson_eliminate(
         pts, n, out, DOMAINS[domain], geo.lo if periodic else None, geo.hi if periodic else None,
-        c_max, c_min, alpha_f, bool(progressive), factor, nthreads, limit,
+        c_max, c_min, alpha_f, progressive, factor, nthreads, limit,
         progress)  # limit: the core's own default, without its sysconf call
     return out
 
@@ -499,13 +520,18 @@ def check_alpha(alpha: float, *, m: int, n: int, d_max: float, d_min: float,
         f"relative to the largest, w(d_min), and {why}; use alpha <= {allowed:g}{hint}")
 
 
-def check_periodic_reach(geo: _Geometry, d_max: float) -> None:
-    """Periodic domains need d_max <= half the shortest side (one minimal image per pair)."""
+def check_periodic_reach(geo: _Geometry, d_max: float, *, r_max_given: bool = False) -> None:
+    """Periodic domains need d_max <= half the shortest side (one minimal image per pair). The
+    error names ``r_max`` when the caller passed it, else ``n`` (which set it)."""
     if geo.domain != "periodic":
         return
     assert geo.lo is not None and geo.hi is not None
     half = float(np.min(geo.hi - geo.lo)) / 2.0
     if d_max > half:
+        if r_max_given:
+            raise ValueError(
+                f"r_max: d_max = 2 r_max = {d_max:.6g} exceeds half the shortest side of the "
+                f"periodic box ({half:.6g}); pass r_max <= {half / 2.0:.6g} or a larger box")
         raise ValueError(
             f"n: d_max = 2 r_max = {d_max:.6g} exceeds half the shortest side of the periodic "
             f"box ({half:.6g}); keep more points, pass a smaller r_max, or a larger box")
@@ -577,6 +603,7 @@ def sample(
     if n < 1:
         raise ValueError(f"n: expected >= 1, got {n}")
     domain = _as_domain(domain)
+    _check_options(progressive, weight_limiting, progress)  # before drawing the candidates
     common: dict[str, Any] = dict(oversample=oversample, seed=seed, progressive=progressive,
                                   r_max=r_max, alpha=alpha, beta=beta, gamma=gamma,
                                   weight_limiting=weight_limiting, threads=threads,
@@ -622,6 +649,8 @@ def sample_sphere(
         raise ValueError(f"n: expected >= 1, got {n}")
     if not 2 <= dim <= MAX_DIM:
         raise ValueError(f"dim: expected 2 to {MAX_DIM}, got {dim}")
+    _check_options(kwargs.get("progressive", False), kwargs.get("weight_limiting", True),
+                   kwargs.get("progress"))  # before drawing the candidates
     m = _candidate_count(n, oversample)
     s = _seed(seed)
     cand = _candidates(s, (m, dim), "sphere", None, resolve_threads(kwargs.get("threads")))
@@ -641,6 +670,8 @@ def sample_rotations(
     n = _as_count(n)
     if n < 1:
         raise ValueError(f"n: expected >= 1, got {n}")
+    _check_options(kwargs.get("progressive", False), kwargs.get("weight_limiting", True),
+                   kwargs.get("progress"))  # before drawing the candidates
     m = _candidate_count(n, oversample)
     s = _seed(seed)
     cand = _candidates(s, (m, 4), "rotations", None, resolve_threads(kwargs.get("threads")))

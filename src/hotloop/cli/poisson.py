@@ -41,7 +41,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("n", type=positive_int, metavar="N", help="number of points to keep")
     parser.add_argument("--dim", type=positive_int, default=None, metavar="D",
                         help="dimension (default 2; with --sphere the ambient dimension, "
-                        "default 3)")
+                        "default 3); not with --input (the file's columns are)")
     parser.add_argument("--bounds", type=finite_float, nargs="+", metavar="X",
                         help="box as lo0 hi0 lo1 hi1 ... (default: unit box; with --input the "
                         "points' bounding box)")
@@ -53,19 +53,21 @@ def register(subparsers: Any) -> None:
     shape.add_argument("--sphere", action="store_true", help="points on the unit sphere")
     shape.add_argument("--rotations", action="store_true",
                        help="rotations as unit quaternions (w, x, y, z), q ~ -q")
-    parser.add_argument("--oversample", type=finite_float, default=5.0, metavar="F",
-                        help="candidates per kept point (default 5)")
+    parser.add_argument("--oversample", type=finite_float, default=None, metavar="F",
+                        help="candidates per kept point (default 5); not with --input")
     parser.add_argument("--seed", type=non_negative_int, default=None, metavar="S",
-                        help="random seed (default: drawn from the OS and printed)")
+                        help="random seed (default: drawn from the OS and printed); not with "
+                        "--input")
     parser.add_argument("--input", metavar="FILE",
-                        help="choose among these points (.npy or .csv, one point per row)")
+                        help="choose among these points (.npy or .csv, one point per row); "
+                        "nothing is drawn, so --dim, --seed and --oversample do not apply")
     parser.add_argument("--indices", action="store_true",
                         help="with --input: write the chosen row indices instead of the points")
     parser.add_argument("-o", "--output", required=True, metavar="FILE",
                         help="output file, .npy or .csv")
     parser.add_argument("--plot", metavar="PNG", help="also draw the points as PNG")
     add_threads_argument(parser)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, _parser=parser)
 
 
 def _load(path: str) -> np.ndarray:
@@ -136,7 +138,8 @@ def _compute(args: argparse.Namespace, pd: Any, domain: str, bounds: Any,
 
             seed = secrets.randbits(63)
             print(f"seed: {seed}", file=sys.stderr)
-        common: dict[str, Any] = dict(oversample=args.oversample, seed=seed,
+        oversample = 5.0 if args.oversample is None else args.oversample
+        common: dict[str, Any] = dict(oversample=oversample, seed=seed,
                                       progressive=args.progressive, threads=args.threads,
                                       progress=bar)
         if domain == "rotations":
@@ -156,6 +159,15 @@ def _compute(args: argparse.Namespace, pd: Any, domain: str, bounds: Any,
 
 def run(args: argparse.Namespace) -> int:
     import hotloop.poisson as pd
+
+    if args.input is not None:
+        # These only shape the random candidates, which --input replaces: a usage error (exit
+        # 2) rather than options silently ignored.
+        given = [flag for flag, value in (("--dim", args.dim), ("--seed", args.seed),
+                                          ("--oversample", args.oversample)) if value is not None]
+        if given:
+            args._parser.error(f"{', '.join(given)}: not used with --input (the points are "
+                               "read, not drawn; their dimension is the file's)")
 
     if Path(args.output).suffix.lower() not in (".npy", ".csv"):
         raise CLIError(f"{args.output}: the output must end in .npy or .csv")

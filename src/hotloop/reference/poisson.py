@@ -9,7 +9,7 @@ two agree index for index:
   the C library through :mod:`math`; rotations by the chord to the nearer of ``q``, ``-q``);
 - contributions are quantised to fixed point, ``trunc(w * 2**S)`` with ``S = 31 - e`` where
   ``w(d_min) = f * 2**e`` (``math.frexp``), and summed exactly in int64;
-- ties go to the smallest input index;
+- on a tie (equal heaviest weights) the point with the smallest input index is removed;
 - progressive levels follow cyCodeBase (halve while >= 3 points, d_max times 2^(1/k) per level,
   d_min unchanged);
 - an alpha whose quantised weights would drop the neighbours beyond 0.7 d_max on some level is
@@ -29,6 +29,7 @@ from hotloop.poisson import (
     DOMAINS,
     _as_count,
     _as_domain,
+    _as_flag,
     _Geometry,
     _points_checked,
     check_alpha,
@@ -139,9 +140,11 @@ def eliminate(
         raise ValueError(f"points: the brute-force twin takes at most {MAX_POINTS} points")
     domain = _as_domain(domain)
     geo = _Geometry(domain, x, bounds, unit_tol=unit_tol)
+    progressive = _as_flag(progressive, "progressive")
+    weight_limiting = _as_flag(weight_limiting, "weight_limiting")
     r = geo.r_max(n) if r_max is None else float(r_max)
     d_max = 2.0 * r
-    check_periodic_reach(geo, d_max)
+    check_periodic_reach(geo, d_max, r_max_given=r_max is not None)
     d_min = d_max * ((1.0 - math.pow(n / m, gamma)) * beta) if weight_limiting else 0.0
     d_max, d_min = core_radii(domain, d_max, d_min)
     factor = math.pow(2.0, 1.0 / geo.k)
