@@ -60,8 +60,10 @@
  * 256 points are eliminated on one thread from a dense matrix of all pairs, and rotation levels
  * whose points have many neighbours (on AVX-512 CPUs) recompute each removal's contributions
  * instead of caching lists (opt->method; the same result either way).
- * Cancellation through the monitor; memory for neighbour lists is bounded by opt->memory_limit
- * (HL_ENOMEM, never an OOM kill).
+ * Cancellation through the monitor, polled by the work done (list entries, candidates), not by
+ * points, so it is seen within milliseconds also where every point has thousands of neighbours
+ * (duplicates); memory for neighbour lists is bounded by opt->memory_limit (HL_ENOMEM, never an
+ * OOM kill).
  */
 #ifndef HOTLOOP_POISSON_H
 #define HOTLOOP_POISSON_H

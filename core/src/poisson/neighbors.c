@@ -686,8 +686,8 @@ static hl_status point_entries(lists_ctx *cx, lists_work *wk, size_t i, size_t r
  * far longer than the monitor's millisecond (one region is the whole level up to 8192 points,
  * and in a dense input, duplicates say, every point has thousands of neighbours or all of
  * them: 20000 points in one place make 400 million entries), so hl_parallel_for's poll between
- * regions is not enough: the regions poll between leaves, and every HL_PD_POLL_WORK entry
- * words found or laid out. */
+ * regions is not enough: the regions poll between leaves, every HL_PD_POLL_WORK entry words
+ * found, and every HL_PD_LAYOUT_WORK laid out. */
 static hl_status lists_poll(lists_ctx *cx, unsigned worker) {
     if (worker == 0 && hl_monitor_poll(cx->mon) != HL_OK) {
         atomic_store_explicit(&cx->stop, 1, memory_order_relaxed);
@@ -700,13 +700,12 @@ static hl_status lists_poll(lists_ctx *cx, unsigned worker) {
  * millisecond of writing them, and a poll (a clock read) is nothing beside that. */
 #define HL_PD_POLL_WORK ((size_t)1 << 17)
 
-/* Entry words laid out between polls (region_lists): far fewer, because of the page faults.
- * A point's mirror entries land in as many lists as it has later neighbours in the region, and
- * in a dense input its first few points touch every page of the region's lists, each fault
- * zeroing a fresh (huge) page: 20000 duplicates make 1.3 GB of lists a region, and the first
- * points spent 1-4 seconds in such faults between two polls of every few points. 512 entries
- * touch at most 512 pages (some tens of milliseconds where a fault takes 0.6 ms), and a poll
- * every 512 entries costs under 2% of writing them even when all are cache hits. */
+/* Entry words laid out between polls (region_lists): far fewer than found, because a point's
+ * mirror entries land in as many lists as it has later neighbours in the region, each write
+ * likely a cache miss, and in a chunk's first writes a page fault (zeroing a fresh huge page;
+ * chunks from HL_PD_PREFAULT_MIN on are faulted in beforehand, see prefault_chunk). A poll (a
+ * clock read, some 25 ns) every 512 entries is at most a few percent of laying them out, when
+ * all are cache hits (estimated; the build's speed was not measured after this change). */
 #define HL_PD_LAYOUT_WORK ((size_t)1 << 10)
 
 /* How many entries ahead region_lists prefetches the place of a mirror entry. */
