@@ -134,6 +134,14 @@ static PyObject *py_eliminate(PyObject *module, PyObject *args, PyObject *kwargs
     a.opt.progressive_factor = factor;
     a.opt.memory_limit = (size_t)memory_limit;
     hl_status st = hl_run_nogil(elim_call, &a, progress);
+    if (st == HL_ENOMEM) {
+        /* memory_limit 0: the core's default, 3/4 of physical memory */
+        PyErr_SetString(PyExc_MemoryError,
+                        "poisson.eliminate: out of memory: the neighbour lists need more than "
+                        "the memory limit or the machine has (duplicated or clustered points "
+                        "have far more neighbours each than evenly spread ones)");
+        goto exit;
+    }
     if (st != HL_OK) {
         hl_raise_status(module, st, "poisson.eliminate");
         goto exit;

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import _thread
 import math
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -467,6 +469,26 @@ def test_sizes_beyond_memory_raise_memory_error_before_allocating() -> None:
     with pytest.raises(MemoryError):
         pd.eliminate(x, 1)
     assert time.perf_counter() - t0 < 1.0
+
+
+def test_duplicates_whose_lists_cannot_fit_raise_before_allocating() -> None:
+    """150000 copies of one point have 150000 neighbours each (180 GB of lists): the Python
+    estimate (evenly spread points) cannot see it, the core's sample of the points does, so the
+    MemoryError comes before the lists are allocated (it used to come at the memory limit, 3/4
+    of the machine, after many seconds). Peak memory in a fresh process stays small."""
+    code = (
+        "import resource, numpy as np, hotloop.poisson as pd\n"
+        "y = np.vstack([np.full((150000, 2), 0.5), [[0.0, 0.0], [1.0, 1.0]]])\n"
+        "try:\n"
+        "    pd.eliminate(y, 1000)\n"
+        "except MemoryError as exc:\n"
+        "    assert 'neighbour lists' in str(exc), exc\n"
+        "    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert int(proc.stdout) < 400_000, proc.stdout  # KiB: the input and the tree, no lists
 
 
 def test_inputs_are_not_modified_and_any_dtype_or_stride_works() -> None:

@@ -1018,6 +1018,46 @@ static hl_status lists_cols(lists_ctx *cx) {
     return HL_OK;
 }
 
+/* Points whose neighbours lists_fit counts. */
+#define HL_PD_FIT_SAMPLES 512
+
+/*
+ * Whether the lists can fit `limit`, judged before any of them is allocated: the neighbours of
+ * HL_PD_FIT_SAMPLES points spread evenly over the kd order (so over space, weighted by where the
+ * points are) estimate the lists' 8 bytes an entry. HL_ENOMEM when the estimate is over twice
+ * the limit. Duplicated or clustered points can have thousands of times the neighbours of
+ * uniform ones, which the caller's up-front estimate (uniform points) cannot see; without this,
+ * the build allocated up to the limit (3/4 of the machine by default) before failing. The
+ * margin of 2 leaves the borderline cases to the build's own accounting (charge), so sampling
+ * noise never refuses an input that fits; a refusal needs a cluster the sample over-represents,
+ * which takes over 30 million points. Polls `mon` between the queries (the calling thread).
+ */
+static hl_status lists_fit(const hl_kdtree *t, const hl_pd_metric *mt, double r2, double reach,
+                           size_t limit, hl_monitor *mon) {
+    const size_t m = t->m, samples = m < HL_PD_FIT_SAMPLES ? m : HL_PD_FIT_SAMPLES;
+    hl_u32vec cand = {0}, codes = {0};
+    hl_status st = HL_OK;
+    double found = 0.0;
+    const double refuse = 2.0 * (double)limit;
+    for (size_t s = 0; s < samples && st == HL_OK; s++) {
+        const size_t r = (size_t)((double)s * (double)m / (double)samples);
+        cand.len = 0;
+        codes.len = 0;
+        st = hl_pd_query(t, mt, t->coords + r * mt->dim, r2, reach, &cand, &codes);
+        found += (double)cand.len;
+        /* found / samples of the points so far: a lower bound of the final estimate */
+        if (st == HL_OK && (double)m * (found / (double)samples) * 8.0 > refuse) {
+            st = HL_ENOMEM;
+        }
+        if (st == HL_OK) {
+            st = hl_monitor_poll(mon);
+        }
+    }
+    hl_u32vec_free(&cand);
+    hl_u32vec_free(&codes);
+    return st;
+}
+
 hl_status hl_pd_lists_build(hl_pd_lists *L, const hl_kdtree *t, const hl_pd_metric *mt,
                             const hl_pd_weight *wt, unsigned n_threads, size_t limit,
                             hl_monitor *mon) {
@@ -1028,6 +1068,13 @@ hl_status hl_pd_lists_build_level(hl_pd_lists *L, const hl_kdtree *t, const hl_p
                                   const hl_pd_weight *wt, unsigned n_threads, size_t limit,
                                   hl_monitor *mon, hl_simd_level level) {
     memset(L, 0, sizeof *L);
+    {
+        const double r = hl_pd_tree_radius(mt, wt->d_max);
+        const hl_status fit = lists_fit(t, mt, r * r, r, limit, mon);
+        if (fit != HL_OK) {
+            return fit;
+        }
+    }
     const size_t m = t->m;
     L->m = m;
     L->n_chunks = m / HL_PD_CHUNK + (m % HL_PD_CHUNK != 0);

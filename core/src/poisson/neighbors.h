@@ -72,7 +72,9 @@ static inline const uint32_t *hl_pd_list(const hl_pd_lists *L, size_t i, size_t 
  * n_threads (0: all), polling `mon` inside the regions too (every few thousand entries found
  * or laid out, whatever the density: a region of duplicates holds hundreds of millions), so a
  * cancellation is seen within milliseconds; `limit` bounds the bytes of all lists together
- * (HL_ENOMEM past it). On error *L is freed. Deterministic and thread-count independent.
+ * (HL_ENOMEM past it, and before anything is allocated when the neighbours of a sample of the
+ * points put the lists above twice the limit). On error *L is freed. Deterministic and
+ * thread-count independent.
  */
 hl_status hl_pd_lists_build(hl_pd_lists *L, const hl_kdtree *t, const hl_pd_metric *mt,
                             const hl_pd_weight *wt, unsigned n_threads, size_t limit,
