@@ -44,9 +44,6 @@ FloatArray = NDArray[np.float64]
 
 PRIORS = ("log_sigma", "flat")
 _PRIOR_CODE = {"log_sigma": 0, "flat": 1}
-# The data's range must lie within these (HL_TMODEL_MIN_RANGE / MAX_RANGE in tmodel.h).
-MIN_RANGE = 1e-150
-MAX_RANGE = 1e150
 # What the core allocates per chain beyond the draws: its state (eight U-pass streams, its own
 # stream and mu, tau2, alpha2, padded to cache lines: 384 bytes on x86-64), its seed stream and
 # the schedule's two words, about 430 bytes; rounded up. Plus 3 doubles per data point.
@@ -88,11 +85,6 @@ def check_data(data: ArrayLike, nu: float, prior: str = "log_sigma") -> FloatArr
     if bad.any():
         i = int(np.argmax(bad))
         raise ValueError(f"data: values must be finite; data[{i}] = {float(x[i])!r}")
-    spread = float(x.max() - x.min())
-    if not spread <= MAX_RANGE or 0.0 < spread < MIN_RANGE:
-        raise ValueError(f"data: the range max - min = {spread:g} is outside [{MIN_RANGE:g}, "
-                         f"{MAX_RANGE:g}]: sigma^2 (about its square) would not fit a double; "
-                         "rescale the data")
     k = _core._tmodel_ties(x)  # the largest number of equal points (a sort in C, GIL released)
     if k == x.size:
         raise ValueError(f"data: all {x.size} points are equal ({float(x[0])!r}): the posterior is "
@@ -106,13 +98,15 @@ def check_data(data: ArrayLike, nu: float, prior: str = "log_sigma") -> FloatArr
             f"sigma^({power:.3g} - 1), so it is improper or puts real mass where sigma^2 is "
             f"below the smallest double (hotloop needs nu * (n - k) - k + 1 >= {MIN_POWER:g}, "
             "k the largest number of equal points; +2 under the flat prior)")
+    # The range: within [1e-150, 1e150], and narrower with few points (the core's rule).
     lo, hi = _core._tmodel_range_bounds(x.size, power, _PRIOR_CODE[prior])
+    spread = float(x.max() - x.min())
     if not lo <= spread <= hi:
         raise ValueError(
             f"data: the range max - min = {spread:g} is outside [{lo:.3g}, {hi:.3g}], what "
-            f"{x.size} points with nu = {nu_f:g} allow under the {prior} prior: the posterior "
-            "of sigma^2 has heavy tails (with few points) that would leave the doubles; "
-            "rescale the data")
+            f"{x.size} points with nu = {nu_f:g} allow under the {prior} prior: sigma^2 (about "
+            "the range squared) and the posterior's heavy tails with few points would leave "
+            "the doubles; rescale the data")
     return x
 
 
