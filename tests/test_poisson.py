@@ -528,11 +528,21 @@ def test_no_leak_over_repeated_calls() -> None:
     assert rss() - start < 16 * 2**20
 
 
-def test_progress_callback_is_called() -> None:
+@pytest.mark.parametrize("domain, n, progressive", [
+    ("box", 80000, False),
+    ("box", 300000, True),  # the progressive levels are most of the work when n is near M
+    ("rotations", 30000, True),  # the rotation levels without lists
+])
+def test_progress_counts_up_to_its_total(domain: str, n: int, progressive: bool) -> None:
     calls: list[tuple[int, int]] = []
-    x = np.random.default_rng(2).random((400000, 2))
-    pd.eliminate(x, 80000, progress=lambda done, total: calls.append((done, total)))
-    assert calls and all(0 <= d <= t for d, t in calls)
+    rng = np.random.default_rng(2)
+    x = rng.random((400000, 2)) if domain == "box" else unit_rows(rng, 60000, 4)
+    pd.eliminate(x, n, domain=domain, progressive=progressive,
+                 progress=lambda done, total: calls.append((done, total)))
+    done = [d for d, _ in calls]
+    assert calls and len({t for _, t in calls}) == 1
+    assert all(0 <= a <= b for a, b in zip(done, done[1:])), "progress went back"
+    assert done[-1] == calls[-1][1], "progress did not end at its total"
 
 
 def test_ctrl_c_interrupts_within_a_tenth_of_a_second() -> None:

@@ -124,6 +124,12 @@ typedef struct level_args {
     hl_poisson_method method;
 } level_args;
 
+/* The progress units of a level of m points keeping n: m for its setup (tree and weights, or
+ * the dense matrix) and one per removal. hl_monitor totals and adds use it on every path. */
+static size_t level_work(size_t m, size_t n) {
+    return m + (m - n);
+}
+
 /* How many rows ahead the dense fill prefetches the matrix. */
 #define HL_PD_AHEAD 4
 
@@ -200,7 +206,7 @@ static hl_status eliminate_dense(level_args *a, uint32_t *removed, uint32_t *kep
             kept[n_kept++] = a->rows ? a->rows[r] : (uint32_t)r;
         }
     }
-    hl_monitor_add(mon, m);
+    hl_monitor_add(mon, level_work(m, a->n)); /* small: counted at the end */
     free(q);
     free(w);
     free(x);
@@ -330,6 +336,7 @@ static hl_status eliminate_level(level_args *a, uint32_t *removed, uint32_t *kep
             if (st != HL_OK) {
                 goto done;
             }
+            hl_monitor_add(mon, m); /* the setup's units, as the lists' build counts them */
         }
     }
     if (!rescan) {
@@ -468,7 +475,12 @@ hl_status hl_poisson_eliminate(const double *points, size_t m, size_t dim, size_
     if (st != HL_OK) {
         return st;
     }
-    hl_monitor_begin(mon, 2 * m);
+    /* The progress total: every level's units, as eliminate_level counts them. */
+    size_t work_total = level_work(m, n);
+    for (size_t s = n; opt->progressive && s >= 3; s /= 2) {
+        work_total += level_work(s, s / 2);
+    }
+    hl_monitor_begin(mon, work_total);
     level_args a = {
         .points = points,
         .dim = dim,
