@@ -147,7 +147,11 @@ def _count(value: object, name: str, minimum: int) -> int:
 
 @dataclasses.dataclass(frozen=True)
 class ParameterSummary:
-    """Posterior summary of one parameter over all chains (Stan/ArviZ definitions)."""
+    """Posterior summary of one parameter over all chains (Stan/ArviZ definitions).
+
+    The diagnostics need 4 draws per chain: with fewer, ``mcse_*``, ``ess_*`` and ``r_hat``
+    are NaN. ``r_hat`` of a single chain compares its two halves (as Stan does; ArviZ gives
+    NaN there)."""
 
     mean: float
     sd: float
@@ -199,10 +203,9 @@ class Summary:
 def summarize(draws: FloatArray) -> ParameterSummary:
     """The :class:`ParameterSummary` of draws shaped (chains, draws)."""
     q5, q50, q95 = np.quantile(draws, [0.05, 0.5, 0.95])
-    chains = draws.shape[0]
     return ParameterSummary(
         mean=float(draws.mean()),
-        sd=float(draws.std(ddof=1)),
+        sd=float(draws.std(ddof=1)) if draws.size > 1 else float("nan"),
         q5=float(q5),
         q50=float(q50),
         q95=float(q95),
@@ -210,7 +213,7 @@ def summarize(draws: FloatArray) -> ParameterSummary:
         mcse_sd=diagnostics.mcse_sd(draws),
         ess_bulk=diagnostics.ess_bulk(draws),
         ess_tail=diagnostics.ess_tail(draws),
-        r_hat=diagnostics.rhat(draws) if chains > 1 or draws.shape[1] >= 4 else float("nan"),
+        r_hat=diagnostics.rhat(draws),
     )
 
 

@@ -133,9 +133,10 @@ def rhat(draws: ArrayLike) -> float:
     a = _as_chains(draws)
     if a.shape[1] < 4 or not np.all(np.isfinite(a)):
         return float("nan")
-    s = split_chains(a)
-    bulk = _rhat_basic(rank_normalize(s))
-    folded = _rhat_basic(rank_normalize(np.abs(s - np.median(s))))
+    bulk = _rhat_basic(rank_normalize(split_chains(a)))
+    # Folded around the median of all draws, before splitting (Vehtari et al. 2021's code,
+    # and ArviZ's): an odd chain's middle draw, which the split drops, still moves the median.
+    folded = _rhat_basic(rank_normalize(split_chains(np.abs(a - np.median(a)))))
     return max(bulk, folded)
 
 
@@ -150,10 +151,15 @@ def _autocov(a: FloatArray) -> FloatArray:
 
 
 def ess(draws: ArrayLike) -> float:
-    """Effective sample size of (already split, if wanted) chains, Stan's estimator."""
+    """Effective sample size of (already split, if wanted) chains, Stan's estimator.
+
+    NaN for fewer than 2 draws per chain (no variance to estimate) or non-finite draws. The
+    wrappers below ask for 4 draws per chain before splitting, as ArviZ does, so the split
+    chains they pass here may have 2 or 3 draws: the sum then has no lags to use and gives
+    ``S log10 S`` (the cap ``tau >= 1 / log10 S``), ArviZ's value too."""
     a = _as_chains(draws)
     m, n = a.shape
-    if n < 4 or not np.all(np.isfinite(a)):
+    if n < 2 or not np.all(np.isfinite(a)):
         return float("nan")
     if np.max(a) - np.min(a) < np.finfo(np.float64).resolution:
         return float(a.size)
@@ -215,18 +221,26 @@ def ess_tail(draws: ArrayLike) -> float:
 
 
 def mcse_mean(draws: ArrayLike) -> float:
-    """Monte Carlo standard error of the posterior mean: sd / sqrt(ESS_mean)."""
+    """Monte Carlo standard error of the posterior mean: sd / sqrt(ESS_mean).
+    NaN for fewer than 4 draws per chain."""
     a = _as_chains(draws)
+    if a.shape[1] < 4:
+        return float("nan")
     return float(np.std(a, ddof=1) / np.sqrt(ess_mean(a)))
 
 
 def mcse_sd(draws: ArrayLike) -> float:
     """Monte Carlo standard error of the posterior sd (delta method on the squared deviations,
-    their ESS from the split chains)."""
+    their ESS from the split chains). NaN for fewer than 4 draws per chain, and for constant
+    draws (the delta method divides by their variance, 0: ArviZ's 0/0 gives NaN too)."""
     a = _as_chains(draws)
+    if a.shape[1] < 4:
+        return float("nan")
     sq = (a - a.mean()) ** 2
     n_eff = ess_mean(sq)
     evar = float(sq.mean())
+    if not evar > 0.0:
+        return float("nan")
     varvar = (float((sq**2).mean()) - evar**2) / n_eff
     return float(np.sqrt(varvar / evar / 4.0))
 
