@@ -5,6 +5,7 @@ the benchmark workloads."""
 from __future__ import annotations
 
 import _thread
+import itertools
 import math
 import subprocess
 import sys
@@ -541,7 +542,7 @@ def test_progress_counts_up_to_its_total(domain: str, n: int, progressive: bool)
                  progress=lambda done, total: calls.append((done, total)))
     done = [d for d, _ in calls]
     assert calls and len({t for _, t in calls}) == 1
-    assert all(0 <= a <= b for a, b in zip(done, done[1:])), "progress went back"
+    assert all(0 <= a <= b for a, b in itertools.pairwise(done)), "progress went back"
     assert done[-1] == calls[-1][1], "progress did not end at its total"
 
 
