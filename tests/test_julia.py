@@ -606,6 +606,57 @@ def test_png_writer_round_trips_gray_and_rgb() -> None:
             assert np.array_equal(np.asarray(Image.open(io.BytesIO(data))), pic)
 
 
+@pytest.mark.parametrize("band_bytes", [1, 700, 5000, 1 << 20])  # a row a band .. one band
+@pytest.mark.parametrize("threads", [1, 3])
+def test_png_bands_and_colormap_round_trip(band_bytes: int, threads: int) -> None:
+    from hotloop.cli.julia import png_parts
+
+    rng = np.random.default_rng(band_bytes)
+    levels = rng.integers(0, 256, (97, 61), dtype=np.uint8)
+    levels[40:] = 7  # compressible rows too
+    lut = rng.integers(0, 256, (256, 3), dtype=np.uint8)
+    for table, want in ((None, levels), (lut, lut[levels])):
+        data = b"".join(png_parts(levels, 6, threads, table, band_bytes=band_bytes))
+        img = Image.open(io.BytesIO(data))
+        assert img.mode == ("L" if table is None else "RGB")
+        assert np.array_equal(np.asarray(img), want)
+
+
+def test_adler32_of_a_concatenation() -> None:
+    import zlib
+
+    from hotloop.cli.julia import adler32_concat
+
+    rng = np.random.default_rng(4)
+    for la, lb in [(0, 0), (0, 5), (5, 0), (1, 1), (3000, 70000), (65521, 65522), (200000, 9)]:
+        a = rng.integers(0, 256, la, dtype=np.uint8).tobytes()
+        b = (rng.integers(250, 256, lb, dtype=np.uint8)).tobytes()  # big sums: the mod matters
+        assert adler32_concat(zlib.adler32(a), zlib.adler32(b), lb) == zlib.adler32(a + b)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_ctrl_c_stops_a_png_write_quickly_and_leaves_no_file(tmp_path: Path,
+                                                             threads: int) -> None:
+    from hotloop.cli.julia import write_png
+
+    levels = np.random.default_rng(5).integers(0, 256, (3000, 3000), dtype=np.uint8)
+    lut = np.random.default_rng(6).integers(0, 256, (256, 3), dtype=np.uint8)
+    out = tmp_path / "big.png"  # noise through a colour table: seconds of zlib at level 6
+    fired = []
+    timer = threading.Timer(0.15, lambda: (fired.append(time.perf_counter()),
+                                           _thread.interrupt_main()))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            write_png(levels, str(out), fast=False, threads=threads, lut=lut)
+            time.sleep(5)  # finished before the timer: fail below, not here
+        answered = time.perf_counter()
+    finally:
+        timer.cancel()
+    assert fired and answered - fired[0] < 0.1 + 0.15  # 0.1 s, with slack for a loaded box
+    assert list(tmp_path.iterdir()) == []
+
+
 # ---- benchmark and demo smoke runs -------------------------------------------------------
 
 def test_bench_quick_workloads_run() -> None:

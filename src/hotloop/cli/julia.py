@@ -9,8 +9,10 @@ defaults, plus ``--threads``, ``--smooth``, ``--cmap`` and ``--mandelbrot``. Ima
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
+from collections.abc import Generator
 from typing import Any
 
 import numpy as np
@@ -96,68 +98,119 @@ def colormap_lut(cmap: str = "gray") -> NDArray[np.uint8] | None:
     return lut
 
 
-def colorize(levels: NDArray[np.uint8], lut: NDArray[np.uint8] | None) -> NDArray[np.uint8]:
-    """The gray picture itself (``lut`` None), or an (h, w, 3) RGB picture through ``lut``
-    (from :func:`colormap_lut`)."""
-    if lut is None:
-        return levels
-    rgb: NDArray[np.uint8] = lut[levels]
-    return rgb
+# Raw bytes per band of rows: each band is built, compressed and checksummed on its own (in
+# parallel with threads), so one band bounds both the memory beyond the picture and the wait
+# for Ctrl-C (about 10-50 ms of zlib at level 6 for 1 MiB).
+BAND_BYTES = 1 << 20
+_ADLER_BASE = 65521  # the largest prime below 2^16 (RFC 1950, section 8.2)
 
 
-def png_bytes(picture: NDArray[np.uint8], level: int, threads: int = 1) -> list[bytes]:
-    """The PNG file of an 8-bit gray (h, w) or RGB (h, w, 3) picture, as a list of byte
-    strings to write in order.
+def adler32_concat(first: int, second: int, second_len: int) -> int:
+    """The Adler-32 of A + B from those of A and B and the length of B (RFC 1950).
 
-    The image data is one zlib stream (RFC 1950) made of raw deflate pieces compressed in
-    parallel, one per band of rows: every piece but the last ends with a full flush (byte
-    aligned, no final block) so they concatenate into one valid stream, as pigz does; the
-    Adler-32 of the whole filtered data closes it. Filter type 0 (none) on every row.
+    Adler-32 keeps s1 = 1 + the sum of the bytes and s2 = the sum of s1 after each byte, both
+    mod 65521. Running over B after A starts s1 at s1(A) instead of 1, which adds s1(A) - 1 to
+    B's s1 and to each of B's len(B) terms of s2."""
+    s1a, s2a = first & 0xFFFF, first >> 16
+    s1b, s2b = second & 0xFFFF, second >> 16
+    s1 = (s1a + s1b - 1) % _ADLER_BASE
+    s2 = (s2a + s2b + second_len * (s1a - 1)) % _ADLER_BASE
+    return (s2 << 16) | s1
+
+
+def _chunk(kind: bytes, payload: bytes) -> bytes:
+    import struct
+    import zlib
+
+    crc = zlib.crc32(payload, zlib.crc32(kind))
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
+
+
+def png_parts(picture: NDArray[np.uint8], level: int, threads: int = 1,
+              lut: NDArray[np.uint8] | None = None,
+              band_bytes: int = BAND_BYTES) -> Generator[bytes, None, None]:
+    """The PNG file of an 8-bit picture, as byte strings to write in order.
+
+    ``picture`` is gray (h, w), or RGB (h, w, 3); with ``lut`` (a (256, 3) table from
+    :func:`colormap_lut`) gray levels are written as RGB through it, band by band, so the
+    RGB picture never exists whole.
+
+    The image data is one zlib stream (RFC 1950) of raw deflate pieces, one per band of rows
+    of about ``band_bytes`` (compressed in parallel on ``threads``): every piece but the last
+    ends with a full flush (byte aligned, no final block), so they concatenate into one valid
+    stream, as pigz does. The Adler-32 that closes it is combined from the bands'. Each piece
+    is its own IDAT chunk (PNG allows consecutive IDATs; their payloads form the stream).
+    Filter type 0 (none) on every row. Stopping the iteration (an exception, Ctrl-C) cancels
+    the bands not started and waits only for those running.
     """
     import struct
     import zlib
-    from concurrent.futures import ThreadPoolExecutor
+    from collections import deque
+    from concurrent.futures import Future, ThreadPoolExecutor
 
     h, w = picture.shape[:2]
     if h == 0 or w == 0:  # PNG (ISO 15948, IHDR) requires width and height >= 1
         raise ValueError(f"a PNG needs at least one row and one column, got {h} x {w}")
-    channels = 1 if picture.ndim == 2 else picture.shape[2]
-    raw = np.zeros((h, 1 + w * channels), dtype=np.uint8)  # column 0: the filter byte
-    raw[:, 1:] = picture.reshape(h, w * channels)
-    data = memoryview(raw.data).cast("B")
-    stride = raw.shape[1]
-    bands = max(1, min(4 * threads, h // 64))
-    cuts = [h * k // bands * stride for k in range(bands + 1)]
+    rgb = lut is not None or picture.ndim == 3
+    channels = 3 if rgb else 1
+    stride = 1 + w * channels  # column 0: the filter byte
+    rows = max(1, band_bytes // stride)
+    bands = -(-h // rows)
 
-    def piece(k: int) -> bytes:
+    def band(k: int) -> tuple[bytes, int, int]:
+        r0, r1 = k * rows, min(h, (k + 1) * rows)
+        raw = np.zeros((r1 - r0, stride), dtype=np.uint8)
+        pixels = picture[r0:r1] if lut is None else np.take(lut, picture[r0:r1], axis=0)
+        raw[:, 1:] = pixels.reshape(r1 - r0, w * channels)
+        data = raw.data.cast("B")  # the flat bytes (raw is C-contiguous)
         comp = zlib.compressobj(level, zlib.DEFLATED, -15, 9)
-        last = k == bands - 1
-        body = comp.compress(data[cuts[k] : cuts[k + 1]])
-        return body + comp.flush(zlib.Z_FINISH if last else zlib.Z_FULL_FLUSH)
+        body = comp.compress(data) + comp.flush(zlib.Z_FINISH if k == bands - 1
+                                               else zlib.Z_FULL_FLUSH)
+        if k == 0:
+            body = b"\x78\x01" + body  # the zlib header: deflate, 32 KiB window
+        return _chunk(b"IDAT", body), zlib.adler32(data), raw.nbytes
 
-    if threads > 1 and bands > 1:
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            pieces = list(pool.map(piece, range(bands)))
+    yield b"\x89PNG\r\n\x1a\n"
+    yield _chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2 if rgb else 0, 0, 0, 0))
+    adler = 1  # the Adler-32 of no bytes
+    if threads <= 1 or bands == 1:
+        for k in range(bands):
+            part, band_adler, size = band(k)
+            adler = adler32_concat(adler, band_adler, size)
+            yield part
     else:
-        pieces = [piece(k) for k in range(bands)]
-    adler = zlib.adler32(data)
+        pool = ThreadPoolExecutor(max_workers=threads)
+        queued: deque[Future[tuple[bytes, int, int]]] = deque()
+        try:
+            submitted = 0
+            while submitted < bands or queued:
+                while submitted < bands and len(queued) < 2 * threads:  # bounded memory
+                    queued.append(pool.submit(band, submitted))
+                    submitted += 1
+                part, band_adler, size = queued.popleft().result()
+                adler = adler32_concat(adler, band_adler, size)
+                yield part
+        finally:
+            for future in queued:
+                future.cancel()
+            pool.shutdown(wait=True)
+    yield _chunk(b"IDAT", struct.pack(">I", adler))
+    yield _chunk(b"IEND", b"")
 
-    def chunk(kind: bytes, payload: bytes) -> bytes:
-        crc = zlib.crc32(payload, zlib.crc32(kind))
-        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
 
-    idat = b"".join([b"\x78\x01", *pieces, struct.pack(">I", adler)])
-    color_type = 0 if channels == 1 else 2
-    ihdr = struct.pack(">IIBBBBB", w, h, 8, color_type, 0, 0, 0)
-    return [b"\x89PNG\r\n\x1a\n", chunk(b"IHDR", ihdr), chunk(b"IDAT", idat),
-            chunk(b"IEND", b"")]
+def png_bytes(picture: NDArray[np.uint8], level: int, threads: int = 1,
+              lut: NDArray[np.uint8] | None = None) -> list[bytes]:
+    """:func:`png_parts` as a list."""
+    return list(png_parts(picture, level, threads, lut))
 
 
-def write_png(picture: NDArray[np.uint8], path: str, fast: bool, threads: int = 1) -> None:
-    """Writes the picture atomically (no partial file on failure): zlib level 1 with
-    ``fast``, else 6."""
-    parts = png_bytes(picture, 1 if fast else 6, threads)
-    with atomic_output(path) as handle:
+def write_png(picture: NDArray[np.uint8], path: str, fast: bool, threads: int = 1,
+              lut: NDArray[np.uint8] | None = None) -> None:
+    """Writes the picture (through ``lut``, if given: see :func:`png_parts`) atomically (no
+    partial file on failure or Ctrl-C): zlib level 1 with ``fast``, else 6. Bands are
+    written as they are compressed."""
+    parts = png_parts(picture, 1 if fast else 6, threads, lut)
+    with atomic_output(path) as handle, contextlib.closing(parts):  # closed first: no band runs on
         for part in parts:
             handle.write(part)  # type: ignore[arg-type]
 
@@ -194,8 +247,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             levels = julia.picture(region, progress=bar)  # one pass, no float image
     computed = time.perf_counter()
-    write_png(colorize(levels, lut), args.output, args.fast,
-              resolve_threads(args.threads))
+    write_png(levels, args.output, args.fast, resolve_threads(args.threads), lut)
     if not args.quiet:
         print(f"{args.output}: {shape[0]} x {shape[1]} pixels, computed in "
               f"{computed - start:.3f} s, written in {time.perf_counter() - computed:.3f} s",
