@@ -370,6 +370,9 @@ GOOD = np.random.default_rng(0).random((100, 2))
      "outside"),
     (lambda: pd.eliminate(GOOD, 2, domain="periodic", bounds=[(0, 1), (0, 1)]), ValueError,
      "half"),
+    (lambda: pd.eliminate(GOOD, 10, domain="periodic"), ValueError, "bounds: required"),
+    (lambda: ref.eliminate(GOOD, 10, domain="periodic"), ValueError, "bounds: required"),
+    (lambda: pd.radius_stats(GOOD, domain="periodic"), ValueError, "bounds: required"),
     (lambda: pd.eliminate(GOOD, 10, domain="torus"), ValueError, "domain"),
     (lambda: pd.eliminate(GOOD, 10, domain="rotations"), ValueError, "quaternions"),
     (lambda: pd.eliminate(np.ones((50, 4)), 10, domain="rotations"), ValueError, "unit"),
@@ -642,8 +645,13 @@ def test_cli_errors_exit_1_without_traceback(tmp_path: Path,
     assert main(["poisson", "10", "--bounds", "0", "1", "1", "0",
                  "-o", str(tmp_path / "x.npy")]) == 1
     assert main(["poisson", "10", "-o", str(tmp_path / "x.txt")]) == 1
+    inp = tmp_path / "in.npy"
+    np.save(inp, np.random.default_rng(0).random((200, 2)))
+    assert main(["poisson", "10", "--input", str(inp), "--periodic",
+                 "-o", str(tmp_path / "x.npy")]) == 1
     err = capsys.readouterr().err
     assert "Traceback" not in err and "hotloop poisson: error" in err
+    assert "--periodic with --input needs --bounds" in err
     assert not (tmp_path / "x.npy").exists()
     with pytest.raises(SystemExit) as info:
         main(["poisson", "10", "--sphere", "--rotations", "-o", "x.npy"])

@@ -25,8 +25,9 @@ Domains (``domain=``):
 
 - ``"box"``: Euclidean distance; ``bounds`` (default: the points' bounding box) gives the area
   or volume that sets ``r_max``.
-- ``"periodic"``: toroidal distance in ``bounds`` (points must lie inside; ``d_max`` at most half
-  the shortest side), as cyCodeBase's tiling: no boundary effects, the result tiles.
+- ``"periodic"``: toroidal distance in ``bounds`` (required: the period; points must lie inside;
+  ``d_max`` at most half the shortest side), as cyCodeBase's tiling: no boundary effects, the
+  result tiles.
 - ``"sphere"``: unit vectors on S^(d-1), chord distance, ``r_max`` from the sphere's measure.
 - ``"rotations"``: unit quaternions (M x 4) where ``q`` and ``-q`` are the same rotation.
   Neighbourhoods are exact in the rotation angle ``theta`` (``r_max``, ``radius_stats`` and
@@ -247,6 +248,12 @@ class _Geometry:
             self.measure = _ROTATION_MEASURE if domain == "rotations" else _sphere_measure(d)
             return
         if bounds is None:
+            if domain == "periodic":
+                # The points' bounding box is shorter than the period by about one spacing
+                # (less the fewer the points), which would shorten every distance across the
+                # seams without a word: the period has to be given.
+                raise ValueError("bounds: required for domain='periodic' (the box the points "
+                                 "repeat in, e.g. bounds=[(0, 1), (0, 1)])")
             if m == 0:
                 raise ValueError(f"{name}: no points")
             lohi = np.empty((2, d), dtype=np.float64)

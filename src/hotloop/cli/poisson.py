@@ -179,6 +179,8 @@ def run(args: argparse.Namespace) -> int:
         "periodic" if args.periodic else "box")
     if args.periodic and (args.sphere or args.rotations):
         raise CLIError("--periodic applies to boxes, not to --sphere or --rotations")
+    if args.periodic and args.input is not None and args.bounds is None:
+        raise CLIError("--periodic with --input needs --bounds: the box the points repeat in")
     bounds = None
     if args.bounds is not None:
         if domain in ("sphere", "rotations"):
