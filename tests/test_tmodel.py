@@ -353,6 +353,7 @@ HAS_ARVIZ = importlib.util.find_spec("arviz") is not None
 @pytest.mark.skipif(not HAS_ARVIZ, reason="arviz not installed")
 @pytest.mark.filterwarnings("ignore::FutureWarning")
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # ArviZ's own, on too few draws
+@pytest.mark.filterwarnings("ignore:More chains:UserWarning")  # ArviZ's guess at the layout
 @pytest.mark.parametrize("chains, draws", [
     (3, 1500), (2, 8), (4, 10),
     (4, 4), (4, 5), (4, 6), (4, 7),  # split chains of 2 and 3 draws: no lags to sum
