@@ -2,6 +2,9 @@
  * and the CPU-feature queries. Each kernel's functions are added by its bind_<kernel>.c. */
 #include "binding.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "hotloop/cpu.h"
 #include "hotloop/parallel.h"
 
@@ -54,8 +57,87 @@ static PyObject *cpu_info(PyObject *module, PyObject *Py_UNUSED(ignored)) {
     return result;
 }
 
+PyDoc_STRVAR(available_cores_doc,
+             "_available_cores()\n--\n\n"
+             "The CPUs this process may run on (its affinity mask), 1 .. MAX_THREADS.");
+
+static PyObject *available_cores(PyObject *module, PyObject *Py_UNUSED(ignored)) {
+    (void)module;
+    return PyLong_FromUnsignedLong(hl_cpu_count());
+}
+
+/* Whether c is one of the ASCII white-space characters str.strip() removes. */
+static int is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* Raises ValueError "HOTLOOP_NUM_THREADS='text': <what>" for text[0 .. len), decoded as
+ * os.environ decodes it, and returns NULL. */
+static PyObject *bad_env_threads(const char *text, size_t len, const char *what) {
+    PyObject *value = PyUnicode_DecodeFSDefaultAndSize(text, (Py_ssize_t)len);
+    if (value != NULL) {
+        PyErr_Format(PyExc_ValueError, "HOTLOOP_NUM_THREADS=%R: %s", value, what);
+        Py_DECREF(value);
+    }
+    return NULL;
+}
+
+PyDoc_STRVAR(default_threads_doc,
+             "_default_threads()\n--\n\n"
+             "The thread count of threads=None: $HOTLOOP_NUM_THREADS when it is set to a\n"
+             "positive integer (capped at MAX_THREADS), else _available_cores() (unset, empty\n"
+             "or 0). ValueError for anything else. Read here rather than through os.environ:\n"
+             "on cold caches that lookup and os.sched_getaffinity took about 70 us.");
+
+static PyObject *default_threads(PyObject *module, PyObject *Py_UNUSED(ignored)) {
+    (void)module;
+    const char *env = getenv("HOTLOOP_NUM_THREADS"); /* os.environ's changes reach it (putenv) */
+    if (env != NULL) {
+        size_t begin = 0, end = strlen(env);
+        while (begin < end && is_space(env[begin])) {
+            begin++;
+        }
+        while (end > begin && is_space(env[end - 1])) {
+            end--;
+        }
+        const char *text = env + begin;
+        size_t len = end - begin;
+        if (len > 0) {
+            size_t k = 0;
+            int negative = text[0] == '-';
+            if (text[0] == '-' || text[0] == '+') {
+                k = 1;
+            }
+            if (k == len) {
+                return bad_env_threads(text, len,
+                                       "expected a non-negative integer (0 = all cores)");
+            }
+            unsigned long value = 0;
+            for (; k < len; k++) {
+                if (text[k] < '0' || text[k] > '9') {
+                    return bad_env_threads(text, len,
+                                           "expected a non-negative integer (0 = all cores)");
+                }
+                value = value * 10 + (unsigned long)(text[k] - '0');
+                if (value > HL_MAX_THREADS) {
+                    value = HL_MAX_THREADS + 1; /* saturated: more than the cap either way */
+                }
+            }
+            if (negative && value > 0) {
+                return bad_env_threads(text, len, "expected a non-negative integer");
+            }
+            if (value > 0) {
+                return PyLong_FromUnsignedLong(value > HL_MAX_THREADS ? HL_MAX_THREADS : value);
+            }
+        }
+    }
+    return PyLong_FromUnsignedLong(hl_cpu_count());
+}
+
 static PyMethodDef module_methods[] = {
     {"cpu_info", cpu_info, METH_NOARGS, cpu_info_doc},
+    {"_available_cores", available_cores, METH_NOARGS, available_cores_doc},
+    {"_default_threads", default_threads, METH_NOARGS, default_threads_doc},
     {NULL, NULL, 0, NULL},
 };
 

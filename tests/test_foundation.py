@@ -77,6 +77,22 @@ def test_resolve_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     assert resolve_threads(2) == 2  # explicit wins
     monkeypatch.setenv("HOTLOOP_NUM_THREADS", "0")
     assert resolve_threads(None) == available_cores()
+    for env, want in ((" 7\t", 7), ("+3", 3), ("-0", available_cores()), ("", available_cores()),
+                      ("300", 256), ("9" * 40, 256)):
+        monkeypatch.setenv("HOTLOOP_NUM_THREADS", env)
+        assert resolve_threads(None) == want, env
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity here")
+def test_threads_follow_the_cpu_affinity() -> None:
+    assert available_cores() == min(256, len(os.sched_getaffinity(0)))
+    code = ("import os; os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]}); "
+            "from hotloop._threads import resolve_threads; from hotloop.cpu import cpu_features; "
+            "print(resolve_threads(None), resolve_threads(0), cpu_features()['cpu_count'])")
+    env = {k: v for k, v in os.environ.items() if k != "HOTLOOP_NUM_THREADS"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["1", "1", "1"]
 
 
 @pytest.mark.parametrize("bad", [-1, -100])
@@ -91,7 +107,7 @@ def test_resolve_threads_rejects_non_int(bad: object) -> None:
         resolve_threads(bad)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("env", ["two", "-3", "1.5"])
+@pytest.mark.parametrize("env", ["two", "-3", "1.5", "+", "1 2", "0x10"])
 def test_resolve_threads_rejects_bad_env(monkeypatch: pytest.MonkeyPatch, env: str) -> None:
     monkeypatch.setenv("HOTLOOP_NUM_THREADS", env)
     with pytest.raises(ValueError, match="HOTLOOP_NUM_THREADS"):

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,7 +31,31 @@ typedef struct worker_arg {
 } worker_arg;
 
 unsigned hl_cpu_count(void) {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    long n = -1;
+#ifdef __linux__
+    /* The affinity mask (taskset, cgroup cpusets, job schedulers): the CPUs this process may
+     * run on, which can be far fewer than the machine's. The mask is grown until the kernel's
+     * fits (EINVAL means too small). */
+    for (int ncpu = 1024; n < 0 && ncpu <= (1 << 22); ncpu *= 8) {
+        cpu_set_t *set = CPU_ALLOC((size_t)ncpu);
+        if (set == NULL) {
+            break;
+        }
+        size_t size = CPU_ALLOC_SIZE((size_t)ncpu);
+        int failed = sched_getaffinity(0, size, set) != 0;
+        int too_small = failed && errno == EINVAL;
+        if (!failed) {
+            n = CPU_COUNT_S(size, set);
+        }
+        CPU_FREE(set);
+        if (failed && !too_small) {
+            break;
+        }
+    }
+#endif
+    if (n < 1) {
+        n = sysconf(_SC_NPROCESSORS_ONLN);
+    }
     if (n < 1) {
         return 1;
     }

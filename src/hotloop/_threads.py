@@ -8,18 +8,16 @@ or else every core this process may run on. An explicit ``threads`` is a positiv
 from __future__ import annotations
 
 import operator
-import os
+
+from hotloop import _core
 
 ENV_THREADS = "HOTLOOP_NUM_THREADS"
 MAX_THREADS = 256
 
 
 def available_cores() -> int:
-    """Cores this process may run on (its CPU affinity), at least 1."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):  # pragma: no cover - non-Linux
-        return max(1, os.cpu_count() or 1)
+    """Cores this process may run on (its CPU affinity), 1 to 256."""
+    return _core._available_cores()
 
 
 def resolve_threads(threads: int | None = None) -> int:
@@ -27,21 +25,13 @@ def resolve_threads(threads: int | None = None) -> int:
 
     ``None`` -> ``$HOTLOOP_NUM_THREADS`` if set, else all available cores; ``0`` -> all
     available cores; a positive int -> itself (capped at 256). Raises ``TypeError`` for a
-    non-integer and ``ValueError`` for a negative value or a malformed environment variable.
+    non-integer and ``ValueError`` for a negative value or a malformed environment variable
+    (anything but an optional sign and decimal digits, surrounded by blanks).
     """
     if threads is None:
-        env = os.environ.get(ENV_THREADS, "").strip()
-        if not env:
-            return available_cores()
-        try:
-            value = int(env)
-        except ValueError:
-            raise ValueError(
-                f"{ENV_THREADS}={env!r}: expected a non-negative integer (0 = all cores)"
-            ) from None
-        if value < 0:
-            raise ValueError(f"{ENV_THREADS}={env!r}: expected a non-negative integer")
-        return available_cores() if value == 0 else min(value, MAX_THREADS)
+        # In C (getenv, sched_getaffinity): a small call on cold caches spent about 70 us in
+        # os.environ.get and os.sched_getaffinity, a third of a 200 -> 8 elimination.
+        return _core._default_threads()
     if isinstance(threads, bool):
         raise TypeError("threads: expected an int or None, got bool")
     try:

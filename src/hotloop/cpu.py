@@ -27,7 +27,8 @@ def cpu_features() -> CpuFeatures:
     ``detected`` lists what the CPU and OS support; ``active`` what remains after
     ``HOTLOOP_DISABLE_CPU_FEATURES`` (a comma-separated list such as ``avx512,avx2``, read
     once when hotloop is first imported); ``simd_level`` is the best level every kernel uses:
-    ``"avx512"``, ``"avx2"`` or ``"scalar"``; ``cpu_count`` the online CPUs.
+    ``"avx512"``, ``"avx2"`` or ``"scalar"``; ``cpu_count`` the CPUs this process may run on
+    (its affinity mask), what ``threads=0`` uses.
     """
     info = _core.cpu_info()
     return CpuFeatures(

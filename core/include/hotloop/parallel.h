@@ -26,7 +26,8 @@ extern "C" {
  * return HL_ECANCELLED); other workers must never call the check. */
 typedef hl_status (*hl_range_fn)(void *ctx, size_t begin, size_t end, unsigned worker);
 
-/* Number of online CPUs (at least 1). */
+/* The CPUs this process may run on: its affinity mask on Linux, else the online CPUs;
+ * 1 .. HL_MAX_THREADS. */
 HL_API unsigned hl_cpu_count(void);
 
 /* Threads a loop over `n` items with chunks of `grain` items uses when asked for
