@@ -597,6 +597,17 @@ def test_png_writer_round_trips_gray_and_rgb() -> None:
     for empty in [(0, 5), (5, 0), (0, 0, 3)]:  # no such PNG: a clear error, not memoryview's
         with pytest.raises(ValueError, match="at least one row and one column"):
             png_bytes(np.zeros(empty, np.uint8), 6)
+    for bad, lut, what in [(np.zeros((3, 4, 4), np.uint8), None, "picture"),
+                           (np.zeros((3, 4), np.float64), None, "picture"),
+                           (np.zeros((3, 4, 3), np.uint8), np.zeros((256, 3), np.uint8),
+                            "picture"),
+                           (np.zeros((3, 4), np.uint8), np.zeros((256, 3)), "lut"),
+                           (np.zeros((3, 4), np.uint8), np.zeros((255, 3), np.uint8), "lut")]:
+        with pytest.raises(ValueError, match=what):
+            png_bytes(bad, 6, 1, lut)
+    one = np.arange(12, dtype=np.uint8).reshape(3, 4, 1)  # a single channel is gray
+    img = Image.open(io.BytesIO(b"".join(png_bytes(one, 6))))
+    assert img.mode == "L" and np.array_equal(np.asarray(img), one[:, :, 0])
 
     rng = np.random.default_rng(3)
     for shape in [(1, 1), (7, 300), (257, 13), (40, 30, 3)]:

@@ -24,7 +24,7 @@ from hypothesis.extra.numpy import arrays
 
 from hotloop import _core as hl_core
 from hotloop.cli import main as cli_main
-from hotloop.tmodel import ScaledTModel, check_data, diagnostics
+from hotloop.tmodel import ScaledTModel, check_data, diagnostics, summarize
 
 X = np.array([-1.2, 0.3, 0.9, 1.4, 2.2, 2.8, 9.0, -0.4, 1.1, 0.2])
 
@@ -376,6 +376,26 @@ def test_diagnostics_match_arviz(chains: int, draws: int) -> None:
             val, want = getattr(ours[name], col), float(theirs.loc[name, col])
             assert (math.isnan(val) and math.isnan(want)) or math.isclose(
                 val, want, rel_tol=1e-8), (name, col, val, want)
+
+
+@pytest.mark.skipif(not HAS_ARVIZ, reason="arviz not installed")
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # ArviZ's own 0/0
+@pytest.mark.parametrize("draws", [
+    [[2.5] * 10] * 4,  # constant: R-hat and MCSE NaN
+    [[1.0, 0.0] * 4, [0.0, 1.0] * 4],  # the folded draws are constant
+    [[0.0, 0.0, 1.0, 1.0]] * 2,  # constant split chains that disagree: R-hat inf
+    [[0.0, 0.0, 1.0, 1.0], [0.0, 0.0, 1.0, 1.0], [3.0] * 4],
+])
+def test_degenerate_draws_match_arviz(draws: list[list[float]]) -> None:
+    import arviz as az
+
+    a = np.array(draws)
+    ours = summarize(a)
+    theirs = az.summary(az.convert_to_inference_data({"x": a}), round_to="none")
+    for col in ("ess_bulk", "ess_tail", "r_hat", "mcse_mean", "mcse_sd"):
+        val, want = getattr(ours, col), float(theirs.loc["x", col])
+        assert (math.isnan(val) and math.isnan(want)) or val == want or math.isclose(
+            val, want, rel_tol=1e-8), (col, val, want)
 
 
 def test_to_inference_data_without_arviz(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -148,6 +148,14 @@ def png_parts(picture: NDArray[np.uint8], level: int, threads: int = 1,
     from collections import deque
     from concurrent.futures import Future, ThreadPoolExecutor
 
+    if picture.dtype != np.uint8 or not (picture.ndim == 2 or (
+            picture.ndim == 3 and picture.shape[2] in (1, 3) and lut is None)):
+        raise ValueError(f"picture: expected uint8 (h, w) gray or (h, w, 3) RGB (or (h, w) "
+                         f"levels with a lut), got {picture.dtype} {picture.shape}")
+    if lut is not None and (lut.dtype != np.uint8 or lut.shape != (256, 3)):
+        raise ValueError(f"lut: expected a uint8 (256, 3) table, got {lut.dtype} {lut.shape}")
+    if picture.ndim == 3 and picture.shape[2] == 1:
+        picture = picture[:, :, 0]
     h, w = picture.shape[:2]
     if h == 0 or w == 0:  # PNG (ISO 15948, IHDR) requires width and height >= 1
         raise ValueError(f"a PNG needs at least one row and one column, got {h} x {w}")

@@ -44,7 +44,7 @@ def register(subparsers: Any) -> None:
                         "default 3); not with --input (the file's columns are)")
     parser.add_argument("--bounds", type=finite_float, nargs="+", metavar="X",
                         help="box as lo0 hi0 lo1 hi1 ... (default: unit box; with --input the "
-                        "points' bounding box)")
+                        "points' bounding box, and required with --periodic --input)")
     parser.add_argument("--periodic", action="store_true",
                         help="toroidal distances in the box (the result tiles)")
     parser.add_argument("--progressive", action="store_true",

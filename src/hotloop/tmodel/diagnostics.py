@@ -124,6 +124,8 @@ def _rhat_basic(a: FloatArray) -> float:
     n = a.shape[1]
     within = float(np.mean(np.var(a, axis=1, ddof=1)))
     between = n * float(np.var(np.mean(a, axis=1), ddof=1))
+    if within == 0.0:  # every chain constant: NaN if they agree, else no mixing at all (ArviZ)
+        return float("nan") if between == 0.0 else float("inf")
     return float(np.sqrt((between / within + n - 1) / n))
 
 
@@ -134,8 +136,9 @@ def rhat(draws: ArrayLike) -> float:
     if a.shape[1] < 4 or not np.all(np.isfinite(a)):
         return float("nan")
     bulk = _rhat_basic(rank_normalize(split_chains(a)))
-    # Folded around the median of all draws, before splitting (Vehtari et al. 2021's code,
-    # and ArviZ's): an odd chain's middle draw, which the split drops, still moves the median.
+    # Folded around the median of all draws, before splitting (Vehtari et al. 2021's code, and
+    # az.summary's; az.rhat folds the split chains): an odd chain's middle draw, which the split
+    # drops, still moves the median.
     folded = _rhat_basic(rank_normalize(split_chains(np.abs(a - np.median(a)))))
     return max(bulk, folded)
 
