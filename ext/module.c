@@ -91,6 +91,7 @@ PyDoc_STRVAR(default_threads_doc,
 
 static PyObject *default_threads(PyObject *module, PyObject *Py_UNUSED(ignored)) {
     (void)module;
+    static const char not_a_count[] = "expected a non-negative integer (0 = all cores)";
     const char *env = getenv("HOTLOOP_NUM_THREADS"); /* os.environ's changes reach it (putenv) */
     if (env != NULL) {
         size_t begin = 0, end = strlen(env);
@@ -109,14 +110,12 @@ static PyObject *default_threads(PyObject *module, PyObject *Py_UNUSED(ignored))
                 k = 1;
             }
             if (k == len) {
-                return bad_env_threads(text, len,
-                                       "expected a non-negative integer (0 = all cores)");
+                return bad_env_threads(text, len, not_a_count);
             }
             unsigned long value = 0;
             for (; k < len; k++) {
                 if (text[k] < '0' || text[k] > '9') {
-                    return bad_env_threads(text, len,
-                                           "expected a non-negative integer (0 = all cores)");
+                    return bad_env_threads(text, len, not_a_count);
                 }
                 value = value * 10 + (unsigned long)(text[k] - '0');
                 if (value > HL_MAX_THREADS) {

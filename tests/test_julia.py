@@ -489,6 +489,15 @@ def cli_cmap_error(tmp_path: Path) -> int:
                      str(tmp_path / "x.png")])
 
 
+def _cli_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                     args: list[str]) -> str:
+    """Runs ``hotloop julia ARGS -o tmp_path/bad.png``, checks it exits 2; returns stderr."""
+    with pytest.raises(SystemExit) as info:
+        cli_main(["julia", *args, "-o", str(tmp_path / "bad.png")])
+    assert info.value.code == 2
+    return capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     "args",
     [["-R", "0"], ["-R", "abc"], ["-x", "nan"], ["-t", "inf"], ["-m", "-1"],
@@ -499,10 +508,7 @@ def test_cli_bad_numbers_exit_2_with_usage(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str]
 ) -> None:
     out = tmp_path / "bad.png"
-    with pytest.raises(SystemExit) as info:
-        cli_main(["julia", *args, "-o", str(out)])
-    assert info.value.code == 2
-    err = capsys.readouterr().err
+    err = _cli_usage_error(tmp_path, capsys, args)
     assert "usage:" in err
     if args[0] == "-R" and args[1] != "abc":
         assert "expected an integer >= 1" in err  # not ">= 0": 1 is the least resolution
@@ -518,11 +524,7 @@ def test_cli_bad_numbers_exit_2_with_usage(
 def test_cli_sizes_without_a_png_exit_2_naming_the_resolution(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str]
 ) -> None:
-    out = tmp_path / "bad.png"
-    with pytest.raises(SystemExit) as info:
-        cli_main(["julia", *args, "-o", str(out)])
-    assert info.value.code == 2
-    err = capsys.readouterr().err
+    err = _cli_usage_error(tmp_path, capsys, args)
     assert "usage:" in err and "resolution" in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
 
@@ -592,11 +594,11 @@ def test_cli_unwritable_output_exits_1_without_a_file(
 
 
 def test_png_writer_round_trips_gray_and_rgb() -> None:
-    from hotloop.cli.julia import png_bytes
+    from hotloop.cli.julia import png_parts
 
     for empty in [(0, 5), (5, 0), (0, 0, 3)]:  # no such PNG: a clear error, not memoryview's
         with pytest.raises(ValueError, match="at least one row and one column"):
-            png_bytes(np.zeros(empty, np.uint8), 6)
+            b"".join(png_parts(np.zeros(empty, np.uint8), 6))
     for bad, lut, what in [(np.zeros((3, 4, 4), np.uint8), None, "picture"),
                            (np.zeros((3, 4), np.float64), None, "picture"),
                            (np.zeros((3, 4, 3), np.uint8), np.zeros((256, 3), np.uint8),
@@ -604,16 +606,16 @@ def test_png_writer_round_trips_gray_and_rgb() -> None:
                            (np.zeros((3, 4), np.uint8), np.zeros((256, 3)), "lut"),
                            (np.zeros((3, 4), np.uint8), np.zeros((255, 3), np.uint8), "lut")]:
         with pytest.raises(ValueError, match=what):
-            png_bytes(bad, 6, 1, lut)
+            b"".join(png_parts(bad, 6, 1, lut))
     one = np.arange(12, dtype=np.uint8).reshape(3, 4, 1)  # a single channel is gray
-    img = Image.open(io.BytesIO(b"".join(png_bytes(one, 6))))
+    img = Image.open(io.BytesIO(b"".join(png_parts(one, 6))))
     assert img.mode == "L" and np.array_equal(np.asarray(img), one[:, :, 0])
 
     rng = np.random.default_rng(3)
     for shape in [(1, 1), (7, 300), (257, 13), (40, 30, 3)]:
         pic = rng.integers(0, 256, shape, dtype=np.uint8)
         for level, threads in [(1, 1), (6, 3), (0, 2)]:
-            data = b"".join(png_bytes(pic, level, threads))
+            data = b"".join(png_parts(pic, level, threads))
             assert np.array_equal(np.asarray(Image.open(io.BytesIO(data))), pic)
 
 

@@ -12,11 +12,11 @@ import operator
 from hotloop import _core
 
 ENV_THREADS = "HOTLOOP_NUM_THREADS"
-MAX_THREADS = 256
+MAX_THREADS = _core.MAX_THREADS  # 256: the core clamps every call to it
 
 
 def available_cores() -> int:
-    """Cores this process may run on (its CPU affinity), 1 to 256."""
+    """Cores this process may run on (its CPU affinity), 1 to MAX_THREADS."""
     return _core._available_cores()
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import struct
 import sys
 import time
+import zlib
 from collections.abc import Generator
 from typing import Any
 
@@ -119,9 +121,6 @@ def adler32_concat(first: int, second: int, second_len: int) -> int:
 
 
 def _chunk(kind: bytes, payload: bytes) -> bytes:
-    import struct
-    import zlib
-
     crc = zlib.crc32(payload, zlib.crc32(kind))
     return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
 
@@ -143,8 +142,6 @@ def png_parts(picture: NDArray[np.uint8], level: int, threads: int = 1,
     Filter type 0 (none) on every row. Stopping the iteration (an exception, Ctrl-C) cancels
     the bands not started and waits only for those running.
     """
-    import struct
-    import zlib
     from collections import deque
     from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -167,7 +164,8 @@ def png_parts(picture: NDArray[np.uint8], level: int, threads: int = 1,
 
     def band(k: int) -> tuple[bytes, int, int]:
         r0, r1 = k * rows, min(h, (k + 1) * rows)
-        raw = np.zeros((r1 - r0, stride), dtype=np.uint8)
+        raw = np.empty((r1 - r0, stride), dtype=np.uint8)
+        raw[:, 0] = 0  # filter type 0 (none)
         pixels = picture[r0:r1] if lut is None else np.take(lut, picture[r0:r1], axis=0)
         raw[:, 1:] = pixels.reshape(r1 - r0, w * channels)
         data = raw.data.cast("B")  # the flat bytes (raw is C-contiguous)
@@ -204,12 +202,6 @@ def png_parts(picture: NDArray[np.uint8], level: int, threads: int = 1,
             pool.shutdown(wait=True)
     yield _chunk(b"IDAT", struct.pack(">I", adler))
     yield _chunk(b"IEND", b"")
-
-
-def png_bytes(picture: NDArray[np.uint8], level: int, threads: int = 1,
-              lut: NDArray[np.uint8] | None = None) -> list[bytes]:
-    """:func:`png_parts` as a list."""
-    return list(png_parts(picture, level, threads, lut))
 
 
 def write_png(picture: NDArray[np.uint8], path: str, fast: bool, threads: int = 1,
