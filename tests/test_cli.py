@@ -126,6 +126,51 @@ def _open_atomic(path: str) -> None:
         f.write(b"data")  # type: ignore[arg-type]
 
 
+def test_atomic_output_follows_a_symlink_and_keeps_it(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    link = tmp_path / "link.png"
+    link.symlink_to(tmp_path / "real" / "target.png")  # dangling until written
+    for data in (b"first", b"second"):
+        _write(link, data)
+        assert link.is_symlink() and (tmp_path / "real" / "target.png").read_bytes() == data
+    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["target.png"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_atomic_output_writes_into_a_fifo_instead_of_replacing_it(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    count = f"print(len(open({str(fifo)!r}, 'rb').read()))"
+    reader = subprocess.Popen([sys.executable, "-c", count], stdout=subprocess.PIPE, text=True)
+    _write(fifo, b"x" * 1000)
+    out, _ = reader.communicate(timeout=30)
+    assert out.strip() == "1000"
+    assert fifo.is_fifo()
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_failed_write_is_one_error_naming_the_output(tmp_path: Path) -> None:
+    with pytest.raises(CLIError, match=r"^/dev/full: cannot write: No space left on device$"):
+        _write("/dev/full", b"x" * 100_000)
+    assert Path("/dev/full").is_char_device()
+    # a regular file: the temporary file goes, the old output stays
+    target = tmp_path / "out.bin"
+    target.write_bytes(b"old")
+    with pytest.raises(CLIError, match=r"out.bin: cannot write: No space left on device"), \
+            atomic_output(target):
+        raise OSError(28, "No space left on device")  # what a failed write() raises
+    assert target.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["out.bin"]
+    # an error that names its own file (an input) is left alone
+    with pytest.raises(FileNotFoundError), atomic_output(target):
+        open(tmp_path / "missing")  # noqa: SIM115
+    assert target.read_bytes() == b"old"
+
+
+def _write(path: str | Path, data: bytes) -> None:
+    with atomic_output(path) as f:
+        f.write(data)  # type: ignore[arg-type]
+
+
 def test_positive_int_says_the_least_value_is_1() -> None:
     for text in ("-5", "0"):
         with pytest.raises(argparse.ArgumentTypeError, match="integer >= 1"):

@@ -313,6 +313,17 @@ def test_float32_is_an_approximate_but_deterministic_mode() -> None:
          ValueError, "resolution"),
         (lambda: hl.escape_counts(hl.ComplexRegion(0, 1, 0, 1e308), resolution=2), ValueError,
          "resolution"),
+        # yes/no arguments are bools, not truth values
+        (lambda: hl.JuliaDiv(C_0, smooth="no"), TypeError, "smooth"),
+        (lambda: hl.mandelbrot(hl.ComplexRegion(-1, 1, -1, 1), smooth=1), TypeError, "smooth"),
+        (lambda: hl.escape_counts(hl.ComplexRegion(-1, 1, -1, 1), C_0, mandelbrot="yes"),
+         TypeError, "mandelbrot"),
+        (lambda: hl.divergence(np.zeros(2, complex), C_0, mandelbrot=None), TypeError,
+         "mandelbrot"),
+        # a finite long double beyond the doubles: ValueError, not a silent inf
+        (lambda: hl.JuliaDiv(C_0, np.longdouble("1e400")), ValueError, "threshold"),
+        (lambda: hl.divergence(np.zeros(2, complex), C_0, -np.longdouble("1e400")), ValueError,
+         "threshold"),
     ],
 )
 def test_bad_input_names_the_argument(call, exc, word) -> None:  # type: ignore[no-untyped-def]
@@ -331,6 +342,11 @@ def test_huge_sizes_raise_memory_error_before_allocating() -> None:
     thin = hl.ComplexRegion(-1e-9, 1e-9, -1, 1)  # ny = 1e9 * resolution
     with pytest.raises(MemoryError):
         hl.JuliaDiv(C_0, resolution=1000).over(thin)
+    for huge in (2**62, 2**62 + 1, 10**20, 10**400):  # one kind of error for every huge size
+        with pytest.raises(MemoryError, match="resolution"):
+            hl.JuliaDiv(C_0, resolution=huge).over(region)
+        with pytest.raises(MemoryError, match="resolution"):
+            region.build(huge)
 
 
 def test_zero_columns_give_empty_images_as_in_the_document() -> None:
@@ -438,6 +454,19 @@ def test_to_picture_is_the_documents_uint8_flip() -> None:
     assert np.array_equal(hl.to_picture(img), want)
     assert np.array_equal(hl.to_picture(img.astype(np.float32)),
                           (img.astype(np.float32).T[::-1] * 255).astype(np.uint8))
+    for dtype in (">f8", ">f4"):  # either byte order, as divergence() takes
+        assert np.array_equal(hl.to_picture(img.astype(dtype)),
+                              hl.to_picture(img.astype(dtype[1:])))
+    with pytest.raises(TypeError, match="values"):
+        hl.to_picture(img.astype(np.float16))
+
+
+def test_picture_of_a_float32_juliadiv_is_the_exact_float64_one() -> None:
+    region = hl.ComplexRegion(-1.6, 1.6, -1, 1)
+    for smooth in (False, True):
+        f32 = hl.JuliaDiv(C_0, 2.0, (5, 80), 300, dtype=np.float32, smooth=smooth)
+        f64 = hl.JuliaDiv(C_0, 2.0, (5, 80), 300, smooth=smooth)
+        assert np.array_equal(f32.picture(region), hl.to_picture(f64.over(region)))
 
 
 @pytest.mark.parametrize("simd", LEVELS)
@@ -473,6 +502,16 @@ def test_cli_writes_the_documents_picture(
     assert "300 x 300" in capsys.readouterr().err
 
 
+def test_cli_takes_negative_numbers_with_exponents_as_values(tmp_path: Path) -> None:
+    """Python 3.11's argparse took "-1e-1" for an option ("expected one argument")."""
+    spaced, joined = tmp_path / "spaced.png", tmp_path / "joined.png"
+    assert cli_main(["julia", "-x", "-1e-1", "-X", "1E-1", "-y", "-1.E-1", "-Y", "0.1", "-r",
+                     "-8.35e-1", "-i", "-.2321", "-R", "60", "-o", str(spaced), "--quiet"]) == 0
+    assert cli_main(["julia", "-x=-0.1", "-X=0.1", "-y=-0.1", "-Y=0.1", "-r=-0.835",
+                     "-i=-0.2321", "-R=60", "-o", str(joined), "--quiet"]) == 0
+    assert spaced.read_bytes() == joined.read_bytes()
+
+
 def test_cli_colormap_smooth_mandelbrot(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     out = tmp_path / "c.png"
@@ -502,7 +541,7 @@ def _cli_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     "args",
     [["-R", "0"], ["-R", "abc"], ["-x", "nan"], ["-t", "inf"], ["-m", "-1"],
      ["-m", "80", "-M", "80"], ["-x", "1", "-X", "1"], ["-t", "0"], ["-M", "9e99"],
-     ["-R", "-5"], ["-r", "1e999"]],
+     ["-R", "-5"], ["-r", "1e999"], ["-x", "-nan"], ["-r", "-1e999"], ["-t", "-1e-3"]],
 )
 def test_cli_bad_numbers_exit_2_with_usage(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str]
@@ -519,7 +558,8 @@ def test_cli_bad_numbers_exit_2_with_usage(
     "args",
     [["-R", "1"],  # ny = int(1 * 2 / 3.2) = 0
      ["-y", "0", "-Y", "1e-9"],  # ny = int(500 * 1e-9 / 3.2) = 0
-     ["-x", "0", "-X", "1e-300", "-y", "0", "-Y", "1e300"]],  # ny's formula overflows
+     ["-x", "0", "-X", "1e-300", "-y", "0", "-Y", "1e300"],  # ny's formula overflows
+     ["-R", str(2**31), "-y", "0", "-Y", "1.5e-9", "-x", "0", "-X", "1"]],  # 2^31 x 3: too wide
 )
 def test_cli_sizes_without_a_png_exit_2_naming_the_resolution(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str]
@@ -597,8 +637,11 @@ def test_png_writer_round_trips_gray_and_rgb() -> None:
     from hotloop.cli.julia import png_parts
 
     for empty in [(0, 5), (5, 0), (0, 0, 3)]:  # no such PNG: a clear error, not memoryview's
-        with pytest.raises(ValueError, match="at least one row and one column"):
+        with pytest.raises(ValueError, match="1 to 2147483647 rows and columns"):
             b"".join(png_parts(np.zeros(empty, np.uint8), 6))
+    for huge in [(1, 2**31), (2**31, 1)]:  # IHDR's limit, checked before any band is made
+        with pytest.raises(ValueError, match=f"got {huge[0]} x {huge[1]}"):
+            next(iter(png_parts(np.broadcast_to(np.uint8(0), huge), 6)))
     for bad, lut, what in [(np.zeros((3, 4, 4), np.uint8), None, "picture"),
                            (np.zeros((3, 4), np.float64), None, "picture"),
                            (np.zeros((3, 4, 3), np.uint8), np.zeros((256, 3), np.uint8),

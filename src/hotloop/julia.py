@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from hotloop import _core
+from hotloop._flags import as_flag
 from hotloop._threads import resolve_threads
 
 __all__ = [
@@ -55,10 +56,15 @@ def _real(value: object, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name}: expected a real number, got {type(value).__name__}")
     try:
-        return float(value)
+        v = float(value)
     except OverflowError:  # an int (or Fraction) beyond the doubles: ValueError like inf
         raise ValueError(f"{name}: expected a number within the float range, got "
                          f"{_short(value)}") from None
+    if math.isinf(v) and isinstance(value, np.floating) and np.isfinite(value):
+        # a finite np.longdouble beyond the doubles: float() gives inf without a word
+        raise ValueError(f"{name}: expected a number within the float range, got "
+                         f"{_short(value)}")
+    return v
 
 
 def _finite(value: object, name: str) -> float:
@@ -86,6 +92,8 @@ def _short(value: object) -> str:
     (and raises ValueError beyond 4300 of them)."""
     if isinstance(value, numbers.Integral):
         return f"an integer of about {int(int(value).bit_length() * math.log10(2)) + 1} digits"
+    if isinstance(value, np.floating):
+        return f"{type(value).__name__} {value}"
     return f"a {type(value).__name__} too large"
 
 
@@ -98,6 +106,27 @@ def _int(value: object, name: str, lo: int, hi: int) -> int:
         raise TypeError(f"{name}: expected an integer, got {type(value).__name__}") from None
     if not lo <= v <= hi:
         raise ValueError(f"{name}: expected an integer in {lo}..{hi}, got {v}")
+    return v
+
+
+# The largest resolution: 2^62 pixels a side is far beyond any machine's memory already.
+_RESOLUTION_MAX = 2**62
+
+
+def _resolution(value: object) -> int:
+    """The resolution (pixels along x): an integer >= 1. Beyond _RESOLUTION_MAX a MemoryError,
+    as for any size the machine cannot hold, rather than a range error."""
+    if isinstance(value, bool):
+        raise TypeError("resolution: expected an integer, got bool")
+    try:
+        v = operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"resolution: expected an integer, got {type(value).__name__}") from None
+    if v < 1:
+        raise ValueError(f"resolution: expected an integer >= 1, got {v}")
+    if v > _RESOLUTION_MAX:
+        raise MemoryError(f"resolution: {_short(v) if v > 10**30 else v} pixels a side is "
+                          f"beyond any machine's memory")
     return v
 
 
@@ -207,7 +236,7 @@ class ComplexRegion:
         ``(resolution, 0)``, as in the document. When the expression overflows the doubles
         (where the document's ``int()`` raises OverflowError) this raises ValueError; a finite
         but huge ``ny`` is left to the allocation's MemoryError."""
-        res = _int(resolution, "resolution", 1, 2**62)
+        res = _resolution(resolution)
         dx, dy = abs(self.xright - self.xleft), abs(self.yright - self.yleft)
         ny = res * dy / dx  # the document's expression, evaluated in the same order
         if not math.isfinite(ny):
@@ -339,13 +368,14 @@ class JuliaDiv:
         c = _complex(c_0, "c_0")
         t = _threshold(threshold)
         its = _iterations(n_iterations)
-        res = _int(resolution, "resolution", 1, 2**62)
+        res = _resolution(resolution)
         resolve_threads(threads)
         dt = _float_dtype(dtype)
-        _check_modes(t, bool(smooth), dt)
+        smooth = as_flag(smooth, "smooth")
+        _check_modes(t, smooth, dt)
         _simd(simd)
         values = {"c_0": c, "threshold": t, "n_iterations": its, "resolution": res,
-                  "threads": threads, "smooth": bool(smooth), "dtype": dt, "simd": simd}
+                  "threads": threads, "smooth": smooth, "dtype": dt, "simd": simd}
         for name, value in values.items():
             object.__setattr__(self, name, value)
 
@@ -379,8 +409,11 @@ class JuliaDiv:
         self, plane: ComplexRegion, *, progress: ProgressFn | None = None
     ) -> NDArray[np.uint8]:
         """``to_picture(self.over(plane))`` in one pass: the 8-bit gray picture, shape
-        ``(ny, resolution)``, row 0 at the top, pixel ``uint8(value * 255)`` (float64 values,
-        also with ``dtype=np.float32``)."""
+        ``(ny, resolution)``, row 0 at the top, pixel ``uint8(value * 255)``.
+
+        The values are always the exact float64 ones: with ``dtype=np.float32`` this is the
+        picture of the float64 image, not of the approximate float32 one (which differs in
+        the pixels whose counts differ; use ``to_picture(self.over(plane))`` for that)."""
         return self._render_as(plane, _PICTURE_SMOOTH if self.smooth else _PICTURE, progress)
 
     def escape_counts(
@@ -429,7 +462,7 @@ def escape_counts(
         threshold=_threshold(threshold),
         itermin=0,
         itermax=_int(itermax, "itermax", 0, _UINT32_MAX),
-        mandel=bool(mandelbrot),
+        mandel=as_flag(mandelbrot, "mandelbrot"),
         threads=threads,
         simd=simd,
         progress=progress,
@@ -453,7 +486,8 @@ def mandelbrot(
     t = _threshold(threshold)
     itermin, itermax = _iterations(n_iterations)
     dt = _float_dtype(dtype)
-    _check_modes(t, bool(smooth), dt)
+    smooth = as_flag(smooth, "smooth")
+    _check_modes(t, smooth, dt)
     if dt == np.float32:
         kind = _F32_SMOOTH if smooth else _F32
     else:
@@ -503,7 +537,7 @@ def divergence(
         c.imag,
         t,
         n_iter,
-        bool(mandelbrot),
+        as_flag(mandelbrot, "mandelbrot"),
         flat.view(np.float64),
         out.reshape(-1),
         level,
@@ -518,12 +552,12 @@ def to_picture(values: ArrayLike) -> NDArray[np.uint8]:
     (the last y), pixel ``uint8(value * 255)`` as in the document (one cache-blocked pass in
     C instead of NumPy's transposed copy)."""
     arr = np.asarray(values)
-    if arr.ndim != 2 or arr.dtype not in (np.dtype(np.float64), np.dtype(np.float32)):
+    if arr.ndim != 2 or arr.dtype.kind != "f" or arr.dtype.itemsize not in (4, 8):
         raise TypeError(
             f"values: expected a 2-D float64/float32 image, got {arr.dtype} "
             f"with {arr.ndim} dimension(s)"
         )
-    arr = np.ascontiguousarray(arr)
+    arr = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("="))  # either byte order
     out = np.empty((arr.shape[1], arr.shape[0]), dtype=np.uint8)
     _core._julia_picture(arr, out)
     return out

@@ -57,6 +57,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from hotloop import _core
+from hotloop._flags import as_flag
 from hotloop._seed import resolve_seed
 from hotloop._threads import MAX_THREADS, resolve_threads
 
@@ -277,14 +278,6 @@ class _Geometry:
         return _core._poisson_max_radius(self.k, self.measure, n)
 
 
-def _as_flag(value: object, name: str) -> bool:
-    """A yes/no argument: a bool or a NumPy bool. Anything else is refused rather than taken
-    by its truth value (``progressive="no"`` would be True)."""
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    raise TypeError(f"{name}: expected True or False, got {type(value).__name__} {value!r:.40}")
-
-
 def _check_options(progressive: object, weight_limiting: object,
                    progress: object) -> tuple[bool, bool]:
     """The flags as bools, and ``progress`` callable or None (else it would fail inside the
@@ -292,7 +285,7 @@ def _check_options(progressive: object, weight_limiting: object,
     if progress is not None and not callable(progress):
         raise TypeError("progress: expected a callable progress(done, total) or None, got "
                         f"{type(progress).__name__}")
-    return _as_flag(progressive, "progressive"), _as_flag(weight_limiting, "weight_limiting")
+    return as_flag(progressive, "progressive"), as_flag(weight_limiting, "weight_limiting")
 
 
 def _check_param(name: str, value: object, lo: float, hi: float | None = None,

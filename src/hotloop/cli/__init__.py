@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from hotloop._core import HotloopError
 from hotloop._threads import resolve_threads
 from hotloop._version import __version__
-from hotloop.cli._common import CLIError
+from hotloop.cli._common import CLIError, accept_negative_numbers
 from hotloop.cpu import cpu_features
 
 # Subcommand modules, in the order `hotloop --help` lists them. A module that is missing
@@ -78,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         module.register(subparsers)
+    for sub in (parser, *subparsers.choices.values()):
+        accept_negative_numbers(sub)
     return parser
 
 

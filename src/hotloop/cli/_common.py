@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import math
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,28 +44,54 @@ def atomic_output(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO
 
     A failed or interrupted run never leaves a half-written file (nor the temporary one). The
     directory must exist and be writable, and ``path`` must not be a directory; otherwise
-    ``CLIError`` names the path.
+    ``CLIError`` names the path. A symbolic link is followed: the file it points to is
+    replaced and the link stays. A path that is not a regular file (``/dev/null``, a FIFO, a
+    terminal) is written to directly, as a shell redirection would: it cannot be replaced. A
+    write that fails (disk full, file too large) raises ``CLIError`` naming the path.
     """
     problem = _output_problem(path)
     if problem is not None:
         raise CLIError(problem)
-    target = Path(path)
+    shown = os.fspath(path)
+    target = Path(os.path.realpath(path))
+    if target.exists() and not target.is_file():
+        try:
+            handle = open(target, mode)  # noqa: SIM115 - closed by the with below
+        except OSError as exc:
+            raise CLIError(f"{shown}: cannot write: {exc.strerror}") from None
+        with _naming_write_errors(shown), handle:
+            yield handle
+        return
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
-        raise CLIError(f"{target}: cannot write: {exc.strerror}") from None
+        raise CLIError(f"{shown}: cannot write: {exc.strerror}") from None
     try:
-        with os.fdopen(fd, mode) as handle:
+        with _naming_write_errors(shown), os.fdopen(fd, mode) as handle:
             yield handle
         os.chmod(tmp, 0o666 & ~_umask())
         try:
             os.replace(tmp, target)
         except OSError as exc:  # e.g. a directory created there meanwhile: name the target
-            raise CLIError(f"{target}: cannot write: {exc.strerror}") from None
+            raise CLIError(f"{shown}: cannot write: {exc.strerror}") from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def _naming_write_errors(shown: str) -> Iterator[None]:
+    """An OSError without a file name inside an output's block is a failed write or close of
+    that output (ENOSPC, EFBIG, EIO): reported as ``CLIError`` naming the output, where
+    ``str(exc)`` would give "[Errno 27] File too large" alone. Errors that name their own file
+    (an input that cannot be read) pass through."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is not None:
+            raise
+        raise CLIError(f"{shown}: cannot write: {exc.strerror or exc}") from None
 
 
 def check_output_path(path: str | os.PathLike[str]) -> None:
@@ -78,6 +105,21 @@ def check_output_path(path: str | os.PathLike[str]) -> None:
     directory = Path(path).parent
     if not os.access(directory, os.W_OK | os.X_OK):
         raise CLIError(f"{os.fspath(path)}: cannot write: directory {directory} is not writable")
+
+
+# What argparse takes for a negative number rather than an option when a value starts with
+# "-". Python 3.11's own pattern knows only "-1" and "-1.5", so "-x -1e-3" failed with
+# "expected one argument"; this one also takes exponents, "-1.", and -inf / -nan (so that the
+# option's own check can name the problem). Set per parser: see accept_negative_numbers.
+_NEGATIVE_NUMBER = re.compile(
+    r"^-(?:(?:\d[\d_]*\.?[\d_]*|\.\d[\d_]*)(?:[eE][-+]?\d+)?|inf|infinity|nan)$", re.IGNORECASE
+)
+
+
+def accept_negative_numbers(parser: argparse.ArgumentParser) -> None:
+    """Let ``parser`` read values such as ``-1e-3`` as numbers, not as unknown options. None
+    of hotloop's options look like a number, which is what argparse's rule requires."""
+    parser._negative_number_matcher = _NEGATIVE_NUMBER
 
 
 def _umask() -> int:

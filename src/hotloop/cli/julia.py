@@ -104,6 +104,8 @@ def colormap_lut(cmap: str = "gray") -> NDArray[np.uint8] | None:
 # parallel with threads), so one band bounds both the memory beyond the picture and the wait
 # for Ctrl-C (about 10-50 ms of zlib at level 6 for 1 MiB).
 BAND_BYTES = 1 << 20
+# PNG (ISO 15948, IHDR) stores width and height as 4-byte integers from 1 to 2^31 - 1.
+PNG_MAX_SIDE = 2**31 - 1
 _ADLER_BASE = 65521  # the largest prime below 2^16 (RFC 1950, section 8.2)
 
 
@@ -154,8 +156,8 @@ def png_parts(picture: NDArray[np.uint8], level: int, threads: int = 1,
     if picture.ndim == 3 and picture.shape[2] == 1:
         picture = picture[:, :, 0]
     h, w = picture.shape[:2]
-    if h == 0 or w == 0:  # PNG (ISO 15948, IHDR) requires width and height >= 1
-        raise ValueError(f"a PNG needs at least one row and one column, got {h} x {w}")
+    if not (1 <= h <= PNG_MAX_SIDE and 1 <= w <= PNG_MAX_SIDE):
+        raise ValueError(f"a PNG has 1 to {PNG_MAX_SIDE} rows and columns, got {h} x {w}")
     rgb = lut is not None or picture.ndim == 3
     channels = 3 if rgb else 1
     stride = 1 + w * channels  # column 0: the filter byte
@@ -234,6 +236,11 @@ def run(args: argparse.Namespace) -> int:
             f"resolution: -R {args.resolution} gives this region an image of 0 rows "
             f"(ny = int(resolution * |ytop - ybottom| / |xright - xleft|) = 0): raise "
             f"-R/--resolution or the y span"
+        )
+    if max(shape) > PNG_MAX_SIDE:
+        parser.error(
+            f"resolution: -R {args.resolution} gives this region an image of {shape[0]} x "
+            f"{shape[1]} pixels; a PNG has at most {PNG_MAX_SIDE} columns and rows"
         )
     # fail before the work: a bad output path or colormap name
     check_output_path(args.output)

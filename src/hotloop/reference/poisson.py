@@ -25,11 +25,11 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from hotloop._flags import as_flag
 from hotloop.poisson import (
     DOMAINS,
     _as_count,
     _as_domain,
-    _as_flag,
     _Geometry,
     _points_checked,
     check_alpha,
@@ -140,8 +140,8 @@ def eliminate(
         raise ValueError(f"points: the brute-force twin takes at most {MAX_POINTS} points")
     domain = _as_domain(domain)
     geo = _Geometry(domain, x, bounds, unit_tol=unit_tol)
-    progressive = _as_flag(progressive, "progressive")
-    weight_limiting = _as_flag(weight_limiting, "weight_limiting")
+    progressive = as_flag(progressive, "progressive")
+    weight_limiting = as_flag(weight_limiting, "weight_limiting")
     r = geo.r_max(n) if r_max is None else float(r_max)
     d_max = 2.0 * r
     check_periodic_reach(geo, d_max, r_max_given=r_max is not None)
