@@ -166,6 +166,22 @@ def test_a_failed_write_is_one_error_naming_the_output(tmp_path: Path) -> None:
     assert target.read_bytes() == b"old"
 
 
+def test_atomic_output_keeps_an_existing_files_permissions(tmp_path: Path) -> None:
+    target = tmp_path / "out.bin"
+    target.write_bytes(b"old")
+    target.chmod(0o640)
+    _write(target, b"new")
+    assert target.read_bytes() == b"new" and (target.stat().st_mode & 0o777) == 0o640
+    target.chmod(0o444)
+    if os.geteuid() != 0:  # root may write anything, as with the shell's >
+        with pytest.raises(CLIError, match=r"out\.bin: cannot write: the file is read-only"):
+            _write(target, b"newer")
+        assert target.read_bytes() == b"new"
+    else:
+        _write(target, b"newer")
+        assert (target.stat().st_mode & 0o777) == 0o444
+
+
 def _write(path: str | Path, data: bytes) -> None:
     with atomic_output(path) as f:
         f.write(data)  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import _thread
 import itertools
 import math
+import re
 import subprocess
 import sys
 import threading
@@ -475,28 +476,65 @@ def test_sizes_beyond_memory_raise_memory_error_before_allocating() -> None:
     assert time.perf_counter() - t0 < 1.0
 
 
+def _peak_kib_of_memory_errors(calls: list[str]) -> int:
+    """Runs each Python expression of ``calls`` in a fresh process, checks that it raises the
+    neighbour lists' MemoryError, and returns the process's peak resident memory in KiB (its
+    own VmHWM: ru_maxrss would carry over the parent's peak, which Linux keeps across fork and
+    exec, and pytest's process is large)."""
+    code = "\n".join([
+        "import re, numpy as np, hotloop.poisson as pd",
+        f"for call in {calls!r}:",
+        "    try:",
+        "        eval(call)",
+        "    except MemoryError as exc:",
+        "        assert 'neighbour lists' in str(exc), exc",
+        "    else:",
+        "        raise AssertionError('no MemoryError: ' + call)",
+        "status = open('/proc/self/status').read()",
+        "print(re.search(r'VmHWM:\\s*(\\d+) kB', status).group(1))",
+    ])
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return int(proc.stdout)
+
+
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
 def test_duplicates_whose_lists_cannot_fit_raise_before_allocating() -> None:
     """150000 copies of one point have 150000 neighbours each (180 GB of lists): the Python
     estimate (evenly spread points) cannot see it, the core's sample of the points does, so the
     MemoryError comes before the lists are allocated (it used to come at the memory limit, 3/4
     of the machine, after many seconds). Peak memory in a fresh process stays small."""
-    # The peak is the process's own VmHWM: ru_maxrss would carry over the parent's peak
-    # (Linux keeps it across fork and exec), and pytest's process is large.
-    code = (
-        "import re, numpy as np, hotloop.poisson as pd\n"
-        "y = np.vstack([np.full((150000, 2), 0.5), [[0.0, 0.0], [1.0, 1.0]]])\n"
-        "try:\n"
-        "    pd.eliminate(y, 1000)\n"
-        "except MemoryError as exc:\n"
-        "    assert 'neighbour lists' in str(exc), exc\n"
-        "    status = open('/proc/self/status').read()\n"
-        "    print(re.search(r'VmHWM:\\s*(\\d+) kB', status).group(1))\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, check=False)
-    assert proc.returncode == 0, proc.stderr
-    assert int(proc.stdout) < 400_000, proc.stdout  # KiB: the input and the tree, no lists
+    peak = _peak_kib_of_memory_errors(
+        ["pd.eliminate(np.vstack([np.full((150000, 2), 0.5), [[0.0, 0.0], [1.0, 1.0]]]), 1000)"])
+    assert peak < 400_000, peak  # KiB: the input and the tree, no lists
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
+def test_sample_and_strided_inputs_check_memory_before_drawing_or_copying() -> None:
+    """sample* checks the neighbour lists before drawing the candidates, and eliminate checks
+    them before its float64 copy of a float32 or broadcast input: the MemoryError comes with
+    little memory used (r_max = 1 makes every pair neighbours: terabytes of lists; the old
+    code drew 240-480 MB of candidates, or copied 400 MB, first)."""
+    peak = _peak_kib_of_memory_errors([
+        "pd.sample(3_000_000, r_max=1.0, seed=1)",
+        "pd.sample_sphere(3_000_000, r_max=1.0, seed=1)",
+        "pd.sample_rotations(3_000_000, r_max=3.0, seed=1)",
+        "pd.eliminate(np.broadcast_to(np.float32(0.5), (50_000_000, 2)), 10)",
+    ])
+    assert peak < 200_000, peak  # KiB: no candidates, no copy
+
+
+def test_degenerate_inputs_name_the_problem() -> None:
+    for m in (0, 1):
+        with pytest.raises(ValueError, match=f"points: need at least 2 points.*got {m}"):
+            pd.eliminate(np.zeros((m, 2)), 1)
+    rng = np.random.default_rng(3)
+    for scale in (1e200, 1e-170):  # the bounding box's area overflows or underflows
+        with pytest.raises(ValueError, match="points: their bounding box's measure"):
+            pd.eliminate(rng.random((50, 2)) * scale, 10)
+    with pytest.raises(ValueError, match="bounds: the box's measure"):
+        pd.sample(10, [(0, 1e200), (0, 1e200)])
 
 
 def test_inputs_are_not_modified_and_any_dtype_or_stride_works() -> None:
@@ -640,22 +678,58 @@ def test_cli_errors_exit_1_without_traceback(tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     from hotloop.cli import main
 
-    assert main(["poisson", "10", "--input", str(tmp_path / "missing.npy"),
-                 "-o", str(tmp_path / "x.npy")]) == 1
-    assert main(["poisson", "10", "--bounds", "0", "1", "1", "0",
-                 "-o", str(tmp_path / "x.npy")]) == 1
-    assert main(["poisson", "10", "-o", str(tmp_path / "x.txt")]) == 1
+    out = tmp_path / "x.npy"
+    assert main(["poisson", "10", "--input", str(tmp_path / "missing.npy"), "-o", str(out)]) == 1
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    assert main(["poisson", "10", "--input", str(empty), "-o", str(out)]) == 1
+    # output paths are checked before the work: a bad --plot path leaves no -o file either
+    assert main(["poisson", "10", "--seed", "1", "-o", str(tmp_path / "no" / "x.npy")]) == 1
+    assert main(["poisson", "10", "--seed", "1", "-o", str(out),
+                 "--plot", str(tmp_path / "no" / "p.png")]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "Warning" not in err
+    assert "no such file" in err and "no points in the file" in err
+    assert err.count("does not exist") == 2 and "seed:" not in err
+    assert list(tmp_path.iterdir()) == [empty]
+
+
+@pytest.mark.parametrize(
+    ("flags", "words"),
+    [(["--dim", "9"], "--dim"), (["--sphere", "--dim", "1"], "--dim"),
+     (["--rotations", "--dim", "7"], "not used with --rotations"),
+     (["--oversample", "0.5"], "--oversample"), (["--oversample", "1"], "--oversample"),
+     (["--seed", str(2**64)], "--seed"), (["--periodic", "--sphere"], "--periodic"),
+     (["--rotations", "--bounds", "0", "1"], "--bounds"), (["--indices"], "--indices"),
+     (["--bounds", "1", "0", "0", "1"], "lo < hi"), (["--bounds", "0", "1", "0"], "pairs"),
+     (["--dim", "3", "--bounds", "0", "1", "0", "1"], "--dim is 3"),
+     (["-o", "x.txt"], ".npy or .csv"), (["--plot", "p.jpg"], ".png"),
+     (["--sphere", "--rotations"], "not allowed with")],
+)
+def test_cli_usage_mistakes_exit_2_before_any_work(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str],
+        words: str) -> None:
+    from hotloop.cli import main
+
+    args = ["poisson", "10", "-o", str(tmp_path / "x.npy"), *flags]
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "usage:" in err and words in err and not re.search("^seed:", err, re.M), err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_periodic_input_needs_bounds(tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from hotloop.cli import main
+
     inp = tmp_path / "in.npy"
     np.save(inp, np.random.default_rng(0).random((200, 2)))
-    assert main(["poisson", "10", "--input", str(inp), "--periodic",
-                 "-o", str(tmp_path / "x.npy")]) == 1
-    err = capsys.readouterr().err
-    assert "Traceback" not in err and "hotloop poisson: error" in err
-    assert "--periodic with --input needs --bounds" in err
-    assert not (tmp_path / "x.npy").exists()
     with pytest.raises(SystemExit) as info:
-        main(["poisson", "10", "--sphere", "--rotations", "-o", "x.npy"])
+        main(["poisson", "10", "--input", str(inp), "--periodic", "-o", str(tmp_path / "x.npy")])
     assert info.value.code == 2
+    assert "--periodic with --input needs --bounds" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("flags", [["--seed", "1"], ["--dim", "3"], ["--oversample", "8"],

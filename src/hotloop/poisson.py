@@ -270,9 +270,12 @@ class _Geometry:
                     raise ValueError(f"{name}: row {row} lies outside bounds")
         self.lo, self.hi = lohi[0], lohi[1]
         self.k = d
-        self.measure = float(np.prod(self.hi - self.lo))
+        self.measure = math.prod((self.hi - self.lo).tolist())  # no NumPy overflow warning
         if not (math.isfinite(self.measure) and self.measure > 0):
-            raise ValueError("bounds: the box's measure is not a positive finite number")
+            what = "bounds: the box's" if bounds is not None else (
+                f"{name}: their bounding box's")
+            raise ValueError(f"{what} measure (the product of its {d} side lengths) is "
+                             f"{self.measure:g}, beyond the doubles; rescale the coordinates")
 
     def r_max(self, n: int) -> float:
         return _core._poisson_max_radius(self.k, self.measure, n)
@@ -300,12 +303,51 @@ def _check_param(name: str, value: object, lo: float, hi: float | None = None,
     return v
 
 
-def _estimate_bytes(m: int, d: int, geo: _Geometry, d_max: float) -> float:
-    """Expected peak bytes for M uniform candidates (lists dominate)."""
-    k = geo.k
+def _estimate_bytes(m: int, d: int, k: int, measure: float, d_max: float) -> float:
+    """Expected peak bytes of eliminating M uniform candidates in a domain of intrinsic
+    dimension ``k`` and the given measure (the neighbour lists dominate)."""
     ball = float(math.pi ** (k / 2.0)) / math.gamma(k / 2.0 + 1.0) * float(d_max**k)
-    per_point = min(float(m - 1), m * ball / geo.measure)
+    per_point = min(float(m - 1), m * ball / measure)
     return m * (8.0 * per_point + 12.0 * d + 80.0)  # (id, q) pairs, coordinates, tree, heap
+
+
+def _refuse_beyond_memory(who: str, m: int, n: int, d: int, *, k: int, measure: float,
+                          d_max: float, extra: float = 0.0, extra_what: str = "") -> None:
+    """MemoryError when eliminating M candidates (plus ``extra`` bytes of ``extra_what``, e.g.
+    the candidates sample() draws) would not fit in 3/4 of memory: checked before anything is
+    allocated."""
+    limit = _memory_limit()
+    # The estimate is at most m * (8 (m - 1) + 12 d + 80): small calls skip the float work.
+    if m * (8 * m + 12 * d + 80) + extra <= limit:
+        return
+    need = _estimate_bytes(m, d, k, measure, d_max) + extra
+    if need > limit:
+        raise MemoryError(
+            f"{who}: {m} candidates with n={n} would need about {need / 2**30:.1f} GiB "
+            f"(neighbour lists{' and ' + extra_what if extra else ''}), more than "
+            f"{limit / 2**30:.1f} GiB (3/4 of this machine's memory)")
+
+
+def _refuse_input_beyond_memory(points: object, n: object, domain: object,
+                                r_max: object) -> None:
+    """eliminate()'s memory check from the shape of ``points`` alone, before its float64 copy
+    (a float32, strided or broadcast array would be copied first). With the default r_max the
+    neighbour count does not depend on the measure: the box's cancels out of
+    m * ball(d_max) / measure. Other calls are left to the check after the copy."""
+    if not (isinstance(points, np.ndarray) and points.ndim == 2 and r_max is None
+            and type(n) is int and type(domain) is str and domain in DOMAINS):
+        return
+    m, d = points.shape
+    if not (1 <= n < m and 1 <= d <= MAX_DIM) or (domain == "rotations" and d != 4) or (
+            domain == "sphere" and d < 2):
+        return
+    k = 3 if domain == "rotations" else d - 1 if domain == "sphere" else d
+    measure = (_ROTATION_MEASURE if domain == "rotations" else
+               _sphere_measure(d) if domain == "sphere" else 1.0)
+    d_max = 2.0 * _core._poisson_max_radius(k, measure, n)
+    copy = 0.0 if points.dtype == np.float64 and points.flags.c_contiguous else 8.0 * m * d
+    _refuse_beyond_memory("eliminate", m, n, d, k=k, measure=measure, d_max=d_max, extra=copy,
+                          extra_what="the float64 copy of points")
 
 
 def rotation_chord(angle: float) -> float:
@@ -367,17 +409,24 @@ def eliminate(
     truncate to 0 before ``0.7 d_max`` on some level is refused (about 17 without weight
     limiting; :func:`check_alpha`, docs/poisson.md).
 
+    ``bounds`` given for ``domain="box"`` are the domain: a point outside them is an error
+    (the bounds set ``r_max`` through the box's volume).
+
     Raises ``TypeError``/``ValueError`` naming the bad argument, ``MemoryError`` when the
-    neighbour lists would not fit in memory (checked before allocating), ``KeyboardInterrupt``
-    on Ctrl-C (within about 0.1 s).
+    neighbour lists would not fit in memory (checked before allocating, and before a float64
+    copy of the input), ``KeyboardInterrupt`` on Ctrl-C (within about 0.1 s).
     """
     # Small calls are mostly this layer, on cold caches: each check below has a fast path for
     # the common case (a float64 array, default parameters) and the precise one otherwise.
     unit = type(domain) is str and domain in ("rotations", "sphere")
+    if type(points) is not np.ndarray or points.dtype is not _F64 or points.nbytes > 1 << 24:
+        _refuse_input_beyond_memory(points, n, domain, r_max)  # before a copy of a large input
     pts, units_ok, unit_tol = _points_checked(points, "points", unit)
     m, d = pts.shape
     if type(n) is not int:
         n = _as_count(n)
+    if m < 2:
+        raise ValueError(f"points: need at least 2 points (n of them are kept), got {m}")
     if not 1 <= n < m:
         raise ValueError(f"n: expected 1 <= n < {m} (the number of points), got {n}")
     if type(domain) is not str or domain not in DOMAINS:
@@ -402,11 +451,7 @@ def eliminate(
     else:
         nthreads = resolve_threads(threads)
     limit = _memory_limit()
-    # The estimate is at most m * (8 (m - 1) + 12 d + 80): small calls skip the float work.
-    if m * (8 * m + 12 * d + 80) > limit and _estimate_bytes(m, d, geo, d_max) > limit:
-        raise MemoryError(
-            f"eliminate: {m} candidates with n={n} would need about "
-            f"{_estimate_bytes(m, d, geo, d_max) / 2**30:.1f} GiB of neighbour lists")
+    _refuse_beyond_memory("eliminate", m, n, d, k=geo.k, measure=geo.measure, d_max=d_max)
     out = np.empty(n, dtype=np.int64)
     c_max, c_min = core_radii(domain, d_max, d_min) if domain == "rotations" else (d_max, d_min)
     factor = math.pow(2.0, 1.0 / geo.k)
@@ -569,6 +614,16 @@ def _candidates(seed: int, shape: tuple[int, int], domain: str,
     return out
 
 
+def _refuse_sample_beyond_memory(who: str, m: int, n: int, d: int, *, domain: str,
+                                 lohi: NDArray[np.float64] | None, r_max: object) -> None:
+    """The memory check of a sample* call, before its candidates are drawn: the candidates and
+    the elimination's neighbour lists together."""
+    geo = _Geometry(domain, np.empty((0, d)), lohi.T if lohi is not None else None, "bounds")
+    r = geo.r_max(n) if r_max is None else _check_param("r_max", r_max, 0.0)
+    _refuse_beyond_memory(who, m, n, d, k=geo.k, measure=geo.measure, d_max=2.0 * r,
+                          extra=8.0 * m * d, extra_what="candidates")
+
+
 # sample()'s default bounds, told apart from bounds a caller passes by identity: the sphere and
 # rotation domains take no bounds, and must refuse those given rather than ignore them.
 _UNIT_SQUARE = ((0.0, 1.0), (0.0, 1.0))
@@ -625,6 +680,8 @@ def sample(
                          f"got shape {b.shape}")
     lo, hi = _as_bounds(b, d)
     m = _candidate_count(n, oversample)
+    _refuse_sample_beyond_memory("sample", m, n, d, domain=domain, lohi=np.stack([lo, hi]),
+                                 r_max=r_max)
     s = _seed(seed)
     cand = _candidates(s, (m, d), domain, (lo, hi), resolve_threads(threads))
     keep = eliminate(cand, n, bounds=np.stack([lo, hi], axis=1), domain=domain,
@@ -652,6 +709,8 @@ def sample_sphere(
     _check_options(kwargs.get("progressive", False), kwargs.get("weight_limiting", True),
                    kwargs.get("progress"))  # before drawing the candidates
     m = _candidate_count(n, oversample)
+    _refuse_sample_beyond_memory("sample_sphere", m, n, dim, domain="sphere", lohi=None,
+                                 r_max=kwargs.get("r_max"))
     s = _seed(seed)
     cand = _candidates(s, (m, dim), "sphere", None, resolve_threads(kwargs.get("threads")))
     return cand[eliminate(cand, n, domain="sphere", **kwargs)]
@@ -673,6 +732,8 @@ def sample_rotations(
     _check_options(kwargs.get("progressive", False), kwargs.get("weight_limiting", True),
                    kwargs.get("progress"))  # before drawing the candidates
     m = _candidate_count(n, oversample)
+    _refuse_sample_beyond_memory("sample_rotations", m, n, 4, domain="rotations", lohi=None,
+                                 r_max=kwargs.get("r_max"))
     s = _seed(seed)
     cand = _candidates(s, (m, 4), "rotations", None, resolve_threads(kwargs.get("threads")))
     return cand[eliminate(cand, n, domain="rotations", **kwargs)]

@@ -7,6 +7,7 @@ import contextlib
 import math
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,7 +45,8 @@ def atomic_output(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO
 
     A failed or interrupted run never leaves a half-written file (nor the temporary one). The
     directory must exist and be writable, and ``path`` must not be a directory; otherwise
-    ``CLIError`` names the path. A symbolic link is followed: the file it points to is
+    ``CLIError`` names the path. An existing file keeps its permissions (a read-only one is
+    refused, as the shell's ``>`` would). A symbolic link is followed: the file it points to is
     replaced and the link stays. A path that is not a regular file (``/dev/null``, a FIFO, a
     terminal) is written to directly, as a shell redirection would: it cannot be replaced. A
     write that fails (disk full, file too large) raises ``CLIError`` naming the path.
@@ -62,6 +64,11 @@ def atomic_output(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO
         with _naming_write_errors(shown), handle:
             yield handle
         return
+    permissions = 0o666 & ~_umask()  # a new file's, as open() would give it
+    if target.is_file():  # an existing file keeps its permissions, and a read-only one stays
+        if not os.access(target, os.W_OK):
+            raise CLIError(f"{shown}: cannot write: the file is read-only")
+        permissions = stat.S_IMODE(target.stat().st_mode)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
@@ -69,7 +76,7 @@ def atomic_output(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO
     try:
         with _naming_write_errors(shown), os.fdopen(fd, mode) as handle:
             yield handle
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, permissions)
         try:
             os.replace(tmp, target)
         except OSError as exc:  # e.g. a directory created there meanwhile: name the target

@@ -14,6 +14,7 @@ import argparse
 import importlib.util
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from hotloop.cli._common import (
     CLIError,
     add_threads_argument,
     atomic_output,
+    check_output_path,
     finite_float,
     non_negative_int,
     positive_int,
@@ -78,10 +80,15 @@ def _load(path: str) -> np.ndarray:
         if p.suffix.lower() == ".npy":
             arr = np.load(p, allow_pickle=False)
         else:
-            arr = np.loadtxt(p, delimiter=",", ndmin=2)
+            with warnings.catch_warnings():  # an empty file: our error below, not loadtxt's
+                warnings.simplefilter("ignore", UserWarning)
+                arr = np.loadtxt(p, delimiter=",", ndmin=2)
     except (OSError, ValueError) as exc:
         raise CLIError(f"{path}: cannot read points ({exc})") from None
-    return np.asarray(arr)
+    arr = np.asarray(arr)
+    if arr.size == 0:
+        raise CLIError(f"{path}: no points in the file")
+    return arr
 
 
 def _write(path: str, arr: np.ndarray) -> None:
@@ -150,43 +157,77 @@ def _compute(args: argparse.Namespace, pd: Any, domain: str, bounds: Any,
             dim = args.dim or (len(bounds) if bounds is not None else 2)
             if bounds is None:
                 bounds = [(0.0, 1.0)] * dim
-            elif len(bounds) != dim:
-                raise CLIError(f"--bounds gives {len(bounds)} pairs but --dim is {dim}")
             result = pd.sample(args.n, bounds, domain=domain, **common)
         plot_pts = result
         what = f"{args.n} {domain} points"
     return result, plot_pts, what
 
-def run(args: argparse.Namespace) -> int:
-    import hotloop.poisson as pd
+def _usage_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the combination of arguments, as a usage error (exit 2), or None.
+    Checked before anything is computed or written, so no run ends in a usage mistake."""
+    from hotloop.poisson import MAX_DIM
 
     if args.input is not None:
-        # These only shape the random candidates, which --input replaces: a usage error (exit
-        # 2) rather than options silently ignored.
+        # These only shape the random candidates, which --input replaces: refused rather
+        # than silently ignored.
         given = [flag for flag, value in (("--dim", args.dim), ("--seed", args.seed),
                                           ("--oversample", args.oversample)) if value is not None]
         if given:
-            args._parser.error(f"{', '.join(given)}: not used with --input (the points are "
-                               "read, not drawn; their dimension is the file's)")
-
+            return (f"{', '.join(given)}: not used with --input (the points are read, not "
+                    "drawn; their dimension is the file's)")
+    elif args.indices:
+        return "--indices needs --input (the indices are rows of the input file)"
     if Path(args.output).suffix.lower() not in (".npy", ".csv"):
-        raise CLIError(f"{args.output}: the output must end in .npy or .csv")
+        return f"-o {args.output}: the output must end in .npy or .csv"
     if args.plot is not None and Path(args.plot).suffix.lower() != ".png":
-        raise CLIError(f"{args.plot}: the plot must end in .png")
-    if args.indices and args.input is None:
-        raise CLIError("--indices needs --input")
+        return f"--plot {args.plot}: the plot must end in .png"
+    curved = "--rotations" if args.rotations else "--sphere" if args.sphere else None
+    if curved is not None:
+        if args.periodic:
+            return f"--periodic applies to boxes, not to {curved}"
+        if args.bounds is not None:
+            return f"--bounds applies to boxes, not to {curved}"
+    if args.rotations and args.dim is not None:
+        return "--dim: not used with --rotations (unit quaternions have 4 coordinates)"
+    if args.sphere and args.dim is not None and not 2 <= args.dim <= MAX_DIM:
+        return f"--dim: the sphere's ambient dimension is 2 to {MAX_DIM}, got {args.dim}"
+    if not (args.sphere or args.rotations) and args.dim is not None and args.dim > MAX_DIM:
+        return f"--dim: expected 1 to {MAX_DIM}, got {args.dim}"
+    if args.periodic and args.input is not None and args.bounds is None:
+        return "--periodic with --input needs --bounds: the box the points repeat in"
+    if args.bounds is not None:
+        if len(args.bounds) % 2:
+            return f"--bounds: expected pairs lo hi, got {len(args.bounds)} numbers"
+        pairs = len(args.bounds) // 2
+        if args.dim is not None and pairs != args.dim:
+            return f"--bounds: {pairs} pairs lo hi, but --dim is {args.dim}"
+        if pairs > MAX_DIM:
+            return f"--bounds: {pairs} pairs lo hi; the dimension is 1 to {MAX_DIM}"
+        for i in range(pairs):
+            lo, hi = args.bounds[2 * i], args.bounds[2 * i + 1]
+            if not lo < hi:
+                return f"--bounds: pair {i} is {lo:g} {hi:g}; expected lo < hi"
+    if args.oversample is not None and not args.oversample > 1.0:
+        return f"--oversample: expected more than 1 candidate per point, got {args.oversample:g}"
+    if args.seed is not None and args.seed >= 2**64:
+        return f"--seed: expected 0 to 2^64 - 1, got {args.seed}"
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    import hotloop.poisson as pd
+
+    problem = _usage_problem(args)
+    if problem is not None:
+        args._parser.error(problem)
+    # fail before the work: an output path that cannot be written
+    check_output_path(args.output)
+    if args.plot is not None:
+        check_output_path(args.plot)
     domain = "rotations" if args.rotations else "sphere" if args.sphere else (
         "periodic" if args.periodic else "box")
-    if args.periodic and (args.sphere or args.rotations):
-        raise CLIError("--periodic applies to boxes, not to --sphere or --rotations")
-    if args.periodic and args.input is not None and args.bounds is None:
-        raise CLIError("--periodic with --input needs --bounds: the box the points repeat in")
     bounds = None
     if args.bounds is not None:
-        if domain in ("sphere", "rotations"):
-            raise CLIError("--bounds applies to boxes, not to --sphere or --rotations")
-        if len(args.bounds) % 2:
-            raise CLIError("--bounds: expected pairs lo hi")
         bounds = [(args.bounds[i], args.bounds[i + 1]) for i in range(0, len(args.bounds), 2)]
     t0 = time.perf_counter()
     with ProgressBar("poisson") as bar:  # drawn on stderr when it is a terminal
