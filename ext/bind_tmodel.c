@@ -110,7 +110,8 @@ static PyObject *tmodel_run(PyObject *module, PyObject *args, PyObject *kwargs) 
         PyErr_SetString(PyExc_OverflowError,
                         "tmodel.run: a draw left the range of doubles (for this data the "
                         "posterior reaches beyond it: an extreme scale, or values far closer "
-                        "together than the data's range); rescale the data");
+                        "together than the data's range; or a start given in init far from "
+                        "the data); rescale the data or start closer to it");
         goto done;
     }
     if (st != HL_OK) {

@@ -6,6 +6,7 @@ The statistical tests against the exact posterior are in test_tmodel_oracle.py.
 from __future__ import annotations
 
 import _thread
+import dataclasses
 import importlib.util
 import math
 import os
@@ -95,6 +96,9 @@ def test_init_is_used_and_validated() -> None:
         m.run(0, 1, init={"tau": 1.0})
     with pytest.raises(TypeError, match="init"):
         m.run(0, 1, init=[1.0])  # type: ignore[arg-type]
+    for bad in (True, "1.5", [1.0, "2"], 1 + 0j, None):  # numbers only, as nu and the counts
+        with pytest.raises(TypeError, match=r"init\['mu'\]"):
+            m.run(0, 1, chains=2, init={"mu": bad})
 
 
 def test_input_is_copied_not_modified() -> None:
@@ -317,6 +321,29 @@ def test_summary_values_and_table() -> None:
     assert math.isfinite(one["mu"].r_hat)
 
 
+@pytest.mark.filterwarnings("error")
+def test_a_range_beyond_the_doubles_is_one_error_without_warnings() -> None:
+    with pytest.raises(ValueError, match="range max - min = inf"):
+        ScaledTModel([1e308, -1e308, 0.0], 4)
+
+
+@pytest.mark.filterwarnings("error")
+def test_summary_is_scale_equivariant_over_the_accepted_range() -> None:
+    """Data at 1e-100 or 1e140 (the sampler accepts ranges up to 1e150) give the summary of
+    the same data at scale 1, scaled: ArviZ's formulas overflowed in the squares of sigma^2
+    from about 1e38 (OverflowError), underflowed to 0 below 1e-40, and took draws at 1e-20 for
+    constant (MCSE 25% low)."""
+    base = np.random.default_rng(3).standard_t(4, 50)
+    want = ScaledTModel(base, 4, seed=1).run(100, 1000, chains=4).summary()
+    for scale in (1e-100, 1e-40, 1e-20, 1e38, 1e100, 1e140):
+        got = ScaledTModel(base * scale, 4, seed=1).run(100, 1000, chains=4).summary()
+        for name, power in (("mu", 1), ("sigma2", 2)):
+            g, w = dataclasses.asdict(got[name]), dataclasses.asdict(want[name])
+            for col, value in w.items():
+                unit = 1.0 if col.startswith(("ess", "r_hat")) else scale**power
+                assert math.isclose(g[col] / unit, value, rel_tol=1e-9), (scale, name, col)
+
+
 def test_rhat_flags_chains_that_disagree() -> None:
     rng = np.random.default_rng(1)
     good = rng.standard_normal((4, 1000))
@@ -442,6 +469,39 @@ def test_cli_gibbs_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert cli_main(["gibbs", str(data), "--nu", "4", "-o", bad_out]) == 1
     out, err = capsys.readouterr()
     assert "does not exist" in err and "mean" not in out
+
+
+@pytest.mark.parametrize(("flags", "words"), [
+    (["--nu", "0"], "--nu"), (["--nu", "-1"], "--nu"), (["--nu", "inf"], "--nu"),
+    (["--nu", "4", "--seed", str(2**64)], "--seed"), (["--nu", "4", "--seed", "-1"], "--seed"),
+    (["--nu", "4", "--plot", "t.txt"], ".png"),
+])
+def test_cli_gibbs_bad_arguments_exit_2_before_the_run(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str],
+        words: str) -> None:
+    data = tmp_path / "d.csv"
+    data.write_text("\n".join(str(v) for v in X))
+    out = tmp_path / "draws.csv"
+    with pytest.raises(SystemExit) as info:
+        cli_main(["gibbs", str(data), *flags, "-o", str(out)])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "usage:" in err and words in err, err
+    assert not out.exists()
+
+
+@pytest.mark.filterwarnings("error")
+def test_cli_gibbs_empty_inputs_and_outputs_are_one_line_errors(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "d.csv"
+    for text in ("", "value\n"):  # nothing, or a header alone: no loadtxt warning
+        data.write_text(text)
+        assert cli_main(["gibbs", str(data), "--nu", "4"]) == 1
+        assert "no data" in capsys.readouterr().err
+    data.write_text("\n".join(str(v) for v in X))
+    assert cli_main(["gibbs", str(data), "--nu", "4", "-o", ""]) == 1  # was silently ignored
+    out, err = capsys.readouterr()
+    assert "output file name is empty" in err and "mean" not in out
 
 
 def test_cli_gibbs_reads_a_utf8_bom_file(tmp_path: Path,

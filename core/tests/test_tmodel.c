@@ -289,6 +289,33 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+HL_TEST(tmodel_ties_polls_before_the_sort) {
+    /* The data check's finite test and copy, and the sort's histogram pass, poll every
+     * HL_TM_POLL_ELEMENTS values, so a cancellation is seen before the whole data is read.
+     * Equal values make the sort skip every scatter pass (the passes that polled before), so
+     * without those polls a monitor that stops at once would never be asked. */
+    const size_t n = ((size_t)1 << 22) + 5;
+    double *x = malloc(n * sizeof *x);
+    CHECK(x != NULL);
+    if (x != NULL) {
+        for (size_t i = 0; i < n; i++) {
+            x[i] = 2.5;
+        }
+        stop_after s = {0, 0};
+        hl_monitor mon;
+        hl_monitor_init(&mon, stop_check, &s);
+        size_t k = 0;
+        CHECK_STATUS(hl_tmodel_ties(x, n, &k, &mon), HL_ECANCELLED);
+        CHECK(s.calls == 1);
+        stop_after never = {0, 1 << 30};
+        hl_monitor_init(&mon, stop_check, &never);
+        CHECK_OK(hl_tmodel_ties(x, n, &k, &mon));
+        CHECK(k == n);
+        CHECK(never.calls == 4); /* two chunks of the check, two of the histogram */
+        free(x);
+    }
+}
+
 HL_TEST(tmodel_radix_sort_matches_qsort) {
     /* Negative and positive values over many magnitudes (subnormals included), both zeros, and
      * runs of ties: the radix sort gives qsort's order (-0.0 and +0.0 compare equal). Then a

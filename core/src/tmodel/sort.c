@@ -7,8 +7,6 @@
 
 /* Below this many values qsort is faster than clearing and walking eight histograms. */
 #define HL_TM_SORT_SMALL 4096
-/* Elements moved between two polls of the monitor (a few milliseconds). */
-#define HL_TM_SORT_POLL ((size_t)1 << 22)
 
 static int cmp_double(const void *a, const void *b) {
     const double x = *(const double *)a, y = *(const double *)b;
@@ -42,7 +40,7 @@ static void keys_back(double *a, const uint64_t *src, size_t n) {
 }
 
 hl_status hl_tm_sort(double *a, size_t n, double *tmp, hl_monitor *mon) {
-    return hl_tm_sort_with(a, n, tmp, mon, HL_TM_SORT_POLL, HL_TM_SORT_SMALL);
+    return hl_tm_sort_with(a, n, tmp, mon, HL_TM_POLL_ELEMENTS, HL_TM_SORT_SMALL);
 }
 
 hl_status hl_tm_sort_with(double *a, size_t n, double *tmp, hl_monitor *mon, size_t poll_every,
@@ -56,11 +54,18 @@ hl_status hl_tm_sort_with(double *a, size_t n, double *tmp, hl_monitor *mon, siz
     uint64_t *src = (uint64_t *)(void *)a, *dst = (uint64_t *)(void *)tmp;
     size_t count[8][256];
     memset(count, 0, sizeof count);
-    for (size_t i = 0; i < n; i++) {
-        const uint64_t k = to_key(a[i]);
-        src[i] = k;
-        for (int d = 0; d < 8; d++) {
-            count[d][(k >> (8 * d)) & 0xFF]++;
+    for (size_t i0 = 0; i0 < n; i0 += poll_every) {
+        const size_t i1 = n - i0 < poll_every ? n : i0 + poll_every;
+        for (size_t i = i0; i < i1; i++) {
+            const uint64_t k = to_key(a[i]);
+            src[i] = k;
+            for (int d = 0; d < 8; d++) {
+                count[d][(k >> (8 * d)) & 0xFF]++;
+            }
+        }
+        if (hl_monitor_poll(mon) != HL_OK) {
+            keys_back(a, src, i1); /* a[0..i1) hold keys, the rest are still the doubles */
+            return HL_ECANCELLED;
         }
     }
     for (int d = 0; d < 8; d++) {

@@ -8,6 +8,10 @@
 
 #include "hotloop/common.h"
 
+/* Elements a pass over the data handles between two polls of the monitor: a few milliseconds
+ * of the sort's histogram or scatter, or of the data check's copy. */
+#define HL_TM_POLL_ELEMENTS ((size_t)1 << 22)
+
 /*
  * Sorts a[0..n) (finite doubles, -0.0 before +0.0) into ascending order, using tmp (n doubles)
  * as scratch. Polls `mon` (may be NULL; call from the thread that entered the core) every few
@@ -15,8 +19,8 @@
  */
 hl_status hl_tm_sort(double *a, size_t n, double *tmp, hl_monitor *mon);
 
-/* hl_tm_sort polling every `poll_every` (> 0) elements moved (tests); n >= `small` uses the
- * radix passes, below it qsort. */
+/* hl_tm_sort polling every `poll_every` (> 0) elements read or moved (tests); n >= `small`
+ * uses the radix passes, below it qsort. */
 hl_status hl_tm_sort_with(double *a, size_t n, double *tmp, hl_monitor *mon, size_t poll_every,
                           size_t small);
 

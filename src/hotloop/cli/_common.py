@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from hotloop._seed import SEED_MAX
+
 
 class CLIError(Exception):
     """An expected failure of a subcommand: printed as one line, exit code 1."""
@@ -162,6 +164,21 @@ def non_negative_int(text: str) -> int:
 
 def positive_int(text: str) -> int:
     return _int_at_least(text, 1)
+
+
+def seed_value(text: str) -> int:
+    """A seed for --seed: an integer from 0 to 2^64 - 1 (hotloop._seed's range)."""
+    value = _int_at_least(text, 0)
+    if value > SEED_MAX:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 2^64 - 1, got {text!r}")
+    return value
+
+
+def positive_finite_float(text: str) -> float:
+    value = finite_float(text)
+    if not value > 0.0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
 
 
 def finite_float(text: str) -> float:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import io
 import sys
+import warnings
+from pathlib import Path
 from typing import IO, Any, cast
 
 import numpy as np
@@ -14,9 +16,10 @@ from hotloop.cli._common import (
     add_threads_argument,
     atomic_output,
     check_output_path,
-    finite_float,
     non_negative_int,
+    positive_finite_float,
     positive_int,
+    seed_value,
 )
 
 
@@ -29,7 +32,7 @@ def register(subparsers: Any) -> None:
         "posterior summary: mean, sd, quantiles, MCSE, bulk/tail ESS, split R-hat.",
     )
     parser.add_argument("data", metavar="DATA.csv", help="CSV file; its first column is used")
-    parser.add_argument("--nu", type=finite_float, required=True,
+    parser.add_argument("--nu", type=positive_finite_float, required=True,
                         help="degrees of freedom of the t distribution (> 0)")
     parser.add_argument("--burn-in", type=non_negative_int, default=1000, metavar="N",
                         help="sweeps discarded per chain (default 1000)")
@@ -39,17 +42,17 @@ def register(subparsers: Any) -> None:
                         help="independent chains (default 4)")
     parser.add_argument("--thin", type=positive_int, default=1, metavar="N",
                         help="keep every N-th sweep (default 1)")
-    parser.add_argument("--seed", type=non_negative_int, default=None,
+    parser.add_argument("--seed", type=seed_value, default=None,
                         help="random seed (default: from the OS, printed)")
     parser.add_argument("--prior", choices=("log_sigma", "flat"), default="log_sigma",
                         help="prior on sigma: p(log sigma) ∝ 1 (default) or p(sigma^2) ∝ 1")
     parser.add_argument("-o", "--output", metavar="draws.csv",
                         help="write the draws as CSV: chain,draw,mu,sigma2")
     parser.add_argument("--plot", metavar="trace.png",
-                        help="write trace and histogram plots (PNG)")
+                        help="write trace and histogram plots (a .png file)")
     parser.add_argument("--progress", action="store_true", help="show a progress bar")
     add_threads_argument(parser)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, _parser=parser)
 
 
 def read_column(path: str) -> np.ndarray:
@@ -68,8 +71,10 @@ def read_column(path: str) -> np.ndarray:
         except ValueError:
             skip = 1
     try:
-        x = np.loadtxt(io.StringIO(text), delimiter=",", usecols=0, skiprows=skip, ndmin=1,
-                       dtype=np.float64)
+        with warnings.catch_warnings():  # no data: our error below, not loadtxt's warning
+            warnings.simplefilter("ignore", UserWarning)
+            x = np.loadtxt(io.StringIO(text), delimiter=",", usecols=0, skiprows=skip,
+                           ndmin=1, dtype=np.float64)
     except ValueError as exc:
         raise CLIError(f"{path}: cannot read numbers from the first column: {exc}") from None
     if x.size == 0:
@@ -80,8 +85,10 @@ def read_column(path: str) -> np.ndarray:
 def run(args: argparse.Namespace) -> int:
     from hotloop.tmodel import ScaledTModel
 
+    if args.plot is not None and Path(args.plot).suffix.lower() != ".png":
+        args._parser.error(f"--plot {args.plot}: the plot must end in .png")
     for out in (args.output, args.plot):
-        if out:
+        if out is not None:
             check_output_path(out)
     x = read_column(args.data)
     model = ScaledTModel(x, args.nu, seed=args.seed, prior=args.prior)
@@ -91,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
           f"seed {model.seed}")
     print(model.summary())
     d = model.draws()
-    if args.output:
+    if args.output is not None:
         chains, draws = d["mu"].shape
         table = np.column_stack([
             np.repeat(np.arange(chains), draws), np.tile(np.arange(draws), chains),
@@ -103,12 +110,11 @@ def run(args: argparse.Namespace) -> int:
         with atomic_output(args.output, "wb") as f:
             cast(IO[bytes], f).write(buf.getvalue().encode())
         print(f"draws written to {args.output}", file=sys.stderr)
-    if args.plot:
+    if args.plot is not None:
         from hotloop.tmodel.plot import plot_draws
 
-        try:
-            plot_draws(d, args.plot, title=f"scaled t, nu = {args.nu:g}, n = {x.size}")
-        except ImportError as exc:
-            raise CLIError(str(exc)) from None
+        with atomic_output(args.plot, "wb") as f:
+            plot_draws(d, cast(IO[bytes], f),
+                       title=f"scaled t, nu = {args.nu:g}, n = {x.size}")
         print(f"plot written to {args.plot}", file=sys.stderr)
     return 0

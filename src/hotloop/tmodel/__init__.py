@@ -100,7 +100,7 @@ def check_data(data: ArrayLike, nu: float, prior: str = "log_sigma") -> FloatArr
             "k the largest number of equal points; +2 under the flat prior)")
     # The range: within [1e-150, 1e150], and narrower with few points (the core's rule).
     lo, hi = _core._tmodel_range_bounds(x.size, power, _PRIOR_CODE[prior])
-    spread = float(x.max() - x.min())
+    spread = float(x.max()) - float(x.min())  # Python floats: inf without an overflow warning
     if not lo <= spread <= hi:
         raise ValueError(
             f"data: the range max - min = {spread:g} is outside [{lo:.3g}, {hi:.3g}], what "
@@ -203,9 +203,11 @@ class Summary:
 def summarize(draws: FloatArray) -> ParameterSummary:
     """The :class:`ParameterSummary` of draws shaped (chains, draws)."""
     q5, q50, q95 = np.quantile(draws, [0.05, 0.5, 0.95])
+    scale = diagnostics.power_of_two_scale(draws)  # exact: no overflow of sums and squares
+    z = draws / scale
     return ParameterSummary(
-        mean=float(draws.mean()),
-        sd=float(draws.std(ddof=1)) if draws.size > 1 else float("nan"),
+        mean=float(scale * z.mean()),
+        sd=float(scale * z.std(ddof=1)) if draws.size > 1 else float("nan"),
         q5=float(q5),
         q50=float(q50),
         q95=float(q95),
@@ -267,7 +269,9 @@ class ScaledTModel:
         cores) with the GIL released; chain c uses random stream c of ``self.seed``, so the draws
         do not depend on ``threads``. ``init``: ``None`` (each chain draws an overdispersed start
         around the data from its own stream) or a mapping with ``"mu"`` and/or ``"sigma2"``,
-        each a number or one value per chain. ``progress=True`` draws a progress bar on stderr
+        each a number or one value per chain (a start further than 1e100 times the data's
+        spread from the data is moved to that distance: the chains run on the standardised
+        data, where farther starts would overflow). ``progress=True`` draws a progress bar on stderr
         (tqdm when installed). Ctrl-C stops the run within about 0.1 s with KeyboardInterrupt and
         leaves the model as it was before the call. ``OverflowError`` if a draw leaves the range
         of doubles (data with near-ties far closer than its range; see :func:`check_data`).
@@ -325,10 +329,10 @@ class ScaledTModel:
             if key not in init:
                 out.append(None)
                 continue
-            try:
-                v = np.array(init[key], dtype=np.float64)
-            except (TypeError, ValueError):
-                raise TypeError(f"init[{key!r}]: expected numbers") from None
+            raw = np.asarray(init[key])
+            if raw.dtype.kind not in "iuf":  # not bools, strings or complex taken as numbers
+                raise TypeError(f"init[{key!r}]: expected real numbers, got dtype {raw.dtype}")
+            v = np.array(raw, dtype=np.float64)
             if v.ndim == 0:
                 v = np.full(chains, float(v))
             if v.shape != (chains,):

@@ -19,6 +19,9 @@ Every function takes draws shaped ``(chains, draws)`` (a 1-D array is one chain)
   the same for the draws folded around the median.
 - MCSE of the mean: ``sd / sqrt(ESS_mean)``; MCSE of the sd by the delta method on the squared
   centred draws (ArviZ's ``mcse(method="sd")``).
+- Scale: the draws are first divided by a power of two near their largest magnitude (exact),
+  so every figure is scale-equivariant from 1e-300 to 1e300 (ArviZ's squares overflow from
+  about 1e77 and its constant-draws test is absolute, 1e-15).
 
 Batch means (:func:`batch_means_se`) is the simpler, assumption-light standard error the
 statistical tests use (Flegal & Jones, "Batch means and spectral variance estimators in MCMC",
@@ -26,6 +29,8 @@ Annals of Statistics 2010).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -41,6 +46,7 @@ __all__ = [
     "mcse_mean",
     "mcse_sd",
     "norm_ppf",
+    "power_of_two_scale",
     "rank_normalize",
     "rhat",
     "split_chains",
@@ -95,6 +101,20 @@ def _as_chains(draws: ArrayLike) -> FloatArray:
     if a.ndim != 2:
         raise ValueError(f"draws: expected shape (chains, draws), got {a.shape}")
     return a
+
+
+def power_of_two_scale(draws: FloatArray) -> float:
+    """The power of two 2^e just above the largest ``|draw|`` (1 for zero or non-finite draws).
+
+    Dividing draws by it is exact (a change of exponent only) and brings them to [-1, 1], so
+    the squares and fourth powers of the diagnostics neither overflow nor underflow at any
+    scale the sampler reaches (sigma^2 from 1e-300 to 1e300), and every figure is
+    scale-equivariant: the ones in the draws' units are those of the scaled draws times the
+    scale, bit for bit, and ESS and R-hat are those of the scaled draws."""
+    top = float(np.max(np.abs(draws))) if draws.size else 0.0
+    if not (top > 0.0 and np.isfinite(top)):
+        return 1.0
+    return math.ldexp(1.0, math.frexp(top)[1])
 
 
 def split_chains(draws: ArrayLike) -> FloatArray:
@@ -164,6 +184,10 @@ def ess(draws: ArrayLike) -> float:
     m, n = a.shape
     if n < 2 or not np.all(np.isfinite(a)):
         return float("nan")
+    a = a / power_of_two_scale(a)  # exact; ESS does not depend on the scale
+    # Draws that agree to about 1e-15 of their magnitude are constant: ArviZ's test, made
+    # relative by the scaling (ArviZ compares the raw spread with 1e-15, so draws at 1e-20
+    # counted as constant there).
     if np.max(a) - np.min(a) < np.finfo(np.float64).resolution:
         return float(a.size)
     acov = _autocov(a)
@@ -229,7 +253,9 @@ def mcse_mean(draws: ArrayLike) -> float:
     a = _as_chains(draws)
     if a.shape[1] < 4:
         return float("nan")
-    return float(np.std(a, ddof=1) / np.sqrt(ess_mean(a)))
+    scale = power_of_two_scale(a)
+    z = a / scale
+    return float(scale * (np.std(z, ddof=1) / np.sqrt(ess_mean(z))))
 
 
 def mcse_sd(draws: ArrayLike) -> float:
@@ -239,13 +265,15 @@ def mcse_sd(draws: ArrayLike) -> float:
     a = _as_chains(draws)
     if a.shape[1] < 4:
         return float("nan")
-    sq = (a - a.mean()) ** 2
+    scale = power_of_two_scale(a)
+    z = a / scale  # exact: the squares below stay in range at any scale
+    sq = (z - z.mean()) ** 2
     n_eff = ess_mean(sq)
     evar = float(sq.mean())
     if not evar > 0.0:
         return float("nan")
     varvar = (float((sq**2).mean()) - evar**2) / n_eff
-    return float(np.sqrt(varvar / evar / 4.0))
+    return float(scale * np.sqrt(varvar / evar / 4.0))
 
 
 def batch_means_se(draws: ArrayLike, batches: int = 20) -> float:

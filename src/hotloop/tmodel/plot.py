@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 from numpy.typing import NDArray
 
 
-def plot_draws(draws: Mapping[str, NDArray[np.float64]], path: str | Path, *,
+def plot_draws(draws: Mapping[str, NDArray[np.float64]], path: str | Path | IO[bytes], *,
                marks: Mapping[str, float] | None = None, title: str = "") -> None:
-    """Write a PNG with, for mu and sigma^2, the trace of each chain (left) and the histogram
-    of all draws (right). ``marks`` (e.g. the oracle's posterior means) are drawn as dashed
-    lines. Uses matplotlib when it is installed, else Pillow."""
+    """Write a PNG (to a path or a binary file) with, for mu and sigma^2, the trace of each
+    chain (left) and the histogram of all draws (right), whatever the path's suffix.
+    ``marks`` (e.g. the oracle's posterior means) are drawn as dashed lines. Uses matplotlib
+    when it is installed, else Pillow."""
     try:
         import matplotlib
 
@@ -46,7 +48,7 @@ def plot_draws(draws: Mapping[str, NDArray[np.float64]], path: str | Path, *,
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, format="png")
     plt.close(fig)
 
 
@@ -56,7 +58,7 @@ _CHAIN_COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (148, 103, 189)
                   (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34)]
 
 
-def _plot_draws_pillow(draws: Mapping[str, NDArray[np.float64]], path: str | Path, *,
+def _plot_draws_pillow(draws: Mapping[str, NDArray[np.float64]], path: str | Path | IO[bytes], *,
                        marks: Mapping[str, float] | None, title: str) -> None:
     """The same 2 x 2 layout as the matplotlib figure, drawn with Pillow."""
     from PIL import Image, ImageDraw
