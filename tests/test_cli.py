@@ -182,6 +182,24 @@ def test_atomic_output_keeps_an_existing_files_permissions(tmp_path: Path) -> No
         assert (target.stat().st_mode & 0o777) == 0o444
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/stdout"), reason="needs /dev/stdout")
+def test_output_to_dev_stdout_follows_what_was_printed(tmp_path: Path) -> None:
+    """``-o /dev/stdout`` with stdout redirected to a file or a pipe: the draws come after the
+    summary printed first (the file is neither replaced by name nor truncated)."""
+    data = tmp_path / "d.csv"
+    data.write_text("1\n2\n4\n7\n")
+    args = [sys.executable, "-m", "hotloop", "gibbs", str(data), "--nu", "4", "--draws", "5",
+            "--burn-in", "5", "--chains", "1", "--seed", "1", "-o", "/dev/stdout"]
+    out = tmp_path / "out.txt"
+    with open(out, "wb") as f:
+        assert subprocess.run(args, stdout=f, timeout=120, check=False).returncode == 0
+    piped = subprocess.run(args, capture_output=True, timeout=120, check=False)
+    assert piped.returncode == 0, piped.stderr
+    for text in (out.read_text(), piped.stdout.decode()):
+        assert text.index("r_hat") < text.index("chain,draw,mu,sigma2"), text
+        assert len(text.splitlines()) == 5 + 6, text  # summary (5 lines), header, 5 draws
+
+
 def _write(path: str | Path, data: bytes) -> None:
     with atomic_output(path) as f:
         f.write(data)  # type: ignore[arg-type]

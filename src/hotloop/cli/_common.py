@@ -8,6 +8,7 @@ import math
 import os
 import re
 import stat
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,17 +51,25 @@ def atomic_output(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO
     ``CLIError`` names the path. An existing file keeps its permissions (a read-only one is
     refused, as the shell's ``>`` would). A symbolic link is followed: the file it points to is
     replaced and the link stays. A path that is not a regular file (``/dev/null``, a FIFO, a
-    terminal) is written to directly, as a shell redirection would: it cannot be replaced. A
-    write that fails (disk full, file too large) raises ``CLIError`` naming the path.
+    terminal, ``/dev/stdout``) is written to directly, appending after what the process has
+    printed, as a shell redirection would: it cannot be replaced. A write that fails (disk
+    full, file too large) raises ``CLIError`` naming the path.
     """
     problem = _output_problem(path)
     if problem is not None:
         raise CLIError(problem)
     shown = os.fspath(path)
     target = Path(os.path.realpath(path))
-    if target.exists() and not target.is_file():
+    # /dev/stdout and /dev/fd/N name an open file, even one the shell redirected to a regular
+    # file: replacing that file by name would leave the shell's stream writing to the old one.
+    if (target.exists() and not target.is_file()) or shown.startswith("/dev/"):
+        # Appending, after what this process printed: "-o /dev/stdout > file" must not
+        # truncate the file the shell opened, nor land before the summary printed first.
+        sys.stdout.flush()
+        sys.stderr.flush()
         try:
-            handle = open(target, mode)  # noqa: SIM115 - closed by the with below
+            # by the name given: /dev/stdout on a pipe resolves to no openable path
+            handle = open(shown, mode.replace("w", "a"))  # noqa: SIM115 - closed below
         except OSError as exc:
             raise CLIError(f"{shown}: cannot write: {exc.strerror}") from None
         with _naming_write_errors(shown), handle:
