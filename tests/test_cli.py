@@ -200,6 +200,34 @@ def test_output_to_dev_stdout_follows_what_was_printed(tmp_path: Path) -> None:
         assert len(text.splitlines()) == 5 + 6, text  # summary (5 lines), header, 5 draws
 
 
+@pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="needs /dev/shm")
+def test_a_regular_file_under_dev_is_replaced_not_appended_to() -> None:
+    """Only names of open streams (/dev/stdout, /dev/fd/N) and files that are not regular
+    are written to in place; a file in /dev/shm is an ordinary output."""
+    path = Path(f"/dev/shm/hotloop-test-{os.getpid()}.bin")
+    try:
+        for data in (b"first", b"2nd"):
+            _write(path, data)
+        assert path.read_bytes() == b"2nd"
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def test_check_output_path_sees_read_only_files_and_link_targets(tmp_path: Path) -> None:
+    """Checked before the work, as atomic_output checks when it writes."""
+    check_output_path("/dev/null")  # written in place: /dev itself need not be writable
+    target = tmp_path / "ro.bin"
+    target.write_bytes(b"x")
+    target.chmod(0o444)
+    missing = tmp_path / "link.bin"
+    missing.symlink_to(tmp_path / "gone" / "x.bin")
+    with pytest.raises(CLIError, match="gone does not exist"):
+        check_output_path(missing)
+    if os.geteuid() != 0:  # root may write anything
+        with pytest.raises(CLIError, match="read-only"):
+            check_output_path(target)
+
+
 def _write(path: str | Path, data: bytes) -> None:
     with atomic_output(path) as f:
         f.write(data)  # type: ignore[arg-type]

@@ -15,6 +15,8 @@ import sys
 import threading
 import time
 import tracemalloc
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -96,9 +98,15 @@ def test_init_is_used_and_validated() -> None:
         m.run(0, 1, init={"tau": 1.0})
     with pytest.raises(TypeError, match="init"):
         m.run(0, 1, init=[1.0])  # type: ignore[arg-type]
-    for bad in (True, "1.5", [1.0, "2"], 1 + 0j, None):  # numbers only, as nu and the counts
-        with pytest.raises(TypeError, match=r"init\['mu'\]"):
+    for bad in (True, "1.5", [1.0, "2"], 1 + 0j, None, [True, 1.0], np.array([True, False])):
+        with pytest.raises(TypeError, match=r"init\['mu'\]"):  # not converted without a word
             m.run(0, 1, chains=2, init={"mu": bad})
+    with pytest.raises(ValueError, match=r"init\['mu'\]: a value beyond the float range"):
+        m.run(0, 1, chains=2, init={"mu": 10**400})
+    same = m.run(0, 5, chains=2, init={"mu": 1.5}).mu.copy()
+    for good in (Fraction(3, 2), Decimal("1.5"), [np.float32(1.5), 3 // 2 + 0.5], 1.5):
+        assert np.array_equal(m.run(0, 5, chains=2, init={"mu": good}).mu, same), good
+    m.run(0, 1, chains=2, init={"mu": [10**20, 3 * 10**20]})  # ints of any size
 
 
 def test_input_is_copied_not_modified() -> None:
@@ -342,6 +350,15 @@ def test_summary_is_scale_equivariant_over_the_accepted_range() -> None:
             for col, value in w.items():
                 unit = 1.0 if col.startswith(("ess", "r_hat")) else scale**power
                 assert math.isclose(g[col] / unit, value, rel_tol=1e-9), (scale, name, col)
+
+
+@pytest.mark.filterwarnings("error")
+def test_diagnostics_of_draws_near_the_largest_double() -> None:
+    a = np.random.default_rng(0).uniform(0.5, 1.0, (4, 100)) * 1.6e308  # 2^1024 is not a double
+    small = a / 2.0**1000
+    assert math.isclose(diagnostics.ess(a), diagnostics.ess(small), rel_tol=1e-12)
+    for f in (diagnostics.mcse_mean, diagnostics.mcse_sd):
+        assert math.isclose(f(a) / 2.0**1000, f(small), rel_tol=1e-12)
 
 
 def test_rhat_flags_chains_that_disagree() -> None:

@@ -18,6 +18,7 @@ escape time nu = i + 1 - log2(log|z_{i+1}| / log(threshold)) (clamped to [i, i +
 
 from __future__ import annotations
 
+import cmath
 import dataclasses
 import math
 import numbers
@@ -82,6 +83,10 @@ def _complex(value: object, name: str) -> complex:
     except OverflowError:
         raise ValueError(f"{name}: expected a complex number within the float range, got "
                          f"{_short(value)}") from None
+    if isinstance(value, np.number) and np.isfinite(value) and not cmath.isfinite(c):
+        # a finite np.clongdouble beyond the doubles: complex() gives inf without a word
+        raise ValueError(f"{name}: expected a complex number within the float range, got "
+                         f"{_short(value)}")
     if not (math.isfinite(c.real) and math.isfinite(c.imag)):
         raise ValueError(f"{name}: expected a finite complex number, got {c}")
     return c
@@ -92,8 +97,8 @@ def _short(value: object) -> str:
     (and raises ValueError beyond 4300 of them)."""
     if isinstance(value, numbers.Integral):
         return f"an integer of about {int(int(value).bit_length() * math.log10(2)) + 1} digits"
-    if isinstance(value, np.floating):
-        return f"{type(value).__name__} {value}"
+    if isinstance(value, (np.floating, np.complexfloating)):
+        return f"{type(value).__name__} {value!s}"
     return f"a {type(value).__name__} too large"
 
 

@@ -330,12 +330,14 @@ def _refuse_beyond_memory(who: str, m: int, n: int, d: int, *, k: int, measure: 
 
 def _refuse_input_beyond_memory(points: object, n: object, domain: object,
                                 r_max: object) -> None:
-    """eliminate()'s memory check from the shape of ``points`` alone, before its float64 copy
-    (a float32, strided or broadcast array would be copied first). With the default r_max the
-    neighbour count does not depend on the measure: the box's cancels out of
-    m * ball(d_max) / measure. Other calls are left to the check after the copy."""
+    """eliminate()'s memory check from the shape of ``points`` alone, before the float64 copy
+    of a large float32, strided or broadcast array. With the default r_max the neighbour count
+    does not depend on the measure: the box's cancels out of m * ball(d_max) / measure. Other
+    calls, and periodic ones (whose d_max must first be checked against the box), are left to
+    the check after the copy."""
     if not (isinstance(points, np.ndarray) and points.ndim == 2 and r_max is None
-            and type(n) is int and type(domain) is str and domain in DOMAINS):
+            and type(n) is int and type(domain) is str and domain in DOMAINS
+            and domain != "periodic"):
         return
     m, d = points.shape
     if not (1 <= n < m and 1 <= d <= MAX_DIM) or (domain == "rotations" and d != 4) or (
@@ -419,8 +421,9 @@ def eliminate(
     # Small calls are mostly this layer, on cold caches: each check below has a fast path for
     # the common case (a float64 array, default parameters) and the precise one otherwise.
     unit = type(domain) is str and domain in ("rotations", "sphere")
-    if type(points) is not np.ndarray or points.dtype is not _F64 or points.nbytes > 1 << 24:
-        _refuse_input_beyond_memory(points, n, domain, r_max)  # before a copy of a large input
+    if (type(points) is np.ndarray and points.size > 1 << 21
+            and not (points.dtype is _F64 and points.flags.c_contiguous)):
+        _refuse_input_beyond_memory(points, n, domain, r_max)  # before copying a large input
     pts, units_ok, unit_tol = _points_checked(points, "points", unit)
     m, d = pts.shape
     if type(n) is not int:
@@ -620,6 +623,8 @@ def _refuse_sample_beyond_memory(who: str, m: int, n: int, d: int, *, domain: st
     the elimination's neighbour lists together."""
     geo = _Geometry(domain, np.empty((0, d)), lohi.T if lohi is not None else None, "bounds")
     r = geo.r_max(n) if r_max is None else _check_param("r_max", r_max, 0.0)
+    if domain == "periodic":  # the error eliminate would give, before the memory's
+        check_periodic_reach(geo, 2.0 * r, r_max_given=r_max is not None)
     _refuse_beyond_memory(who, m, n, d, k=geo.k, measure=geo.measure, d_max=2.0 * r,
                           extra=8.0 * m * d, extra_what="candidates")
 

@@ -42,6 +42,34 @@ def _output_problem(path: str | os.PathLike[str]) -> str | None:
     return None
 
 
+# Names of an already open stream (the shell's redirection of stdout, a descriptor): written
+# to as they are, even when the stream is a regular file, which must not be replaced by name
+# (the shell would go on writing to the replaced file).
+_STREAM_NAME = re.compile(r"/dev/(?:stdout|stderr|fd/\d+)|/proc/(?:self|thread-self|\d+)/fd/\d+")
+
+
+def _is_stream(shown: str, target: Path) -> bool:
+    """Whether the output ``shown`` (resolving to ``target``) is written to directly: a name of
+    an open stream, or an existing file that is not a regular one (/dev/null, a FIFO, a
+    terminal), which cannot be replaced."""
+    return bool(_STREAM_NAME.fullmatch(os.path.abspath(shown))) or (
+        target.exists() and not target.is_file())
+
+
+def _access_problem(shown: str, target: Path, stream: bool) -> str | None:
+    """Why the output cannot be written for lack of permission, or None."""
+    if stream:
+        return None if os.access(shown, os.W_OK) else f"{shown}: cannot write: permission denied"
+    if target.is_file() and not os.access(target, os.W_OK):
+        return f"{shown}: cannot write: the file is read-only"
+    directory = target.parent  # of the file a symbolic link points to: the new file goes there
+    if not directory.is_dir():
+        return f"{shown}: cannot write: directory {directory} does not exist"
+    if not os.access(directory, os.W_OK | os.X_OK):
+        return f"{shown}: cannot write: directory {directory} is not writable"
+    return None
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[bytes] | IO[str]]:
     """Open a temporary file beside ``path`` and rename it to ``path`` only on success.
@@ -50,19 +78,22 @@ def atomic_output(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO
     directory must exist and be writable, and ``path`` must not be a directory; otherwise
     ``CLIError`` names the path. An existing file keeps its permissions (a read-only one is
     refused, as the shell's ``>`` would). A symbolic link is followed: the file it points to is
-    replaced and the link stays. A path that is not a regular file (``/dev/null``, a FIFO, a
-    terminal, ``/dev/stdout``) is written to directly, appending after what the process has
-    printed, as a shell redirection would: it cannot be replaced. A write that fails (disk
-    full, file too large) raises ``CLIError`` naming the path.
+    replaced and the link stays. A file that is not a regular one (``/dev/null``, a FIFO, a
+    terminal) and a name of an open stream (``/dev/stdout``, ``/dev/fd/N``) are written to
+    directly, appending after what the process has printed, as a shell redirection would:
+    they cannot be replaced. A write that fails (disk full, file too large) raises
+    ``CLIError`` naming the path.
     """
     problem = _output_problem(path)
     if problem is not None:
         raise CLIError(problem)
     shown = os.fspath(path)
     target = Path(os.path.realpath(path))
-    # /dev/stdout and /dev/fd/N name an open file, even one the shell redirected to a regular
-    # file: replacing that file by name would leave the shell's stream writing to the old one.
-    if (target.exists() and not target.is_file()) or shown.startswith("/dev/"):
+    stream = _is_stream(shown, target)
+    problem = _access_problem(shown, target, stream)
+    if problem is not None:
+        raise CLIError(problem)
+    if stream:
         # Appending, after what this process printed: "-o /dev/stdout > file" must not
         # truncate the file the shell opened, nor land before the summary printed first.
         sys.stdout.flush()
@@ -75,11 +106,8 @@ def atomic_output(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO
         with _naming_write_errors(shown), handle:
             yield handle
         return
-    permissions = 0o666 & ~_umask()  # a new file's, as open() would give it
-    if target.is_file():  # an existing file keeps its permissions, and a read-only one stays
-        if not os.access(target, os.W_OK):
-            raise CLIError(f"{shown}: cannot write: the file is read-only")
-        permissions = stat.S_IMODE(target.stat().st_mode)
+    # a new file gets open()'s permissions; an existing one keeps its own
+    permissions = stat.S_IMODE(target.stat().st_mode) if target.is_file() else 0o666 & ~_umask()
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
@@ -114,21 +142,24 @@ def _naming_write_errors(shown: str) -> Iterator[None]:
 
 def check_output_path(path: str | os.PathLike[str]) -> None:
     """Fail early (``CLIError``) when ``path`` cannot be written by :func:`atomic_output`: empty,
-    a directory, its directory missing, not a directory or not writable. Called before a long
-    computation, so a typo in ``-o`` does not cost the whole run; atomic_output still checks
-    again when it writes."""
+    a directory, its directory missing, not a directory or not writable, a read-only file.
+    Called before a long computation, so a typo in ``-o`` does not cost the whole run;
+    atomic_output still checks again when it writes."""
     problem = _output_problem(path)
+    if problem is None:
+        shown = os.fspath(path)
+        target = Path(os.path.realpath(path))
+        problem = _access_problem(shown, target, _is_stream(shown, target))
     if problem is not None:
         raise CLIError(problem)
-    directory = Path(path).parent
-    if not os.access(directory, os.W_OK | os.X_OK):
-        raise CLIError(f"{os.fspath(path)}: cannot write: directory {directory} is not writable")
 
 
 # What argparse takes for a negative number rather than an option when a value starts with
 # "-". Python 3.11's own pattern knows only "-1" and "-1.5", so "-x -1e-3" failed with
-# "expected one argument"; this one also takes exponents, "-1.", and -inf / -nan (so that the
-# option's own check can name the problem). Set per parser: see accept_negative_numbers.
+# "expected one argument"; this one also takes exponents and "-1.". It takes -inf and -nan too,
+# so that the option's own check names the problem, except where a short option is a prefix
+# of them (julia's -i makes "-inf" read as "-i nf"): argparse tries the options first, and
+# that is a usage error as well. Set per parser: see accept_negative_numbers.
 _NEGATIVE_NUMBER = re.compile(
     r"^-(?:(?:\d[\d_]*\.?[\d_]*|\.\d[\d_]*)(?:[eE][-+]?\d+)?|inf|infinity|nan)$", re.IGNORECASE
 )

@@ -27,6 +27,7 @@ import math
 import numbers
 import os
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -108,6 +109,31 @@ def check_data(data: ArrayLike, nu: float, prior: str = "log_sigma") -> FloatArr
             "the range squared) and the posterior's heavy tails with few points would leave "
             "the doubles; rescale the data")
     return x
+
+
+def _init_values(value: object, key: str) -> FloatArray:
+    """A starting value (or one per chain) as float64: real numbers of any kind (ints of any
+    size, Fractions, Decimals, NumPy scalars and arrays), not bools, strings or complex
+    numbers, which NumPy would convert without a word."""
+    try:
+        raw = np.asarray(value)
+        # the elements as given: [True, 1.0] is a float array to NumPy
+        items = raw if isinstance(value, np.ndarray) else np.asarray(value, dtype=object)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"init[{key!r}]: expected real numbers ({exc})") from None
+    if items.dtype == object:
+        wrong = any(isinstance(e, (bool, np.bool_)) or not isinstance(e, (numbers.Real, Decimal))
+                    for e in items.flat)
+    else:
+        wrong = items.dtype.kind not in "iuf"
+    if wrong:
+        raise TypeError(f"init[{key!r}]: expected real numbers, got {value!r:.60}")
+    try:
+        return np.array(raw, dtype=np.float64)
+    except OverflowError:
+        raise ValueError(f"init[{key!r}]: a value beyond the float range") from None
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"init[{key!r}]: expected real numbers ({exc})") from None
 
 
 def _as_float_data(data: ArrayLike) -> FloatArray:
@@ -329,10 +355,7 @@ class ScaledTModel:
             if key not in init:
                 out.append(None)
                 continue
-            raw = np.asarray(init[key])
-            if raw.dtype.kind not in "iuf":  # not bools, strings or complex taken as numbers
-                raise TypeError(f"init[{key!r}]: expected real numbers, got dtype {raw.dtype}")
-            v = np.array(raw, dtype=np.float64)
+            v = _init_values(init[key], key)
             if v.ndim == 0:
                 v = np.full(chains, float(v))
             if v.shape != (chains,):

@@ -104,7 +104,8 @@ def _as_chains(draws: ArrayLike) -> FloatArray:
 
 
 def power_of_two_scale(draws: FloatArray) -> float:
-    """The power of two 2^e just above the largest ``|draw|`` (1 for zero or non-finite draws).
+    """The power of two 2^e just above the largest ``|draw|`` (1 for zero or non-finite draws;
+    at most 2^1023).
 
     Dividing draws by it is exact (a change of exponent only) and brings them to [-1, 1], so
     the squares and fourth powers of the diagnostics neither overflow nor underflow at any
@@ -114,7 +115,7 @@ def power_of_two_scale(draws: FloatArray) -> float:
     top = float(np.max(np.abs(draws))) if draws.size else 0.0
     if not (top > 0.0 and np.isfinite(top)):
         return 1.0
-    return math.ldexp(1.0, math.frexp(top)[1])
+    return math.ldexp(1.0, min(math.frexp(top)[1], 1023))  # 2^1024 is not a double
 
 
 def split_chains(draws: ArrayLike) -> FloatArray:
