@@ -102,14 +102,17 @@ def _short(value: object) -> str:
     return f"a {type(value).__name__} too large"
 
 
-def _int(value: object, name: str, lo: int, hi: int) -> int:
+def _int(value: object, name: str, lo: int, hi: int | None) -> int:
+    """``value`` as an int in lo..hi (no upper bound for None)."""
     if isinstance(value, bool):
         raise TypeError(f"{name}: expected an integer, got bool")
     try:
         v = operator.index(value)  # type: ignore[arg-type]
     except TypeError:
         raise TypeError(f"{name}: expected an integer, got {type(value).__name__}") from None
-    if not lo <= v <= hi:
+    if hi is None and v < lo:
+        raise ValueError(f"{name}: expected an integer >= {lo}, got {v}")
+    if hi is not None and not lo <= v <= hi:
         raise ValueError(f"{name}: expected an integer in {lo}..{hi}, got {v}")
     return v
 
@@ -121,14 +124,7 @@ _RESOLUTION_MAX = 2**62
 def _resolution(value: object) -> int:
     """The resolution (pixels along x): an integer >= 1. Beyond _RESOLUTION_MAX a MemoryError,
     as for any size the machine cannot hold, rather than a range error."""
-    if isinstance(value, bool):
-        raise TypeError("resolution: expected an integer, got bool")
-    try:
-        v = operator.index(value)  # type: ignore[arg-type]
-    except TypeError:
-        raise TypeError(f"resolution: expected an integer, got {type(value).__name__}") from None
-    if v < 1:
-        raise ValueError(f"resolution: expected an integer >= 1, got {v}")
+    v = _int(value, "resolution", 1, None)
     if v > _RESOLUTION_MAX:
         raise MemoryError(f"resolution: {_short(v) if v > 10**30 else v} pixels a side is "
                           f"beyond any machine's memory")

@@ -331,10 +331,11 @@ def _refuse_beyond_memory(who: str, m: int, n: int, d: int, *, k: int, measure: 
 def _refuse_input_beyond_memory(points: object, n: object, domain: object,
                                 r_max: object) -> None:
     """eliminate()'s memory check from the shape of ``points`` alone, before the float64 copy
-    of a large float32, strided or broadcast array. With the default r_max the neighbour count
-    does not depend on the measure: the box's cancels out of m * ball(d_max) / measure. Other
-    calls, and periodic ones (whose d_max must first be checked against the box), are left to
-    the check after the copy."""
+    of a large float32, strided or broadcast array (the caller's condition). With the default
+    r_max the neighbour count does not depend on the measure (the box's cancels out of
+    m * ball(d_max) / measure), so the unit box stands in for the points' box. Other calls,
+    and periodic ones (whose d_max must first be checked against the box), are left to the
+    check after the copy."""
     if not (isinstance(points, np.ndarray) and points.ndim == 2 and r_max is None
             and type(n) is int and type(domain) is str and domain in DOMAINS
             and domain != "periodic"):
@@ -343,13 +344,9 @@ def _refuse_input_beyond_memory(points: object, n: object, domain: object,
     if not (1 <= n < m and 1 <= d <= MAX_DIM) or (domain == "rotations" and d != 4) or (
             domain == "sphere" and d < 2):
         return
-    k = 3 if domain == "rotations" else d - 1 if domain == "sphere" else d
-    measure = (_ROTATION_MEASURE if domain == "rotations" else
-               _sphere_measure(d) if domain == "sphere" else 1.0)
-    d_max = 2.0 * _core._poisson_max_radius(k, measure, n)
-    copy = 0.0 if points.dtype == np.float64 and points.flags.c_contiguous else 8.0 * m * d
-    _refuse_beyond_memory("eliminate", m, n, d, k=k, measure=measure, d_max=d_max, extra=copy,
-                          extra_what="the float64 copy of points")
+    unit_box = None if domain in ("sphere", "rotations") else np.array([[0.0] * d, [1.0] * d])
+    _refuse_before_allocating("eliminate", m, n, d, domain=domain, lohi=unit_box, r_max=None,
+                              extra_what="the float64 copy of points")
 
 
 def rotation_chord(angle: float) -> float:
@@ -617,16 +614,18 @@ def _candidates(seed: int, shape: tuple[int, int], domain: str,
     return out
 
 
-def _refuse_sample_beyond_memory(who: str, m: int, n: int, d: int, *, domain: str,
-                                 lohi: NDArray[np.float64] | None, r_max: object) -> None:
-    """The memory check of a sample* call, before its candidates are drawn: the candidates and
-    the elimination's neighbour lists together."""
+def _refuse_before_allocating(who: str, m: int, n: int, d: int, *, domain: str,
+                              lohi: NDArray[np.float64] | None, r_max: object,
+                              extra_what: str = "candidates") -> None:
+    """The memory check before an (m, d) float64 array is made (sample*'s candidates, or
+    eliminate's copy of its input): that array and the elimination's neighbour lists
+    together, in the box ``lohi`` ((2, d), or None for the sphere and rotations)."""
     geo = _Geometry(domain, np.empty((0, d)), lohi.T if lohi is not None else None, "bounds")
     r = geo.r_max(n) if r_max is None else _check_param("r_max", r_max, 0.0)
     if domain == "periodic":  # the error eliminate would give, before the memory's
         check_periodic_reach(geo, 2.0 * r, r_max_given=r_max is not None)
     _refuse_beyond_memory(who, m, n, d, k=geo.k, measure=geo.measure, d_max=2.0 * r,
-                          extra=8.0 * m * d, extra_what="candidates")
+                          extra=8.0 * m * d, extra_what=extra_what)
 
 
 # sample()'s default bounds, told apart from bounds a caller passes by identity: the sphere and
@@ -685,8 +684,8 @@ def sample(
                          f"got shape {b.shape}")
     lo, hi = _as_bounds(b, d)
     m = _candidate_count(n, oversample)
-    _refuse_sample_beyond_memory("sample", m, n, d, domain=domain, lohi=np.stack([lo, hi]),
-                                 r_max=r_max)
+    _refuse_before_allocating("sample", m, n, d, domain=domain, lohi=np.stack([lo, hi]),
+                              r_max=r_max)
     s = _seed(seed)
     cand = _candidates(s, (m, d), domain, (lo, hi), resolve_threads(threads))
     keep = eliminate(cand, n, bounds=np.stack([lo, hi], axis=1), domain=domain,
@@ -714,8 +713,8 @@ def sample_sphere(
     _check_options(kwargs.get("progressive", False), kwargs.get("weight_limiting", True),
                    kwargs.get("progress"))  # before drawing the candidates
     m = _candidate_count(n, oversample)
-    _refuse_sample_beyond_memory("sample_sphere", m, n, dim, domain="sphere", lohi=None,
-                                 r_max=kwargs.get("r_max"))
+    _refuse_before_allocating("sample_sphere", m, n, dim, domain="sphere", lohi=None,
+                              r_max=kwargs.get("r_max"))
     s = _seed(seed)
     cand = _candidates(s, (m, dim), "sphere", None, resolve_threads(kwargs.get("threads")))
     return cand[eliminate(cand, n, domain="sphere", **kwargs)]
@@ -737,8 +736,8 @@ def sample_rotations(
     _check_options(kwargs.get("progressive", False), kwargs.get("weight_limiting", True),
                    kwargs.get("progress"))  # before drawing the candidates
     m = _candidate_count(n, oversample)
-    _refuse_sample_beyond_memory("sample_rotations", m, n, 4, domain="rotations", lohi=None,
-                                 r_max=kwargs.get("r_max"))
+    _refuse_before_allocating("sample_rotations", m, n, 4, domain="rotations", lohi=None,
+                              r_max=kwargs.get("r_max"))
     s = _seed(seed)
     cand = _candidates(s, (m, 4), "rotations", None, resolve_threads(kwargs.get("threads")))
     return cand[eliminate(cand, n, domain="rotations", **kwargs)]

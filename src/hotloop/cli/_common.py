@@ -10,9 +10,10 @@ import re
 import stat
 import sys
 import tempfile
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from hotloop._seed import SEED_MAX
 
@@ -70,6 +71,21 @@ def _access_problem(shown: str, target: Path, stream: bool) -> str | None:
     return None
 
 
+def _checked_output(path: str | os.PathLike[str]) -> tuple[str, Path, bool]:
+    """``path`` as given, the file it resolves to, and whether it is written in place (a
+    stream, see _is_stream); ``CLIError`` naming it when it cannot be written."""
+    problem = _output_problem(path)
+    if problem is not None:
+        raise CLIError(problem)
+    shown = os.fspath(path)
+    target = Path(os.path.realpath(path))
+    stream = _is_stream(shown, target)
+    problem = _access_problem(shown, target, stream)
+    if problem is not None:
+        raise CLIError(problem)
+    return shown, target, stream
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[bytes] | IO[str]]:
     """Open a temporary file beside ``path`` and rename it to ``path`` only on success.
@@ -84,15 +100,7 @@ def atomic_output(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO
     they cannot be replaced. A write that fails (disk full, file too large) raises
     ``CLIError`` naming the path.
     """
-    problem = _output_problem(path)
-    if problem is not None:
-        raise CLIError(problem)
-    shown = os.fspath(path)
-    target = Path(os.path.realpath(path))
-    stream = _is_stream(shown, target)
-    problem = _access_problem(shown, target, stream)
-    if problem is not None:
-        raise CLIError(problem)
+    shown, target, stream = _checked_output(path)
     if stream:
         # Appending, after what this process printed: "-o /dev/stdout > file" must not
         # truncate the file the shell opened, nor land before the summary printed first.
@@ -145,13 +153,7 @@ def check_output_path(path: str | os.PathLike[str]) -> None:
     a directory, its directory missing, not a directory or not writable, a read-only file.
     Called before a long computation, so a typo in ``-o`` does not cost the whole run;
     atomic_output still checks again when it writes."""
-    problem = _output_problem(path)
-    if problem is None:
-        shown = os.fspath(path)
-        target = Path(os.path.realpath(path))
-        problem = _access_problem(shown, target, _is_stream(shown, target))
-    if problem is not None:
-        raise CLIError(problem)
+    _checked_output(path)
 
 
 # What argparse takes for a negative number rather than an option when a value starts with
@@ -169,6 +171,24 @@ def accept_negative_numbers(parser: argparse.ArgumentParser) -> None:
     """Let ``parser`` read values such as ``-1e-3`` as numbers, not as unknown options. None
     of hotloop's options look like a number, which is what argparse's rule requires."""
     parser._negative_number_matcher = _NEGATIVE_NUMBER
+
+
+def png_plot_problem(path: str | None) -> str | None:
+    """The usage error of a --plot that is not a .png file (the plots are always PNG), or
+    None (also for no --plot)."""
+    if path is not None and Path(path).suffix.lower() != ".png":
+        return f"--plot {path}: the plot must end in .png"
+    return None
+
+
+def loadtxt_quietly(source: str | os.PathLike[str] | IO[str], **kwargs: Any) -> Any:
+    """np.loadtxt without its UserWarning for an input with no data: the commands report an
+    empty input as their own one-line error."""
+    import numpy as np  # here: `hotloop --version` and --help need no NumPy
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return np.loadtxt(source, **kwargs)
 
 
 def _umask() -> int:

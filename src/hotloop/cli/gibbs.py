@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import io
 import sys
-import warnings
-from pathlib import Path
 from typing import IO, Any, cast
 
 import numpy as np
@@ -16,7 +14,9 @@ from hotloop.cli._common import (
     add_threads_argument,
     atomic_output,
     check_output_path,
+    loadtxt_quietly,
     non_negative_int,
+    png_plot_problem,
     positive_finite_float,
     positive_int,
     seed_value,
@@ -71,10 +71,8 @@ def read_column(path: str) -> np.ndarray:
         except ValueError:
             skip = 1
     try:
-        with warnings.catch_warnings():  # no data: our error below, not loadtxt's warning
-            warnings.simplefilter("ignore", UserWarning)
-            x = np.loadtxt(io.StringIO(text), delimiter=",", usecols=0, skiprows=skip,
-                           ndmin=1, dtype=np.float64)
+        x: np.ndarray = loadtxt_quietly(io.StringIO(text), delimiter=",", usecols=0,
+                                        skiprows=skip, ndmin=1, dtype=np.float64)
     except ValueError as exc:
         raise CLIError(f"{path}: cannot read numbers from the first column: {exc}") from None
     if x.size == 0:
@@ -85,8 +83,9 @@ def read_column(path: str) -> np.ndarray:
 def run(args: argparse.Namespace) -> int:
     from hotloop.tmodel import ScaledTModel
 
-    if args.plot is not None and Path(args.plot).suffix.lower() != ".png":
-        args._parser.error(f"--plot {args.plot}: the plot must end in .png")
+    problem = png_plot_problem(args.plot)
+    if problem is not None:
+        args._parser.error(problem)
     for out in (args.output, args.plot):
         if out is not None:
             check_output_path(out)

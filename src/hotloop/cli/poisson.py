@@ -14,7 +14,6 @@ import argparse
 import importlib.util
 import sys
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,8 @@ from hotloop.cli._common import (
     atomic_output,
     check_output_path,
     finite_float,
+    loadtxt_quietly,
+    png_plot_problem,
     positive_int,
     seed_value,
 )
@@ -80,9 +81,7 @@ def _load(path: str) -> np.ndarray:
         if p.suffix.lower() == ".npy":
             arr = np.load(p, allow_pickle=False)
         else:
-            with warnings.catch_warnings():  # an empty file: our error below, not loadtxt's
-                warnings.simplefilter("ignore", UserWarning)
-                arr = np.loadtxt(p, delimiter=",", ndmin=2)
+            arr = loadtxt_quietly(p, delimiter=",", ndmin=2)
     except (OSError, ValueError) as exc:
         raise CLIError(f"{path}: cannot read points ({exc})") from None
     arr = np.asarray(arr)
@@ -179,8 +178,9 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
         return "--indices needs --input (the indices are rows of the input file)"
     if Path(args.output).suffix.lower() not in (".npy", ".csv"):
         return f"-o {args.output}: the output must end in .npy or .csv"
-    if args.plot is not None and Path(args.plot).suffix.lower() != ".png":
-        return f"--plot {args.plot}: the plot must end in .png"
+    plot_problem = png_plot_problem(args.plot)
+    if plot_problem is not None:
+        return plot_problem
     curved = "--rotations" if args.rotations else "--sphere" if args.sphere else None
     if curved is not None:
         if args.periodic:
