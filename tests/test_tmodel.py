@@ -58,8 +58,9 @@ def test_same_seed_same_draws_any_threads() -> None:
 
 
 def test_chains_that_move_between_threads_keep_their_draws() -> None:
-    # With 2000 points a chain runs in segments of 32 sweeps, each taken by whichever worker is
-    # free, so the chains change threads many times within a run: the draws must not notice.
+    # With 2000 points a chain runs in segments of 32 sweeps (down to 4 near the end of the run),
+    # each taken by whichever worker is free, so the chains change threads many times within a
+    # run: the draws must not notice.
     x = np.random.default_rng(3).standard_t(5, 2000) * 2.0 + 1.0
     runs = [ScaledTModel(x, 5, seed=4).run(100, 300, chains=3, threads=t) for t in (1, 2, 3)]
     for r in runs[1:]:
