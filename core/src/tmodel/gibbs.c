@@ -15,7 +15,7 @@
 #include "conditionals.h"
 
 /* Point-updates (n times sweeps) in one segment: a chain is held by one worker for a segment at
- * a time. About 0.1-0.25 ms of work on the AVX-512 path (1 ms scalar), so the calling thread,
+ * a time. About 0.15 ms of work with AVX-512 or AVX2 (0.3 ms scalar), so the calling thread,
  * which polls the monitor between its segments, answers Ctrl-C well within 0.1 s. Near the end
  * of a run segments get shorter, down to 1/HL_TM_SEGMENT_SHRINK of this (see take_chain), so
  * that the workers finish together even when their cores run at different speeds. */
