@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import _thread
 import os
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from scipy import stats
 import hotloop
 from hotloop import _core
 from hotloop._threads import available_cores, resolve_threads
+from tests._interrupt import interrupt_after
 
 
 def test_version_and_public_names() -> None:
@@ -132,19 +132,10 @@ def test_ctrl_c_interrupts_a_long_call_quickly() -> None:
     # 10,000 units of 1 ms on 2 threads would take ~5 s; an interrupt after 0.2 s must raise
     # KeyboardInterrupt within 0.1 s of it.
     for threads in (1, 2):
-        fired: list[float] = []
-
-        def interrupt(fired: list[float] = fired) -> None:
-            fired.append(time.perf_counter())
-            _thread.interrupt_main()
-
-        timer = threading.Timer(0.2, interrupt)
         start = time.perf_counter()
-        timer.start()
-        with pytest.raises(KeyboardInterrupt):
+        with interrupt_after(0.2) as fired, pytest.raises(KeyboardInterrupt):
             _core._busy(10_000, 1_000_000, threads, 1 << 20)
         end = time.perf_counter()
-        timer.join()
         assert fired, "the timer did not fire"
         assert end - fired[0] < 0.1, f"took {end - fired[0]:.3f} s to answer Ctrl-C"
         assert end - start < 1.0

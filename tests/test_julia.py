@@ -4,7 +4,6 @@ Ctrl-C and the GIL, the CLI, the benchmark and demo smoke runs."""
 
 from __future__ import annotations
 
-import _thread
 import io
 import os
 import threading
@@ -20,6 +19,7 @@ from PIL import Image
 from hotloop import julia as hl
 from hotloop.cli import main as cli_main
 from hotloop.reference import julia as ref
+from tests._interrupt import interrupt_after
 
 C_0 = -0.835 - 0.2321j
 LEVELS = ("scalar", "avx2", "avx512")
@@ -411,16 +411,11 @@ def test_ctrl_c_stops_a_long_render_quickly_and_gil_is_released() -> None:
 
     spinner = threading.Thread(target=spin)
     spinner.start()
-    fired = []
-    timer = threading.Timer(0.3, lambda: (fired.append(time.perf_counter()),
-                                          _thread.interrupt_main()))
-    timer.start()
     try:
-        with pytest.raises(KeyboardInterrupt):
+        with interrupt_after(0.3) as fired, pytest.raises(KeyboardInterrupt):
             julia.over(region)
         answered = time.perf_counter()
     finally:
-        timer.cancel()
         stop.set()
         spinner.join()
     assert fired and answered - fired[0] < 0.1 + 0.15  # 0.1 s, with slack for a loaded box
@@ -700,17 +695,10 @@ def test_ctrl_c_stops_a_png_write_quickly_and_leaves_no_file(tmp_path: Path,
     levels = np.random.default_rng(5).integers(0, 256, (3000, 3000), dtype=np.uint8)
     lut = np.random.default_rng(6).integers(0, 256, (256, 3), dtype=np.uint8)
     out = tmp_path / "big.png"  # noise through a colour table: seconds of zlib at level 6
-    fired = []
-    timer = threading.Timer(0.15, lambda: (fired.append(time.perf_counter()),
-                                           _thread.interrupt_main()))
-    timer.start()
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            write_png(levels, str(out), fast=False, threads=threads, lut=lut)
-            time.sleep(5)  # finished before the timer: fail below, not here
-        answered = time.perf_counter()
-    finally:
-        timer.cancel()
+    with interrupt_after(0.15) as fired, pytest.raises(KeyboardInterrupt):
+        write_png(levels, str(out), fast=False, threads=threads, lut=lut)
+        time.sleep(5)  # finished before the timer: fail below, not here
+    answered = time.perf_counter()
     assert fired and answered - fired[0] < 0.1 + 0.15  # 0.1 s, with slack for a loaded box
     assert list(tmp_path.iterdir()) == []
 

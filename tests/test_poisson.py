@@ -4,13 +4,11 @@ the benchmark workloads."""
 
 from __future__ import annotations
 
-import _thread
 import itertools
 import math
 import re
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from hypothesis import strategies as st
 
 import hotloop.poisson as pd
 import hotloop.reference.poisson as ref
+from tests._interrupt import interrupt_after
 
 
 def unit_rows(rng: np.random.Generator, m: int, d: int) -> np.ndarray:
@@ -601,20 +600,9 @@ def test_ctrl_c_interrupts_within_a_tenth_of_a_second() -> None:
     x = np.random.default_rng(3).random((1500000, 2))
     best = math.inf  # best of three: a loaded machine may not schedule the main thread at once
     for _ in range(3):
-        fired: list[float] = []
-
-        def fire(fired: list[float] = fired) -> None:
-            fired.append(time.perf_counter())
-            _thread.interrupt_main()
-
-        timer = threading.Timer(0.3, fire)
-        timer.start()
-        try:
-            with pytest.raises(KeyboardInterrupt):
-                pd.eliminate(x, 300000)
-                time.sleep(5)  # finished too early: the interrupt lands here (and fails below)
-        finally:
-            timer.cancel()
+        with interrupt_after(0.3) as fired, pytest.raises(KeyboardInterrupt):
+            pd.eliminate(x, 300000)
+            time.sleep(5)  # finished too early: the interrupt lands here (and fails below)
         best = min(best, time.perf_counter() - fired[0])
         if best < 0.1:
             break
@@ -632,20 +620,9 @@ def test_ctrl_c_is_prompt_on_duplicate_heavy_input() -> None:
     y = np.vstack([np.full((12000, 2), 0.5), [[0.0, 0.0], [1.0, 1.0]]])
     latencies: list[float] = []
     for delay in (0.1, 0.4, 0.9):
-        fired: list[float] = []
-
-        def fire(fired: list[float] = fired) -> None:
-            fired.append(time.perf_counter())
-            _thread.interrupt_main()
-
-        timer = threading.Timer(delay, fire)
-        timer.start()
         try:
-            try:
+            with interrupt_after(delay) as fired:
                 pd.eliminate(y, 1000)
-            finally:
-                timer.cancel()
-                timer.join()
             if fired:  # fired during the call, unseen: it is raised at the next bytecode
                 time.sleep(0.0)
                 for _ in range(1000):

@@ -129,7 +129,7 @@ static size_t queue_pop(chain_queue *q) {
  * (1/(2 workers) of the sweeps not yet given back), but not under min_segment: guided
  * self-scheduling (Polychronopoulos and Kuck, IEEE Trans. Computers 36(12), 1987). With whole
  * segments to the end, a worker that found no free chain waited for up to one segment on the
- * slowest core, about 2 % of a 4-chain run at n = 500.
+ * slowest core: 0.11-0.14 ms at n = 500, where a 4-chain run on 2 threads takes about 7 ms.
  */
 static bool take_chain(run_ctx *c, size_t *k, size_t *from, size_t *to) {
     chain_queue *q = &c->queue;
