@@ -274,6 +274,13 @@ def test_float32_is_an_approximate_but_deterministic_mode() -> None:
         (lambda: hl.JuliaDiv(C_0, 0.0), ValueError, "threshold"),
         (lambda: hl.JuliaDiv(C_0, -1.0), ValueError, "threshold"),
         (lambda: hl.JuliaDiv(C_0, float("nan")), ValueError, "threshold"),
+        (lambda: hl.JuliaDiv(C_0, float("inf")), ValueError, "threshold"),  # as the CLI's -t
+        (lambda: hl.JuliaDiv(C_0, n_iterations={5, 80}), TypeError, "n_iterations"),  # no order
+        (lambda: hl.JuliaDiv(C_0, resolution=20).over(hl.ComplexRegion(-1, 1, -1, 1),
+                                                      progress=5), TypeError, "progress"),
+        (lambda: hl.divergence(np.zeros(2, complex), C_0, progress="bar"), TypeError,
+         "progress"),
+        (lambda: hl.divergence([1j, [2j]], C_0), ValueError, "z"),  # ragged
         (lambda: hl.JuliaDiv(complex(np.inf, 0)), ValueError, "c_0"),
         (lambda: hl.JuliaDiv(complex(0, np.nan)), ValueError, "c_0"),
         (lambda: hl.JuliaDiv("x"), TypeError, "c_0"),
@@ -520,6 +527,26 @@ def test_cli_colormap_smooth_mandelbrot(tmp_path: Path) -> None:
     assert cli_cmap_error(tmp_path) == 1
 
 
+def test_cli_reversed_grays_go_through_matplotlib(tmp_path: Path) -> None:
+    """Only gray/grey are the document's ramp; Greys_r differs from it by up to 29 levels."""
+    matplotlib = pytest.importorskip("matplotlib")
+    out = tmp_path / "g.png"
+    assert cli_main(["julia", "-R", "60", "--cmap", "Greys_r", "-o", str(out), "--quiet"]) == 0
+    rgb = np.asarray(Image.open(out))
+    levels = hl.JuliaDiv(-0.835 - 0.2321j, 2.0, (5, 80), 60).picture(
+        hl.ComplexRegion(-1.6, 1.6, -1.0, 1.0))
+    lut = matplotlib.colormaps["Greys_r"](np.arange(256), bytes=True)[:, :3]
+    assert rgb.shape == (*levels.shape, 3) and np.array_equal(rgb, lut[levels])
+
+
+def test_juliadiv_repr_shows_the_options_given() -> None:
+    assert repr(hl.JuliaDiv(0.5j, 2.0, (5, 80), 100)) == "JuliaDiv(0.5j, 2.0, (5, 80), 100)"
+    assert repr(hl.JuliaDiv(0.5j, 3, (0, 9), 7, threads=2, smooth=True, dtype=np.float32,
+                            simd="scalar")) == (
+        "JuliaDiv(0.5j, 3.0, (0, 9), 7, threads=2, smooth=True, simd='scalar', "
+        "dtype=np.float32)")
+
+
 def cli_cmap_error(tmp_path: Path) -> int:
     return cli_main(["julia", "-R", "10", "--cmap", "no-such-map", "-o",
                      str(tmp_path / "x.png")])
@@ -556,7 +583,8 @@ def test_cli_bad_numbers_exit_2_with_usage(
     [["-R", "1"],  # ny = int(1 * 2 / 3.2) = 0
      ["-y", "0", "-Y", "1e-9"],  # ny = int(500 * 1e-9 / 3.2) = 0
      ["-x", "0", "-X", "1e-300", "-y", "0", "-Y", "1e300"],  # ny's formula overflows
-     ["-R", str(2**31), "-y", "0", "-Y", "1.5e-9", "-x", "0", "-X", "1"]],  # 2^31 x 3: too wide
+     ["-R", str(2**31), "-y", "0", "-Y", "1.5e-9", "-x", "0", "-X", "1"],  # 2^31 x 3: too wide
+     ["-R", str(2**62 + 1)]],  # beyond the API's own limit (a MemoryError there)
 )
 def test_cli_sizes_without_a_png_exit_2_naming_the_resolution(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str]

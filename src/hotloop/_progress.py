@@ -17,6 +17,14 @@ from typing import Any, TextIO
 ProgressFn = Callable[[int, int], None]
 
 
+def check_progress(progress: object) -> None:
+    """Raises a TypeError naming ``progress`` unless it is None or callable (else the call would
+    fail inside the core with "'int' object is not callable")."""
+    if progress is not None and not callable(progress):
+        raise TypeError("progress: expected a callable progress(done, total) or None, got "
+                        f"{type(progress).__name__}")
+
+
 class _PlainBar:
     """A one-line bar redrawn in place with carriage returns."""
 
@@ -62,11 +70,15 @@ class ProgressBar:
     """A context manager whose value is a ``progress(done, total)`` callable or ``None``.
 
     ``enabled=None`` draws only when ``stream`` is a terminal; ``True`` always; ``False`` never.
+    ``stream`` defaults to ``sys.stderr``; where that is None (pythonw, some GUI and service
+    processes) there is nowhere to draw, and no bar is made.
     """
 
     def __init__(self, desc: str, enabled: bool | None = None, stream: TextIO | None = None):
         self._stream = stream if stream is not None else sys.stderr
-        if enabled is None:
+        if self._stream is None:
+            enabled = False
+        elif enabled is None:
             enabled = bool(getattr(self._stream, "isatty", lambda: False)())
         self._bar: _PlainBar | _TqdmBar | None = None
         if enabled:

@@ -24,7 +24,7 @@ import math
 import numbers
 import operator
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,7 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from hotloop import _core
 from hotloop._flags import as_flag
+from hotloop._progress import check_progress
 from hotloop._threads import resolve_threads
 
 __all__ = [
@@ -132,14 +133,17 @@ def _resolution(value: object) -> int:
 
 
 def _threshold(value: object) -> float:
+    """A finite threshold > 0 (the CLI's -t takes the same: an infinite one would only stop
+    pixels whose z overflowed, which says nothing about the set)."""
     t = _real(value, "threshold")
-    if not t > 0.0:  # also NaN
-        raise ValueError(f"threshold: expected a number > 0, got {t}")
+    if not 0.0 < t < math.inf:  # also NaN
+        raise ValueError(f"threshold: expected a finite number > 0, got {t}")
     return t
 
 
 def _iterations(value: object) -> tuple[int, int]:
-    pair = tuple(value) if isinstance(value, Iterable) else ()
+    # an ordered pair (a sequence or an array): a set or a dict has no first and second
+    pair = tuple(value) if isinstance(value, (Sequence, np.ndarray)) else ()
     if len(pair) != 2:
         raise TypeError(f"n_iterations: expected a pair (itermin, itermax), got {value!r}")
     itermin, itermax = pair
@@ -309,6 +313,7 @@ def _render(
     }.get(kind, np.float64)
     n_threads = resolve_threads(threads)
     level = _simd(simd)
+    check_progress(progress)
     out = _allocate(shape[::-1] if kind in (_PICTURE, _PICTURE_SMOOTH) else shape, dtype)
     _core._julia_render(
         kind,
@@ -433,9 +438,15 @@ class JuliaDiv:
         )
 
     def __repr__(self) -> str:
+        # the document's four arguments, then the options that differ from their defaults
+        extra = [f"{name}={value!r}" for name, value, default in (
+            ("threads", self.threads, None), ("smooth", self.smooth, False),
+            ("simd", self.simd, "auto")) if value != default]
+        if self.dtype != np.float64:
+            extra.append(f"dtype=np.{self.dtype.name}")
         return (
             f"JuliaDiv({self.c_0!r}, {self.threshold!r}, {self.n_iterations!r}, "
-            f"{self.resolution!r})"
+            f"{self.resolution!r}{''.join(', ' + e for e in extra)})"
         )
 
 
@@ -523,7 +534,11 @@ def divergence(
     ``divergence`` vectorised): a uint32 array of ``z``'s shape. ``z`` is not modified;
     non-finite points behave as in NumPy's loop. ``mandelbrot=True`` takes ``z`` as the c
     values and starts from 0."""
-    arr = np.asarray(z)
+    try:
+        arr = np.asarray(z)
+    except ValueError as exc:  # ragged nested lists
+        raise ValueError(f"z: expected a complex array, got what NumPy cannot make one of: "
+                         f"{exc}") from None
     if arr.dtype.kind != "c":
         raise TypeError(f"z: expected a complex array, got dtype {arr.dtype}")
     c = _complex(c_0, "c_0")
@@ -531,6 +546,7 @@ def divergence(
     n_iter = _int(itermax, "itermax", 0, _UINT32_MAX)
     n_threads = resolve_threads(threads)
     level = _simd(simd)
+    check_progress(progress)
     flat = np.ascontiguousarray(arr, dtype=np.complex128).reshape(-1)
     out = np.empty(arr.shape, dtype=np.uint32)
     _core._julia_points(

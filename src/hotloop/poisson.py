@@ -58,6 +58,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from hotloop import _core
 from hotloop._flags import as_flag
+from hotloop._progress import check_progress
 from hotloop._seed import resolve_seed
 from hotloop._threads import MAX_THREADS, resolve_threads
 
@@ -283,11 +284,8 @@ class _Geometry:
 
 def _check_options(progressive: object, weight_limiting: object,
                    progress: object) -> tuple[bool, bool]:
-    """The flags as bools, and ``progress`` callable or None (else it would fail inside the
-    call with "'int' object is not callable")."""
-    if progress is not None and not callable(progress):
-        raise TypeError("progress: expected a callable progress(done, total) or None, got "
-                        f"{type(progress).__name__}")
+    """The flags as bools, and ``progress`` callable or None."""
+    check_progress(progress)
     return as_flag(progressive, "progressive"), as_flag(weight_limiting, "weight_limiting")
 
 

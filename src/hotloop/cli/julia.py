@@ -31,7 +31,9 @@ from hotloop.cli._common import (
 
 # Renders at least this big draw a progress bar (when stderr is a terminal).
 PROGRESS_PIXELS = 4_000_000
-GRAY = ("gray", "grey", "greys_r")
+# Names drawn as the document's gray (value * 255), also with matplotlib installed: its "gray"
+# is the same ramp (within one level); "Greys_r" is not, and goes through matplotlib.
+GRAY = ("gray", "grey")
 
 
 def register(subparsers: Any) -> None:
@@ -223,6 +225,9 @@ def run(args: argparse.Namespace) -> int:
     from hotloop.julia import ComplexRegion, JuliaDiv, mandelbrot, to_picture
 
     parser: argparse.ArgumentParser = args._parser
+    if args.resolution > PNG_MAX_SIDE:  # before the API's MemoryError for sides beyond 2^62
+        parser.error(f"resolution: -R {args.resolution} is more than a PNG's "
+                     f"{PNG_MAX_SIDE} columns")
     try:
         region = ComplexRegion(args.xleft, args.xright, args.ybottom, args.ytop)
         shape = region.shape(args.resolution)
