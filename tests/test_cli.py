@@ -198,6 +198,14 @@ def test_output_to_dev_stdout_follows_what_was_printed(tmp_path: Path) -> None:
     for text in (out.read_text(), piped.stdout.decode()):
         assert text.index("r_hat") < text.index("chain,draw,mu,sigma2"), text
         assert len(text.splitlines()) == 5 + 6, text  # summary (5 lines), header, 5 draws
+    # The shell's file offset moves past the draws, so what the next command writes to the
+    # same redirection comes after them (opened again by name, the file had an offset of its
+    # own, and "next" overwrote the start of the output).
+    with open(out, "wb") as f:
+        for cmd in (args, [sys.executable, "-c", "print('next')"]):
+            assert subprocess.run(cmd, stdout=f, timeout=120, check=False).returncode == 0
+    lines = out.read_text().splitlines()
+    assert len(lines) == 5 + 6 + 1 and lines[-1] == "next" and lines[0].startswith("scaled"), lines
 
 
 @pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="needs /dev/shm")

@@ -264,10 +264,29 @@ def test_ctrl_c_interrupts_within_100ms_and_model_stays_usable() -> None:
     m.run(10, 10)  # still usable
 
 
+def test_ctrl_c_during_the_setup_of_many_chains_on_much_data() -> None:
+    """The chains' starting values come from the data's mean and variance: once for all chains
+    (each chain made its own two passes, 20000 x 2 x 400k points here, seconds unpolled), and
+    the setup polls between chains."""
+    x = np.random.default_rng(0).standard_t(4, 400_000)
+    m = ScaledTModel(x, 4, seed=1)
+    t0 = time.perf_counter()
+    with interrupt_after(0.2), pytest.raises(KeyboardInterrupt):
+        m.run(0, 1, chains=20_000)  # minutes of sweeps if not interrupted
+    assert time.perf_counter() - t0 < 0.2 + 0.1 + 0.15
+
+
 def test_progress_bar_draws(capsys: pytest.CaptureFixture[str]) -> None:
     ScaledTModel(X, 4, seed=1).run(50_000, 10, progress=True)
     err = capsys.readouterr().err
     assert "gibbs" in err and ("100" in err or "#" in err)
+
+
+def test_progress_bar_without_stderr(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pythonw and some service processes have sys.stderr = None: no bar, and no error."""
+    monkeypatch.setattr("sys.stderr", None)
+    m = ScaledTModel(X, 4, seed=1).run(50, 10, progress=True)
+    assert np.array_equal(m.mu, ScaledTModel(X, 4, seed=1).run(50, 10).mu)
 
 
 def test_repeated_runs_do_not_leak() -> None:
@@ -324,6 +343,10 @@ def test_summary_values_and_table() -> None:
     assert set(s.to_dict()) == {"mu", "sigma2"}
     one = ScaledTModel(X, 4, seed=1).run(100, 400).summary()  # split R-hat with one chain
     assert math.isfinite(one["mu"].r_hat)
+    # negative values with 3-digit exponents ("-3.412e+100", 11 characters) keep their columns
+    huge = str(ScaledTModel(-X * 1e100, 4, seed=1).run(100, 400, chains=2).summary())
+    for row in huge.splitlines()[1:]:
+        assert len(row.split()) == (10 if row.startswith(" ") else 11), row
 
 
 @pytest.mark.filterwarnings("error")

@@ -49,6 +49,23 @@ def _output_problem(path: str | os.PathLike[str]) -> str | None:
 _STREAM_NAME = re.compile(r"/dev/(?:stdout|stderr|fd/\d+)|/proc/(?:self|thread-self|\d+)/fd/\d+")
 
 
+def _own_descriptor(shown: str) -> int | None:
+    """The descriptor of this process that the stream name ``shown`` stands for (/dev/stdout is
+    1, /dev/fd/N and /proc/self/fd/N are N), or None for other names."""
+    name = os.path.abspath(shown)
+    fixed = {"/dev/stdout": 1, "/dev/stderr": 2}
+    if name in fixed:
+        return fixed[name]
+    match = re.fullmatch(r"/dev/fd/(\d+)|/proc/(self|thread-self|\d+)/fd/(\d+)", name)
+    if match is None:
+        return None
+    if match.group(1) is not None:
+        return int(match.group(1))
+    if match.group(2).isdigit() and int(match.group(2)) != os.getpid():
+        return None  # another process's descriptor: only its name can reach it
+    return int(match.group(3))
+
+
 def _is_stream(shown: str, target: Path) -> bool:
     """Whether the output ``shown`` (resolving to ``target``) is written to directly: a name of
     an open stream, or an existing file that is not a regular one (/dev/null, a FIFO, a
@@ -106,9 +123,16 @@ def atomic_output(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO
         # truncate the file the shell opened, nor land before the summary printed first.
         sys.stdout.flush()
         sys.stderr.flush()
+        append = mode.replace("w", "a")
+        fd = _own_descriptor(shown)
+        # A name of our own descriptor (/dev/stdout, /dev/fd/N) is written through a copy of
+        # it, which shares its file offset with the shell's: opened again by name, a regular
+        # file would get an offset of its own, and "{ hotloop ... -o /dev/stdout; echo next; }
+        # > file" would overwrite the start of the output with what comes after it. Other
+        # streams (/dev/null, a FIFO) are opened by name.
         try:
-            # by the name given: /dev/stdout on a pipe resolves to no openable path
-            handle = open(shown, mode.replace("w", "a"))  # noqa: SIM115 - closed below
+            handle = (os.fdopen(os.dup(fd), append) if fd is not None
+                      else open(shown, append))  # noqa: SIM115 - closed below
         except OSError as exc:
             raise CLIError(f"{shown}: cannot write: {exc.strerror}") from None
         with _naming_write_errors(shown), handle:
