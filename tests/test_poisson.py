@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import re
 import subprocess
 import sys
@@ -406,7 +407,18 @@ GOOD = np.random.default_rng(0).random((100, 2))
      ValueError, "^r_max: d_max"),
     (lambda: ref.eliminate(GOOD, 10, domain="periodic", bounds=[(0, 1), (0, 1)], r_max=0.3),
      ValueError, "^r_max: d_max"),
+    # numbers beyond any size or the doubles: named, not a bare OverflowError
+    (lambda: pd.sample(2**63, seed=1), MemoryError, "2\\^53 candidates"),
+    (lambda: pd.sample_rotations(2**70), MemoryError, "2\\^53 candidates"),
+    (lambda: pd.sample_sphere(10, oversample=1e300), MemoryError, "oversample = 1e\\+300"),
+    (lambda: pd.max_radius(2**70, 2, 1.0), ValueError, "^n: .* about 22 digits"),
+    (lambda: pd.max_radius(10, 2, "1"), TypeError, "^measure"),
+    (lambda: pd.max_radius(10, 2, 10**400), ValueError, "^measure: .* about 401 digits"),
+    (lambda: pd.max_radius(10, 1000, 1.0), ValueError, "^dim"),  # was inf: V_k underflowed
+    (lambda: pd.eliminate(np.full((10, 2), np.longdouble("1e400")), 3), ValueError,
+     "row 0 has a coordinate beyond the float64 range"),
 ])
+@pytest.mark.filterwarnings("error")  # the error alone, without NumPy's overflow warnings
 def test_bad_input_names_the_argument(call: object, exc: type[Exception], word: str) -> None:
     with pytest.raises(exc, match=word):
         call()  # type: ignore[operator]
@@ -465,6 +477,29 @@ def test_numpy_bools_are_flags_and_ties_remove_the_smallest_index() -> None:
     y = np.vstack([np.random.default_rng(2).random((300, 2)), [[0.5, 0.5]] * 4])  # tree path
     kept = pd.eliminate(y, 301)
     assert 303 in kept and not {300, 301, 302} & set(kept.tolist())
+
+
+@pytest.mark.filterwarnings("error")
+def test_boxes_beyond_the_doubles_are_one_error_without_warnings() -> None:
+    with pytest.raises(ValueError, match="bounds: the box's measure"):
+        pd.sample(10, [(-1e308, 1e308)], seed=1)
+    with pytest.raises(ValueError, match="points: their bounding box's measure"):
+        pd.eliminate(np.array([[-1e308], [1e308], [0.0]]), 1)
+
+
+def test_sample_checks_the_weight_parameters_before_drawing(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """4M points draw 20M candidates (about 0.3 s here) before eliminate would look at alpha:
+    the mistake must be found first."""
+    def no_drawing(*args: object) -> None:
+        raise AssertionError("candidates drawn before the parameters were checked")
+
+    monkeypatch.setattr(pd, "_candidates", no_drawing)
+    for kwargs, word in [({"alpha": -1.0}, "alpha"), ({"beta": 2.0}, "beta"),
+                         ({"gamma": "x"}, "gamma")]:
+        for sampler in (pd.sample, pd.sample_rotations, pd.sample_sphere):
+            with pytest.raises((ValueError, TypeError), match=f"^{word}"):
+                sampler(4_000_000, seed=1, **kwargs)
 
 
 def test_sizes_beyond_memory_raise_memory_error_before_allocating() -> None:
@@ -679,6 +714,18 @@ def test_cli_errors_exit_1_without_traceback(tmp_path: Path,
     assert "no such file" in err and "no points in the file" in err
     assert err.count("does not exist") == 2 and "seed:" not in err
     assert list(tmp_path.iterdir()) == [empty]
+    # a plot that fails while it is written (a full disk) leaves no -o file either
+    if os.path.exists("/dev/full"):
+        full = tmp_path / "full.png"
+        full.symlink_to("/dev/full")
+        assert main(["poisson", "10", "--seed", "1", "-o", str(out), "--plot", str(full)]) == 1
+        assert "full.png: cannot write" in capsys.readouterr().err and not out.exists()
+        full.unlink()
+    # a count beyond any memory: one line, no traceback
+    assert main(["poisson", str(10**20), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "beyond any machine's memory" in err
+    assert list(tmp_path.iterdir()) == [empty]
 
 
 @pytest.mark.parametrize(
@@ -717,6 +764,13 @@ def test_cli_periodic_input_needs_bounds(tmp_path: Path,
         main(["poisson", "10", "--input", str(inp), "--periodic", "-o", str(tmp_path / "x.npy")])
     assert info.value.code == 2
     assert "--periodic with --input needs --bounds" in capsys.readouterr().err
+    # bounds of another dimension than the file's points: a usage error too, once it is read
+    with pytest.raises(SystemExit) as info:
+        main(["poisson", "10", "--input", str(inp), "--bounds", "0", "1", "0", "1", "0", "1",
+              "-o", str(tmp_path / "x.npy")])
+    assert info.value.code == 2
+    assert "--bounds: 3 pairs lo hi, but the points in" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.npy"]
 
 
 @pytest.mark.parametrize("flags", [["--seed", "1"], ["--dim", "3"], ["--oversample", "8"],

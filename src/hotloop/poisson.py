@@ -75,6 +75,8 @@ __all__ = [
 
 DOMAINS = {"box": 0, "periodic": 1, "sphere": 2, "rotations": 3}
 MAX_DIM = 8
+# Counts (points, candidates) above 2^53 are beyond any memory and inexact as doubles.
+_MAX_COUNT = 2**53
 UNIT_TOLERANCE = 1e-6  # |norm - 1| allowed for sphere points and quaternions (see _unit_tolerance)
 _ROTATION_MEASURE = 8.0 * math.pi**2  # volume of SO(3) with the rotation-angle metric
 
@@ -136,7 +138,15 @@ def _points_checked(points: ArrayLike, name: str,
         if not 1 <= arr.shape[1] <= MAX_DIM:
             raise ValueError(
                 f"{name}: dimension {arr.shape[1]} is not supported (1 to {MAX_DIM})")
-        out = np.ascontiguousarray(arr, dtype=np.float64)
+        if arr.dtype.itemsize > 8 and arr.dtype.kind == "f":  # long double: may not fit
+            with np.errstate(over="ignore"):
+                out = np.ascontiguousarray(arr, dtype=np.float64)
+            beyond = np.flatnonzero((np.isinf(out) & np.isfinite(arr)).any(axis=1))
+            if beyond.size:
+                raise ValueError(f"{name}: row {int(beyond[0])} has a coordinate beyond the "
+                                 "float64 range")
+        else:
+            out = np.ascontiguousarray(arr, dtype=np.float64)
         tol = _unit_tolerance(arr.dtype)
     if out.shape[0] == 0:
         return out, False, tol
@@ -157,6 +167,11 @@ def _as_count(n: object, name: str = "n") -> int:
         return operator.index(n)  # type: ignore[arg-type]
     except TypeError:
         raise TypeError(f"{name}: expected an int, got {type(n).__name__}") from None
+
+
+def _count_text(n: int) -> str:
+    """n for a message: the digits, or their number when there are hundreds of them."""
+    return str(n) if n.bit_length() <= 64 else f"an integer of about {len(str(n))} digits"
 
 
 def _as_domain(domain: object) -> str:
@@ -209,9 +224,11 @@ def max_radius(n: int, dim: int, measure: float) -> float:
         raise ValueError(f"n: expected >= 1, got {n}")
     if dim < 1:
         raise ValueError(f"dim: expected >= 1, got {dim}")
-    if not (math.isfinite(measure) and measure > 0):
-        raise ValueError(f"measure: expected a positive finite number, got {measure}")
-    return _core._poisson_max_radius(dim, float(measure), n)
+    if n > _MAX_COUNT:
+        raise ValueError(f"n: expected at most 2^53, got {_count_text(n)}")
+    if dim > MAX_DIM:  # as everywhere in this module (beyond about 300 the ball's volume
+        raise ValueError(f"dim: expected 1 to {MAX_DIM}, got {_count_text(dim)}")  # underflows)
+    return _core._poisson_max_radius(dim, _check_param("measure", measure, 0.0), n)
 
 
 def _sphere_measure(dim: int) -> float:
@@ -271,7 +288,9 @@ class _Geometry:
                     raise ValueError(f"{name}: row {row} lies outside bounds")
         self.lo, self.hi = lohi[0], lohi[1]
         self.k = d
-        self.measure = math.prod((self.hi - self.lo).tolist())  # no NumPy overflow warning
+        # in Python floats: an overflow is inf, without NumPy's warning
+        self.measure = math.prod(
+            h - lo_ for lo_, h in zip(self.lo.tolist(), self.hi.tolist(), strict=True))
         if not (math.isfinite(self.measure) and self.measure > 0):
             what = "bounds: the box's" if bounds is not None else (
                 f"{name}: their bounding box's")
@@ -293,11 +312,15 @@ def _check_param(name: str, value: object, lo: float, hi: float | None = None,
                  lo_open: bool = True) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
         raise TypeError(f"{name}: expected a number, got {type(value).__name__}")
-    v = float(value)
+    try:
+        v = float(value)
+    except OverflowError:  # an int beyond the doubles
+        v = math.inf
     ok = math.isfinite(v) and (v > lo if lo_open else v >= lo) and (hi is None or v < hi)
     if not ok:
         rng = f"{'(' if lo_open else '['}{lo:g}, {'inf' if hi is None else format(hi, 'g')})"
-        raise ValueError(f"{name}: expected a finite number in {rng}, got {value}")
+        shown = _count_text(value) if isinstance(value, int) else value
+        raise ValueError(f"{name}: expected a finite number in {rng}, got {shown}")
     return v
 
 
@@ -596,8 +619,21 @@ def _seed(seed: int | None) -> int:
 
 
 def _candidate_count(n: int, oversample: float) -> int:
+    """ceil(oversample * n) candidates (at least n + 1); MemoryError beyond 2^53 (far beyond
+    any machine's memory, and where the count would stop being exact in a double)."""
     ov = _check_param("oversample", oversample, 1.0)
+    if n >= _MAX_COUNT or ov * n >= _MAX_COUNT:
+        raise MemoryError(f"sample: n = {n} with oversample = {ov:g} asks for more than 2^53 "
+                          "candidates, beyond any machine's memory")
     return max(n + 1, math.ceil(ov * n))
+
+
+def _check_weight_params(kwargs: dict[str, Any]) -> None:
+    """sample*'s alpha, beta and gamma checked as eliminate will, before the candidates are
+    drawn (millions of them take a while): a mistake there fails at once."""
+    _check_param("alpha", kwargs.get("alpha", 8.0), 0.0)
+    _check_param("beta", kwargs.get("beta", 0.65), 0.0, 1.0, lo_open=False)
+    _check_param("gamma", kwargs.get("gamma", 1.5), 0.0)
 
 
 def _candidates(seed: int, shape: tuple[int, int], domain: str,
@@ -661,6 +697,7 @@ def sample(
         raise ValueError(f"n: expected >= 1, got {n}")
     domain = _as_domain(domain)
     _check_options(progressive, weight_limiting, progress)  # before drawing the candidates
+    _check_weight_params(dict(alpha=alpha, beta=beta, gamma=gamma))
     common: dict[str, Any] = dict(oversample=oversample, seed=seed, progressive=progressive,
                                   r_max=r_max, alpha=alpha, beta=beta, gamma=gamma,
                                   weight_limiting=weight_limiting, threads=threads,
@@ -710,6 +747,7 @@ def sample_sphere(
         raise ValueError(f"dim: expected 2 to {MAX_DIM}, got {dim}")
     _check_options(kwargs.get("progressive", False), kwargs.get("weight_limiting", True),
                    kwargs.get("progress"))  # before drawing the candidates
+    _check_weight_params(kwargs)
     m = _candidate_count(n, oversample)
     _refuse_before_allocating("sample_sphere", m, n, dim, domain="sphere", lohi=None,
                               r_max=kwargs.get("r_max"))
@@ -733,6 +771,7 @@ def sample_rotations(
         raise ValueError(f"n: expected >= 1, got {n}")
     _check_options(kwargs.get("progressive", False), kwargs.get("weight_limiting", True),
                    kwargs.get("progress"))  # before drawing the candidates
+    _check_weight_params(kwargs)
     m = _candidate_count(n, oversample)
     _refuse_before_allocating("sample_rotations", m, n, 4, domain="rotations", lohi=None,
                               r_max=kwargs.get("r_max"))

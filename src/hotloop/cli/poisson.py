@@ -11,11 +11,12 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -90,24 +91,31 @@ def _load(path: str) -> np.ndarray:
     return arr
 
 
-def _write(path: str, arr: np.ndarray) -> None:
-    suffix = Path(path).suffix.lower()
-    if suffix == ".npy":
-        with atomic_output(path, "wb") as f:
-            np.save(f, arr)  # type: ignore[arg-type]
-    else:
-        fmt = "%d" if arr.dtype.kind in "iu" else "%.17g"
-        with atomic_output(path, "w") as f:
-            np.savetxt(f, arr, delimiter=",", fmt=fmt)
+def _write_outputs(args: argparse.Namespace, result: np.ndarray, plot_pts: np.ndarray,
+                   title: str) -> None:
+    """-o and --plot, both or neither: each goes to a temporary file first, and they replace
+    their targets only once both are written (a plot that fails on the way, a full disk,
+    leaves no -o file behind either)."""
+    csv = Path(args.output).suffix.lower() != ".npy"
+    with contextlib.ExitStack() as outputs:
+        out = outputs.enter_context(atomic_output(args.output, "w" if csv else "wb"))
+        plot = None if args.plot is None else outputs.enter_context(
+            atomic_output(args.plot, "wb"))
+        if csv:
+            fmt = "%d" if result.dtype.kind in "iu" else "%.17g"
+            np.savetxt(out, result, delimiter=",", fmt=fmt)
+        else:
+            np.save(out, result)  # type: ignore[arg-type]
+        if plot is not None:
+            _plot(plot, plot_pts, title)
 
 
-def _plot(path: str, pts: np.ndarray, title: str) -> None:
+def _plot(f: IO[Any], pts: np.ndarray, title: str) -> None:
+    """The points' first two coordinates as a PNG, into the open binary file f."""
     if importlib.util.find_spec("matplotlib") is None:
         from hotloop._pictures import scatter_panel
 
-        img = scatter_panel(pts, title)
-        with atomic_output(path, "wb") as f:
-            img.save(f, format="PNG")  # type: ignore[arg-type]
+        scatter_panel(pts, title).save(f, format="PNG")
         return
     import matplotlib
 
@@ -115,16 +123,16 @@ def _plot(path: str, pts: np.ndarray, title: str) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 6), dpi=100)
-    if pts.shape[1] == 1:
-        ax.scatter(pts[:, 0], np.zeros(len(pts)), s=4)
-    else:
-        ax.scatter(pts[:, 0], pts[:, 1], s=max(1.0, 4000.0 / len(pts)))
-        ax.set_aspect("equal")
-    ax.set_title(title)
-    with atomic_output(path, "wb") as f:
+    try:
+        if pts.shape[1] == 1:
+            ax.scatter(pts[:, 0], np.zeros(len(pts)), s=4)
+        else:
+            ax.scatter(pts[:, 0], pts[:, 1], s=max(1.0, 4000.0 / len(pts)))
+            ax.set_aspect("equal")
+        ax.set_title(title)
         fig.savefig(f, format="png")
-    plt.close(fig)
-
+    finally:
+        plt.close(fig)
 
 
 def _compute(args: argparse.Namespace, pd: Any, domain: str, bounds: Any,
@@ -132,6 +140,10 @@ def _compute(args: argparse.Namespace, pd: Any, domain: str, bounds: Any,
     """Run the elimination the arguments ask for: (result to write, points to plot, label)."""
     if args.input is not None:
         points = _load(args.input)
+        d = points.shape[1] if points.ndim == 2 else None
+        if bounds is not None and d is not None and len(bounds) != d:
+            args._parser.error(f"--bounds: {len(bounds)} pairs lo hi, but the points in "
+                               f"{args.input} have {d} coordinates")
         chosen = pd.eliminate(points, args.n, bounds=bounds, domain=domain,
                               progressive=args.progressive, threads=args.threads, progress=bar)
         result = chosen if args.indices else np.asarray(points)[chosen]
@@ -158,7 +170,7 @@ def _compute(args: argparse.Namespace, pd: Any, domain: str, bounds: Any,
                 bounds = [(0.0, 1.0)] * dim
             result = pd.sample(args.n, bounds, domain=domain, **common)
         plot_pts = result
-        what = f"{args.n} {domain} points"
+        what = f"{args.n} rotations" if domain == "rotations" else f"{args.n} {domain} points"
     return result, plot_pts, what
 
 def _usage_problem(args: argparse.Namespace) -> str | None:
@@ -231,8 +243,6 @@ def run(args: argparse.Namespace) -> int:
     with ProgressBar("poisson") as bar:  # drawn on stderr when it is a terminal
         result, plot_pts, what = _compute(args, pd, domain, bounds, bar)
     elapsed = time.perf_counter() - t0
-    _write(args.output, result)
-    if args.plot is not None:
-        _plot(args.plot, plot_pts, f"hotloop poisson: {what}")
+    _write_outputs(args, result, plot_pts, f"hotloop poisson: {what}")
     print(f"{what} in {elapsed:.3f} s -> {args.output}", file=sys.stderr)
     return 0
