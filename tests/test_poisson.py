@@ -414,6 +414,7 @@ GOOD = np.random.default_rng(0).random((100, 2))
     (lambda: pd.max_radius(2**70, 2, 1.0), ValueError, "^n: .* about 22 digits"),
     (lambda: pd.max_radius(10, 2, "1"), TypeError, "^measure"),
     (lambda: pd.max_radius(10, 2, 10**400), ValueError, "^measure: .* about 401 digits"),
+    (lambda: pd.max_radius(10, 2, 10**5000), ValueError, "about 5001 digits"),  # no str()
     (lambda: pd.max_radius(10, 1000, 1.0), ValueError, "^dim"),  # was inf: V_k underflowed
     (lambda: pd.eliminate(np.full((10, 2), np.longdouble("1e400")), 3), ValueError,
      "row 0 has a coordinate beyond the float64 range"),

@@ -32,6 +32,7 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from hotloop import _core
 from hotloop._flags import as_flag
+from hotloop._numbers import too_large_text
 from hotloop._progress import check_progress
 from hotloop._threads import resolve_threads
 
@@ -61,11 +62,11 @@ def _real(value: object, name: str) -> float:
         v = float(value)
     except OverflowError:  # an int (or Fraction) beyond the doubles: ValueError like inf
         raise ValueError(f"{name}: expected a number within the float range, got "
-                         f"{_short(value)}") from None
+                         f"{too_large_text(value)}") from None
     if math.isinf(v) and isinstance(value, np.floating) and np.isfinite(value):
         # a finite np.longdouble beyond the doubles: float() gives inf without a word
         raise ValueError(f"{name}: expected a number within the float range, got "
-                         f"{_short(value)}")
+                         f"{too_large_text(value)}")
     return v
 
 
@@ -83,24 +84,14 @@ def _complex(value: object, name: str) -> complex:
         c = complex(value)
     except OverflowError:
         raise ValueError(f"{name}: expected a complex number within the float range, got "
-                         f"{_short(value)}") from None
+                         f"{too_large_text(value)}") from None
     if isinstance(value, np.number) and np.isfinite(value) and not cmath.isfinite(c):
         # a finite np.clongdouble beyond the doubles: complex() gives inf without a word
         raise ValueError(f"{name}: expected a complex number within the float range, got "
-                         f"{_short(value)}")
+                         f"{too_large_text(value)}")
     if not (math.isfinite(c.real) and math.isfinite(c.imag)):
         raise ValueError(f"{name}: expected a finite complex number, got {c}")
     return c
-
-
-def _short(value: object) -> str:
-    """A short description of a number too large for a float: its repr has hundreds of digits
-    (and raises ValueError beyond 4300 of them)."""
-    if isinstance(value, numbers.Integral):
-        return f"an integer of about {int(int(value).bit_length() * math.log10(2)) + 1} digits"
-    if isinstance(value, (np.floating, np.complexfloating)):
-        return f"{type(value).__name__} {value!s}"
-    return f"a {type(value).__name__} too large"
 
 
 def _int(value: object, name: str, lo: int, hi: int | None) -> int:
@@ -127,7 +118,7 @@ def _resolution(value: object) -> int:
     as for any size the machine cannot hold, rather than a range error."""
     v = _int(value, "resolution", 1, None)
     if v > _RESOLUTION_MAX:
-        raise MemoryError(f"resolution: {_short(v) if v > 10**30 else v} pixels a side is "
+        raise MemoryError(f"resolution: {too_large_text(v) if v > 10**30 else v} pixels a side is "
                           f"beyond any machine's memory")
     return v
 

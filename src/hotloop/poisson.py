@@ -58,6 +58,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from hotloop import _core
 from hotloop._flags import as_flag
+from hotloop._numbers import too_large_text
 from hotloop._progress import check_progress
 from hotloop._seed import resolve_seed
 from hotloop._threads import MAX_THREADS, resolve_threads
@@ -171,7 +172,7 @@ def _as_count(n: object, name: str = "n") -> int:
 
 def _count_text(n: int) -> str:
     """n for a message: the digits, or their number when there are hundreds of them."""
-    return str(n) if n.bit_length() <= 64 else f"an integer of about {len(str(n))} digits"
+    return str(n) if n.bit_length() <= 64 else too_large_text(n)
 
 
 def _as_domain(domain: object) -> str:
@@ -306,6 +307,14 @@ def _check_options(progressive: object, weight_limiting: object,
     """The flags as bools, and ``progress`` callable or None."""
     check_progress(progress)
     return as_flag(progressive, "progressive"), as_flag(weight_limiting, "weight_limiting")
+
+
+def _check_weight_params(alpha: object, beta: object,
+                         gamma: object) -> tuple[float, float, float]:
+    """The weight's alpha > 0, beta in [0, 1) and gamma > 0, as floats."""
+    return (_check_param("alpha", alpha, 0.0),
+            _check_param("beta", beta, 0.0, 1.0, lo_open=False),
+            _check_param("gamma", gamma, 0.0))
 
 
 def _check_param(name: str, value: object, lo: float, hi: float | None = None,
@@ -459,9 +468,7 @@ def eliminate(
             and 0.0 < alpha < math.inf and 0.0 <= beta < 1.0 and 0.0 < gamma < math.inf):
         alpha_f, beta_f, gamma_f = alpha, beta, gamma  # what _check_param would return
     else:
-        alpha_f = _check_param("alpha", alpha, 0.0)
-        beta_f = _check_param("beta", beta, 0.0, 1.0, lo_open=False)
-        gamma_f = _check_param("gamma", gamma, 0.0)
+        alpha_f, beta_f, gamma_f = _check_weight_params(alpha, beta, gamma)
     r = geo.r_max(n) if r_max is None else _check_param("r_max", r_max, 0.0)
     d_max = 2.0 * r
     d_min = d_max * weight_limit_fraction(m, n, beta_f, gamma_f) if weight_limiting else 0.0
@@ -628,12 +635,13 @@ def _candidate_count(n: int, oversample: float) -> int:
     return max(n + 1, math.ceil(ov * n))
 
 
-def _check_weight_params(kwargs: dict[str, Any]) -> None:
-    """sample*'s alpha, beta and gamma checked as eliminate will, before the candidates are
-    drawn (millions of them take a while): a mistake there fails at once."""
-    _check_param("alpha", kwargs.get("alpha", 8.0), 0.0)
-    _check_param("beta", kwargs.get("beta", 0.65), 0.0, 1.0, lo_open=False)
-    _check_param("gamma", kwargs.get("gamma", 1.5), 0.0)
+def _check_sample_keywords(kwargs: dict[str, Any]) -> None:
+    """sample*'s keywords that eliminate checks, checked before the candidates are drawn
+    (millions of them take a while), so that a mistake there fails at once."""
+    _check_options(kwargs.get("progressive", False), kwargs.get("weight_limiting", True),
+                   kwargs.get("progress"))
+    _check_weight_params(kwargs.get("alpha", 8.0), kwargs.get("beta", 0.65),
+                         kwargs.get("gamma", 1.5))
 
 
 def _candidates(seed: int, shape: tuple[int, int], domain: str,
@@ -696,12 +704,11 @@ def sample(
     if n < 1:
         raise ValueError(f"n: expected >= 1, got {n}")
     domain = _as_domain(domain)
-    _check_options(progressive, weight_limiting, progress)  # before drawing the candidates
-    _check_weight_params(dict(alpha=alpha, beta=beta, gamma=gamma))
     common: dict[str, Any] = dict(oversample=oversample, seed=seed, progressive=progressive,
                                   r_max=r_max, alpha=alpha, beta=beta, gamma=gamma,
                                   weight_limiting=weight_limiting, threads=threads,
                                   progress=progress)
+    _check_sample_keywords(common)
     if domain in ("rotations", "sphere"):
         if bounds is not _UNIT_SQUARE and bounds is not None:
             hint = "sample_sphere(n, dim=...) sets the dimension" if domain == "sphere" else (
@@ -745,9 +752,7 @@ def sample_sphere(
         raise ValueError(f"n: expected >= 1, got {n}")
     if not 2 <= dim <= MAX_DIM:
         raise ValueError(f"dim: expected 2 to {MAX_DIM}, got {dim}")
-    _check_options(kwargs.get("progressive", False), kwargs.get("weight_limiting", True),
-                   kwargs.get("progress"))  # before drawing the candidates
-    _check_weight_params(kwargs)
+    _check_sample_keywords(kwargs)
     m = _candidate_count(n, oversample)
     _refuse_before_allocating("sample_sphere", m, n, dim, domain="sphere", lohi=None,
                               r_max=kwargs.get("r_max"))
@@ -769,9 +774,7 @@ def sample_rotations(
     n = _as_count(n)
     if n < 1:
         raise ValueError(f"n: expected >= 1, got {n}")
-    _check_options(kwargs.get("progressive", False), kwargs.get("weight_limiting", True),
-                   kwargs.get("progress"))  # before drawing the candidates
-    _check_weight_params(kwargs)
+    _check_sample_keywords(kwargs)
     m = _candidate_count(n, oversample)
     _refuse_before_allocating("sample_rotations", m, n, 4, domain="rotations", lohi=None,
                               r_max=kwargs.get("r_max"))

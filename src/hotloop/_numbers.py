@@ -1,0 +1,18 @@
+"""How argument errors show numbers too large to print: shared by the kernels' checks."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+
+def too_large_text(value: object) -> str:
+    """A short description of a number too large for a float: its repr has hundreds of digits
+    (and raises ValueError beyond 4300 of them)."""
+    if isinstance(value, numbers.Integral):
+        return f"an integer of about {int(int(value).bit_length() * math.log10(2)) + 1} digits"
+    if isinstance(value, (np.floating, np.complexfloating)):
+        return f"{type(value).__name__} {value!s}"
+    return f"a {type(value).__name__} too large"
