@@ -139,6 +139,32 @@ def test_divergence_near_the_threshold_circle_and_non_finite(simd: str) -> None:
     assert np.array_equal(hl.divergence(z2, C_0, 2.0, 30, simd=simd), _numpy_counts(z2, C_0, 2, 30))
 
 
+@pytest.mark.parametrize("threshold", [1.0, 1.3, 2.0, 3.0])
+def test_every_level_equals_numpy_on_both_sides_of_absorbing_escape(threshold: float) -> None:
+    # The AVX-512 kernel tests |z| every second step where escape is absorbing, i.e. where
+    # threshold^2 - threshold >= |c| with a margin (julia_internal.h), and every step
+    # elsewhere. c just inside, on and beyond that boundary: beyond it a point can escape
+    # at an untested step and fall back inside the circle at the next one, so a kernel that
+    # tested every second step there would miss escapes.
+    gap = threshold * threshold - threshold
+    rng = np.random.default_rng(int(threshold * 10))
+    for scale in (0.0, 0.5, 0.999, 1.0, 1.001, 1.5, 3.0):
+        angle = rng.uniform(0, 2 * np.pi)
+        c = complex(gap * scale * np.cos(angle), gap * scale * np.sin(angle)) if gap else 0j
+        if scale == 1.5:
+            c = complex(-max(gap, 0.25) * 1.5, 0.0)  # real c: orbits bounce on the real axis
+        box = (-2.2 * threshold, 2.2 * threshold, -1.3 * threshold, 1.3 * threshold)
+        for its in [(0, 41), (3, 40)]:
+            want = _ref_over((box, c, threshold, its, 161))
+            for simd in LEVELS:
+                got = hl.JuliaDiv(c, threshold, its, 161, simd=simd).over(hl.ComplexRegion(*box))
+                assert np.array_equal(got, want), (simd, c, its)
+        z = (rng.normal(size=4000) + 1j * rng.normal(size=4000)) * threshold
+        want = _numpy_counts(z, c, threshold, 33)
+        for simd in LEVELS:
+            assert np.array_equal(hl.divergence(z, c, threshold, 33, simd=simd), want), (simd, c)
+
+
 @pytest.mark.parametrize("simd", LEVELS)
 def test_divergence_of_every_short_length(simd: str) -> None:
     # the AVX-512 kernel loads points 8 at a time: every partial last group (n mod 8) and

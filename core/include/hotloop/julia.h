@@ -11,7 +11,8 @@
  *                  |z| = sqrt(fma(r, r, 1)) * L, with inf/nan handled as NumPy does
  *
  * Those are exact IEEE operations (fused where NumPy fuses, nowhere else), so the scalar, AVX2
- * and AVX-512 paths give identical counts. The fast paths compare |z|^2, formed with adds as
+ * and AVX-512 paths give identical counts (the SIMD paths form im as x*y + x*y, which equals
+ * fma(x, y, x*y) for every input: the fused sum 2p + (xy - p) rounds back to 2p). The fast paths compare |z|^2, formed with adds as
  * t + 2*y*y from t = x*x - y*y (the square's real part, within 3 ulp of |z|^2), with
  * threshold^2 and call the exact |z| above only in a band of relative width 2^-36 around
  * threshold^2, where the two could disagree (see julia_internal.h for the error bound).

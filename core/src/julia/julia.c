@@ -109,6 +109,10 @@ static void setup_job(jl_job *job, const hl_julia_params *p) {
         job->lo = -1.0;   /* every |z|^2 is a candidate ... */
         job->hi = JL_NAN; /* ... and none escapes without the exact test */
     }
+    job->absorbing = !p->mandelbrot && jl_escape_absorbing(p->threshold, p->c_re, p->c_im);
+    const double t4 = (p->threshold * p->threshold) * (p->threshold * p->threshold);
+    job->t4lo = job->absorbing ? t4 * (1.0 - JL_BAND) : 0.0;
+    job->t4hi = job->absorbing ? t4 * (1.0 + JL_BAND) : 0.0;
 }
 
 static jl_kernel pick_kernel(hl_simd_level requested, bool f32, uint32_t itermax) {

@@ -27,6 +27,33 @@
 #define JL_FILTER_MIN 0x1p-300
 #define JL_FILTER_MAX 0x1p300
 
+/* Thresholds for which the AVX-512 kernel may test every second step: at least 1 and at
+ * most 2^60 (so that |z_f - c|^2, about |z_{f-1}|^4 <= (threshold^2 + |c|)^4, stays far from
+ * overflow). */
+#define JL_ABSORB_MIN 1.0
+#define JL_ABSORB_MAX 0x1p60
+
+/* Whether escape is absorbing: once NumPy's |z_j| >= threshold, every later computed z_k
+ * (k > j) has filter value t + 2*y*y >= lo, or is infinite or NaN, so a lane that escaped at
+ * a step nobody tested still freezes at the next tested one.
+ *
+ * Why: with t the threshold and |z_j| >= t (1 - 6 eps) (NumPy's |z| is within a few ulp), the
+ * next computed z is within 8 eps (|z_j|^2 + |c|) of z_j^2 + c (eps = 2^-53: the roundings of
+ * y*y, the fmsub, 2*xy and the two adds), so |z_{j+1}| >= |z_j|^2 (1 - 8 eps) - |c| (1 + 8 eps)
+ * >= t whenever t^2 - t >= |c| with a margin far above these few eps; the filter's own error
+ * (3 ulp) is far inside lo = t^2 (1 - 2^-36). By induction every later z stays beyond t, until
+ * a part overflows to infinity (then t + 2*y*y is infinite or NaN, which also freezes).
+ * The margins below (2^-30, relative) cover all of that and the rounding of this test itself;
+ * |c| is bounded by |c_re| + |c_im|. The threshold range keeps t^4 and |z_f - c|^2 finite
+ * (see JL_ABSORB_MAX). Mandelbrot's c varies per pixel and is not covered. */
+static inline bool jl_escape_absorbing(double threshold, double c_re, double c_im) {
+    if (!(threshold >= JL_ABSORB_MIN && threshold <= JL_ABSORB_MAX)) {
+        return false;
+    }
+    const double t2 = threshold * threshold;
+    return t2 - threshold - 0x1p-30 * t2 >= (fabs(c_re) + fabs(c_im)) * (1.0 + 0x1p-30);
+}
+
 /* How many inner steps a kernel runs between two looks at the cancellation flag. */
 #define JL_POLL_STEPS 2048u
 
@@ -52,6 +79,11 @@ typedef struct jl_job {
     bool mandelbrot;
     double c_re, c_im;
     double threshold, lo, hi; /* escape radius and the filter band on |z|^2 */
+    /* Escape is absorbing for these parameters (see jl_escape_absorbing): the AVX-512 kernel
+     * may then test every second step (kernel_avx512.c), deciding the untested step of a
+     * frozen lane from |z_f - c|^2 against the band [t4lo, t4hi] around threshold^4. */
+    bool absorbing;
+    double t4lo, t4hi;
     uint32_t itermin, itermax;
     double norm_den; /* (double)(itermax - itermin) */
     /* grid: linspace values, ys padded to a multiple of 16 with zeros */
