@@ -22,8 +22,8 @@
  * with threshold^2 - threshold >= |c|, the document's included) only every second step is
  * tested: an untested step drops the compare and the 2 adds of |z|^2, and a lane that
  * escaped at it freezes at the next tested step, where finish() tells the two apart. A
- * stand-alone copy of the loop ran 5.7-5.9 cycles per 8-lane step with every step tested and
- * the FMA form of the imaginary part, 4.4-4.5 in pairs (a 2026-11-23 session's measurement).
+ * stand-alone copy of the loop ran a median 6.3 cycles per 8-lane step with every step tested
+ * and the FMA form of the imaginary part, 4.6 in pairs (docs/julia.md, 2026-11-23).
  *
  * The step's active masks go to a ring, and a group's counts (a lane gains one per tested
  * step it was active) are summed from it only when the group finishes or the ring wraps. The
