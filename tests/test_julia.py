@@ -168,12 +168,40 @@ def test_every_level_equals_numpy_on_both_sides_of_absorbing_escape(threshold: f
 @pytest.mark.parametrize("simd", LEVELS)
 def test_divergence_of_every_short_length(simd: str) -> None:
     # the AVX-512 kernel loads points 8 at a time: every partial last group (n mod 8) and
-    # groups whose pixels finish far apart (itermax > the 64-step ring of active masks)
+    # groups whose pixels finish far apart
     rng = np.random.default_rng(11)
     for n in range(1, 26):
         z = rng.uniform(-0.6, 0.6, n) + 1j * rng.uniform(-0.6, 0.6, n)
         got = hl.divergence(z, C_0, 2.0, 150, simd=simd)
         assert np.array_equal(got, _numpy_counts(z, C_0, 2.0, 150)), n
+
+
+def test_escapes_after_hundreds_of_steps_on_every_level() -> None:
+    # c just beyond the Mandelbrot set's cusp at 1/4: orbits pass slowly by the near-parabolic
+    # fixed point, so counts spread over about 10 to 3000. The AVX-512 kernel counts each
+    # lane's steps in a byte until it adds them to the counts (every 128 steps at most): a
+    # lane that runs hundreds of steps would overflow its byte if that flush came too late.
+    c = 0.25 + 1e-5
+    rng = np.random.default_rng(3)
+    z = rng.uniform(-0.6, 0.6, 4096) + 1j * rng.uniform(-0.3, 0.3, 4096)
+    want = _numpy_counts(z, c, 2.0, 3000)
+    assert np.count_nonzero((want > 600) & (want < 3000)) > 1000
+    # the kernels that test every step: Mandelbrot on the real axis beyond the cusp (one row
+    # of c from 0.25001 to 0.2501: 311 to 990 steps) and smooth values
+    cusp = hl.ComplexRegion(0.25001, 0.2501, 0.0, 5e-7)
+    kw: dict = {"threshold": 2.0, "n_iterations": (0, 3000)}
+    mandel = hl.mandelbrot(cusp, resolution=256, simd="scalar", **kw)
+    assert mandel.shape == (256, 1) and np.all((mandel > 0.1) & (mandel < 0.34))
+    square = hl.ComplexRegion(-0.5, 0.5, -0.3, 0.3)
+    smooth = hl.JuliaDiv(c, resolution=48, smooth=True, simd="scalar", **kw).over(square)
+    for simd in LEVELS:
+        for threads in (1, 2):
+            got = hl.divergence(z, c, 2.0, 3000, simd=simd, threads=threads)
+            assert np.array_equal(got, want), (simd, threads)
+            got = hl.mandelbrot(cusp, resolution=256, simd=simd, threads=threads, **kw)
+            assert np.array_equal(got, mandel), (simd, threads)
+            div = hl.JuliaDiv(c, resolution=48, smooth=True, simd=simd, threads=threads, **kw)
+            assert np.array_equal(div.over(square), smooth), (simd, threads)
 
 
 def test_divergence_shapes_dtypes_and_input_untouched() -> None:

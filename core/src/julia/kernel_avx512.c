@@ -25,8 +25,11 @@
  * stand-alone copy of the loop ran a median 6.3 cycles per 8-lane step with every step tested
  * and the FMA form of the imaginary part, 4.6 in pairs (docs/julia.md, 2026-11-23).
  *
- * The step's active masks go to a ring, and a group's counts (a lane gains one per tested
- * step it was active) are summed from it only when the group finishes or the ring wraps. The
+ * A lane gains one count per tested step it was active: the step's active mask goes into a
+ * tally of byte counters in a general register (jl512_spread), which joins the vector counts
+ * only when the group finishes or every JL512_FLUSH batches. (Until 2026-11-23 the masks went
+ * to a ring in memory, summed at the group's end by a loop of varying length: about a tenth
+ * of the kernel's samples; the tallies took the zoom from 170-171 to 158-160 ms.) The
  * masks lengthen the dependency chain (mul -> fma -> add -> add -> cmp -> add), so julia runs 8
  * vectors in flight (7 are as fast, 6 are a third slower; mandelbrot, which also holds c per
  * vector, 4).
@@ -38,18 +41,30 @@
 #include <immintrin.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
 #include "julia_internal.h"
 
 #define JL512_NV 8        /* julia: x and y of 8 vectors in 16 of the 32 registers */
 #define JL512_NV_MANDEL 4 /* mandelbrot: each vector also holds its c */
 #define JL512_L 8
-#define JL512_BATCH 8 /* steps between two looks at the groups: one byte mask each, one word */
-#define JL512_RING 64 /* steps of active masks kept before they are added to the counts */
-_Static_assert(JL512_BATCH == 8 && JL512_RING % JL512_BATCH == 0 && JL512_RING <= 255,
-               "run() packs a batch's masks into one 64-bit word; add_counts() sums a lane's "
-               "ring of steps in one byte");
+#define JL512_BATCH 8 /* steps between two looks at the groups */
+/* Batches between two flushes of the byte tallies into the counts: at most 8 tested steps a
+ * batch, so a tally byte reaches at most 128 of its 255. */
+#define JL512_FLUSH 16
+_Static_assert(JL512_BATCH *JL512_FLUSH <= 255, "a lane's tally must fit in its byte");
+
+/* jl512_spread[m]: byte l is bit l of the mask m. A tested step adds jl512_spread[active
+ * mask] to a 64-bit tally of 8 byte counters, one per lane: three integer operations (the
+ * mask to a register, a load from this 2 KB table, an add) and nothing on the vector pipes;
+ * the tallies go into the vector counts only at a group's end and every JL512_FLUSH batches. */
+#define JL512_S1(m) (((uint64_t)(m) & 1u) | ((uint64_t)((m) >> 1 & 1u) << 8))
+#define JL512_S2(m) (JL512_S1(m) | JL512_S1((m) >> 2) << 16)
+#define JL512_S4(m) (JL512_S2(m) | JL512_S2((m) >> 4) << 32)
+#define JL512_R4(m) JL512_S4(m), JL512_S4((m) + 1), JL512_S4((m) + 2), JL512_S4((m) + 3)
+#define JL512_R16(m) JL512_R4(m), JL512_R4((m) + 4), JL512_R4((m) + 8), JL512_R4((m) + 12)
+#define JL512_R64(m) JL512_R16(m), JL512_R16((m) + 16), JL512_R16((m) + 32), JL512_R16((m) + 48)
+static const uint64_t jl512_spread[256] = {JL512_R64(0), JL512_R64(64), JL512_R64(128),
+                                           JL512_R64(192)};
 
 /* A finished group whose results need more than a vector store (pixels in the band, smooth
  * or float32 values, pictures): kept until the batch loop hands it to store_pending(). */
@@ -74,42 +89,25 @@ typedef struct state {
     /* picture index of lane 0 when the group lies in one grid row (lane l then goes to
      * pic[v] - l nx: rows of the picture are columns of the grid), else SIZE_MAX */
     size_t pic[JL512_NV];
-    uint64_t steps[JL512_NV]; /* steps the group has taken: the count of its active lanes */
-    /* from[v]: where vector v's active masks not yet added to cnt[v] begin in the ring (see
-     * book); pos: where the next batch's masks go. */
-    unsigned from[JL512_NV], pos;
+    uint64_t steps[JL512_NV];   /* steps the group has taken: the count of its active lanes */
+    uint64_t tally[JL512_NV];   /* tested steps passed since the last flush, a byte per lane */
+    unsigned batches;           /* batches since the last flush */
     size_t next, end, row, col; /* next pixel to load and its grid position */
 } state;
 
 /* What the batch loop writes with variable indices, kept apart from `state` so the compiler
- * can keep the state's vectors in registers: the active masks of the recent steps (one byte
- * per step and vector, a ring of JL512_RING steps) and the pending groups. */
+ * can keep the state's vectors in registers: the counts and the pending groups. */
 typedef struct book {
-    __m512i cnt[JL512_NV]; /* counts of the lanes up to the masks not yet added */
-    uint8_t hist[JL512_NV][JL512_RING];
+    __m512i cnt[JL512_NV]; /* counts of the lanes, up to their tallies */
     pending wait[JL512_PENDING];
     unsigned n_wait;
 } book;
 
-/* Adds to vector v's counts its active masks of ring steps [from[v], to): lane l gains one per
- * step with bit l set. The masks are read 8 steps (one 64-bit word) at a time, each lane's bits
- * picked out as bytes and the bytes summed by one multiply (at most JL512_RING per lane, so no
- * byte overflows). */
-static inline __attribute__((always_inline)) void add_counts(state *s, book *bk, int v,
-                                                             unsigned to) {
-    const __m512i lanes = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
-    const __m512i bytes = _mm512_set1_epi64(0x0101010101010101LL);
-    __m512i bits = _mm512_setzero_si512();
-    for (unsigned w = s->from[v]; w < to; w += 8) {
-        uint64_t h;
-        memcpy(&h, bk->hist[v] + w, 8);
-        bits = _mm512_add_epi64(
-            bits,
-            _mm512_and_si512(_mm512_srlv_epi64(_mm512_set1_epi64((long long)h), lanes), bytes));
-    }
-    bk->cnt[v] =
-        _mm512_add_epi64(bk->cnt[v], _mm512_srli_epi64(_mm512_mullo_epi64(bits, bytes), 56));
-    s->from[v] = to;
+/* Adds vector v's tallies to its counts. */
+static inline __attribute__((always_inline)) void add_counts(state *s, book *bk, int v) {
+    bk->cnt[v] = _mm512_add_epi64(bk->cnt[v],
+                                  _mm512_cvtepu8_epi64(_mm_cvtsi64_si128((long long)s->tally[v])));
+    s->tally[v] = 0;
 }
 
 /* One exact step z <- z*z + c on the lanes of m. */
@@ -180,7 +178,7 @@ load_group(const jl_job *job, state *s, book *bk, int v, const bool mandel, cons
     s->base[v] = s->next;
     s->next += k;
     s->steps[v] = 1;
-    s->from[v] = s->pos;
+    s->tally[v] = 0;
 }
 
 /* Stores the pending groups' results: pixels in the band by the scalar kernel, the others
@@ -225,7 +223,7 @@ static __attribute__((noinline)) bool store_pending(const jl_job *job, book *bk,
  * except where the count is itermax whichever way the band goes. */
 static inline __attribute__((always_inline)) void
 finish(const jl_job *job, state *s, book *bk, int v, const bool mandel, const bool pairs) {
-    add_counts(s, bk, v, s->pos);
+    add_counts(s, bk, v);
     const __mmask8 live = s->live[v];
     const __m512i itm = _mm512_set1_epi64((long long)job->itermax);
     const __m512i one = _mm512_set1_epi64(1);
@@ -318,7 +316,7 @@ static inline __attribute__((always_inline)) hl_status run(const jl_job *job, si
     state s;
     s.next = begin;
     s.end = end;
-    s.pos = 0;
+    s.batches = 0;
     s.row = job->source == JL_SRC_GRID ? begin / job->ny : 0;
     s.col = job->source == JL_SRC_GRID ? begin % job->ny : 0;
     const __m512d cr = _mm512_set1_pd(job->c_re), ci = _mm512_set1_pd(job->c_im);
@@ -333,7 +331,7 @@ static inline __attribute__((always_inline)) hl_status run(const jl_job *job, si
         s.base[v] = 0;
         s.pic[v] = SIZE_MAX;
         s.steps[v] = 0;
-        s.from[v] = 0;
+        s.tally[v] = 0;
         if (v < nv) {
             load_group(job, &s, &bk, v, mandel, pairs);
         }
@@ -343,12 +341,7 @@ static inline __attribute__((always_inline)) hl_status run(const jl_job *job, si
          * to look at the cancellation flag: no calls in here (see store_pending). */
         __mmask8 any = 0;
         for (unsigned batch = 0; batch < JL_POLL_STEPS / JL512_BATCH; batch++) {
-            /* the batch's active masks of each vector, one byte per step, gathered in a
-             * general register and stored as one word (a word loaded back from 8 byte
-             * stores would wait for them to reach the cache) */
-            uint64_t words[JL512_NV] = {0};
-            /* pairs: an untested step, then a tested one; one mask byte per pair, so the
-             * word's upper half stays 0 and adds nothing to the counts */
+            /* pairs: an untested step, then a tested one */
             for (int it = 0; it < (pairs ? JL512_BATCH / 2 : JL512_BATCH); it++) {
                 if (pairs) {
 #pragma GCC unroll 8
@@ -378,18 +371,13 @@ static inline __attribute__((always_inline)) hl_status run(const jl_job *job, si
                     const __m512d n = _mm512_add_pd(t, _mm512_add_pd(y2, y2));
                     const __mmask8 act = _mm512_mask_cmp_pd_mask(s.active[v], n, lo, _CMP_LT_OQ);
                     s.active[v] = act;
-                    words[v] = (words[v] << 8) | act;
+                    s.tally[v] += jl512_spread[act];
                     const __m512d c_re = mandel ? s.cx[v] : cr;
                     const __m512d c_im = mandel ? s.cy[v] : ci;
                     s.x[v] = _mm512_mask_add_pd(x, act, t, c_re);
                     s.y[v] = _mm512_mask_add_pd(y, act, _mm512_add_pd(xy, xy), c_im);
                 }
             }
-#pragma GCC unroll 8
-            for (int v = 0; v < nv; v++) {
-                memcpy(bk.hist[v] + s.pos, &words[v], 8);
-            }
-            s.pos += JL512_BATCH;
             /* A group is done when no lane is active, or when its active lanes have passed
              * itermax (they all have the group's step count). Only then are its counts
              * needed. */
@@ -402,15 +390,12 @@ static inline __attribute__((always_inline)) hl_status run(const jl_job *job, si
                 }
                 any |= s.live[v];
             }
-            if (s.pos == JL512_RING) {
+            if (++s.batches == JL512_FLUSH) {
 #pragma GCC unroll 8
                 for (int v = 0; v < nv; v++) {
-                    if (s.live[v] != 0) {
-                        add_counts(&s, &bk, v, JL512_RING);
-                    }
-                    s.from[v] = 0;
+                    add_counts(&s, &bk, v);
                 }
-                s.pos = 0;
+                s.batches = 0;
             }
             if (any == 0 || bk.n_wait > JL512_PENDING - JL512_NV) {
                 break;
