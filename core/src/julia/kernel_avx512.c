@@ -8,11 +8,11 @@
  * (The previous kernel refilled single lanes as they finished, with a scatter of the results and
  * a per-lane refill every batch; that cost more than the lanes this kernel leaves idle.)
  *
- * Steps run in batches of JL512_BATCH without branches: a lane whose |z|^2 reaches the band's
- * lower edge (or is NaN) freezes: the ordered compare `|z|^2 < lo` is directly the new active
- * mask, and the masked adds that finish the step keep a frozen lane's z_k and count k, so the
- * step needs no separate capture of |z_k|^2 (finish() recomputes it from z_k with the same
- * operations). Lanes that outlive itermax inside a batch keep iterating harmlessly and are
+ * Steps run in batches of JL512_BATCH tested steps without branches: a lane whose |z|^2
+ * reaches the band's lower edge (or is NaN) freezes: the ordered compare `|z|^2 < lo` is directly
+ * the new active mask, and the masked adds that finish the step keep a frozen lane's z_k and count
+ * k, so the step needs no separate capture of |z_k|^2 (finish() recomputes it from z_k with the
+ * same operations). Lanes that outlive itermax inside a batch keep iterating harmlessly and are
  * reported as itermax.
  *
  * A tested step is 3 multiplies (y*y, x*y and the fmsub of x*x - y*y), 5 adds (2 for
@@ -47,8 +47,8 @@
 #define JL512_NV 8        /* julia: x and y of 8 vectors in 16 of the 32 registers */
 #define JL512_NV_MANDEL 4 /* mandelbrot: each vector also holds its c */
 #define JL512_L 8
-#define JL512_BATCH 8 /* steps between two looks at the groups */
-/* Batches between two flushes of the byte tallies into the counts: at most 8 tested steps a
+#define JL512_BATCH 8 /* tested steps between two looks at the groups */
+/* Batches between two flushes of the byte tallies into the counts: JL512_BATCH tested steps a
  * batch, so a tally byte reaches at most 128 of its 255. */
 #define JL512_FLUSH 16
 _Static_assert(JL512_BATCH *JL512_FLUSH <= 255, "a lane's tally must fit in its byte");
@@ -340,9 +340,12 @@ static inline __attribute__((always_inline)) hl_status run(const jl_job *job, si
         /* Batches until the pending groups may fill up, every vector has died, or it is time
          * to look at the cancellation flag: no calls in here (see store_pending). */
         __mmask8 any = 0;
-        for (unsigned batch = 0; batch < JL_POLL_STEPS / JL512_BATCH; batch++) {
+        /* pairs: JL512_BATCH tested steps a batch too, 16 steps (1 % faster on the zoom than
+         * 8, 4 was 5 % slower) */
+        const unsigned batch_steps = pairs ? JL512_BATCH * 2 : JL512_BATCH;
+        for (unsigned batch = 0; batch < JL_POLL_STEPS / batch_steps; batch++) {
             /* pairs: an untested step, then a tested one */
-            for (int it = 0; it < (pairs ? JL512_BATCH / 2 : JL512_BATCH); it++) {
+            for (int it = 0; it < JL512_BATCH; it++) {
                 if (pairs) {
 #pragma GCC unroll 8
                     for (int v = 0; v < nv; v++) {
@@ -384,7 +387,7 @@ static inline __attribute__((always_inline)) hl_status run(const jl_job *job, si
             any = 0;
 #pragma GCC unroll 8
             for (int v = 0; v < nv; v++) {
-                s.steps[v] += JL512_BATCH;
+                s.steps[v] += batch_steps;
                 if (s.live[v] != 0 && (s.active[v] == 0 || s.steps[v] > job->itermax)) {
                     finish(job, &s, &bk, v, mandel, pairs);
                 }
