@@ -361,10 +361,13 @@ static inline __attribute__((always_inline)) hl_status run(const jl_job *job, si
                 for (int v = 0; v < nv; v++) {
                     /* t = x*x - y*y is NumPy's real part before + c; |z|^2 = t + 2*y*y with
                      * adds only (within 3 ulp: see julia_internal.h). NumPy's imaginary part
-                     * fma(x, y, x*y) is exactly 2*(x*y): |fma - 2p| is at most the error of
-                     * p = x*y, under half an ulp of 2p (a quarter below a power of two), so the
-                     * sum rounds back to 2p; that leaves the multiply units 3 products and the
-                     * compare, the add units the rest. A lane stays active while |z|^2 < lo
+                     * fma(x, y, p) with p = x*y is exactly p + p: the fused sum is 2p + e
+                     * rounded once, e = x*y - p at most half an ulp of p, which is under half
+                     * the gap from 2p to either neighbour (the gap below 2p halves when 2p is
+                     * a power of two, but then e, pointing down, is at most a quarter ulp of
+                     * p), so it rounds back to 2p (core/tests/test_julia.c checks it). That
+                     * leaves the multiply units 3 products and the compare, the add units the
+                     * rest. A lane stays active while |z|^2 < lo
                      * (ordered: NaN freezes it); a frozen lane keeps its z_k and count k, so
                      * finish() recomputes this very |z|^2 from them. */
                     const __m512d x = s.x[v], y = s.y[v];
