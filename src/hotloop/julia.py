@@ -23,7 +23,6 @@ import dataclasses
 import math
 import numbers
 import operator
-import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -32,6 +31,7 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from hotloop import _core
 from hotloop._flags import as_flag
+from hotloop._memory import usable_memory, usable_memory_text
 from hotloop._numbers import too_large_text
 from hotloop._progress import check_progress
 from hotloop._threads import resolve_threads
@@ -181,21 +181,15 @@ def _check_modes(threshold: float, smooth: bool, dtype: np.dtype[Any]) -> None:
             )
 
 
-def _physical_memory() -> int | None:
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
-        return None
-
-
 def _allocate(shape: tuple[int, int], dtype: DTypeLike) -> NDArray[Any]:
-    """np.empty, refusing sizes beyond the machine's memory up front (MemoryError)."""
+    """np.empty, refusing sizes beyond the memory this process may use up front
+    (MemoryError)."""
     nbytes = shape[0] * shape[1] * np.dtype(dtype).itemsize
-    limit = _physical_memory()
+    limit = usable_memory()
     if nbytes >= 2**62 or (limit is not None and nbytes > limit):
         raise MemoryError(
             f"resolution: an image of {shape[0]} x {shape[1]} pixels needs {nbytes / 2**30:.1f} "
-            f"GiB, more than this machine's memory"
+            f"GiB, more than {usable_memory_text(limit) if limit is not None else 'any memory'}"
         )
     return np.empty(shape, dtype=dtype)
 

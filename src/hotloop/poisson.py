@@ -46,10 +46,8 @@ k-ball volume, ``k`` the intrinsic dimension: ``d``, ``d - 1`` on a sphere, 3 fo
 
 from __future__ import annotations
 
-import functools
 import math
 import operator
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -58,6 +56,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from hotloop import _core
 from hotloop._flags import as_flag
+from hotloop._memory import usable_memory, usable_memory_text
 from hotloop._numbers import too_large_text
 from hotloop._progress import check_progress
 from hotloop._seed import resolve_seed
@@ -355,7 +354,7 @@ def _refuse_beyond_memory(who: str, m: int, n: int, d: int, *, k: int, measure: 
         raise MemoryError(
             f"{who}: {m} candidates with n={n} would need about {need / 2**30:.1f} GiB "
             f"(neighbour lists{' and ' + extra_what if extra else ''}), more than "
-            f"{limit / 2**30:.1f} GiB (3/4 of this machine's memory)")
+            f"{limit / 2**30:.1f} GiB (3/4 of {_memory_text()})")
 
 
 def _refuse_input_beyond_memory(points: object, n: object, domain: object,
@@ -399,13 +398,16 @@ def core_radii(domain: str, d_max: float, d_min: float) -> tuple[float, float]:
     return c_max, c_min
 
 
-@functools.lru_cache(maxsize=1)
 def _memory_limit() -> int:
-    """3/4 of physical memory, as the core's default bound (constant: cached)."""
-    try:
-        return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")) // 4 * 3
-    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
-        return 1 << 62
+    """3/4 of the memory this process may use (the core's default bound takes 3/4 of physical
+    memory; this one also heeds a control group's limit)."""
+    usable = usable_memory()
+    return usable // 4 * 3 if usable is not None else 1 << 62
+
+
+def _memory_text() -> str:
+    usable = usable_memory()
+    return usable_memory_text(usable) if usable is not None else "memory"
 
 
 def eliminate(

@@ -25,7 +25,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
-import os
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -34,6 +33,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from hotloop import _core
+from hotloop._memory import usable_memory, usable_memory_text
 from hotloop._progress import ProgressBar
 from hotloop._seed import resolve_seed
 from hotloop._threads import resolve_threads
@@ -246,13 +246,6 @@ def summarize(draws: FloatArray) -> ParameterSummary:
     )
 
 
-def _bytes_available() -> int | None:
-    try:
-        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
-        return None
-
-
 class ScaledTModel:
     """The scaled Student-t model with a Gibbs sampler in C.
 
@@ -322,11 +315,11 @@ class ScaledTModel:
         if burn + size * step >= 2**63:
             raise ValueError("burn_in + sample_size * thin: too many sweeps (>= 2**63)")
         need = 2 * n_chains * size * 8 + n_chains * _CHAIN_BYTES + self._data.size * 24
-        avail = _bytes_available()
+        avail = usable_memory()
         if avail is not None and need > avail:
             raise MemoryError(f"{n_chains} chains x {size} draws need {need / 2**30:.1f} GiB "
-                              f"(mu, sigma2 and the chains' states), more than this "
-                              f"machine's {avail / 2**30:.1f} GiB")
+                              f"(mu, sigma2 and the chains' states), more than "
+                              f"{usable_memory_text(avail)} ({avail / 2**30:.1f} GiB)")
         mu = np.empty((n_chains, size))
         s2 = np.empty((n_chains, size))
         with ProgressBar("gibbs", enabled=bool(progress)) as bar:
