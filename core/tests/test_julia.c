@@ -55,7 +55,8 @@ static uint32_t *render_counts(const hl_julia_params *p, const hl_julia_grid *g,
  * instead of an FMA, see kernel_avx512.c): the same value, because fma(x, y, p) = round(2p + e)
  * with e = x*y - p, and |e| is under half the gap next to 2p. Checked on random doubles over
  * the whole exponent range (products that overflow and underflow, subnormals, both signs),
- * with zeros, infinities and NaN among them. */
+ * with zeros, infinities and NaN among them; and the same in single precision, for the float32
+ * kernels. */
 HL_TEST(julia_fused_imaginary_part_is_twice_the_product) {
     uint64_t state = 0x9e3779b97f4a7c15u;
     long mismatches = 0;
@@ -91,6 +92,27 @@ HL_TEST(julia_fused_imaginary_part_is_twice_the_product) {
         }
     }
     CHECK(mismatches == 0);
+    /* the float32 kernels rely on the same identity in single precision */
+    long mismatches32 = 0;
+    for (long i = 0; i < 4000000; i++) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        uint32_t bits[2] = {(uint32_t)state, (uint32_t)(state >> 32)};
+        if (i % 16 == 1) { /* a few mantissa bits: exact products, ties, powers of two */
+            bits[0] &= 0xFFFF0000u;
+            bits[1] &= 0xFFFF0000u;
+        }
+        float v[2];
+        memcpy(v, bits, sizeof v);
+        const float p = v[0] * v[1];
+        const float fused = fmaf(v[0], v[1], p), twice = p + p;
+        if (!(fused == twice || (isnan(fused) && isnan(twice))) ||
+            (fused == 0.0f && signbit(fused) != signbit(twice))) {
+            mismatches32++;
+        }
+    }
+    CHECK(mismatches32 == 0);
 }
 
 HL_TEST(julia_every_level_and_thread_count_equals_reference) {
