@@ -58,18 +58,16 @@ static uint32_t *render_counts(const hl_julia_params *p, const hl_julia_grid *g,
  * with zeros, infinities and NaN among them; and the same in single precision, for the float32
  * kernels. */
 HL_TEST(julia_fused_imaginary_part_is_twice_the_product) {
-    uint64_t state = 0x9e3779b97f4a7c15u;
+    hl_rng rng;
+    hl_rng_seed(&rng, 0x9e3779b97f4a7c15u);
     long mismatches = 0;
     for (long i = 0; i < 4000000; i++) {
         double v[2];
         for (int k = 0; k < 2; k++) {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            uint64_t bits = state;
+            uint64_t bits = hl_rng_next(&rng);
             switch (i % 16) {
             case 0: /* exponents near 1: products near powers of two */
-                bits = (bits & 0x800FFFFFFFFFFFFFu) | ((uint64_t)(1020 + (state >> 60)) << 52);
+                bits = (bits & 0x800FFFFFFFFFFFFFu) | ((uint64_t)(1020 + (bits >> 60)) << 52);
                 break;
             case 1: /* a few mantissa bits: exact products, ties, powers of two */
                 bits &= 0xFFFFF00000000000u;
@@ -95,10 +93,8 @@ HL_TEST(julia_fused_imaginary_part_is_twice_the_product) {
     /* the float32 kernels rely on the same identity in single precision */
     long mismatches32 = 0;
     for (long i = 0; i < 4000000; i++) {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        uint32_t bits[2] = {(uint32_t)state, (uint32_t)(state >> 32)};
+        const uint64_t word = hl_rng_next(&rng);
+        uint32_t bits[2] = {(uint32_t)word, (uint32_t)(word >> 32)};
         if (i % 16 == 1) { /* a few mantissa bits: exact products, ties, powers of two */
             bits[0] &= 0xFFFF0000u;
             bits[1] &= 0xFFFF0000u;

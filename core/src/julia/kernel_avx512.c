@@ -349,12 +349,7 @@ static inline __attribute__((always_inline)) hl_status run(const jl_job *job, si
                 if (pairs) {
 #pragma GCC unroll 8
                     for (int v = 0; v < nv; v++) {
-                        const __m512d x = s.x[v], y = s.y[v];
-                        const __m512d y2 = _mm512_mul_pd(y, y);
-                        const __m512d xy = _mm512_mul_pd(x, y);
-                        const __m512d t = _mm512_fmsub_pd(x, x, y2);
-                        s.x[v] = _mm512_mask_add_pd(x, s.active[v], t, cr);
-                        s.y[v] = _mm512_mask_add_pd(y, s.active[v], _mm512_add_pd(xy, xy), ci);
+                        step_lanes(&s, v, s.active[v], cr, ci); /* untested */
                     }
                 }
 #pragma GCC unroll 8
@@ -367,9 +362,9 @@ static inline __attribute__((always_inline)) hl_status run(const jl_job *job, si
                      * a power of two, but then e, pointing down, is at most a quarter ulp of
                      * p), so it rounds back to 2p (core/tests/test_julia.c checks it). That
                      * leaves the multiply units 3 products and the compare, the add units the
-                     * rest. A lane stays active while |z|^2 < lo
-                     * (ordered: NaN freezes it); a frozen lane keeps its z_k and count k, so
-                     * finish() recomputes this very |z|^2 from them. */
+                     * rest. A lane stays active while |z|^2 < lo (ordered: NaN freezes it); a
+                     * frozen lane keeps its z_k and count k, so finish() recomputes this very
+                     * |z|^2 from them. */
                     const __m512d x = s.x[v], y = s.y[v];
                     const __m512d y2 = _mm512_mul_pd(y, y);
                     const __m512d xy = _mm512_mul_pd(x, y);
