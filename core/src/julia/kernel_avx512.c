@@ -8,12 +8,22 @@
  * (The previous kernel refilled single lanes as they finished, with a scatter of the results and
  * a per-lane refill every batch; that cost more than the lanes this kernel leaves idle.)
  *
- * Steps run in batches of JL512_BATCH tested steps without branches: a lane whose |z|^2
+ * Steps run in batches without branches on the lanes: a lane whose |z|^2
  * reaches the band's lower edge (or is NaN) freezes: the ordered compare `|z|^2 < lo` is directly
  * the new active mask, and the masked adds that finish the step keep a frozen lane's z_k and count
  * k, so the step needs no separate capture of |z_k|^2 (finish() recomputes it from z_k with the
  * same operations). Lanes that outlive itermax inside a batch keep iterating harmlessly and are
  * reported as itermax.
+ *
+ * A finished group waits for its batch's end, and its vector idles until then. A batch is at
+ * most JL512_BATCH tested steps, and ends early once JL512_IDLE vectors idle (JL512_IDLE_MANDEL
+ * of mandelbrot's 4). The loop tests the idle count of the step before the last: a branch on
+ * the last step's compares would resolve late, and its misprediction would throw away the
+ * steps fetched past it. On the zoom (docs/julia.md, 2026-11-23) this took the steps run per
+ * step needed from 1.31 (fixed batches of 8 tested steps) to 1.22 and the batches from 677k to
+ * 493k (simulated), and one thread from 156-157 to 145-147 ms. Ending on the last step's count
+ * instead gained a third of that. Giving each vector a spare group to take the moment its group
+ * froze, branching out of the loop, cut the steps to 1.11 but ran 183-189 ms.
  *
  * A tested step is 3 multiplies (y*y, x*y and the fmsub of x*x - y*y), 5 adds (2 for
  * |z|^2, x*y + x*y, and the 2 masked adds of c) and 1 compare. On Zen 4 the multiplies and
@@ -26,13 +36,13 @@
  * and the FMA form of the imaginary part, 4.6 in pairs (docs/julia.md, 2026-11-23).
  *
  * A lane gains one count per tested step it was active: the step's active mask goes into a
- * tally of byte counters in a general register (jl512_spread), which joins the vector counts
- * only when the group finishes or every JL512_FLUSH batches. (Until 2026-11-23 the masks went
- * to a ring in memory, summed at the group's end by a loop of varying length: about a tenth
- * of the kernel's samples; the tallies took the zoom from 170-171 to 158-160 ms.) The
- * masks lengthen the dependency chain (mul -> fma -> add -> add -> cmp -> add), so julia runs 8
- * vectors in flight (7 are as fast, 6 are a third slower; mandelbrot, which also holds c per
- * vector, 4).
+ * tally of 8 byte counters (jl512_spread; the 8 vectors' tallies are one register), which joins
+ * the vector counts
+ * only when the group finishes or after 255 - JL512_BATCH tested steps. (Until 2026-11-23 the masks
+ * went to a ring in memory, summed at the group's end by a loop of varying length: about a tenth of
+ * the kernel's samples; the tallies took the zoom from 170-171 to 158-160 ms.) The masks lengthen
+ * the dependency chain (mul -> fma -> add -> add -> cmp -> add), so julia runs 8 vectors in flight
+ * (7 are as fast, 6 are a third slower; mandelbrot, which also holds c per vector, 4).
  *
  * The arithmetic is julia.h's: exact NumPy square (the fmsub where NumPy fuses; its fmadd
  * equals x*y + x*y, see run()) and the filtered |z| test with the exact NumPy |z| in the
@@ -47,16 +57,18 @@
 #define JL512_NV 8        /* julia: x and y of 8 vectors in 16 of the 32 registers */
 #define JL512_NV_MANDEL 4 /* mandelbrot: each vector also holds its c */
 #define JL512_L 8
-#define JL512_BATCH 8 /* tested steps between two looks at the groups */
-/* Batches between two flushes of the byte tallies into the counts: JL512_BATCH tested steps a
- * batch, so a tally byte reaches at most 128 of its 255. */
-#define JL512_FLUSH 16
-_Static_assert(JL512_BATCH *JL512_FLUSH <= 255, "a lane's tally must fit in its byte");
+#define JL512_BATCH 16 /* tested steps between two looks at the groups, at most */
+#define JL512_IDLE 3   /* ... or fewer, once this many vectors idle */
+#define JL512_IDLE_MANDEL 2
+/* The tallies are flushed when 255 - JL512_BATCH tested steps have passed: a byte never
+ * overflows. */
+_Static_assert(JL512_BATCH < 255, "a lane's tally must fit in its byte");
 
 /* jl512_spread[m]: byte l is bit l of the mask m. A tested step adds jl512_spread[active
- * mask] to a 64-bit tally of 8 byte counters, one per lane: three integer operations (the
- * mask to a register, a load from this 2 KB table, an add) and nothing on the vector pipes;
- * the tallies go into the vector counts only at a group's end and every JL512_FLUSH batches. */
+ * mask] to a 64-bit tally of 8 byte counters, one per lane: per vector the mask to a register
+ * and a load from this 2 KB table, then for all 8 vectors the words gathered into one vector
+ * (which also tells which vectors idle: a zero word) and one add; the tallies go into the
+ * vector counts only at a group's end and when 255 - JL512_BATCH tested steps have passed. */
 #define JL512_S1(m) (((uint64_t)(m) & 1u) | ((uint64_t)((m) >> 1 & 1u) << 8))
 #define JL512_S2(m) (JL512_S1(m) | JL512_S1((m) >> 2) << 16)
 #define JL512_S4(m) (JL512_S2(m) | JL512_S2((m) >> 4) << 32)
@@ -89,9 +101,10 @@ typedef struct state {
     /* picture index of lane 0 when the group lies in one grid row (lane l then goes to
      * pic[v] - l nx: rows of the picture are columns of the grid), else SIZE_MAX */
     size_t pic[JL512_NV];
-    uint64_t steps[JL512_NV];   /* steps the group has taken: the count of its active lanes */
-    uint64_t tally[JL512_NV];   /* tested steps passed since the last flush, a byte per lane */
-    unsigned batches;           /* batches since the last flush */
+    uint64_t steps[JL512_NV]; /* steps the group has taken: the count of its active lanes */
+    /* lane v: vector v's tested steps passed since the last flush, a byte per lane */
+    __m512i tallies;
+    unsigned since_flush;       /* tested steps since the last flush */
     size_t next, end, row, col; /* next pixel to load and its grid position */
 } state;
 
@@ -105,9 +118,9 @@ typedef struct book {
 
 /* Adds vector v's tallies to its counts. */
 static inline __attribute__((always_inline)) void add_counts(state *s, book *bk, int v) {
-    bk->cnt[v] = _mm512_add_epi64(bk->cnt[v],
-                                  _mm512_cvtepu8_epi64(_mm_cvtsi64_si128((long long)s->tally[v])));
-    s->tally[v] = 0;
+    const __m512i lane = _mm512_permutexvar_epi64(_mm512_set1_epi64(v), s->tallies);
+    bk->cnt[v] = _mm512_add_epi64(bk->cnt[v], _mm512_cvtepu8_epi64(_mm512_castsi512_si128(lane)));
+    s->tallies = _mm512_maskz_mov_epi64((__mmask8) ~(1u << v), s->tallies);
 }
 
 /* One exact step z <- z*z + c on the lanes of m. */
@@ -178,7 +191,7 @@ load_group(const jl_job *job, state *s, book *bk, int v, const bool mandel, cons
     s->base[v] = s->next;
     s->next += k;
     s->steps[v] = 1;
-    s->tally[v] = 0;
+    s->tallies = _mm512_maskz_mov_epi64((__mmask8) ~(1u << v), s->tallies);
 }
 
 /* Stores the pending groups' results: pixels in the band by the scalar kernel, the others
@@ -316,7 +329,8 @@ static inline __attribute__((always_inline)) hl_status run(const jl_job *job, si
     state s;
     s.next = begin;
     s.end = end;
-    s.batches = 0;
+    s.since_flush = 0;
+    s.tallies = _mm512_setzero_si512();
     s.row = job->source == JL_SRC_GRID ? begin / job->ny : 0;
     s.col = job->source == JL_SRC_GRID ? begin % job->ny : 0;
     const __m512d cr = _mm512_set1_pd(job->c_re), ci = _mm512_set1_pd(job->c_im);
@@ -331,7 +345,6 @@ static inline __attribute__((always_inline)) hl_status run(const jl_job *job, si
         s.base[v] = 0;
         s.pic[v] = SIZE_MAX;
         s.steps[v] = 0;
-        s.tally[v] = 0;
         if (v < nv) {
             load_group(job, &s, &bk, v, mandel, pairs);
         }
@@ -340,12 +353,16 @@ static inline __attribute__((always_inline)) hl_status run(const jl_job *job, si
         /* Batches until the pending groups may fill up, every vector has died, or it is time
          * to look at the cancellation flag: no calls in here (see store_pending). */
         __mmask8 any = 0;
-        /* pairs: JL512_BATCH tested steps a batch too, 16 steps (1 % faster on the zoom than
-         * 8, 4 was 5 % slower) */
-        const unsigned batch_steps = pairs ? JL512_BATCH * 2 : JL512_BATCH;
-        for (unsigned batch = 0; batch < JL_POLL_STEPS / batch_steps; batch++) {
-            /* pairs: an untested step, then a tested one */
-            for (int it = 0; it < JL512_BATCH; it++) {
+        const int idle_limit = mandel ? JL512_IDLE_MANDEL : JL512_IDLE;
+        for (unsigned polled = 0; polled < JL_POLL_STEPS;) {
+            /* pairs: an untested step, then a tested one. idle: vectors whose lanes were all
+             * frozen (or that hold no pixels) after the last step; idle_before: after the one
+             * before, which ends the batch (see the top of the file). */
+            __mmask8 idle = 0, idle_before = 0;
+            int it = 0;
+            while (it < JL512_BATCH && __builtin_popcount(idle_before) < idle_limit) {
+                idle_before = idle;
+                uint64_t w[JL512_NV];
                 if (pairs) {
 #pragma GCC unroll 8
                     for (int v = 0; v < nv; v++) {
@@ -372,13 +389,25 @@ static inline __attribute__((always_inline)) hl_status run(const jl_job *job, si
                     const __m512d n = _mm512_add_pd(t, _mm512_add_pd(y2, y2));
                     const __mmask8 act = _mm512_mask_cmp_pd_mask(s.active[v], n, lo, _CMP_LT_OQ);
                     s.active[v] = act;
-                    s.tally[v] += jl512_spread[act];
+                    w[v] = jl512_spread[act];
                     const __m512d c_re = mandel ? s.cx[v] : cr;
                     const __m512d c_im = mandel ? s.cy[v] : ci;
                     s.x[v] = _mm512_mask_add_pd(x, act, t, c_re);
                     s.y[v] = _mm512_mask_add_pd(y, act, _mm512_add_pd(xy, xy), c_im);
                 }
+                const __m512i wv =
+                    mandel ? _mm512_set_epi64(0, 0, 0, 0, (long long)w[3], (long long)w[2],
+                                              (long long)w[1], (long long)w[0])
+                           : _mm512_set_epi64((long long)w[7], (long long)w[6], (long long)w[5],
+                                              (long long)w[4], (long long)w[3], (long long)w[2],
+                                              (long long)w[1], (long long)w[0]);
+                s.tallies = _mm512_add_epi64(s.tallies, wv);
+                idle = _mm512_mask_testn_epi64_mask((__mmask8)((1u << nv) - 1u), wv, wv);
+                it++;
             }
+            const unsigned batch_steps = pairs ? 2u * (unsigned)it : (unsigned)it;
+            polled += batch_steps;
+            s.since_flush += (unsigned)it;
             /* A group is done when no lane is active, or when its active lanes have passed
              * itermax (they all have the group's step count). Only then are its counts
              * needed. */
@@ -391,12 +420,12 @@ static inline __attribute__((always_inline)) hl_status run(const jl_job *job, si
                 }
                 any |= s.live[v];
             }
-            if (++s.batches == JL512_FLUSH) {
+            if (s.since_flush > 255 - JL512_BATCH) {
 #pragma GCC unroll 8
                 for (int v = 0; v < nv; v++) {
                     add_counts(&s, &bk, v);
                 }
-                s.batches = 0;
+                s.since_flush = 0;
             }
             if (any == 0 || bk.n_wait > JL512_PENDING - JL512_NV) {
                 break;
