@@ -261,13 +261,19 @@ finish(const jl_job *job, state *s, book *bk, int v, const bool mandel, const bo
         const __mmask8 at_f = _mm512_mask_cmp_pd_mask(not_before, sn, hi, _CMP_GE_OQ);
         count = _mm512_mask_sub_epi64(itm, before, f, _mm512_set1_epi64(2));
         count = _mm512_mask_sub_epi64(count, at_f, f, one);
-        count = _mm512_min_epu64(count, itm);
-        /* itermax whatever the undecided steps: f - 2 >= itermax, or f - 1 >= itermax with
-         * z_{f-1} known not to have escaped */
-        const __mmask8 settled =
-            (__mmask8)(_mm512_cmpge_epu64_mask(f, _mm512_add_epi64(itm, _mm512_set1_epi64(2))) |
-                       _mm512_mask_cmpge_epu64_mask(not_before, f, _mm512_add_epi64(itm, one)));
-        band = (__mmask8)(frozen & ~before & ~at_f & ~settled);
+        band = (__mmask8)(frozen & ~before & ~at_f);
+        /* A frozen lane's z_f is at most the group's step: while that is at most itermax,
+         * f - 1 < itermax and nothing below concerns it (most groups: the branch is taken
+         * rarely and predicted well). */
+        if (s->steps[v] > job->itermax) {
+            count = _mm512_min_epu64(count, itm);
+            /* itermax whatever the undecided steps: f - 2 >= itermax, or f - 1 >= itermax
+             * with z_{f-1} known not to have escaped */
+            const __mmask8 settled =
+                (__mmask8)(_mm512_cmpge_epu64_mask(f, _mm512_add_epi64(itm, _mm512_set1_epi64(2))) |
+                           _mm512_mask_cmpge_epu64_mask(not_before, f, _mm512_add_epi64(itm, one)));
+            band = (__mmask8)(band & ~settled);
+        }
     } else {
         const __mmask8 over = _mm512_mask_cmpgt_epi64_mask(live, bk->cnt[v], itm);
         const __mmask8 frozen = (__mmask8)(live & ~over);
