@@ -52,7 +52,7 @@ def _peak_lines(results: dict[str, Result], work: float, single: str) -> list[st
     lines.append(
         f"{single}: {rate / 1e9:.2f} G iterations/s on one core; measured FMA peak "
         f"{peak / 1e9:.1f} G lane-ops/s -> ceiling {ceiling / 1e9:.2f} G iterations/s "
-        f"({MUL_OPS_PER_ITERATION} multiply-unit ops each): {frac:.0%} of peak "
+        f"({MUL_OPS_PER_ITERATION} multiply-unit ops each): {frac:.1%} of peak "
         f"(target 50%) -> {verdict}"
     )
     return lines
