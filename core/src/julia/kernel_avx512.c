@@ -36,13 +36,13 @@
  * and the FMA form of the imaginary part, 4.6 in pairs (docs/julia.md, 2026-11-23).
  *
  * A lane gains one count per tested step it was active: the step's active mask goes into a
- * tally of 8 byte counters (jl512_spread; the 8 vectors' tallies are one register), which joins
- * the vector counts
- * only when the group finishes or after 255 - JL512_BATCH tested steps. (Until 2026-11-23 the masks
- * went to a ring in memory, summed at the group's end by a loop of varying length: about a tenth of
- * the kernel's samples; the tallies took the zoom from 170-171 to 158-160 ms.) The masks lengthen
- * the dependency chain (mul -> fma -> add -> add -> cmp -> add), so julia runs 8 vectors in flight
- * (7 are as fast, 6 are a third slower; mandelbrot, which also holds c per vector, 4).
+ * tally of 8 byte counters (jl512_spread; the 8 vectors' tallies share one register), which
+ * joins the vector counts only when the group finishes or after 255 - JL512_BATCH tested
+ * steps. (Until 2026-11-23 the masks went to a ring in memory, summed at the group's end by a
+ * loop of varying length: about a tenth of the kernel's samples; the tallies took the zoom
+ * from 170-171 to 158-160 ms.) The masks lengthen the dependency chain (mul -> fma -> add ->
+ * add -> cmp -> add), so julia runs 8 vectors in flight (7 are as fast, 6 are a third slower;
+ * mandelbrot, which also holds c per vector, 4).
  *
  * The arithmetic is julia.h's: exact NumPy square (the fmsub where NumPy fuses; its fmadd
  * equals x*y + x*y, see run()) and the filtered |z| test with the exact NumPy |z| in the
@@ -58,8 +58,10 @@
 #define JL512_NV_MANDEL 4 /* mandelbrot: each vector also holds its c */
 #define JL512_L 8
 #define JL512_BATCH 16 /* tested steps between two looks at the groups, at most */
-#define JL512_IDLE 3   /* ... or fewer, once this many vectors idle */
-#define JL512_IDLE_MANDEL 2
+/* A batch ends early once this many vectors idle (all lanes frozen), judged a step late; see
+ * the top of the file. */
+#define JL512_IDLE 3
+#define JL512_IDLE_MANDEL 2 /* of mandelbrot's 4 vectors */
 /* The tallies are flushed when 255 - JL512_BATCH tested steps have passed: a byte never
  * overflows. */
 _Static_assert(JL512_BATCH < 255, "a lane's tally must fit in its byte");
