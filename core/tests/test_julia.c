@@ -51,6 +51,11 @@ static uint32_t *render_counts(const hl_julia_params *p, const hl_julia_grid *g,
     return out;
 }
 
+/* a and b are the same floating-point value: equal with the same sign of zero, or both NaN
+ * (double or float). */
+#define SAME_VALUE(a, b)                                                                           \
+    (((a) == (b) || (isnan(a) && isnan(b))) && !((a) == 0 && signbit(a) != signbit(b)))
+
 /* The SIMD kernels form NumPy's imaginary part fma(x, y, x*y) as p + p with p = x*y (an add
  * instead of an FMA, see kernel_avx512.c): the same value, because fma(x, y, p) = round(2p + e)
  * with e = x*y - p, and |e| is under half the gap next to 2p. Checked on random doubles over
@@ -84,8 +89,7 @@ HL_TEST(julia_fused_imaginary_part_is_twice_the_product) {
         }
         const double p = v[0] * v[1];
         const double fused = fma(v[0], v[1], p), twice = p + p;
-        if (!(fused == twice || (isnan(fused) && isnan(twice))) ||
-            (fused == 0.0 && signbit(fused) != signbit(twice))) {
+        if (!SAME_VALUE(fused, twice)) {
             mismatches++;
         }
     }
@@ -103,8 +107,7 @@ HL_TEST(julia_fused_imaginary_part_is_twice_the_product) {
         memcpy(v, bits, sizeof v);
         const float p = v[0] * v[1];
         const float fused = fmaf(v[0], v[1], p), twice = p + p;
-        if (!(fused == twice || (isnan(fused) && isnan(twice))) ||
-            (fused == 0.0f && signbit(fused) != signbit(twice))) {
+        if (!SAME_VALUE(fused, twice)) {
             mismatches32++;
         }
     }

@@ -21,9 +21,9 @@
  * the last step's compares would resolve late, and its misprediction would throw away the
  * steps fetched past it. On the zoom (docs/julia.md, 2026-11-23) this took the steps run per
  * step needed from 1.31 (fixed batches of 8 tested steps) to 1.22 and the batches from 677k to
- * 493k (simulated), and one thread from 156-157 to 145-147 ms. Ending on the last step's count
- * instead gained a third of that. Giving each vector a spare group to take the moment its group
- * froze, branching out of the loop, cut the steps to 1.11 but ran 183-189 ms.
+ * 493k (simulated), and one thread from 156-160 to 145-147 ms. Ending on the last step's count
+ * instead gained 3-6 ms of those 10-14. Giving each vector a spare group to take the moment its
+ * group froze, branching out of the loop, cut the steps to 1.11 but ran 183-189 ms.
  *
  * A tested step is 3 multiplies (y*y, x*y and the fmsub of x*x - y*y), 5 adds (2 for
  * |z|^2, x*y + x*y, and the 2 masked adds of c) and 1 compare. On Zen 4 the multiplies and
