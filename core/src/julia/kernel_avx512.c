@@ -36,7 +36,7 @@
  * and the FMA form of the imaginary part, 4.6 in pairs (docs/julia.md, 2026-11-23).
  *
  * A lane gains one count per tested step it was active: the step's active mask goes into a
- * tally of 8 byte counters (jl512_spread; the 8 vectors' tallies share one register), which
+ * tally of 8 byte counters (the 8 vectors' tallies share one register, see zero_bytes), which
  * joins the vector counts only when the group finishes or after 255 - JL512_BATCH tested
  * steps. (Until 2026-11-23 the masks went to a ring in memory, summed at the group's end by a
  * loop of varying length: about a tenth of the kernel's samples; the tallies took the zoom
@@ -66,19 +66,20 @@
  * overflows. */
 _Static_assert(JL512_BATCH < 255, "a lane's tally must fit in its byte");
 
-/* jl512_spread[m]: byte l is bit l of the mask m. A tested step adds jl512_spread[active
- * mask] to a 64-bit tally of 8 byte counters, one per lane: per vector the mask to a register
- * and a load from this 2 KB table, then for all 8 vectors the words gathered into one vector
- * (which also tells which vectors idle: a zero word) and one add; the tallies go into the
- * vector counts only at a group's end and when 255 - JL512_BATCH tested steps have passed. */
-#define JL512_S1(m) (((uint64_t)(m) & 1u) | ((uint64_t)((m) >> 1 & 1u) << 8))
-#define JL512_S2(m) (JL512_S1(m) | JL512_S1((m) >> 2) << 16)
-#define JL512_S4(m) (JL512_S2(m) | JL512_S2((m) >> 4) << 32)
-#define JL512_R4(m) JL512_S4(m), JL512_S4((m) + 1), JL512_S4((m) + 2), JL512_S4((m) + 3)
-#define JL512_R16(m) JL512_R4(m), JL512_R4((m) + 4), JL512_R4((m) + 8), JL512_R4((m) + 12)
-#define JL512_R64(m) JL512_R16(m), JL512_R16((m) + 16), JL512_R16((m) + 32), JL512_R16((m) + 48)
-static const uint64_t jl512_spread[256] = {JL512_R64(0), JL512_R64(64), JL512_R64(128),
-                                           JL512_R64(192)};
+/* The tallies: byte 8v + l of one vector register counts the tested steps lane l of vector v
+ * was active since the last flush. A tested step packs the 8 vectors' active masks into one
+ * 64-bit word in a general register (bit 8v + l), and vpmovm2b spreads that word into 64
+ * bytes of 0 or -1 to subtract: two vector operations a step. The word also tells which
+ * vectors idle (a zero byte, zero_bytes). The tallies go into the vector counts only at a
+ * group's end and when 255 - JL512_BATCH tested steps have passed. */
+
+/* Bit 7 of each byte of w that is zero, the other bits clear: adding 0x7F to the low 7 bits
+ * of a byte carries into bit 7 unless they are all zero, and the byte's own bit 7 is or-ed in,
+ * so no carry crosses into the next byte. */
+static inline uint64_t zero_bytes(uint64_t w) {
+    const uint64_t low7 = 0x7F7F7F7F7F7F7F7Fu;
+    return ~(((w & low7) + low7) | w | low7);
+}
 
 /* A finished group whose results need more than a vector store (pixels in the band, smooth
  * or float32 values, pictures): kept until the batch loop hands it to store_pending(). */
@@ -363,14 +364,15 @@ static inline __attribute__((always_inline)) hl_status run(const jl_job *job, si
         __mmask8 any = 0;
         const int idle_limit = mandel ? JL512_IDLE_MANDEL : JL512_IDLE;
         for (unsigned polled = 0; polled < JL_POLL_STEPS;) {
-            /* pairs: an untested step, then a tested one. idle: vectors whose lanes were all
-             * frozen (or that hold no pixels) after the last step; idle_before: after the one
-             * before, which ends the batch (see the top of the file). */
-            __mmask8 idle = 0, idle_before = 0;
+            /* pairs: an untested step, then a tested one. idle: bit 7 of byte v set when
+             * vector v's lanes were all frozen (or it holds no pixels) after the last step
+             * (mandelbrot's missing vectors 4-7 are never idle); idle_before: the same after
+             * the step before, which ends the batch (see the top of the file). */
+            uint64_t idle = 0, idle_before = 0;
             int it = 0;
-            while (it < JL512_BATCH && __builtin_popcount(idle_before) < idle_limit) {
+            while (it < JL512_BATCH && __builtin_popcountll(idle_before) < idle_limit) {
                 idle_before = idle;
-                uint64_t w[JL512_NV];
+                uint64_t w = 0;
                 if (pairs) {
 #pragma GCC unroll 8
                     for (int v = 0; v < nv; v++) {
@@ -397,20 +399,18 @@ static inline __attribute__((always_inline)) hl_status run(const jl_job *job, si
                     const __m512d n = _mm512_add_pd(t, _mm512_add_pd(y2, y2));
                     const __mmask8 act = _mm512_mask_cmp_pd_mask(s.active[v], n, lo, _CMP_LT_OQ);
                     s.active[v] = act;
-                    w[v] = jl512_spread[act];
+                    w |= (uint64_t)act << (8 * v);
                     const __m512d c_re = mandel ? s.cx[v] : cr;
                     const __m512d c_im = mandel ? s.cy[v] : ci;
                     s.x[v] = _mm512_mask_add_pd(x, act, t, c_re);
                     s.y[v] = _mm512_mask_add_pd(y, act, _mm512_add_pd(xy, xy), c_im);
                 }
-                const __m512i wv =
-                    mandel ? _mm512_set_epi64(0, 0, 0, 0, (long long)w[3], (long long)w[2],
-                                              (long long)w[1], (long long)w[0])
-                           : _mm512_set_epi64((long long)w[7], (long long)w[6], (long long)w[5],
-                                              (long long)w[4], (long long)w[3], (long long)w[2],
-                                              (long long)w[1], (long long)w[0]);
-                s.tallies = _mm512_add_epi64(s.tallies, wv);
-                idle = _mm512_mask_testn_epi64_mask((__mmask8)((1u << nv) - 1u), wv, wv);
+                /* byte 8v + l of the tallies is lane l of vector v: vpmovm2b turns the
+                 * step's 64 mask bits into 64 bytes of 0 or -1. (A 2 KB table of spread
+                 * words, loaded per vector and gathered into one register, took 145 ms on
+                 * the zoom where this takes 143.) */
+                s.tallies = _mm512_sub_epi8(s.tallies, _mm512_movm_epi8((__mmask64)w));
+                idle = zero_bytes(mandel ? w | 0xFFFFFFFF00000000u : w);
                 it++;
             }
             const unsigned batch_steps = pairs ? 2u * (unsigned)it : (unsigned)it;
