@@ -5,8 +5,12 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 
 /* How long the calling thread sleeps between monitor polls while it waits for the other
  * workers to finish their chunks. Short enough for a 0.1 s Ctrl-C answer. */
@@ -213,4 +217,52 @@ hl_status hl_parallel_for_stop(size_t n, size_t grain, unsigned n_threads, hl_ra
     pthread_cond_destroy(&lp.all_done);
     pthread_mutex_destroy(&lp.lock);
     return (hl_status)atomic_load(&lp.status);
+}
+
+/* hl_populate_for_write hands out 2 MB blocks (a transparent huge page on x86-64 Linux), so
+ * that each huge page is faulted, and zeroed, by one worker. */
+#define HL_POPULATE_BLOCK ((uintptr_t)2 << 20)
+#if defined(__linux__) && !defined(MADV_POPULATE_WRITE)
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14; older kernels answer EINVAL, and nothing happens */
+#endif
+
+typedef struct populate_ctx {
+    uintptr_t lo, hi; /* the range, rounded inwards to whole pages */
+    uintptr_t first;  /* lo rounded down to a block */
+} populate_ctx;
+
+static hl_status populate_body(void *p, size_t begin, size_t end, unsigned worker) {
+    (void)worker;
+    const populate_ctx *pc = p;
+    uintptr_t a = pc->first + begin * HL_POPULATE_BLOCK;
+    uintptr_t b = pc->first + end * HL_POPULATE_BLOCK;
+    a = a < pc->lo ? pc->lo : a;
+    b = b > pc->hi ? pc->hi : b;
+#ifdef __linux__
+    if (a < b) {
+        /* a hint: failure (old kernel, unmapped range) leaves the pages to be faulted as
+         * they are written */
+        (void)madvise((void *)a, b - a, MADV_POPULATE_WRITE);
+    }
+#endif
+    return HL_OK;
+}
+
+void hl_populate_for_write(void *p, size_t bytes, unsigned n_threads, hl_monitor *mon) {
+    const long page_size = sysconf(_SC_PAGESIZE);
+    const uintptr_t page = page_size > 0 ? (uintptr_t)page_size : (uintptr_t)4096;
+    const uintptr_t start = (uintptr_t)p;
+    if (p == NULL || bytes > UINTPTR_MAX - start) {
+        return;
+    }
+    populate_ctx pc = {
+        .lo = (start + page - 1) / page * page,
+        .hi = (start + bytes) / page * page,
+        .first = start / HL_POPULATE_BLOCK * HL_POPULATE_BLOCK,
+    };
+    if (pc.hi <= pc.lo) {
+        return;
+    }
+    const size_t n_blocks = (size_t)((pc.hi - pc.first - 1) / HL_POPULATE_BLOCK + 1);
+    (void)hl_parallel_for(n_blocks, 1, n_threads, populate_body, &pc, mon);
 }

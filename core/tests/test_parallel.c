@@ -1,7 +1,14 @@
 /* Tests of hl_parallel_for: coverage of every item exactly once, worker indices, early stop on
- * error and on cancellation, thread-count edge cases. */
+ * error and on cancellation, thread-count edge cases; and of hl_populate_for_write. */
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <errno.h>
+#include <sys/mman.h>
+#endif
 
 #include "harness.h"
 #include "hotloop/parallel.h"
@@ -193,3 +200,64 @@ HL_TEST(parallel_stop_flag_reaches_a_long_chunk_of_another_worker) {
     CHECK(atomic_load(&stop) == 1);
     CHECK_OK(hl_parallel_for_stop(100, 1, 2, cover_none, NULL, NULL, NULL));
 }
+
+/* hl_populate_for_write never changes a byte, whatever the range's alignment and the thread
+ * count, and ignores empty and sub-page ranges. */
+HL_TEST(populate_keeps_every_byte) {
+    const size_t size = ((size_t)9 << 20) + 12345;
+    unsigned char *buf = malloc(size);
+    CHECK(buf != NULL);
+    if (buf == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < size; i++) {
+        buf[i] = (unsigned char)(i * 2654435761u >> 13);
+    }
+    const size_t offsets[] = {0, 1, 4095, 4097, 70000};
+    const unsigned threads[] = {0, 1, 2, 3, 8};
+    for (size_t k = 0; k < sizeof offsets / sizeof offsets[0]; k++) {
+        hl_populate_for_write(buf + offsets[k], size - offsets[k] - 7, threads[k], NULL);
+    }
+    hl_populate_for_write(buf + 3, 100, 2, NULL);
+    hl_populate_for_write(buf, 0, 2, NULL);
+    hl_populate_for_write(NULL, 1000, 2, NULL);
+    int same = 1;
+    for (size_t i = 0; i < size; i++) {
+        same &= buf[i] == (unsigned char)(i * 2654435761u >> 13);
+    }
+    CHECK(same);
+    free(buf);
+}
+
+#ifdef __linux__
+/* On a fresh anonymous mapping every whole page of the range is resident afterwards (where
+ * the kernel has MADV_POPULATE_WRITE: Linux 5.14 and later), and the pages outside it are
+ * not touched. */
+HL_TEST(populate_makes_pages_resident) {
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    const size_t n_pages = ((size_t)10 << 20) / page;
+    unsigned char *map =
+        mmap(NULL, n_pages * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(map != MAP_FAILED);
+    if (map == MAP_FAILED) {
+        return;
+    }
+    (void)madvise(map, n_pages * page, MADV_NOHUGEPAGE); /* a huge page would spill over */
+    const int supported = madvise(map, page, 23 /* MADV_POPULATE_WRITE */) == 0 || errno != EINVAL;
+    /* pages 2 .. n_pages - 3, given as a range that starts and ends inside pages 1 and
+     * n_pages - 2 (only whole pages are populated) */
+    hl_populate_for_write(map + page + page / 2, (n_pages - 3) * page, 2, NULL);
+    unsigned char *vec = malloc(n_pages);
+    CHECK(vec != NULL && mincore(map, n_pages * page, vec) == 0);
+    if (vec != NULL && supported) {
+        int inside = 1;
+        for (size_t i = 2; i < n_pages - 2; i++) {
+            inside &= vec[i] & 1;
+        }
+        CHECK(inside);
+        CHECK((vec[1] & 1) == 0 && (vec[n_pages - 2] & 1) == 0 && (vec[n_pages - 1] & 1) == 0);
+    }
+    free(vec);
+    munmap(map, n_pages * page);
+}
+#endif

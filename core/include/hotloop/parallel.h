@@ -62,6 +62,14 @@ HL_API hl_status hl_parallel_for(size_t n, size_t grain, unsigned n_threads, hl_
 HL_API hl_status hl_parallel_for_stop(size_t n, size_t grain, unsigned n_threads, hl_range_fn fn,
                                       void *ctx, hl_monitor *mon, atomic_int *stop);
 
+/* Makes the whole pages inside [p, p + bytes) resident and writable, as a write to each
+ * would, without changing a byte (MADV_POPULATE_WRITE, Linux 5.14 and later; elsewhere, and
+ * where the kernel refuses, nothing happens). The range's 2 MB blocks go to up to n_threads
+ * workers (hl_parallel_for; `mon` is polled between blocks). Call it before threads write
+ * neighbouring chunks of a fresh buffer: two threads faulting the same fresh huge page each
+ * zero a page of their own, and one of them is thrown away. */
+HL_API void hl_populate_for_write(void *p, size_t bytes, unsigned n_threads, hl_monitor *mon);
+
 #ifdef __cplusplus
 }
 #endif

@@ -13,6 +13,8 @@
 #define JL_CHUNK_STEPS ((size_t)1 << 20)
 #define JL_MIN_GRAIN ((size_t)16)
 #define JL_MAX_GRAIN ((size_t)1 << 15)
+/* Outputs from this size on are made resident before a parallel render (run_job). */
+#define JL_POPULATE_MIN ((size_t)16 << 20)
 /* Normalised values come from a table when itermax is at most this. */
 #define JL_TABLE_MAX 65536u
 
@@ -133,6 +135,24 @@ static jl_kernel pick_kernel(hl_simd_level requested, bool f32, uint32_t itermax
     return f32 ? jl_kernel_f32_scalar : jl_kernel_scalar;
 }
 
+/* Bytes per output element of each kind. */
+static size_t jl_out_size(hl_julia_output kind) {
+    switch (kind) {
+    case HL_JULIA_NORMALISED:
+    case HL_JULIA_SMOOTH:
+        return sizeof(double);
+    case HL_JULIA_COUNTS:
+        return sizeof(uint32_t);
+    case HL_JULIA_F32:
+    case HL_JULIA_F32_SMOOTH:
+        return sizeof(float);
+    case HL_JULIA_PICTURE:
+    case HL_JULIA_PICTURE_SMOOTH:
+        return sizeof(uint8_t);
+    }
+    return 1;
+}
+
 typedef struct run_ctx {
     const jl_job *job;
     jl_kernel kernel;
@@ -179,6 +199,14 @@ static hl_status run_job(jl_job *job, size_t n, const hl_julia_options *opts, hl
         grain = (grain + block - 1) / block * block;
     }
     hl_monitor_begin(mon, n);
+    const size_t out_bytes = n * jl_out_size(job->kind);
+    if (hl_parallel_threads(n, grain, opts->n_threads) > 1 && out_bytes >= JL_POPULATE_MIN) {
+        /* Threads that write neighbouring chunks would fault the same fresh 2 MB page at
+         * once, and each would zero a huge page of its own before one of them is dropped:
+         * the output's pages are made resident first, each block by one worker. (Zoom on 2
+         * threads: 80 -> 76.5 ms; one thread gains nothing, the zeroing costs the same.) */
+        hl_populate_for_write(job->out, out_bytes, opts->n_threads, &wrap);
+    }
     hl_status st = hl_parallel_for(n, grain, opts->n_threads, run_body, &rc, &wrap);
     if (st == HL_OK && atomic_load(&ctl.flag) != 0) {
         st = HL_ECANCELLED;
