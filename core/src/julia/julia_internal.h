@@ -20,7 +20,9 @@
  * band far wider than both, 2^-36: below `lo` a point has certainly not escaped, at or above
  * `hi` it certainly has, and in between (or for NaN) the exact NumPy |z| decides. The bound
  * needs threshold^2 far from overflow and underflow: outside [2^-300, 2^300] the band covers
- * everything (lo = -1, hi = NaN) and every step uses the exact test. */
+ * everything (lo = -1, hi = NaN) and every step uses the exact test. The AVX-512 float64
+ * kernel's loop filters with fma(x, x, fl(y*y)) instead, within 2 * 2^-53 * (x^2 + y^2), and
+ * decides a frozen lane from t + 2*y*y again. */
 #define JL_BAND 0x1p-36
 #define JL_INF HUGE_VAL
 #define JL_NAN ((double)NAN)
@@ -34,7 +36,8 @@
 #define JL_ABSORB_MAX 0x1p60
 
 /* Whether escape is absorbing: once NumPy's |z_j| >= threshold, every later computed z_k
- * (k > j) has filter value t + 2*y*y >= lo, or is infinite or NaN, so a lane that escaped at
+ * (k > j) has a filter value (t + 2*y*y, or the AVX-512 loop's fma form) >= lo, or is
+ * infinite or NaN, so a lane that escaped at
  * a step nobody tested still freezes at the next tested one.
  *
  * Why: with t the threshold and |z_j| >= t (1 - 6 eps) (NumPy's |z| is within a few ulp), the
@@ -42,7 +45,8 @@
  * y*y, the fmsub, 2*xy and the two adds), so |z_{j+1}| >= |z_j|^2 (1 - 8 eps) - |c| (1 + 8 eps)
  * >= t whenever t^2 - t >= |c| with a margin far above these few eps; the filter's own error
  * (3 ulp) is far inside lo = t^2 (1 - 2^-36). By induction every later z stays beyond t, until
- * a part overflows to infinity (then t + 2*y*y is infinite or NaN, which also freezes).
+ * a part overflows to infinity (then the filter value is infinite or NaN, which also
+ * freezes).
  * The margins below (2^-30, relative) cover all of that and the rounding of this test itself;
  * |c| is bounded by |c_re| + |c_im|. The threshold range keeps t^4 and |z_f - c|^2 finite
  * (see JL_ABSORB_MAX). Mandelbrot's c varies per pixel and is not covered. */

@@ -25,12 +25,15 @@
  * instead gained 3-6 ms of those 10-14. Giving each vector a spare group to take the moment its
  * group froze, branching out of the loop, cut the steps to 1.11 but ran 183-189 ms.
  *
- * A tested step is 3 multiplies (y*y, x*y and the fmsub of x*x - y*y), 5 adds (2 for
- * |z|^2, x*y + x*y, and the 2 masked adds of c) and 1 compare. On Zen 4 the multiplies and
- * the compare share two pipes and the adds have two of their own, each 512-bit operation
- * holding a pipe for two cycles. Where escape is absorbing (jl_escape_absorbing: every julia
- * with threshold^2 - threshold >= |c|, the document's included) only every second step is
- * tested: an untested step drops the compare and the 2 adds of |z|^2, and a lane that
+ * A tested step is 3 multiplies (y*y, x*y and the fmsub of x*x - y*y), the fma of the
+ * filter's |z|^2 = x*x + y*y, 3 adds (x*y + x*y, and the 2 masked adds of c) and 1 compare.
+ * On Zen 4 the multiplies and the compare share two pipes and the adds have two of their own,
+ * each 512-bit operation holding a pipe for two cycles. (|z|^2 used to be t + (y*y + y*y),
+ * two adds after the fmsub; the fma leaves the compare 3 cycles less to wait for, and took the
+ * zoom from 143-146 to 141-142 ms, mandelbrot by 3-7 %.) Where escape is absorbing
+ * (jl_escape_absorbing: every julia with threshold^2 - threshold >= |c|, the document's
+ * included) only every second step is tested: an untested step drops the compare and the
+ * fma, and a lane that
  * escaped at it freezes at the next tested step, where finish() tells the two apart. A
  * stand-alone copy of the loop ran a median 6.3 cycles per 8-lane step with every step tested
  * and the FMA form of the imaginary part, 4.6 in pairs (docs/julia.md, 2026-11-23).
@@ -243,7 +246,10 @@ finish(const jl_job *job, state *s, book *bk, int v, const bool mandel, const bo
     const __mmask8 live = s->live[v];
     const __m512i itm = _mm512_set1_epi64((long long)job->itermax);
     const __m512i one = _mm512_set1_epi64(1);
-    /* the |z|^2 that froze each lane, formed exactly as in run()'s step */
+    /* |z_k|^2 of each frozen lane as the scalar kernel forms it (t + 2*y*y, the value the
+     * smooth kinds take the log of): the loop's filter value differs by a few ulp, far inside
+     * the band, so a lane it froze is either clearly escaped here or goes to the scalar
+     * kernel */
     const __m512d x = s->x[v], y = s->y[v];
     const __m512d y2 = _mm512_mul_pd(y, y);
     const __m512d sn = _mm512_add_pd(_mm512_fmsub_pd(x, x, y2), _mm512_add_pd(y2, y2));
@@ -381,22 +387,22 @@ static inline __attribute__((always_inline)) hl_status run(const jl_job *job, si
                 }
 #pragma GCC unroll 8
                 for (int v = 0; v < nv; v++) {
-                    /* t = x*x - y*y is NumPy's real part before + c; |z|^2 = t + 2*y*y with
-                     * adds only (within 3 ulp: see julia_internal.h). NumPy's imaginary part
-                     * fma(x, y, p) with p = x*y is exactly p + p: the fused sum is 2p + e
-                     * rounded once, e = x*y - p at most half an ulp of p, which is under half
-                     * the gap from 2p to either neighbour (the gap below 2p halves when 2p is
-                     * a power of two, but then e, pointing down, is at most a quarter ulp of
-                     * p), so it rounds back to 2p (core/tests/test_julia.c checks it). That
-                     * leaves the multiply units 3 products and the compare, the add units the
-                     * rest. A lane stays active while |z|^2 < lo (ordered: NaN freezes it); a
-                     * frozen lane keeps its z_k and count k, so finish() recomputes this very
-                     * |z|^2 from them. */
+                    /* t = x*x - y*y is NumPy's real part before + c. The filter's |z|^2 is
+                     * fma(x, x, y*y), within 2 ulp (julia_internal.h's band allows 3); it
+                     * does not wait for t. NumPy's imaginary part fma(x, y, p) with p = x*y
+                     * is exactly p + p: the fused sum is 2p + e rounded once, e = x*y - p at
+                     * most half an ulp of p, which is under half the gap from 2p to either
+                     * neighbour (the gap below 2p halves when 2p is a power of two, but then
+                     * e, pointing down, is at most a quarter ulp of p), so it rounds back to
+                     * 2p (core/tests/test_julia.c checks it). That leaves the multiply units
+                     * 4 operations and the compare, the add units 3. A lane stays active
+                     * while |z|^2 < lo (ordered: NaN and infinity freeze it); a frozen lane
+                     * keeps its z_k and count k, from which finish() decides. */
                     const __m512d x = s.x[v], y = s.y[v];
                     const __m512d y2 = _mm512_mul_pd(y, y);
                     const __m512d xy = _mm512_mul_pd(x, y);
                     const __m512d t = _mm512_fmsub_pd(x, x, y2);
-                    const __m512d n = _mm512_add_pd(t, _mm512_add_pd(y2, y2));
+                    const __m512d n = _mm512_fmadd_pd(x, x, y2);
                     const __mmask8 act = _mm512_mask_cmp_pd_mask(s.active[v], n, lo, _CMP_LT_OQ);
                     s.active[v] = act;
                     w |= (uint64_t)act << (8 * v);
