@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from hotloop import bench
-from hotloop.bench import Impl, Target, Workload, format_report, run_workload
+from hotloop.bench import Impl, Result, Target, Workload, format_report, run_workload
 
 
 def _sleep(seconds: float) -> Any:
@@ -48,6 +48,17 @@ def test_ratios_skips_failures_and_targets() -> None:
     report = "\n".join(format_report(wl, results))
     assert "-> met" in report and "-> MISSED" in report
     assert "items/s" in report
+
+
+def test_a_missed_target_never_prints_as_the_target() -> None:
+    wl = _workload()
+    wl.targets = [Target("hotloop", "slow", 1.8)]
+    results = {"slow": Result("slow", "ok", times=[1.79], cpu_times=[1.79]),
+               "hotloop": Result("hotloop", "ok", times=[1.0], cpu_times=[1.0])}
+    for name in ("needs-a-module", "broken"):
+        results[name] = Result(name, "skipped")
+    report = "\n".join(format_report(wl, results))
+    assert "1.79x -> MISSED" in report
 
 
 def test_run_benchmarks_writes_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
