@@ -17,7 +17,7 @@
  *
  * A finished group waits for its batch's end, and its vector idles until then. A batch is at
  * most JL512_BATCH tested steps, and ends early once JL512_IDLE vectors idle (JL512_IDLE_MANDEL
- * of mandelbrot's 4). The loop tests the idle count of the step before the last: a branch on
+ * of mandelbrot's 6). The loop tests the idle count of the step before the last: a branch on
  * the last step's compares would resolve late, and its misprediction would throw away the
  * steps fetched past it. On the zoom (docs/julia.md, 2026-11-23) this took the steps run per
  * step needed from 1.31 (fixed batches of 8 tested steps) to 1.22 and the batches from 677k to
@@ -43,9 +43,9 @@
  * joins the vector counts only when the group finishes or after 255 - JL512_BATCH tested
  * steps. (Until 2026-11-23 the masks went to a ring in memory, summed at the group's end by a
  * loop of varying length: about a tenth of the kernel's samples; the tallies took the zoom
- * from 170-171 to 158-160 ms.) The masks lengthen the dependency chain (mul -> fma -> add ->
- * add -> cmp -> add), so julia runs 8 vectors in flight (7 are as fast, 6 are a third slower;
- * mandelbrot, which also holds c per vector, 4).
+ * from 170-171 to 158-160 ms.) The masks lengthen the dependency chain (mul -> fma -> cmp ->
+ * add), so julia runs 8 vectors in flight (with the earlier filter of two adds, 7 were as fast
+ * and 6 a third slower); mandelbrot, which also holds c per vector, 6.
  *
  * The arithmetic is julia.h's: exact NumPy square (the fmsub where NumPy fuses; its fmadd
  * equals x*y + x*y, see run()) and the filtered |z| test with the exact NumPy |z| in the
@@ -57,14 +57,17 @@
 
 #include "julia_internal.h"
 
-#define JL512_NV 8        /* julia: x and y of 8 vectors in 16 of the 32 registers */
-#define JL512_NV_MANDEL 4 /* mandelbrot: each vector also holds its c */
+#define JL512_NV 8 /* julia: x and y of 8 vectors in 16 of the 32 registers */
+/* mandelbrot: each vector also holds its c, so 6 vectors fill 24 registers. Since the filter
+ * became one FMA, 6 vectors beat 4 (2000 px, 1 thread: 55.0 -> 47.9 ms; 5 vectors 51.6, 7
+ * vectors 49.9) */
+#define JL512_NV_MANDEL 6
 #define JL512_L 8
 #define JL512_BATCH 16 /* tested steps between two looks at the groups, at most */
 /* A batch ends early once this many vectors idle (all lanes frozen), judged a step late; see
  * the top of the file. */
 #define JL512_IDLE 3
-#define JL512_IDLE_MANDEL 2 /* of mandelbrot's 4 vectors */
+#define JL512_IDLE_MANDEL 3 /* of mandelbrot's 6 vectors */
 /* The tallies are flushed when 255 - JL512_BATCH tested steps have passed: a byte never
  * overflows. */
 _Static_assert(JL512_BATCH < 255, "a lane's tally must fit in its byte");
@@ -372,8 +375,8 @@ static inline __attribute__((always_inline)) hl_status run(const jl_job *job, si
         for (unsigned polled = 0; polled < JL_POLL_STEPS;) {
             /* pairs: an untested step, then a tested one. idle: bit 7 of byte v set when
              * vector v's lanes were all frozen (or it holds no pixels) after the last step
-             * (mandelbrot's missing vectors 4-7 are never idle); idle_before: the same after
-             * the step before, which ends the batch (see the top of the file). */
+             * (the bytes of mandelbrot's missing vectors 6-7 are never idle); idle_before: the same
+             * after the step before, which ends the batch (see the top of the file). */
             uint64_t idle = 0, idle_before = 0;
             int it = 0;
             while (it < JL512_BATCH && __builtin_popcountll(idle_before) < idle_limit) {
@@ -416,7 +419,7 @@ static inline __attribute__((always_inline)) hl_status run(const jl_job *job, si
                  * words, loaded per vector and gathered into one register, took 145 ms on
                  * the zoom where this takes 143.) */
                 s.tallies = _mm512_sub_epi8(s.tallies, _mm512_movm_epi8((__mmask64)w));
-                idle = zero_bytes(mandel ? w | 0xFFFFFFFF00000000u : w);
+                idle = zero_bytes(mandel ? w | (~0ull << (8 * JL512_NV_MANDEL)) : w);
                 it++;
             }
             const unsigned batch_steps = pairs ? 2u * (unsigned)it : (unsigned)it;
