@@ -1,8 +1,6 @@
 /* Tests of hl_parallel_for: coverage of every item exactly once, worker indices, early stop on
  * error and on cancellation, thread-count edge cases; and of hl_populate_for_write. */
-#include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 #include <unistd.h>
 #ifdef __linux__

@@ -66,8 +66,10 @@ HL_API hl_status hl_parallel_for_stop(size_t n, size_t grain, unsigned n_threads
  * would, without changing a byte (MADV_POPULATE_WRITE, Linux 5.14 and later; elsewhere, and
  * where the kernel refuses, nothing happens). The range's 2 MB blocks go to up to n_threads
  * workers (hl_parallel_for; `mon` is polled between blocks). Call it before threads write
- * neighbouring chunks of a fresh buffer: two threads faulting the same fresh huge page each
- * zero a page of their own, and one of them is thrown away. */
+ * neighbouring chunks of a fresh buffer: two threads that fault the same fresh huge page at
+ * once may each zero a page of their own, one of which is thrown away (on this project's
+ * machine, touching a fresh 128 MB array from two threads in interleaved chunks took longer
+ * than from one thread; see docs/julia.md). */
 HL_API void hl_populate_for_write(void *p, size_t bytes, unsigned n_threads, hl_monitor *mon);
 
 #ifdef __cplusplus

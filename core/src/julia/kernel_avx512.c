@@ -29,8 +29,8 @@
  * filter's |z|^2 = x*x + y*y, 3 adds (x*y + x*y, and the 2 masked adds of c) and 1 compare.
  * On Zen 4 the multiplies and the compare share two pipes and the adds have two of their own,
  * each 512-bit operation holding a pipe for two cycles. (|z|^2 used to be t + (y*y + y*y),
- * two adds after the fmsub; the fma leaves the compare 3 cycles less to wait for, and took the
- * zoom from 143-146 to 141-142 ms, mandelbrot by 3-7 %.) Where escape is absorbing
+ * two adds after the fmsub; the fma leaves the compare 3 cycles less to wait for: the zoom
+ * went from 145.7-146.7 to 141.7-142.3 ms, mandelbrot 3-7 % faster.) Where escape is absorbing
  * (jl_escape_absorbing: every julia with threshold^2 - threshold >= |c|, the document's
  * included) only every second step is tested: an untested step drops the compare and the
  * fma, and a lane that
@@ -59,7 +59,7 @@
 
 #define JL512_NV 8 /* julia: x and y of 8 vectors in 16 of the 32 registers */
 /* mandelbrot: each vector also holds its c, so 6 vectors fill 24 registers. Since the filter
- * became one FMA, 6 vectors beat 4 (2000 px, 1 thread: 55.0 -> 47.9 ms; 5 vectors 51.6, 7
+ * became one FMA, 6 vectors beat 4 (2000 px, 1 thread: 55.0 -> 47.9 ms; 5 vectors 51.5, 7
  * vectors 49.9) */
 #define JL512_NV_MANDEL 6
 #define JL512_L 8
@@ -416,8 +416,8 @@ static inline __attribute__((always_inline)) hl_status run(const jl_job *job, si
                 }
                 /* byte 8v + l of the tallies is lane l of vector v: vpmovm2b turns the
                  * step's 64 mask bits into 64 bytes of 0 or -1. (A 2 KB table of spread
-                 * words, loaded per vector and gathered into one register, took 145 ms on
-                 * the zoom where this takes 143.) */
+                 * words, loaded per vector and gathered into one register, was 1.2 % slower
+                 * on the zoom: 145 against 143 ms.) */
                 s.tallies = _mm512_sub_epi8(s.tallies, _mm512_movm_epi8((__mmask64)w));
                 idle = zero_bytes(mandel ? w | (~0ull << (8 * JL512_NV_MANDEL)) : w);
                 it++;
