@@ -179,7 +179,7 @@ def test_divergence_of_every_short_length(simd: str) -> None:
 def test_escapes_after_hundreds_of_steps_on_every_level() -> None:
     # c just beyond the Mandelbrot set's cusp at 1/4: orbits pass slowly by the near-parabolic
     # fixed point, so counts spread over about 10 to 3000. The AVX-512 kernel counts each
-    # lane's steps in a byte until it adds them to the counts (every 128 steps at most): a
+    # lane's steps in a byte until it adds them to the counts (after at most 255 tested steps): a
     # lane that runs hundreds of steps would overflow its byte if that flush came too late.
     c = 0.25 + 1e-5
     rng = np.random.default_rng(3)

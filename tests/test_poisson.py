@@ -563,11 +563,12 @@ def test_sample_and_strided_inputs_check_memory_before_drawing_or_copying() -> N
 def test_memory_checks_come_after_the_periodic_reach_check() -> None:
     """The early memory checks (before drawing, before a float64 copy) must not hide the error
     a periodic call with a d_max beyond half the box gets."""
-    x = np.random.default_rng(0).random((100_000, 2)).astype(np.float32)  # a copy to make
+    # a copy to make, large enough (over 2^21 values) for the check before it
+    x = np.random.default_rng(0).random((1_100_000, 2)).astype(np.float32)
     with pytest.raises(ValueError, match="n: d_max"):
         pd.eliminate(x, 3, domain="periodic", bounds=[(0, 1)] * 2)
     with pytest.raises(ValueError, match="r_max: d_max"):
-        pd.sample(20_000, [(0, 1)] * 2, seed=1, domain="periodic", r_max=0.4)
+        pd.sample(200_000, [(0, 1)] * 2, seed=1, domain="periodic", r_max=0.4)
 
 
 def test_degenerate_inputs_name_the_problem() -> None:

@@ -1,6 +1,8 @@
 /* Fork-join parallel_for on pthreads. See hotloop/parallel.h. */
 #include "hotloop/parallel.h"
 
+#include "monotonic_wait.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -167,11 +169,7 @@ hl_status hl_parallel_for_stop(size_t n, size_t grain, unsigned n_threads, hl_ra
     worker_arg args[HL_MAX_THREADS];
     pthread_mutex_init(&lp.lock, NULL);
     /* Timed waits use CLOCK_MONOTONIC so a clock change cannot stall the join. */
-    pthread_condattr_t cattr;
-    pthread_condattr_init(&cattr);
-    pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
-    pthread_cond_init(&lp.all_done, &cattr);
-    pthread_condattr_destroy(&cattr);
+    (void)hl_cond_init_monotonic(&lp.all_done);
 
     unsigned started = 0;
     pthread_mutex_lock(&lp.lock);
@@ -193,13 +191,7 @@ hl_status hl_parallel_for_stop(size_t n, size_t grain, unsigned n_threads, hl_ra
 
     pthread_mutex_lock(&lp.lock);
     while (lp.running > 0) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += HL_JOIN_POLL_NS;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec += 1;
-            ts.tv_nsec -= 1000000000L;
-        }
+        const struct timespec ts = hl_monotonic_after_ns(HL_JOIN_POLL_NS);
         int rc = pthread_cond_timedwait(&lp.all_done, &lp.lock, &ts);
         if (rc == ETIMEDOUT && lp.running > 0) {
             pthread_mutex_unlock(&lp.lock);

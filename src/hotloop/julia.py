@@ -89,7 +89,7 @@ def _complex(value: object, name: str) -> complex:
         # a finite np.clongdouble beyond the doubles: complex() gives inf without a word
         raise ValueError(f"{name}: expected a complex number within the float range, got "
                          f"{too_large_text(value)}")
-    if not (math.isfinite(c.real) and math.isfinite(c.imag)):
+    if not cmath.isfinite(c):
         raise ValueError(f"{name}: expected a finite complex number, got {c}")
     return c
 

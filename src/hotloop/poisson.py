@@ -492,7 +492,7 @@ def eliminate(
     _core._poisson_eliminate(
         pts, n, out, DOMAINS[domain], geo.lo if periodic else None, geo.hi if periodic else None,
         c_max, c_min, alpha_f, progressive, factor, nthreads, limit,
-        progress)  # limit: the core's own default, without its sysconf call
+        progress)  # limit: 3/4 of what this process may use (a control group's limit included)
     return out
 
 

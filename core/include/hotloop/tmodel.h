@@ -144,7 +144,8 @@ HL_API void hl_tmodel_range_bounds(size_t n, double power, hl_tmodel_prior prior
  * scale). The starting tau^2 is sigma^2 and alpha^2 is 1; U needs no start (it is drawn first).
  *
  * Work: O(n) per sweep and chain (one fused pass), memory O(n + chains) beyond the outputs; the
- * chains run on hl_parallel_for, in segments of at most 65536 point-updates (about 0.15 ms
+ * chains run on hl_parallel_for, in segments of about 65536 point-updates (one sweep when n
+ * is larger; about 0.15 ms
  * with AVX-512 or AVX2, 0.3 ms on the scalar path) handed to whichever worker is free, between
  * which the calling thread polls `mon` (NULL allowed), so a cancellation is seen within a segment.
  * `mon` counts sweeps (total = chains * (burn_in + sample_size * thin)).

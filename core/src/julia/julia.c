@@ -201,9 +201,9 @@ static hl_status run_job(jl_job *job, size_t n, const hl_julia_options *opts, hl
     hl_monitor_begin(mon, n);
     const size_t out_bytes = n * jl_out_size(job->kind);
     if (hl_parallel_threads(n, grain, opts->n_threads) > 1 && out_bytes >= JL_POPULATE_MIN) {
-        /* Threads that write neighbouring chunks would fault the same fresh 2 MB page at
-         * once, and each would zero a huge page of its own before one of them is dropped:
-         * the output's pages are made resident first, each block by one worker. (Zoom on 2
+        /* Threads that write neighbouring chunks fault the same fresh 2 MB page at once,
+         * and each may zero a huge page of its own (see hl_populate_for_write): the output's
+         * pages are made resident first, each block by one worker. (Zoom on 2
          * threads: 80 -> 76.5 ms; one thread gains nothing, the zeroing costs the same.) */
         hl_populate_for_write(job->out, out_bytes, opts->n_threads, &wrap);
     }

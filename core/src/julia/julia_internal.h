@@ -37,8 +37,8 @@
 
 /* Whether escape is absorbing: once NumPy's |z_j| >= threshold, every later computed z_k
  * (k > j) has a filter value (t + 2*y*y, or the AVX-512 loop's fma form) >= lo, or is
- * infinite or NaN, so a lane that escaped at
- * a step nobody tested still freezes at the next tested one.
+ * infinite or NaN, so a lane that escaped at a step nobody tested still freezes at the next
+ * tested one.
  *
  * Why: with t the threshold and |z_j| >= t (1 - 6 eps) (NumPy's |z| is within a few ulp), the
  * next computed z is within 8 eps (|z_j|^2 + |c|) of z_j^2 + c (eps = 2^-53: the roundings of

@@ -25,18 +25,18 @@
  * instead gained 3-6 ms of those 10-14. Giving each vector a spare group to take the moment its
  * group froze, branching out of the loop, cut the steps to 1.11 but ran 183-189 ms.
  *
- * A tested step is 3 multiplies (y*y, x*y and the fmsub of x*x - y*y), the fma of the
- * filter's |z|^2 = x*x + y*y, 3 adds (x*y + x*y, and the 2 masked adds of c) and 1 compare.
- * On Zen 4 the multiplies and the compare share two pipes and the adds have two of their own,
- * each 512-bit operation holding a pipe for two cycles. (|z|^2 used to be t + (y*y + y*y),
- * two adds after the fmsub; the fma leaves the compare 3 cycles less to wait for: the zoom
- * went from 145.7-146.7 to 141.7-142.3 ms, mandelbrot 3-7 % faster.) Where escape is absorbing
- * (jl_escape_absorbing: every julia with threshold^2 - threshold >= |c|, the document's
- * included) only every second step is tested: an untested step drops the compare and the
- * fma, and a lane that
- * escaped at it freezes at the next tested step, where finish() tells the two apart. A
- * stand-alone copy of the loop ran a median 6.3 cycles per 8-lane step with every step tested
- * and the FMA form of the imaginary part, 4.6 in pairs (docs/julia.md, 2026-11-23).
+ * A tested step is 3 multiplies (y*y, x*y and the fmsub of x*x - y*y), the fma of the filter's
+ * |z|^2 = x*x + y*y, 3 adds (x*y + x*y, and the 2 masked adds of c) and 1 compare. On Zen 4 the
+ * multiplies and the compare share two pipes and the adds have two of their own, each 512-bit
+ * operation holding a pipe for two cycles. (|z|^2 used to be t + (y*y + y*y), two adds after the
+ * fmsub, so the compare waited for y*y, the fmsub and an add; now it waits for y*y and the fma,
+ * one operation fewer in its chain: the zoom went from 145.7-146.7 to 141.7-142.3 ms, mandelbrot
+ * 3-7 % faster.) Where escape is absorbing (jl_escape_absorbing: every julia with threshold^2 -
+ * threshold >= |c|, the document's included) only every second step is tested: an untested step
+ * drops the compare and the fma, and a lane that escaped at it freezes at the next tested step,
+ * where finish() tells the two apart. A stand-alone copy of the loop ran a median 6.3 cycles per
+ * 8-lane step with every step tested and the FMA form of the imaginary part, 4.6 in pairs
+ * (docs/julia.md, 2026-11-23).
  *
  * A lane gains one count per tested step it was active: the step's active mask goes into a
  * tally of 8 byte counters (the 8 vectors' tallies share one register, see zero_bytes), which

@@ -11,6 +11,7 @@
 #include "hotloop/parallel.h"
 #include "hotloop/tmodel.h"
 
+#include "../monotonic_wait.h"
 #include "check.h"
 #include "conditionals.h"
 #include "sort.h"
@@ -170,13 +171,7 @@ static bool wait_for_chain(run_ctx *c) {
     pthread_mutex_lock(&q->lock);
     const bool all = q->finished == c->n_chains;
     if (!all && q->len == 0) {
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_nsec += HL_TM_WAIT_NS;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        const struct timespec until = hl_monotonic_after_ns(HL_TM_WAIT_NS);
         pthread_cond_timedwait(&q->given_back, &q->lock, &until);
     }
     pthread_mutex_unlock(&q->lock);
@@ -450,7 +445,7 @@ hl_status hl_tmodel_run(const double *x, size_t n, const hl_tmodel_options *opt,
         .center = center,
         .scale = scale,
         .chains = chains,
-        .queue = {.heap = heap, .len = opt->chains, .done = done, .left = 0, .finished = 0},
+        .queue = {.heap = heap, .len = opt->chains, .done = done, .finished = 0},
         .n_chains = opt->chains,
         .total = total,
         .segment = n < HL_TM_SEGMENT_POINTS ? HL_TM_SEGMENT_POINTS / n : 1,
@@ -471,18 +466,11 @@ hl_status hl_tmodel_run(const double *x, size_t n, const hl_tmodel_options *opt,
     /* one item per worker: each runs segments until no chain is left (run_worker) */
     ctx.workers = hl_parallel_threads(opt->chains, 1, opt->n_threads);
     atomic_init(&ctx.stop, 0);
-    pthread_condattr_t cond_attr;
     if (pthread_mutex_init(&ctx.queue.lock, NULL) != 0) {
-        st = HL_ENOMEM;
-    } else if (pthread_condattr_init(&cond_attr) != 0) {
-        pthread_mutex_destroy(&ctx.queue.lock);
         st = HL_ENOMEM;
     } else {
         /* the wait's deadline is on the monotonic clock, which a change of the date cannot move */
-        const bool cond_ok = pthread_condattr_setclock(&cond_attr, CLOCK_MONOTONIC) == 0 &&
-                             pthread_cond_init(&ctx.queue.given_back, &cond_attr) == 0;
-        pthread_condattr_destroy(&cond_attr);
-        if (!cond_ok) {
+        if (hl_cond_init_monotonic(&ctx.queue.given_back) != 0) {
             st = HL_ENOMEM;
         } else {
             st = hl_parallel_for(ctx.workers, 1, ctx.workers, run_worker, &ctx, mon);

@@ -93,9 +93,10 @@ def _load(path: str) -> np.ndarray:
 
 def _write_outputs(args: argparse.Namespace, result: np.ndarray, plot_pts: np.ndarray,
                    title: str) -> None:
-    """-o and --plot, both or neither: each goes to a temporary file first, and they replace
-    their targets only once both are written (a plot that fails on the way, a full disk,
-    leaves no -o file behind either)."""
+    """-o and --plot, both or neither: each regular file goes to a temporary file first, and
+    they replace their targets only once both are written (a plot that fails on the way, a
+    full disk, leaves no -o file behind either); streams (/dev/stdout, a pipe) are written in
+    place."""
     csv = Path(args.output).suffix.lower() != ".npy"
     with contextlib.ExitStack() as outputs:
         out = outputs.enter_context(atomic_output(args.output, "w" if csv else "wb"))

@@ -210,7 +210,8 @@ class Summary:
         cols = ("mean", "sd", "q5", "q50", "q95", "mcse_mean", "mcse_sd", "ess_bulk",
                 "ess_tail", "r_hat")
         # 12 wide: the longest 4-digit value, "-1.234e+100", is 11, so columns never touch
-        head = f"{'':8}" + "".join(f"{c:>12}" for c in cols)
+        w = 12
+        head = f"{'':8}" + "".join(f"{c:>{w}}" for c in cols)
         lines = [f"{self.chains} chain(s) x {self.draws} draws", head]
         for name, p in self.parameters.items():
             vals = dataclasses.asdict(p)
@@ -218,11 +219,11 @@ class Summary:
             for c in cols:
                 v = vals[c]
                 if c.startswith("ess"):
-                    row += f"{v:>12.0f}" if math.isfinite(v) else f"{'nan':>12}"
+                    row += f"{v:>{w}.0f}" if math.isfinite(v) else f"{'nan':>{w}}"
                 elif c == "r_hat":
-                    row += f"{v:>12.3f}" if math.isfinite(v) else f"{'nan':>12}"
+                    row += f"{v:>{w}.3f}" if math.isfinite(v) else f"{'nan':>{w}}"
                 else:
-                    row += f"{v:>12.4g}"
+                    row += f"{v:>{w}.4g}"
             lines.append(row)
         return "\n".join(lines)
 
