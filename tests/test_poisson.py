@@ -415,6 +415,9 @@ GOOD = np.random.default_rng(0).random((100, 2))
     (lambda: pd.max_radius(10, 2, "1"), TypeError, "^measure"),
     (lambda: pd.max_radius(10, 2, 10**400), ValueError, "^measure: .* about 401 digits"),
     (lambda: pd.max_radius(10, 2, 10**5000), ValueError, "about 5001 digits"),  # no str()
+    (lambda: pd.sample(10**5000, seed=1), MemoryError, "^sample: n = an integer of about 5001"),
+    (lambda: pd.sample(10, [(0, 10**5000), (0, 1)]), ValueError, "^bounds: a value beyond"),
+    (lambda: pd.sample(10, [(0, "a", 10**5000)]), TypeError, "^bounds: .* too large to print"),
     (lambda: pd.max_radius(10, 1000, 1.0), ValueError, "^dim"),  # was inf: V_k underflowed
     (lambda: pd.eliminate(np.full((10, 2), np.longdouble("1e400")), 3), ValueError,
      "row 0 has a coordinate beyond the float64 range"),

@@ -103,6 +103,8 @@ def test_init_is_used_and_validated() -> None:
             m.run(0, 1, chains=2, init={"mu": bad})
     with pytest.raises(ValueError, match=r"init\['mu'\]: a value beyond the float range"):
         m.run(0, 1, chains=2, init={"mu": 10**400})
+    with pytest.raises(TypeError, match=r"init\['mu'\]: .* too large to print"):  # no repr()
+        m.run(0, 1, chains=2, init={"mu": [10**5000, "x"]})
     same = m.run(0, 5, chains=2, init={"mu": 1.5}).mu.copy()
     for good in (Fraction(3, 2), Decimal("1.5"), [np.float32(1.5), 3 // 2 + 0.5]):
         assert np.array_equal(m.run(0, 5, chains=2, init={"mu": good}).mu, same), good

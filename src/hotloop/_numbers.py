@@ -16,3 +16,19 @@ def too_large_text(value: object) -> str:
     if isinstance(value, (np.floating, np.complexfloating)):
         return f"{type(value).__name__} {value!s}"
     return f"a {type(value).__name__} too large"
+
+
+def count_text(n: int) -> str:
+    """A count for a message: its digits, or their number when there are more than 64 bits."""
+    return str(n) if n.bit_length() <= 64 else too_large_text(n)
+
+
+def short_repr(value: object, width: int = 60) -> str:
+    """repr(value) cut to `width` characters, or a description where repr itself fails (an int
+    beyond 4300 digits anywhere inside)."""
+    try:
+        return repr(value)[:width]
+    except ValueError:
+        if isinstance(value, numbers.Integral):
+            return too_large_text(value)
+        return f"a {type(value).__name__} holding an integer too large to print"

@@ -57,7 +57,7 @@ from numpy.typing import ArrayLike, NDArray
 from hotloop import _core
 from hotloop._flags import as_flag
 from hotloop._memory import usable_memory, usable_memory_text
-from hotloop._numbers import too_large_text
+from hotloop._numbers import count_text, short_repr
 from hotloop._progress import check_progress
 from hotloop._seed import resolve_seed
 from hotloop._threads import MAX_THREADS, resolve_threads
@@ -169,11 +169,6 @@ def _as_count(n: object, name: str = "n") -> int:
         raise TypeError(f"{name}: expected an int, got {type(n).__name__}") from None
 
 
-def _count_text(n: int) -> str:
-    """n for a message: the digits, or their number when there are hundreds of them."""
-    return str(n) if n.bit_length() <= 64 else too_large_text(n)
-
-
 def _as_domain(domain: object) -> str:
     if not isinstance(domain, str) or domain not in DOMAINS:
         raise ValueError(f"domain: expected one of {', '.join(map(repr, DOMAINS))}, got {domain!r}")
@@ -192,9 +187,11 @@ def _bounds_array(bounds: Bounds) -> NDArray[np.float64]:
         return bounds
     try:
         return np.asarray(bounds, dtype=np.float64)
+    except OverflowError:
+        raise ValueError("bounds: a value beyond the float range") from None
     except (TypeError, ValueError):
-        raise TypeError(f"bounds: expected d pairs (lo, hi) of numbers, got {bounds!r:.60}"
-                        ) from None
+        raise TypeError(f"bounds: expected d pairs (lo, hi) of numbers, got "
+                        f"{short_repr(bounds)}") from None
 
 
 def _as_lohi(bounds: Bounds, d: int) -> NDArray[np.float64]:
@@ -225,9 +222,9 @@ def max_radius(n: int, dim: int, measure: float) -> float:
     if dim < 1:
         raise ValueError(f"dim: expected >= 1, got {dim}")
     if n > _MAX_COUNT:
-        raise ValueError(f"n: expected at most 2^53, got {_count_text(n)}")
+        raise ValueError(f"n: expected at most 2^53, got {count_text(n)}")
     if dim > MAX_DIM:  # as everywhere in this module (beyond about 300 the ball's volume
-        raise ValueError(f"dim: expected 1 to {MAX_DIM}, got {_count_text(dim)}")  # underflows)
+        raise ValueError(f"dim: expected 1 to {MAX_DIM}, got {count_text(dim)}")  # underflows)
     return _core._poisson_max_radius(dim, _check_param("measure", measure, 0.0), n)
 
 
@@ -327,7 +324,7 @@ def _check_param(name: str, value: object, lo: float, hi: float | None = None,
     ok = math.isfinite(v) and (v > lo if lo_open else v >= lo) and (hi is None or v < hi)
     if not ok:
         rng = f"{'(' if lo_open else '['}{lo:g}, {'inf' if hi is None else format(hi, 'g')})"
-        shown = _count_text(value) if isinstance(value, int) else value
+        shown = count_text(value) if isinstance(value, int) else value
         raise ValueError(f"{name}: expected a finite number in {rng}, got {shown}")
     return v
 
@@ -632,8 +629,8 @@ def _candidate_count(n: int, oversample: float) -> int:
     any machine's memory, and where the count would stop being exact in a double)."""
     ov = _check_param("oversample", oversample, 1.0)
     if n >= _MAX_COUNT or ov * n >= _MAX_COUNT:
-        raise MemoryError(f"sample: n = {n} with oversample = {ov:g} asks for more than 2^53 "
-                          "candidates, beyond any machine's memory")
+        raise MemoryError(f"sample: n = {count_text(n)} with oversample = {ov:g} asks for more "
+                          "than 2^53 candidates, beyond any machine's memory")
     return max(n + 1, math.ceil(ov * n))
 
 

@@ -34,6 +34,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from hotloop import _core
 from hotloop._memory import usable_memory, usable_memory_text
+from hotloop._numbers import short_repr
 from hotloop._progress import ProgressBar
 from hotloop._seed import resolve_seed
 from hotloop._threads import resolve_threads
@@ -127,7 +128,7 @@ def _init_values(value: object, key: str) -> FloatArray:
     else:
         wrong = items.dtype.kind not in "iuf"
     if wrong:
-        raise TypeError(f"init[{key!r}]: expected real numbers, got {value!r:.60}")
+        raise TypeError(f"init[{key!r}]: expected real numbers, got {short_repr(value)}")
     try:
         return np.array(raw, dtype=np.float64)
     except OverflowError:
