@@ -46,24 +46,24 @@ def _output_problem(path: str | os.PathLike[str]) -> str | None:
 # Names of an already open stream (the shell's redirection of stdout, a descriptor): written
 # to as they are, even when the stream is a regular file, which must not be replaced by name
 # (the shell would go on writing to the replaced file).
-_STREAM_NAME = re.compile(r"/dev/(?:stdout|stderr|fd/\d+)|/proc/(?:self|thread-self|\d+)/fd/\d+")
+_STREAM_NAME = re.compile(
+    r"/dev/(stdout|stderr)|/dev/fd/(\d+)|/proc/(self|thread-self|\d+)/fd/(\d+)")
 
 
 def _own_descriptor(shown: str) -> int | None:
     """The descriptor of this process that the stream name ``shown`` stands for (/dev/stdout is
     1, /dev/fd/N and /proc/self/fd/N are N), or None for other names."""
-    name = os.path.abspath(shown)
-    fixed = {"/dev/stdout": 1, "/dev/stderr": 2}
-    if name in fixed:
-        return fixed[name]
-    match = re.fullmatch(r"/dev/fd/(\d+)|/proc/(self|thread-self|\d+)/fd/(\d+)", name)
+    match = _STREAM_NAME.fullmatch(os.path.abspath(shown))
     if match is None:
         return None
-    if match.group(1) is not None:
-        return int(match.group(1))
-    if match.group(2).isdigit() and int(match.group(2)) != os.getpid():
+    std, fd, pid, proc_fd = match.groups()
+    if std is not None:
+        return 1 if std == "stdout" else 2
+    if fd is not None:
+        return int(fd)
+    if pid.isdigit() and int(pid) != os.getpid():
         return None  # another process's descriptor: only its name can reach it
-    return int(match.group(3))
+    return int(proc_fd)
 
 
 def _is_stream(shown: str, target: Path) -> bool:
