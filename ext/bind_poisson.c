@@ -2,8 +2,12 @@
  * The Python layer (hotloop.poisson) validates values with precise messages and derives d_max,
  * d_min and the progressive factor; these functions check buffer shapes and run the core
  * without the GIL. _poisson_scan does the layer's per-point checks in one pass (NumPy needs
- * several passes and temporaries, which dominate small calls); the layer words the errors. */
+ * several passes and temporaries, which dominate small calls); the layer words the errors.
+ * _poisson_eliminate_small is the whole of eliminate() for small calls with the default
+ * options (the same checks, by the same scans, and the same derivations, by the core's
+ * radii.c): it takes only calls that pass every check for certain and hands the rest back. */
 #include "binding.h"
+#include "hotloop/parallel.h"
 #include "hotloop/poisson.h"
 
 #include <math.h>
@@ -65,6 +69,23 @@ typedef struct elim_args {
 static hl_status elim_call(void *p, hl_monitor *mon) {
     elim_args *a = p;
     return hl_poisson_eliminate(a->points, a->m, a->dim, a->n, &a->opt, a->out, mon);
+}
+
+/* 0 for HL_OK; else -1 with the exception of the elimination's status `st` set. */
+static int eliminate_status(PyObject *module, hl_status st) {
+    if (st == HL_ENOMEM) {
+        /* memory_limit 0: the core's default, 3/4 of physical memory */
+        PyErr_SetString(PyExc_MemoryError,
+                        "poisson.eliminate: out of memory: the neighbour lists need more than "
+                        "the memory limit or the machine has (duplicated or clustered points "
+                        "have far more neighbours each than evenly spread ones)");
+        return -1;
+    }
+    if (st != HL_OK) {
+        hl_raise_status(module, st, "poisson.eliminate");
+        return -1;
+    }
+    return 0;
 }
 
 PyDoc_STRVAR(eliminate_doc,
@@ -133,20 +154,9 @@ static PyObject *py_eliminate(PyObject *module, PyObject *args, PyObject *kwargs
     a.opt.progressive = progressive;
     a.opt.progressive_factor = factor;
     a.opt.memory_limit = (size_t)memory_limit;
-    hl_status st = hl_run_nogil(elim_call, &a, progress);
-    if (st == HL_ENOMEM) {
-        /* memory_limit 0: the core's default, 3/4 of physical memory */
-        PyErr_SetString(PyExc_MemoryError,
-                        "poisson.eliminate: out of memory: the neighbour lists need more than "
-                        "the memory limit or the machine has (duplicated or clustered points "
-                        "have far more neighbours each than evenly spread ones)");
-        goto exit;
+    if (eliminate_status(module, hl_run_nogil(elim_call, &a, progress)) == 0) {
+        result = Py_NewRef(Py_None);
     }
-    if (st != HL_OK) {
-        hl_raise_status(module, st, "poisson.eliminate");
-        goto exit;
-    }
-    result = Py_NewRef(Py_None);
 exit:
     release_bounds(&bv);
     PyBuffer_Release(&out);
@@ -394,6 +404,201 @@ exit:
     return result;
 }
 
+/* The small calls' path: hotloop.poisson.eliminate with the default options and at most this
+ * many points (the core's dense levels, one thread, at most a 256 KB matrix). Such a call takes
+ * about 50 us in the core, and the Python layer's checks and derivations took as long again on
+ * cold caches (docs/poisson.md, "Small calls"). */
+#define SMALL_MAX_POINTS 256
+/* The dimensions the Python API takes (hotloop.poisson.MAX_DIM). */
+#define API_MAX_DIM 8
+
+/* Whether obj is a float equal to v (the Python signature's default weight parameters). */
+static int is_float_value(PyObject *obj, double v) {
+    return PyFloat_CheckExact(obj) && PyFloat_AS_DOUBLE(obj) == v;
+}
+
+/* The domain named by `name` among those the small path takes (not PERIODIC, which needs
+ * bounds); -1 for anything else. */
+static int small_domain(PyObject *name) {
+    if (!PyUnicode_Check(name)) {
+        return -1;
+    }
+    if (PyUnicode_CompareWithASCIIString(name, "box") == 0) {
+        return HL_POISSON_BOX;
+    }
+    if (PyUnicode_CompareWithASCIIString(name, "rotations") == 0) {
+        return HL_POISSON_ROTATIONS;
+    }
+    if (PyUnicode_CompareWithASCIIString(name, "sphere") == 0) {
+        return HL_POISSON_SPHERE;
+    }
+    return -1;
+}
+
+/* The thread count of `threads` for the core (0: all CPUs), as resolve_threads would resolve
+ * it (None: the default, which may raise for a malformed $HOTLOOP_NUM_THREADS), in *out: 1;
+ * 0 with none taken (a type or value the Python layer words an error for); -1 with an
+ * exception set. */
+static int small_threads(PyObject *threads, unsigned *out) {
+    if (threads == Py_None) {
+        return hl_default_thread_count(out) == 0 ? 1 : -1;
+    }
+    if (!PyLong_CheckExact(threads)) {
+        return 0;
+    }
+    long v = PyLong_AsLong(threads);
+    if (v == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    if (v < 0) {
+        return 0;
+    }
+    *out = v > HL_MAX_THREADS ? HL_MAX_THREADS : (unsigned)v;
+    return 1;
+}
+
+/* The intrinsic dimension and the measure of the points' domain as hotloop.poisson's _Geometry
+ * derives them without bounds (BOX: the points' bounding box, its sides multiplied in order),
+ * when the points pass its checks for certain (finite; unit norms for SPHERE and ROTATIONS, by
+ * the scan's sure margin); 0 otherwise. */
+static int small_geometry(const double *x, size_t m, size_t dim, int domain, int *k,
+                          double *measure) {
+    if (domain == HL_POISSON_BOX) {
+        double lohi[2 * API_MAX_DIM];
+        if (dim > API_MAX_DIM || scan_points(x, m, dim, SCAN_FINITE, NULL) >= 0 ||
+            scan_points(x, m, dim, SCAN_BOX, lohi) >= 0) {
+            return 0;
+        }
+        double v = 1.0;
+        for (size_t j = 0; j < dim; j++) {
+            v *= lohi[dim + j] - lohi[j];
+        }
+        *k = (int)dim;
+        *measure = v;
+    } else {
+        if ((domain == HL_POISSON_ROTATIONS ? dim != 4 : dim < 2 || dim > API_MAX_DIM) ||
+            scan_points(x, m, dim, SCAN_UNIT, NULL) >= 0) {
+            return 0;
+        }
+        *k = domain == HL_POISSON_ROTATIONS ? 3 : (int)dim - 1;
+        *measure = hl_poisson_measure((hl_poisson_domain)domain, dim);
+    }
+    return isfinite(*measure) && *measure > 0.0;
+}
+
+PyDoc_STRVAR(
+    small_doc,
+    "_poisson_eliminate_small(points, n, out, domain, threads, alpha, beta, gamma)\n--\n\n"
+    "eliminate(points, n, domain=domain, threads=threads) with the default options, in one\n"
+    "call: the checks, the radii (hl_poisson_level_radii) and the elimination, the kept\n"
+    "indices written to the int64 array `out` of n items, which is returned. None, with\n"
+    "nothing done, for a call it does not take: more than 256 points, bounds needed, any\n"
+    "argument that is not plainly valid (the Python layer then makes the call and words\n"
+    "the error). Runs with the GIL held (at most about 0.1 ms; the matrix needs at most\n"
+    "256 KB).");
+
+static PyObject *py_eliminate_small(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 8) {
+        PyErr_SetString(PyExc_TypeError, "_poisson_eliminate_small: expected 8 arguments");
+        return NULL;
+    }
+    PyObject *points_obj = args[0], *n_obj = args[1], *out_obj = args[2];
+    const int domain = small_domain(args[3]);
+    if (domain < 0 || !PyLong_CheckExact(n_obj) || !is_float_value(args[5], 8.0) ||
+        !is_float_value(args[6], 0.65) || !is_float_value(args[7], 1.5)) {
+        Py_RETURN_NONE;
+    }
+    Py_ssize_t n = PyLong_AsSsize_t(n_obj);
+    if (n == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    Py_buffer pts, out;
+    if (!hl_try_buffer(points_obj, &pts, 'd', 2)) {
+        Py_RETURN_NONE;
+    }
+    PyObject *result = NULL;
+    const size_t m = (size_t)pts.shape[0], dim = (size_t)pts.shape[1];
+    int k;
+    double measure, r;
+    if (m > SMALL_MAX_POINTS || n < 1 || (size_t)n >= m || dim < 1 ||
+        !small_geometry(pts.buf, m, dim, domain, &k, &measure) ||
+        !((r = hl_poisson_max_radius(k, measure, (size_t)n)) > 0.0 && isfinite(r))) {
+        PyBuffer_Release(&pts);
+        Py_RETURN_NONE;
+    }
+    elim_args a = {.points = pts.buf, .m = m, .dim = dim, .n = (size_t)n};
+    hl_poisson_options_init(&a.opt);
+    int threads = small_threads(args[4], &a.opt.n_threads);
+    if (threads <= 0) {
+        PyBuffer_Release(&pts);
+        if (threads == 0) {
+            Py_RETURN_NONE;
+        }
+        return NULL;
+    }
+    if (hl_get_buffer(out_obj, &out, "out", 'q', 1, true) != 0) {
+        PyBuffer_Release(&pts);
+        return NULL;
+    }
+    if (out.shape[0] != n) {
+        PyErr_Format(PyExc_ValueError, "out: expected %zd items, got %zd", n, out.shape[0]);
+        goto exit;
+    }
+    a.out = out.buf;
+    a.opt.domain = (hl_poisson_domain)domain;
+    hl_poisson_level_radii(a.opt.domain, r, m, (size_t)n, 0.65, 1.5, 1, &a.opt.d_max, &a.opt.d_min);
+    a.opt.alpha = 8.0;
+    a.opt.progressive_factor = pow(2.0, 1.0 / (double)k);
+    /* With the GIL held and no monitor: at most 256 points take at most about 0.1 ms, less
+     * than releasing and taking back the GIL costs on cold caches (6 us of 44 for 3 points). */
+    if (eliminate_status(module, elim_call(&a, NULL)) == 0) {
+        result = Py_NewRef(out_obj);
+    }
+exit:
+    PyBuffer_Release(&out);
+    PyBuffer_Release(&pts);
+    return result;
+}
+
+PyDoc_STRVAR(measure_doc, "_poisson_measure(domain, dim)\n--\n\n"
+                          "The measure of the sphere (domain 2) or rotation (3) domain in dim\n"
+                          "coordinates, NaN for others (see hl_poisson_measure).");
+
+static PyObject *py_measure(PyObject *module, PyObject *args) {
+    (void)module;
+    int domain;
+    Py_ssize_t dim;
+    if (!PyArg_ParseTuple(args, "in", &domain, &dim)) {
+        return NULL;
+    }
+    return PyFloat_FromDouble(dim < 0 ? (double)NAN
+                                      : hl_poisson_measure((hl_poisson_domain)domain, (size_t)dim));
+}
+
+PyDoc_STRVAR(level_radii_doc,
+             "_poisson_level_radii(domain, r_max, m, n, beta, gamma, weight_limiting)\n--\n\n"
+             "(d_max, d_min) of a level as the core takes them (see hl_poisson_level_radii).");
+
+static PyObject *py_level_radii(PyObject *module, PyObject *args) {
+    (void)module;
+    int domain, weight_limiting;
+    double r_max, beta, gamma, d_max, d_min;
+    Py_ssize_t m, n;
+    if (!PyArg_ParseTuple(args, "idnnddp", &domain, &r_max, &m, &n, &beta, &gamma,
+                          &weight_limiting)) {
+        return NULL;
+    }
+    if (m < 2 || n < 1 || n >= m) {
+        PyErr_SetString(PyExc_ValueError, "expected 1 <= n < m");
+        return NULL;
+    }
+    hl_poisson_level_radii((hl_poisson_domain)domain, r_max, (size_t)m, (size_t)n, beta, gamma,
+                           weight_limiting, &d_max, &d_min);
+    return Py_BuildValue("(dd)", d_max, d_min);
+}
+
 PyDoc_STRVAR(radius_doc, "_poisson_max_radius(k, measure, n)\n--\n\n"
                          "The maximal Poisson disc radius of n points in a domain of intrinsic\n"
                          "dimension k and the given measure (NaN when undefined).");
@@ -419,9 +624,16 @@ static PyMethodDef poisson_methods[] = {
     {"_poisson_candidates", py_candidates, METH_VARARGS, cand_doc},
     {"_poisson_max_radius", py_max_radius, METH_VARARGS, radius_doc},
     {"_poisson_scan", py_scan, METH_VARARGS, scan_doc},
+    {"_poisson_eliminate_small", (PyCFunction)(void (*)(void))py_eliminate_small, METH_FASTCALL,
+     small_doc},
+    {"_poisson_measure", py_measure, METH_VARARGS, measure_doc},
+    {"_poisson_level_radii", py_level_radii, METH_VARARGS, level_radii_doc},
     {NULL, NULL, 0, NULL},
 };
 
 int hl_exec_poisson(PyObject *module) {
+    if (PyModule_AddIntConstant(module, "_POISSON_SMALL_MAX_POINTS", SMALL_MAX_POINTS) != 0) {
+        return -1;
+    }
     return PyModule_AddFunctions(module, poisson_methods);
 }

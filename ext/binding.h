@@ -59,6 +59,17 @@ hl_status hl_run_nogil(hl_core_call call, void *args, PyObject *progress);
 int hl_get_buffer(PyObject *obj, Py_buffer *view, const char *argname, char fmt, int ndim,
                   bool writable);
 
+/* hl_get_buffer's checks, silently: true with the buffer held when `obj` is a C-contiguous
+ * buffer of `ndim` dimensions and items `fmt`; else false, no buffer held, no exception set
+ * (for fast paths that hand anything unusual back to the Python layer). */
+bool hl_try_buffer(PyObject *obj, Py_buffer *view, char fmt, int ndim);
+
+/* The thread count of threads=None (hotloop._threads.resolve_threads) as the core takes it:
+ * $HOTLOOP_NUM_THREADS when set to a positive integer (capped at HL_MAX_THREADS), else 0 (all
+ * the CPUs this process may use, which hl_cpu_count counts with a system call). -1 with
+ * ValueError for a malformed variable. */
+int hl_default_thread_count(unsigned *out);
+
 /* Converts a Python int >= 0 to unsigned thread count for argument "threads" (0 = all CPUs). */
 int hl_parse_threads(PyObject *obj, unsigned *out);
 

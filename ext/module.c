@@ -72,25 +72,17 @@ static int is_space(char c) {
 }
 
 /* Raises ValueError "HOTLOOP_NUM_THREADS='text': <what>" for text[0 .. len), decoded as
- * os.environ decodes it, and returns NULL. */
-static PyObject *bad_env_threads(const char *text, size_t len, const char *what) {
+ * os.environ decodes it, and returns -1. */
+static int bad_env_threads(const char *text, size_t len, const char *what) {
     PyObject *value = PyUnicode_DecodeFSDefaultAndSize(text, (Py_ssize_t)len);
     if (value != NULL) {
         PyErr_Format(PyExc_ValueError, "HOTLOOP_NUM_THREADS=%R: %s", value, what);
         Py_DECREF(value);
     }
-    return NULL;
+    return -1;
 }
 
-PyDoc_STRVAR(default_threads_doc,
-             "_default_threads()\n--\n\n"
-             "The thread count of threads=None: $HOTLOOP_NUM_THREADS when it is set to a\n"
-             "positive integer (capped at MAX_THREADS), else _available_cores() (unset, empty\n"
-             "or 0). ValueError for anything else. Read here rather than through os.environ:\n"
-             "on cold caches that lookup and os.sched_getaffinity took about 70 us.");
-
-static PyObject *default_threads(PyObject *module, PyObject *Py_UNUSED(ignored)) {
-    (void)module;
+int hl_default_thread_count(unsigned *out) {
     static const char not_a_count[] = "expected a non-negative integer (0 = all cores)";
     const char *env = getenv("HOTLOOP_NUM_THREADS"); /* os.environ's changes reach it (putenv) */
     if (env != NULL) {
@@ -126,11 +118,29 @@ static PyObject *default_threads(PyObject *module, PyObject *Py_UNUSED(ignored))
                 return bad_env_threads(text, len, "expected a non-negative integer");
             }
             if (value > 0) {
-                return PyLong_FromUnsignedLong(value > HL_MAX_THREADS ? HL_MAX_THREADS : value);
+                *out = value > HL_MAX_THREADS ? HL_MAX_THREADS : (unsigned)value;
+                return 0;
             }
         }
     }
-    return PyLong_FromUnsignedLong(hl_cpu_count());
+    *out = 0; /* all cores: counted by whoever needs the number (a system call) */
+    return 0;
+}
+
+PyDoc_STRVAR(default_threads_doc,
+             "_default_threads()\n--\n\n"
+             "The thread count of threads=None: $HOTLOOP_NUM_THREADS when it is set to a\n"
+             "positive integer (capped at MAX_THREADS), else _available_cores() (unset, empty\n"
+             "or 0). ValueError for anything else. Read here rather than through os.environ:\n"
+             "on cold caches that lookup and os.sched_getaffinity took about 70 us.");
+
+static PyObject *default_threads(PyObject *module, PyObject *Py_UNUSED(ignored)) {
+    (void)module;
+    unsigned n;
+    if (hl_default_thread_count(&n) != 0) {
+        return NULL;
+    }
+    return PyLong_FromUnsignedLong(n == 0 ? hl_cpu_count() : n);
 }
 
 static PyMethodDef module_methods[] = {

@@ -169,6 +169,21 @@ int hl_get_buffer(PyObject *obj, Py_buffer *view, const char *argname, char fmt,
     return 0;
 }
 
+bool hl_try_buffer(PyObject *obj, Py_buffer *view, char fmt, int ndim) {
+    if (!PyObject_CheckBuffer(obj)) {
+        return false;
+    }
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) != 0) {
+        PyErr_Clear();
+        return false;
+    }
+    if (!format_matches(view->format, fmt) || view->ndim != ndim) {
+        PyBuffer_Release(view);
+        return false;
+    }
+    return true;
+}
+
 int hl_parse_threads(PyObject *obj, unsigned *out) {
     if (!PyLong_Check(obj) || PyBool_Check(obj)) {
         PyErr_Format(PyExc_TypeError, "threads: expected an int, got %.100s",

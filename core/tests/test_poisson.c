@@ -603,6 +603,31 @@ HL_TEST(poisson_max_radius_formulas) {
     CHECK(isnan(hl_poisson_max_radius(2, 1.0, 0)));
 }
 
+HL_TEST(poisson_measures_and_level_radii) {
+    CHECK_NEAR(hl_poisson_measure(HL_POISSON_SPHERE, 2), 2.0 * M_PI, 1e-15);
+    CHECK_NEAR(hl_poisson_measure(HL_POISSON_SPHERE, 3), 4.0 * M_PI, 1e-14);
+    CHECK_NEAR(hl_poisson_measure(HL_POISSON_SPHERE, 4), 2.0 * M_PI * M_PI, 1e-14);
+    CHECK_NEAR(hl_poisson_measure(HL_POISSON_SPHERE, 5), 8.0 * M_PI * M_PI / 3.0, 1e-14);
+    CHECK_NEAR(hl_poisson_measure(HL_POISSON_ROTATIONS, 4), 8.0 * M_PI * M_PI, 1e-13);
+    CHECK(isnan(hl_poisson_measure(HL_POISSON_SPHERE, 1)));
+    CHECK(isnan(hl_poisson_measure(HL_POISSON_ROTATIONS, 3)));
+    CHECK(isnan(hl_poisson_measure(HL_POISSON_BOX, 2)));
+    double hi, lo;
+    /* Box: d_max = 2 r, d_min = d_max 0.65 (1 - (8/200)^1.5). */
+    hl_poisson_level_radii(HL_POISSON_BOX, 0.25, 200, 8, 0.65, 1.5, 1, &hi, &lo);
+    CHECK(hi == 0.5);
+    CHECK_NEAR(lo, 0.5 * 0.65 * (1.0 - pow(0.04, 1.5)), 1e-16);
+    hl_poisson_level_radii(HL_POISSON_SPHERE, 0.25, 200, 8, 0.65, 1.5, 0, &hi, &lo);
+    CHECK(hi == 0.5 && lo == 0.0);
+    /* Rotations: chords 2 sin(angle / 4); angles beyond 2 pi saturate at chord 2, and when
+     * both do, d_min is 0. */
+    hl_poisson_level_radii(HL_POISSON_ROTATIONS, 0.5, 200, 8, 0.65, 1.5, 1, &hi, &lo);
+    CHECK_NEAR(hi, 2.0 * sin(0.25), 1e-16);
+    CHECK_NEAR(lo, 2.0 * sin(0.25 * 0.65 * (1.0 - pow(0.04, 1.5))), 1e-16);
+    hl_poisson_level_radii(HL_POISSON_ROTATIONS, 10.0, 3, 1, 0.65, 1.5, 1, &hi, &lo);
+    CHECK(hi == 2.0 * sin(2.0 * M_PI / 4.0) && lo == 0.0);
+}
+
 HL_TEST(poisson_candidates_are_seeded_thread_independent_and_in_range) {
     size_t m = 10000, dim = 3;
     double lo[3] = {-1.0, 2.0, 0.0}, hi[3] = {1.0, 3.0, 1e-3};

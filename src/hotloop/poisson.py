@@ -78,7 +78,11 @@ MAX_DIM = 8
 # Counts (points, candidates) above 2^53 are beyond any memory and inexact as doubles.
 _MAX_COUNT = 2**53
 UNIT_TOLERANCE = 1e-6  # |norm - 1| allowed for sphere points and quaternions (see _unit_tolerance)
-_ROTATION_MEASURE = 8.0 * math.pi**2  # volume of SO(3) with the rotation-angle metric
+# Volume of SO(3) with the rotation-angle metric, 8 pi^2; the sphere's below. Both from the
+# core (hl_poisson_measure), whose small-call path derives its radii from the same doubles.
+_ROTATION_MEASURE = _core._poisson_measure(DOMAINS["rotations"], 4)
+_SMALL_MAX_POINTS = _core._POISSON_SMALL_MAX_POINTS  # the binding's small-call path (eliminate)
+_I64 = np.dtype(np.int64)
 
 _drawn_seeds: list[int] = []  # seeds drawn from the OS for seed=None, latest last
 
@@ -230,7 +234,7 @@ def max_radius(n: int, dim: int, measure: float) -> float:
 
 def _sphere_measure(dim: int) -> float:
     """Surface measure of the unit sphere S^(dim-1) in R^dim: 2 pi^(dim/2) / Gamma(dim/2)."""
-    return 2.0 * float(math.pi ** (dim / 2.0)) / math.gamma(dim / 2.0)
+    return _core._poisson_measure(DOMAINS["sphere"], dim)
 
 
 class _Geometry:
@@ -444,6 +448,16 @@ def eliminate(
     neighbour lists would not fit in memory (checked before allocating, and before a float64
     copy of the input), ``KeyboardInterrupt`` on Ctrl-C (within about 0.1 s).
     """
+    # A call of at most 256 points with the default options is one C call: the checks below,
+    # the radii and the elimination (about 50 us in the core; on cold caches this layer took
+    # about as long again: docs/poisson.md, "Small calls"). It answers None, having done
+    # nothing, for anything but plainly valid arguments; the general path then words the error.
+    if (type(n) is int and 0 < n < _SMALL_MAX_POINTS and bounds is None and r_max is None
+            and progressive is False and weight_limiting is True and progress is None):
+        out = np.empty(n, _I64)
+        if _core._poisson_eliminate_small(points, n, out, domain, threads, alpha, beta,
+                                          gamma) is not None:
+            return out
     # Small calls are mostly this layer, on cold caches: each check below has a fast path for
     # the common case (a float64 array, default parameters) and the precise one otherwise.
     unit = type(domain) is str and domain in ("rotations", "sphere")
@@ -479,7 +493,7 @@ def eliminate(
         nthreads = resolve_threads(threads)
     limit = _memory_limit()
     _refuse_beyond_memory("eliminate", m, n, d, k=geo.k, measure=geo.measure, d_max=d_max)
-    out = np.empty(n, dtype=np.int64)
+    out = np.empty(n, _I64)
     c_max, c_min = core_radii(domain, d_max, d_min) if domain == "rotations" else (d_max, d_min)
     factor = math.pow(2.0, 1.0 / geo.k)
     if alpha_f > _ALPHA_ALWAYS_REACHES:  # below, the check cannot fail: skip its float work

@@ -143,6 +143,26 @@ HL_API hl_status hl_poisson_eliminate(const double *points, size_t m, size_t dim
 HL_API double hl_poisson_max_radius(int k, double measure, size_t n);
 
 /*
+ * The measure of a domain that needs no bounds, which hl_poisson_max_radius takes: SPHERE, the
+ * surface of the unit sphere S^(dim-1) in R^dim, 2 pi^(dim/2) / Gamma(dim/2), for 2 <= dim <=
+ * HL_POISSON_MAX_DIM (intrinsic dimension dim - 1); ROTATIONS (dim 4), the volume of SO(3) in
+ * the rotation-angle metric, 8 pi^2 (intrinsic dimension 3). NaN otherwise. Pure.
+ */
+HL_API double hl_poisson_measure(hl_poisson_domain domain, size_t dim);
+
+/*
+ * The options' d_max and d_min for eliminating m points to n with maximal radius r_max in the
+ * domain's own metric: d_max = 2 r_max and, with weight limiting, d_min = d_max beta
+ * (1 - (n/m)^gamma) (Yuksel 2015, eq. 7), else 0. For ROTATIONS r_max is a rotation angle and
+ * both are returned as quaternion chords, 2 sin(angle / 4) with the angle capped at 2 pi (the
+ * distance the core measures); when both saturate, d_min is 0. Pure; no checks (the caller
+ * passes 0 < n < m and a finite r_max > 0).
+ */
+HL_API void hl_poisson_level_radii(hl_poisson_domain domain, double r_max, size_t m, size_t n,
+                                   double beta, double gamma, int weight_limiting, double *d_max,
+                                   double *d_min);
+
+/*
  * Nearest-neighbour distance of every point (rows of `points`, m x dim) to the others, in the
  * domain's distance (see the file comment; opt->domain, lo/hi for PERIODIC, n_threads; the
  * other options are ignored). out[i] = min over j != i of d(i, j) (0 for duplicates).

@@ -1,7 +1,7 @@
 /*
  * eliminate.c: weighted sample elimination (Yuksel 2015) over cached neighbour lists
- * (neighbors.h) with a blocked max-heap (heap.h), cyCodeBase's progressive ordering, the
- * maximal Poisson disc radius, and the argument checks of the public API.
+ * (neighbors.h) with a blocked max-heap (heap.h), cyCodeBase's progressive ordering and the
+ * argument checks of the public API (the radii are in radii.c).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -21,25 +21,6 @@ void hl_poisson_options_init(hl_poisson_options *opt) {
     opt->domain = HL_POISSON_BOX;
     opt->alpha = 8.0;
     opt->progressive_factor = 1.4142135623730951;
-}
-
-double hl_poisson_max_radius(int k, double measure, size_t n) {
-    if (k < 1 || n == 0 || !(measure > 0.0) || !isfinite(measure)) {
-        return NAN;
-    }
-    double per = measure / (double)n;
-    if (k == 2) {
-        return sqrt(per / (2.0 * sqrt(3.0))); /* hexagonal packing */
-    }
-    if (k == 3) {
-        return cbrt(per / (4.0 * sqrt(2.0))); /* FCC / HCP packing */
-    }
-    /* Unit k-ball volume by the recurrence V_k = V_(k-2) * 2 pi / k, V_1 = 2, V_2 = pi. */
-    double v = (k & 1) ? 2.0 : 3.141592653589793;
-    for (int d = (k & 1) ? 3 : 4; d <= k; d += 2) {
-        v *= 2.0 * 3.141592653589793 / (double)d;
-    }
-    return pow(per / v, 1.0 / (double)k);
 }
 
 /* 3/4 of physical memory: the default bound of the neighbour lists. */
@@ -493,7 +474,11 @@ hl_status hl_poisson_eliminate(const double *points, size_t m, size_t dim, size_
                .alpha = opt->alpha,
                .alpha8 = opt->alpha == 8.0},
         .n_threads = opt->n_threads,
-        .limit = opt->memory_limit ? opt->memory_limit : default_memory_limit(),
+        /* The default asks the system (sysinfo); a dense level (a matrix of at most 256 KB)
+         * is within 3/4 of any machine's memory, and a small call need not wait for it. */
+        .limit = opt->memory_limit      ? opt->memory_limit
+                 : m <= HL_PD_DENSE_MAX ? SIZE_MAX
+                                        : default_memory_limit(),
         .method = opt->method,
     };
     /* removed holds one level's removals: m - n at level 0, s - s/2 <= n - n/2 later. */
