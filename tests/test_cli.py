@@ -256,3 +256,18 @@ def test_demo_runs_and_writes_into_out_dir(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "demo(s) done" in proc.stdout
     assert out.is_dir()
+
+
+def test_integer_flags_beyond_printing_are_described() -> None:
+    from hotloop.cli._common import non_negative_int, positive_int
+
+    with pytest.raises(argparse.ArgumentTypeError, match="got an integer of 5000 digits"):
+        positive_int("9" * 5000)
+    with pytest.raises(argparse.ArgumentTypeError, match="got a negative integer of 5000 digits"):
+        non_negative_int("-" + "9" * 5000)
+    with pytest.raises(argparse.ArgumentTypeError) as info:
+        positive_int("x" * 5000)
+    assert len(str(info.value)) < 100
+    with pytest.raises(argparse.ArgumentTypeError, match="got -3"):
+        non_negative_int("-3")
+    assert positive_int(" 12 ") == 12

@@ -283,3 +283,16 @@ def test_progress_bar_draws_only_when_asked() -> None:
     with ProgressBar("render", stream=quiet) as bar:
         assert bar is None
     assert quiet.getvalue() == ""
+
+
+def test_integers_beyond_printing_are_named_by_their_size() -> None:
+    """An int over 4300 digits cannot be formatted (Python raises its own unnamed ValueError
+    inside the message); the shared checks describe it instead."""
+    from hotloop._seed import resolve_seed
+
+    with pytest.raises(ValueError, match=r"threads: .* got a negative integer of about 5001"):
+        resolve_threads(-10**5000)
+    with pytest.raises(ValueError, match=r"seed: .* got an integer of about 5001 digits"):
+        resolve_seed(10**5000)
+    with pytest.raises(ValueError, match=r"seed: .* got -3$"):
+        resolve_seed(-3)

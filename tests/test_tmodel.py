@@ -688,3 +688,102 @@ def test_plot_without_matplotlib_draws_with_pillow(tmp_path: Path,
     colours = {tuple(int(v) for v in p) for p in pixels[:: 7]}
     assert (255, 0, 0) in colours  # the dashed marks
     assert (31, 119, 180) in colours and (255, 127, 14) in colours  # two chains
+
+
+def test_a_sigma2_below_the_normal_doubles_is_refused_not_returned() -> None:
+    """Near-ties far closer than the range (0 and 2e-205 in a range of 2e-145) put the
+    posterior's lower tail below the doubles: such draws once came back as 0.0 and subnormals
+    (44 zeros in these 20000 draws); now the run raises OverflowError, as documented."""
+    with pytest.raises(OverflowError, match="range of doubles"):
+        ScaledTModel([0.0, 2e-205, 2e-145], nu=1.1, seed=1).run(1000, 5000, chains=4)
+
+
+def test_cli_gibbs_reports_a_run_that_leaves_the_doubles_in_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "d.csv"
+    data.write_text("0\n1e-300\n1\n")
+    assert cli_main(["gibbs", str(data), "--nu", "0.6", "--seed", "1"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("hotloop gibbs: error: tmodel.run: a draw left the range of doubles")
+    assert "Traceback" not in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("bad", [
+    [True, 2.0, 3.0], [1.0, 2.0, np.True_], np.array([1, "2", 3], dtype=object),
+    np.array([True, False, 2], dtype=object), [1.0, None, 3.0],
+])
+def test_data_holding_bools_strings_or_none_is_refused(bad: object) -> None:
+    """NumPy reads these as numbers (True as 1.0, '2' as 2.0 in an object array, None as
+    NaN); check_data's docstring promises a TypeError naming the element."""
+    with pytest.raises(TypeError, match=r"data: expected real numbers, got data\[\d\]"):
+        check_data(bad, 3)  # type: ignore[arg-type]
+    assert check_data(np.array([1, Decimal("2.5"), Fraction(7, 2)], dtype=object), 3).tolist() \
+        == [1.0, 2.5, 3.5]
+
+
+def test_huge_numbers_are_named() -> None:
+    with pytest.raises(ValueError, match=r"nu: expected a number in \(0, 1e\+100\], got an "
+                                         r"integer of about 401 digits"):
+        check_data(X, 10**400)
+    with pytest.raises(ValueError, match=r"nu: .* got a Fraction too large"):
+        check_data(X, Fraction(10**400, 3))
+    with pytest.raises(ValueError, match="data: a value beyond the float range"):
+        check_data([0, 1, 10**400], 3)
+    model = ScaledTModel(X, 4, seed=1)
+    for kwargs, name in (({"burn_in": -10**5000}, "burn_in"), ({"chains": -10**5000}, "chains"),
+                         ({"threads": -10**5000}, "threads")):
+        with pytest.raises(ValueError, match=f"{name}: .*a negative integer of about 5001 digits"):
+            model.run(**({"burn_in": 1, "sample_size": 1} | kwargs))  # type: ignore[arg-type]
+    with pytest.raises(MemoryError, match="chains = an integer of about 401 digits"):
+        model.run(1, 1, chains=10**400)
+    with pytest.raises(ValueError, match=r"seed: .*an integer of about 5001 digits"):
+        ScaledTModel(X, 4, seed=10**5000)
+    assert check_data(X, Decimal("3.5")).size == X.size  # a Decimal nu, as Decimal data
+
+
+def test_nu_beyond_the_bound_is_refused_and_the_bound_runs() -> None:
+    """Beyond about 1e305 / n the sampler's products of nu overflowed (from 1e150 with starts
+    far from the data), and a run failed with an error that blamed the data. nu is now bounded
+    at 1e100, which runs even from the farthest starts allowed (the clamps at 1e-100 and 1e100
+    data scales)."""
+    with pytest.raises(ValueError, match="normal model"):
+        ScaledTModel(X, 1.01e100)
+    x = np.random.default_rng(0).normal(size=2000)
+    model = ScaledTModel(x, 4, seed=1)
+    model._nu = 1e101  # past the Python check: the core refuses it too
+    with pytest.raises(ValueError):
+        model.run(1, 1)
+    for init in (None, {"sigma2": 1e-300, "mu": 1e300}, {"sigma2": 1e300, "mu": -1e300}):
+        m = ScaledTModel(x, 1e100, seed=1).run(50, 200, chains=2, init=init)
+        assert np.all(np.isfinite(m.sigma2)) and np.all(m.sigma2 > 0)
+    # nu that large is the normal model: sigma^2's posterior mean is near the sample variance
+    assert np.mean(m.sigma2[:, 100:]) == pytest.approx(np.var(x), rel=0.1)
+
+
+def test_plot_draws_leaves_the_callers_matplotlib_backend(tmp_path: Path) -> None:
+    matplotlib = pytest.importorskip("matplotlib")
+    import io
+
+    from hotloop.tmodel.plot import plot_draws
+
+    before = matplotlib.get_backend()
+    matplotlib.use("svg")
+    try:
+        model = ScaledTModel(X, 4, seed=3).run(20, 100, chains=2)
+        buf = io.BytesIO()
+        plot_draws(model.draws(), buf)
+        assert buf.getvalue().startswith(b"\x89PNG")
+        assert matplotlib.get_backend() == "svg"
+    finally:
+        matplotlib.use(before)
+
+
+def test_summary_table_prints_an_infinite_r_hat_as_inf() -> None:
+    """Chains that disagree completely (each constant, at different values) have R-hat inf,
+    which the table once printed as 'nan' (not computable)."""
+    from hotloop.tmodel import Summary
+
+    p = summarize(np.repeat([[1.0], [2.0]], 8, axis=1))
+    assert p.r_hat == math.inf
+    row = str(Summary({"mu": p}, chains=2, draws=8)).splitlines()[-1]
+    assert row.split()[-1] == "inf"

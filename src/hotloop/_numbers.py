@@ -12,7 +12,9 @@ def too_large_text(value: object) -> str:
     """A short description of a number too large for a float: its repr has hundreds of digits
     (and raises ValueError beyond 4300 of them)."""
     if isinstance(value, numbers.Integral):
-        return f"an integer of about {int(int(value).bit_length() * math.log10(2)) + 1} digits"
+        v = int(value)
+        sign = "a negative integer" if v < 0 else "an integer"
+        return f"{sign} of about {int(v.bit_length() * math.log10(2)) + 1} digits"
     if isinstance(value, (np.floating, np.complexfloating)):
         return f"{type(value).__name__} {value!s}"
     return f"a {type(value).__name__} too large"

@@ -11,6 +11,8 @@ from __future__ import annotations
 import operator
 import os
 
+from hotloop._numbers import count_text
+
 SEED_MAX = 2**64 - 1
 
 
@@ -29,5 +31,5 @@ def resolve_seed(seed: object, name: str = "seed") -> int:
     except TypeError:
         raise TypeError(f"{name}: expected an int or None, got {type(seed).__name__}") from None
     if not 0 <= value <= SEED_MAX:
-        raise ValueError(f"{name}: expected an int in [0, 2**64), got {value}")
+        raise ValueError(f"{name}: expected an int in [0, 2**64), got {count_text(value)}")
     return value

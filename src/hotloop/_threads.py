@@ -10,6 +10,7 @@ from __future__ import annotations
 import operator
 
 from hotloop import _core
+from hotloop._numbers import count_text
 
 ENV_THREADS = "HOTLOOP_NUM_THREADS"
 MAX_THREADS = _core.MAX_THREADS  # 256: the core clamps every call to it
@@ -41,5 +42,6 @@ def resolve_threads(threads: int | None = None) -> int:
             f"threads: expected an int or None, got {type(threads).__name__}"
         ) from None
     if value < 0:
-        raise ValueError(f"threads: expected a non-negative int (0 = all cores), got {value}")
+        raise ValueError(
+            f"threads: expected a non-negative int (0 = all cores), got {count_text(value)}")
     return available_cores() if value == 0 else min(value, MAX_THREADS)

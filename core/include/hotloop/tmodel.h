@@ -57,7 +57,7 @@ typedef enum hl_tmodel_variant {
 
 /* Options of hl_tmodel_run. Initialise with hl_tmodel_options_init. */
 typedef struct hl_tmodel_options {
-    double nu;                 /* degrees of freedom, > 0 and finite */
+    double nu;                 /* degrees of freedom, in (0, HL_TMODEL_MAX_NU] */
     hl_tmodel_prior prior;     /* default HL_TMODEL_PRIOR_LOG_SIGMA */
     hl_tmodel_variant variant; /* default HL_TMODEL_EXACT */
     size_t burn_in;            /* sweeps discarded first, >= 0 (default 1000) */
@@ -86,14 +86,21 @@ typedef struct hl_tmodel_options {
 #define HL_TMODEL_TAIL_DIGITS 20.0
 /* The smallest power p = nu (n - k) - k + 1 + e accepted (see hl_tmodel_check_data). */
 #define HL_TMODEL_MIN_POWER 1.0
+/* The largest nu accepted. The conditionals multiply nu by n, by tau^2, by (x_i - mu)^2 and by
+ * sums of 1/U_i: from about nu = 1e305 / n those products overflowed with starts near the data
+ * (a run then failed with an overflow that seemed to blame the data), and from 1e150 with
+ * starts at the clamps (mu 1e100 data scales away: (x_i - mu)^2 = 1e200). Runs with nu up to
+ * 1e105 from every clamp, n from 3 to 2e5, stayed finite. A t model with nu beyond about 1e15
+ * is already the normal model to double precision. */
+#define HL_TMODEL_MAX_NU 1e100
 
 /* Fills *opt with the defaults above (nu = 0: the caller must set it). */
 HL_API void hl_tmodel_options_init(hl_tmodel_options *opt);
 
 /*
  * Checks that x[0..n) gives a proper posterior under `prior` with nu degrees of freedom, one
- * whose draws fit a double: n >= 2 (n >= 4 for the flat prior), every x_i finite, nu > 0 and
- * finite, and the ties not too heavy. With k the largest number of equal values (1 when all
+ * whose draws fit a double: n >= 2 (n >= 4 for the flat prior), every x_i finite,
+ * 0 < nu <= HL_TMODEL_MAX_NU, and the ties not too heavy. With k the largest number of equal values (1 when all
  * differ), the posterior near sigma = 0 behaves like sigma^(p - 1) d sigma with
  * p = nu (n - k) - k + 1 + e (e = 0 for the log-sigma prior, 2 for the flat one): proper iff
  * p > 0, and its mass below sigma = eps is about eps^p. We require p >= HL_TMODEL_MIN_POWER
@@ -153,8 +160,9 @@ HL_API void hl_tmodel_range_bounds(size_t n, double power, hl_tmodel_prior prior
  * Returns HL_OK; HL_EINVAL for NULL pointers, bad data (see hl_tmodel_check_data), nu, sizes,
  * variant or starting values, or data whose range overflows a double; HL_EOVERFLOW when the sweep
  * count or the output size overflows size_t; HL_ENOMEM; HL_ECANCELLED (outputs then partly
- * written); HL_ENUMERIC if a draw is not finite (not expected for valid input: a bug or an extreme
- * data set). Deterministic for a given seed; thread-safe for distinct outputs.
+ * written); HL_ENUMERIC if a draw is not finite or a kept sigma^2 is below the normal doubles
+ * (DBL_MIN: 0 or a subnormal; near-ties far closer than the data's range can put the posterior
+ * there). Deterministic for a given seed; thread-safe for distinct outputs.
  */
 HL_API hl_status hl_tmodel_run(const double *x, size_t n, const hl_tmodel_options *opt,
                                double *mu_out, double *sigma2_out, hl_monitor *mon);

@@ -44,7 +44,7 @@ static hl_status sorted_ties(const double *x, size_t n, double *sorted, double *
 
 hl_status hl_tm_check_sorted(const double *x, size_t n, double nu, hl_tmodel_prior prior,
                              double *sorted, double *tmp, hl_monitor *mon) {
-    if (x == NULL || !(nu > 0.0) || !isfinite(nu)) {
+    if (x == NULL || !(nu > 0.0 && nu <= HL_TMODEL_MAX_NU)) {
         return HL_EINVAL;
     }
     if (prior != HL_TMODEL_PRIOR_LOG_SIGMA && prior != HL_TMODEL_PRIOR_FLAT) {

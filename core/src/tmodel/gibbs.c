@@ -1,6 +1,7 @@
 /* The Gibbs sampler of the scaled Student-t model: many chains in parallel, handed to the
  * workers in segments so the calling thread can answer Ctrl-C. See hotloop/tmodel.h for the
  * model and the contract. */
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -213,8 +214,10 @@ static hl_status run_segment(run_ctx *c, size_t k, size_t from, size_t to, unsig
             const size_t j = s - c->burn_in;
             if ((j + 1) % c->thin == 0) {
                 const double s2 = sigma2 * c->scale * c->scale;
-                if (!isfinite(s2)) {
-                    return HL_ENUMERIC; /* sigma^2 beyond the double range */
+                if (!(isfinite(s2) && s2 >= DBL_MIN)) {
+                    /* sigma^2 beyond the double range, or below its normal numbers (0, or
+                     * a subnormal that has lost its digits): refused, never returned */
+                    return HL_ENUMERIC;
                 }
                 mu_row[j / c->thin] = c->center + c->scale * ch->mu;
                 s2_row[j / c->thin] = s2;

@@ -97,7 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
-    except (CLIError, OSError, ValueError, TypeError, MemoryError, HotloopError) as exc:
+    except (CLIError, OSError, ValueError, TypeError, MemoryError, OverflowError,
+            HotloopError) as exc:
         print(f"{prog}: error: {_one_line(exc)}", file=sys.stderr)
         return 1
     return code

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from hotloop._numbers import count_text, short_repr
 from hotloop._seed import SEED_MAX
 
 
@@ -236,9 +237,16 @@ def _int_at_least(text: str, least: int) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        digits = text.strip().lstrip("+-").replace("_", "")
+        if digits.isdecimal() and len(digits) > 64:  # beyond int()'s 4300-digit limit
+            sign = "a negative integer" if text.strip().startswith("-") else "an integer"
+            raise argparse.ArgumentTypeError(
+                f"expected an integer >= {least}, got {sign} of {len(digits)} digits") from None
+        raise argparse.ArgumentTypeError(
+            f"expected an integer, got {short_repr(text)}") from None
     if value < least:
-        raise argparse.ArgumentTypeError(f"expected an integer >= {least}, got {value}")
+        raise argparse.ArgumentTypeError(
+            f"expected an integer >= {least}, got {count_text(value)}")
     return value
 
 

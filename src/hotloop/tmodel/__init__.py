@@ -34,7 +34,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from hotloop import _core
 from hotloop._memory import usable_memory, usable_memory_text
-from hotloop._numbers import short_repr
+from hotloop._numbers import count_text, short_repr, too_large_text
 from hotloop._progress import ProgressBar
 from hotloop._seed import resolve_seed
 from hotloop._threads import resolve_threads
@@ -52,6 +52,9 @@ _PRIOR_CODE = {"log_sigma": 0, "flat": 1}
 _CHAIN_BYTES = 512
 # The smallest accepted power of sigma near 0 (HL_TMODEL_MIN_POWER in tmodel.h).
 MIN_POWER = 1.0
+# The largest accepted nu (HL_TMODEL_MAX_NU in tmodel.h: beyond it the sampler's products of nu
+# can overflow; a t model with nu beyond about 1e15 is the normal model to double precision).
+MAX_NU = 1e100
 # Test-only sampler variants of the core (negative controls); see core/include/hotloop/tmodel.h.
 _VARIANTS = {"exact": 0, "nofold": 1, "alpha_mul": 2, "tau_frozen": 3}
 
@@ -59,7 +62,9 @@ _VARIANTS = {"exact": 0, "nofold": 1, "alpha_mul": 2, "tau_frozen": 3}
 def check_data(data: ArrayLike, nu: float, prior: str = "log_sigma") -> FloatArray:
     """Validate ``data`` and ``nu`` for the model; return the data as a new float64 array.
 
-    Raises ``ValueError`` (naming the argument) for: nu <= 0 or not finite; data that is not
+    Raises ``ValueError`` (naming the argument) for: nu outside (0, 1e100] (``MAX_NU``: beyond
+    it the sampler's products could overflow, and from about 1e15 the model is the normal one to
+    double precision); data that is not
     1-D, has NaN or inf, fewer than 2 points (4 for the flat prior), a range (max - min) outside
     [1e-150, 1e150] or outside the narrower range that few points allow (the posterior's tails
     are heavy, and sigma^2 would leave the doubles: ``hl_tmodel_range_bounds`` in the C core,
@@ -74,8 +79,14 @@ def check_data(data: ArrayLike, nu: float, prior: str = "log_sigma") -> FloatArr
     if prior not in PRIORS:
         raise ValueError(f"prior: expected one of {PRIORS}, got {prior!r}")
     nu_f = _real(nu, "nu")
-    if not (math.isfinite(nu_f) and nu_f > 0.0):
-        raise ValueError(f"nu: expected a finite number > 0, got {nu!r}")
+    if not 0.0 < nu_f <= MAX_NU:
+        hint = (" (a t model with nu beyond about 1e15 is the normal model to double precision)"
+                if nu_f > MAX_NU else "")
+        if isinstance(nu, int):
+            shown = count_text(nu)
+        else:  # a Fraction beyond the doubles has a repr of hundreds of digits
+            shown = too_large_text(nu) if nu_f == math.inf else short_repr(nu)
+        raise ValueError(f"nu: expected a number in (0, {MAX_NU:g}], got {shown}{hint}")
     x = _as_float_data(data)
     if x.ndim != 1:
         raise ValueError(f"data: expected a 1-D array, got shape {x.shape}")
@@ -123,8 +134,7 @@ def _init_values(value: object, key: str) -> FloatArray:
     except (TypeError, ValueError) as exc:
         raise TypeError(f"init[{key!r}]: expected real numbers ({exc})") from None
     if items.dtype == object:
-        wrong = any(isinstance(e, (bool, np.bool_)) or not isinstance(e, (numbers.Real, Decimal))
-                    for e in items.flat)
+        wrong = any(_not_real(e) for e in items.flat)
     else:
         wrong = items.dtype.kind not in "iuf"
     if wrong:
@@ -135,6 +145,12 @@ def _init_values(value: object, key: str) -> FloatArray:
         raise ValueError(f"init[{key!r}]: a value beyond the float range") from None
     except (TypeError, ValueError) as exc:
         raise TypeError(f"init[{key!r}]: expected real numbers ({exc})") from None
+
+
+def _not_real(item: object) -> bool:
+    """Whether a data or init element is something NumPy would turn into a float although it is
+    not a real number: a bool, a string, None, a complex number."""
+    return isinstance(item, (bool, np.bool_)) or not isinstance(item, (numbers.Real, Decimal))
 
 
 def _as_float_data(data: ArrayLike) -> FloatArray:
@@ -149,8 +165,20 @@ def _as_float_data(data: ArrayLike) -> FloatArray:
     if arr.dtype.kind not in "iufO":
         raise TypeError(f"data: expected real numbers, got dtype {arr.dtype}"
                         + (" (complex: pass .real explicitly)" if arr.dtype.kind == "c" else ""))
+    # NumPy turns a bool among numbers into 0 or 1, and an object array's strings ('2') and
+    # None into floats: look at the elements where they can hide (a list's items, an object
+    # array's), one pass in Python only for such inputs.
+    if arr.dtype.kind == "O":
+        items: Any = arr.flat
+    else:  # a flat list or tuple (other shapes are refused below)
+        items = data if isinstance(data, (list, tuple)) and arr.ndim == 1 else ()
+    for i, item in enumerate(items):
+        if _not_real(item):
+            raise TypeError(f"data: expected real numbers, got data[{i}] = {short_repr(item)}")
     try:  # object arrays (e.g. Decimals) convert element by element in NumPy, or fail
         return np.array(arr, dtype=np.float64, copy=True)
+    except OverflowError:
+        raise ValueError("data: a value beyond the float range") from None
     except (TypeError, ValueError) as exc:
         raise TypeError(f"data: expected a 1-D array of real numbers ({exc})") from None
 
@@ -158,9 +186,12 @@ def _as_float_data(data: ArrayLike) -> FloatArray:
 def _real(value: object, name: str) -> float:
     if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
         value = value.item()  # a 0-d array, as NumPy reductions return
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if _not_real(value):
         raise TypeError(f"{name}: expected a real number, got {type(value).__name__}")
-    return float(value)
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except OverflowError:  # an int or Fraction beyond the doubles
+        return math.inf if value > 0 else -math.inf  # type: ignore[operator]
 
 
 def _count(value: object, name: str, minimum: int) -> int:
@@ -168,7 +199,7 @@ def _count(value: object, name: str, minimum: int) -> int:
         raise TypeError(f"{name}: expected an int, got {type(value).__name__}")
     v = int(value)
     if v < minimum:
-        raise ValueError(f"{name}: expected an int >= {minimum}, got {v}")
+        raise ValueError(f"{name}: expected an int >= {minimum}, got {count_text(v)}")
     return v
 
 
@@ -219,10 +250,10 @@ class Summary:
             row = f"{name:8}"
             for c in cols:
                 v = vals[c]
-                if c.startswith("ess"):
-                    row += f"{v:>{w}.0f}" if math.isfinite(v) else f"{'nan':>{w}}"
-                elif c == "r_hat":
-                    row += f"{v:>{w}.3f}" if math.isfinite(v) else f"{'nan':>{w}}"
+                if c.startswith("ess"):  # nan (too few draws) and inf print as such
+                    row += f"{v:>{w}.0f}"
+                elif c == "r_hat":  # inf: chains that disagree completely
+                    row += f"{v:>{w}.3f}"
                 else:
                     row += f"{v:>{w}.4g}"
             lines.append(row)
@@ -319,7 +350,9 @@ class ScaledTModel:
         need = 2 * n_chains * size * 8 + n_chains * _CHAIN_BYTES + self._data.size * 24
         avail = usable_memory()
         if avail is not None and need > avail:
-            raise MemoryError(f"{n_chains} chains x {size} draws need {need / 2**30:.1f} GiB "
+            need_text = f"{need / 2**30:.1f} GiB" if need < 2**1000 else "over 2^1000 bytes"
+            raise MemoryError(f"chains = {count_text(n_chains)} x sample_size = "
+                              f"{count_text(size)} draws need {need_text} "
                               f"(mu, sigma2 and the chains' states), more than "
                               f"{usable_memory_text(avail)} ({avail / 2**30:.1f} GiB)")
         mu = np.empty((n_chains, size))

@@ -22,15 +22,16 @@ def plot_draws(draws: Mapping[str, NDArray[np.float64]], path: str | Path | IO[b
     ``marks`` (e.g. the oracle's posterior means) are drawn as dashed lines. Uses matplotlib
     when it is installed, else Pillow."""
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        # A Figure of its own, not pyplot's: nothing of the caller's matplotlib state (its
+        # backend, its open figures) is touched.
+        import matplotlib  # noqa: F401  (first: the package itself decides, as the test fakes)
+        from matplotlib.figure import Figure
     except ImportError:
         _plot_draws_pillow(draws, path, marks=marks, title=title)
         return
     names = [("mu", "mu"), ("sigma2", "sigma^2")]
-    fig, axes = plt.subplots(2, 2, figsize=(10, 6), gridspec_kw={"width_ratios": [3, 1]})
+    fig = Figure(figsize=(10, 6))
+    axes = fig.subplots(2, 2, gridspec_kw={"width_ratios": [3, 1]})
     for row, (key, label) in enumerate(names):
         d = np.atleast_2d(draws[key])
         ax_t, ax_h = axes[row]
@@ -49,7 +50,6 @@ def plot_draws(draws: Mapping[str, NDArray[np.float64]], path: str | Path | IO[b
         fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=100, format="png")
-    plt.close(fig)
 
 
 # Pillow fallback ------------------------------------------------------------------------------
