@@ -259,12 +259,19 @@ def test_demo_runs_and_writes_into_out_dir(tmp_path: Path) -> None:
 
 
 def test_integer_flags_beyond_printing_are_described() -> None:
-    from hotloop.cli._common import non_negative_int, positive_int
+    from hotloop.cli._common import non_negative_int, positive_int, seed_value
 
-    with pytest.raises(argparse.ArgumentTypeError, match="got an integer of 5000 digits"):
+    with pytest.raises(argparse.ArgumentTypeError, match=r"at most 4300 digits, got "
+                                                         r"'999999999999...999999999999' \(5000 c"):
         positive_int("9" * 5000)
-    with pytest.raises(argparse.ArgumentTypeError, match="got a negative integer of 5000 digits"):
+    with pytest.raises(argparse.ArgumentTypeError, match=r"4300 digits, got '-99999999999.*\(5001"):
         non_negative_int("-" + "9" * 5000)
+    assert non_negative_int("0" * 5000) == 0
+    with pytest.raises(argparse.ArgumentTypeError, match=r"2\^64 - 1, got 18446744073709551621$"):
+        seed_value(str(2**64 + 5))
+    with pytest.raises(argparse.ArgumentTypeError,
+                       match=r"2\^64 - 1, got '100000000000[.]{3}0+' \(91 ch"):
+        seed_value("1" + "0" * 90)
     with pytest.raises(argparse.ArgumentTypeError) as info:
         positive_int("x" * 5000)
     assert len(str(info.value)) < 100

@@ -357,7 +357,37 @@ def test_float32_is_an_approximate_but_deterministic_mode() -> None:
         (lambda: hl.divergence([1, 2], C_0, 2.0, 10), TypeError, "z"),
         (lambda: hl.divergence(np.ones(3, complex), C_0, 2.0, -1), ValueError, "itermax"),
         (lambda: hl.divergence(np.ones(3, complex), C_0, 0.0, 5), ValueError, "threshold"),
-        (lambda: hl.JuliaDiv(C_0).over("region"), TypeError, "region"),
+        # the methods' parameter is the document's `plane`, the functions' `region`
+        (lambda: hl.JuliaDiv(C_0).over("region"), TypeError, "^plane: expected a ComplexRegion"),
+        (lambda: hl.JuliaDiv(C_0).picture(5), TypeError, "^plane"),
+        (lambda: hl.JuliaDiv(C_0).escape_counts(None), TypeError, "^plane"),
+        (lambda: hl.escape_counts(None), TypeError, "^region"),
+        (lambda: hl.mandelbrot("x"), TypeError, "^region"),
+        # a 0-d array is no pair (tuple() of it raised "iteration over a 0-d array")
+        (lambda: hl.JuliaDiv(0.1, 2, np.array(5)), TypeError, "^n_iterations: expected a pair"),
+        (lambda: hl.JuliaDiv(0.1, 2, np.array([[0, 5]])), TypeError, "^n_iterations: expected"),
+        # simd names a path: anything but a str is a TypeError, as for the other arguments
+        (lambda: hl.JuliaDiv(C_0, simd=None), TypeError, "^simd: expected a str"),
+        (lambda: hl.JuliaDiv(C_0, simd=[]), TypeError, "^simd: expected a str"),
+        (lambda: hl.divergence(np.zeros(2, complex), C_0, simd=2), TypeError, "^simd"),
+        # integers beyond 4300 digits, which str() refuses: named, with their number of digits
+        (lambda: hl.JuliaDiv(0.1, 2.0, (0, 10**5000)), ValueError,
+         r"^n_iterations\[1\] \(itermax\): expected an integer in 0..4294967295, got an "
+         "integer of about 5001 digits"),
+        (lambda: hl.JuliaDiv(0.1, 2.0, (-(10**5000), 5)), ValueError,
+         r"^n_iterations\[0\] \(itermin\): .* integer of about 5001 digits"),
+        (lambda: hl.divergence(np.zeros(2, complex), 0.1, 2.0, 10**5000), ValueError,
+         "^itermax: .* about 5001 digits"),
+        (lambda: hl.escape_counts(hl.ComplexRegion(0, 1, 0, 1), 0.1, 2.0, 5, -(10**5000)),
+         ValueError, "^resolution: expected an integer >= 1, got .*integer of about 5001 digits"),
+        (lambda: hl.ComplexRegion(0, 1, 0, 1).build(-(10**5000)), ValueError,
+         "^resolution: .* about 5001 digits"),
+        (lambda: hl.JuliaDiv(C_0, n_iterations=10**5000), TypeError,
+         "^n_iterations: expected a pair .* about 5001 digits"),
+        (lambda: hl.JuliaDiv(C_0, n_iterations=(10**5000,)), TypeError,
+         "^n_iterations: .* too large to print"),
+        (lambda: hl.JuliaDiv(C_0, dtype=[10**5000]), TypeError, "^dtype: .* too large to print"),
+        (lambda: hl.JuliaDiv(C_0, simd=[10**5000]), TypeError, "^simd: expected a str"),
         # integers beyond the doubles: ValueError like inf, not float()'s OverflowError
         (lambda: hl.ComplexRegion(10**400, 1, 0, 1), ValueError, "xleft"),
         (lambda: hl.ComplexRegion(0, 1, 0, -(10**5000)), ValueError, "yright"),
@@ -410,6 +440,35 @@ def test_huge_sizes_raise_memory_error_before_allocating() -> None:
             hl.JuliaDiv(C_0, resolution=huge).over(region)
         with pytest.raises(MemoryError, match="resolution"):
             region.build(huge)
+
+
+def test_absurd_sizes_raise_memory_error_with_readable_sizes() -> None:
+    # ny = 2^62 * 1e139 / 1e-150 is finite (about 4.6e307) but has 308 digits: the message's
+    # GiB (nbytes / 2**30) overflowed the doubles (OverflowError), and printed the sides and
+    # sizes in full where it did not
+    region = hl.ComplexRegion(0, 1e-150, 0, 1e139)
+    julia = hl.JuliaDiv(0.1, 2.0, (0, 5), 2**62)
+    for call, ny_digits in [(lambda: region.build(2**62), 308),
+                            (lambda: julia.over(region), 308),
+                            (lambda: julia.picture(region), 308),
+                            (lambda: julia.escape_counts(region), 308),
+                            (lambda: hl.escape_counts(region, 0.1, 2.0, 5, 2**40), 302)]:
+        with pytest.raises(MemoryError, match=r"^resolution: an image of ") as info:
+            call()
+        text = str(info.value)
+        assert f"(an integer of about {ny_digits} digits) pixels needs" in text, text
+        assert "beyond any machine's memory" in text and len(text) < 200, text
+
+
+def test_memory_error_gives_width_x_height_for_images_and_pictures() -> None:
+    # 10^9 columns x 2 * 10^9 rows, as the CLI's lines say: the picture's array is (ny, nx)
+    # and its message said "2000000000 x 1000000000"
+    region = hl.ComplexRegion(-1, 1, -1, 3)
+    julia = hl.JuliaDiv(C_0, resolution=10**9)
+    for call in (lambda: julia.over(region), lambda: julia.picture(region),
+                 lambda: region.build(10**9)):
+        with pytest.raises(MemoryError, match="an image of 1000000000 x 2000000000 pixels"):
+            call()
 
 
 def test_zero_columns_give_empty_images_as_in_the_document() -> None:
@@ -517,6 +576,9 @@ def test_to_picture_is_the_documents_uint8_flip() -> None:
                               hl.to_picture(img.astype(dtype[1:])))
     with pytest.raises(TypeError, match="values"):
         hl.to_picture(img.astype(np.float16))
+    # values outside [0, 1] saturate, as documented: NaN and below 0 give 0, above 1 give 255
+    odd = np.array([[-1.0, -1e-300, np.nan, -np.inf, 1.0, 1.5, np.inf, 0.5]])
+    assert hl.to_picture(odd)[::-1, 0].tolist() == [0, 0, 0, 0, 255, 255, 255, 127]
 
 
 def test_picture_of_a_float32_juliadiv_is_the_exact_float64_one() -> None:
@@ -558,6 +620,57 @@ def test_cli_writes_the_documents_picture(
     assert np.array_equal(np.asarray(Image.open(fast)),
                           (defaults.T[::-1] * 255).astype(np.uint8))
     assert "300 x 300" in capsys.readouterr().err
+
+
+def test_cli_quiet_draws_no_progress_bar_on_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--quiet prints nothing on success: no progress bar either, also on a terminal."""
+    import sys
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr("hotloop.cli.julia.PROGRESS_PIXELS", 1)  # every render has a bar
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # the plain bar: drawn by the calls only
+    for quiet, drawn in ((False, True), (True, False)):
+        terminal = Terminal()
+        monkeypatch.setattr(sys, "stderr", terminal)
+        args = ["julia", "-R", "200", "-o", str(tmp_path / "q.png")]
+        assert cli_main(args + ["--quiet"] * quiet) == 0
+        text = terminal.getvalue()
+        assert ("julia [" in text) == drawn and (text == "") == quiet, (quiet, text)
+
+
+def test_cli_out_of_memory_gives_width_x_height_as_the_success_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli_main(["julia", "-R", "100000000", "-o", str(tmp_path / "b.png")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "an image of 100000000 x 62500000 pixels" in err[0], err
+    assert cli_main(["julia", "-R", "160", "-o", str(tmp_path / "s.png")]) == 0
+    assert "s.png: 160 x 100 pixels" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == [tmp_path / "s.png"]
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "words"),
+    [("-M", "9" * 5000, "4300 digits, got '999999999999...999999999999' (5000 characters)"),
+     ("-m", "-" + "9" * 5000, "4300 digits, got '-99999999999...999999999999' (5001 characters)"),
+     ("-M", "1_000_000_000_0", "0..4294967295, got 10000000000"),
+     ("-M", "4294967296", "0..4294967295, got 4294967296"),
+     ("-m", "-1", "0..4294967295, got -1"),
+     ("-M", "x" + "9" * 5000, "expected an integer, got 'x99999999999...999999999999'")],
+)
+def test_cli_iteration_counts_out_of_range_are_named_briefly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str, value: str, words: str
+) -> None:
+    """Beyond 4300 digits int() refuses the text: it is still an integer, too large, and the
+    message quotes it shortened rather than all its digits."""
+    err = _cli_usage_error(tmp_path, capsys, [f"{flag}={value}"])
+    assert "expected an integer" in err and words in err, err
+    assert "9" * 30 not in err and len(err) < 1000
 
 
 def test_cli_takes_negative_numbers_with_exponents_as_values(tmp_path: Path) -> None:

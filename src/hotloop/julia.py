@@ -32,7 +32,7 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 from hotloop import _core
 from hotloop._flags import as_flag
 from hotloop._memory import usable_memory, usable_memory_text
-from hotloop._numbers import too_large_text
+from hotloop._numbers import count_text, short_repr, too_large_text
 from hotloop._progress import check_progress
 from hotloop._threads import resolve_threads
 
@@ -102,10 +102,11 @@ def _int(value: object, name: str, lo: int, hi: int | None) -> int:
         v = operator.index(value)  # type: ignore[arg-type]
     except TypeError:
         raise TypeError(f"{name}: expected an integer, got {type(value).__name__}") from None
+    # count_text: str() of an int beyond 4300 digits raises Python's own ValueError
     if hi is None and v < lo:
-        raise ValueError(f"{name}: expected an integer >= {lo}, got {v}")
+        raise ValueError(f"{name}: expected an integer >= {lo}, got {count_text(v)}")
     if hi is not None and not lo <= v <= hi:
-        raise ValueError(f"{name}: expected an integer in {lo}..{hi}, got {v}")
+        raise ValueError(f"{name}: expected an integer in {lo}..{hi}, got {count_text(v)}")
     return v
 
 
@@ -133,10 +134,13 @@ def _threshold(value: object) -> float:
 
 
 def _iterations(value: object) -> tuple[int, int]:
-    # an ordered pair (a sequence or an array): a set or a dict has no first and second
-    pair = tuple(value) if isinstance(value, (Sequence, np.ndarray)) else ()
+    # an ordered pair (a sequence or a 1-D array): a set or a dict has no first and second,
+    # a 0-d array no items at all
+    pair = tuple(value) if isinstance(value, Sequence) or (
+        isinstance(value, np.ndarray) and value.ndim > 0) else ()
     if len(pair) != 2:
-        raise TypeError(f"n_iterations: expected a pair (itermin, itermax), got {value!r}")
+        raise TypeError(f"n_iterations: expected a pair (itermin, itermax), got "
+                        f"{short_repr(value)}")
     itermin, itermax = pair
     lo = _int(itermin, "n_iterations[0] (itermin)", 0, _UINT32_MAX)
     hi = _int(itermax, "n_iterations[1] (itermax)", 0, _UINT32_MAX)
@@ -146,17 +150,21 @@ def _iterations(value: object) -> tuple[int, int]:
 
 
 def _simd(value: str) -> int:
+    if not isinstance(value, str):
+        raise TypeError(f"simd: expected a str, one of {', '.join(SIMD_LEVELS)}, got "
+                        f"{type(value).__name__}")
     try:
         return SIMD_LEVELS[value]
-    except (KeyError, TypeError):
-        raise ValueError(f"simd: expected one of {', '.join(SIMD_LEVELS)}, got {value!r}") from None
+    except KeyError:
+        raise ValueError(f"simd: expected one of {', '.join(SIMD_LEVELS)}, got "
+                         f"{short_repr(value)}") from None
 
 
 def _float_dtype(dtype: DTypeLike) -> np.dtype[Any]:
     try:
         dt = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"dtype: expected float64 or float32, got {dtype!r}") from None
+    except (TypeError, ValueError):  # ValueError: str() of an int beyond 4300 digits inside
+        raise TypeError(f"dtype: expected float64 or float32, got {short_repr(dtype)}") from None
     if dt not in (np.dtype(np.float64), np.dtype(np.float32)):
         raise ValueError(f"dtype: expected float64 or float32, got {dt}")
     return dt
@@ -181,17 +189,34 @@ def _check_modes(threshold: float, smooth: bool, dtype: np.dtype[Any]) -> None:
             )
 
 
-def _allocate(shape: tuple[int, int], dtype: DTypeLike) -> NDArray[Any]:
-    """np.empty, refusing sizes beyond the memory this process may use up front
-    (MemoryError)."""
-    nbytes = shape[0] * shape[1] * np.dtype(dtype).itemsize
+def _size_text(n: int) -> str:
+    """A size for a message: its digits, or their number (in parentheses) beyond 64 bits."""
+    return str(n) if n.bit_length() <= 64 else f"({too_large_text(n)})"
+
+
+def _check_size(size: tuple[int, int], dtype: DTypeLike) -> None:
+    """A MemoryError, before anything is allocated, for an image of ``size`` = (nx, ny)
+    beyond the memory this process may use. The message gives the size as width x height
+    (nx x ny), as the CLI's lines do, also for a picture (whose array is (ny, nx)); numbers
+    beyond 64 bits (ny can have hundreds of digits) are given by their number of digits."""
+    nx, ny = size
+    nbytes = nx * ny * np.dtype(dtype).itemsize
     limit = usable_memory()
-    if nbytes >= 2**62 or (limit is not None and nbytes > limit):
-        raise MemoryError(
-            f"resolution: an image of {shape[0]} x {shape[1]} pixels needs {nbytes / 2**30:.1f} "
-            f"GiB, more than {usable_memory_text(limit) if limit is not None else 'any memory'}"
-        )
-    return np.empty(shape, dtype=dtype)
+    if nbytes < 2**62 and (limit is None or nbytes <= limit):
+        return
+    gib = f"{nbytes / 2**30:.1f}" if nbytes < 2**94 else _size_text(nbytes >> 30)
+    beyond = ("beyond any machine's memory" if nbytes >= 2**62 or limit is None
+              else f"more than {usable_memory_text(limit)}")
+    raise MemoryError(f"resolution: an image of {_size_text(nx)} x {_size_text(ny)} pixels "
+                      f"needs {gib} GiB, {beyond}")
+
+
+def _allocate(size: tuple[int, int], dtype: DTypeLike, *, picture: bool = False
+              ) -> NDArray[Any]:
+    """np.empty for an image of ``size`` = (nx, ny): shape (nx, ny), or (ny, nx) for a
+    picture, after _check_size."""
+    _check_size(size, dtype)
+    return np.empty(size[::-1] if picture else size, dtype=dtype)
 
 
 # Instances are immutable, as in the document (its PyO3 classes are `#[pyclass(frozen)]`): every
@@ -241,7 +266,7 @@ class ComplexRegion:
         xright, resolution)`` along axis 0, ``y = linspace(yleft, yright, ny)`` along axis 1,
         ``x + 1j*y``."""
         shape = self.shape(resolution)
-        _allocate(shape, np.complex128)  # the size check only
+        _check_size(shape, np.complex128)
         x = np.linspace(self.xleft, self.xright, shape[0])
         y = np.linspace(self.yleft, self.yright, shape[1])
         grid: NDArray[np.complex128] = x[:, np.newaxis] + 1j * y[np.newaxis, :]
@@ -264,13 +289,15 @@ class ComplexRegion:
         return hash((self.xleft, self.xright, self.yleft, self.yright))
 
 
-def _region(value: object) -> ComplexRegion:
+def _region(value: object, name: str = "region") -> ComplexRegion:
+    """``value`` as a ComplexRegion; errors name the parameter ``name`` (the functions'
+    ``region``, the methods' ``plane``)."""
     if isinstance(value, ComplexRegion):
         return value
     # the reference twin's dataclass (or any object with the four bounds)
     names = ("xleft", "xright", "yleft", "yright")
     if not all(hasattr(value, n) for n in names):
-        raise TypeError(f"region: expected a ComplexRegion, got {type(value).__name__}")
+        raise TypeError(f"{name}: expected a ComplexRegion, got {type(value).__name__}")
     return ComplexRegion(*(getattr(value, n) for n in names))
 
 
@@ -299,7 +326,7 @@ def _render(
     n_threads = resolve_threads(threads)
     level = _simd(simd)
     check_progress(progress)
-    out = _allocate(shape[::-1] if kind in (_PICTURE, _PICTURE_SMOOTH) else shape, dtype)
+    out = _allocate(shape, dtype, picture=kind in (_PICTURE, _PICTURE_SMOOTH))
     _core._julia_render(
         kind,
         c_0.real,
@@ -379,7 +406,7 @@ class JuliaDiv:
                    progress: ProgressFn | None) -> NDArray[Any]:
         itermin, itermax = self.n_iterations
         return _render(
-            _region(plane),
+            _region(plane, "plane"),
             resolution=self.resolution,
             kind=kind,
             c_0=self.c_0,
@@ -412,7 +439,7 @@ class JuliaDiv:
     ) -> NDArray[np.uint32]:
         """The raw escape counts (the document's ``div``) over ``plane``."""
         return escape_counts(
-            plane,
+            _region(plane, "plane"),
             self.c_0,
             self.threshold,
             self.n_iterations[1],
@@ -552,7 +579,8 @@ def divergence(
 def to_picture(values: ArrayLike) -> NDArray[np.uint8]:
     """The 8-bit gray picture of an image from ``over``: shape ``(ny, nx)``, row 0 at the top
     (the last y), pixel ``uint8(value * 255)`` as in the document (one cache-blocked pass in
-    C instead of NumPy's transposed copy)."""
+    C instead of NumPy's transposed copy). Values outside [0, 1] saturate: below 0 (and NaN)
+    give 0, above 1 give 255, where NumPy's cast would wrap around or be undefined."""
     arr = np.asarray(values)
     if arr.ndim != 2 or arr.dtype.kind != "f" or arr.dtype.itemsize not in (4, 8):
         raise TypeError(

@@ -100,8 +100,8 @@ HL_API void hl_tmodel_options_init(hl_tmodel_options *opt);
 /*
  * Checks that x[0..n) gives a proper posterior under `prior` with nu degrees of freedom, one
  * whose draws fit a double: n >= 2 (n >= 4 for the flat prior), every x_i finite,
- * 0 < nu <= HL_TMODEL_MAX_NU, and the ties not too heavy. With k the largest number of equal values (1 when all
- * differ), the posterior near sigma = 0 behaves like sigma^(p - 1) d sigma with
+ * 0 < nu <= HL_TMODEL_MAX_NU, and the ties not too heavy. With k the largest number of equal
+ * values (1 when all differ), the posterior near sigma = 0 behaves like sigma^(p - 1) d sigma with
  * p = nu (n - k) - k + 1 + e (e = 0 for the log-sigma prior, 2 for the flat one): proper iff
  * p > 0, and its mass below sigma = eps is about eps^p. We require p >= HL_TMODEL_MIN_POWER
  * (1): below about p = 0.35 the chains were seen to wander to sigma^2 under 1e-300 data scales

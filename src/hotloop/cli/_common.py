@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from hotloop._numbers import count_text, short_repr
 from hotloop._seed import SEED_MAX
 
 
@@ -233,20 +232,46 @@ def add_threads_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _int_at_least(text: str, least: int) -> int:
+# What int() reads as an integer (blanks around, a sign, digits with single underscores
+# between them); beyond 4300 digits it raises ValueError as for a word.
+_INTEGER = re.compile(r"\s*[+-]?\d+(_\d+)*\s*")
+
+
+def shortened(text: str, width: int = 24) -> str:
+    """``repr(text)``, or for a long text its start and end around the number of characters
+    left out, so that a message never echoes thousands of digits."""
+    if len(text) <= width:
+        return repr(text)
+    keep = width // 2
+    return repr(f"{text[:keep]}...{text[-keep:]}") + f" ({len(text)} characters)"
+
+
+def read_int(text: str) -> int:
+    """``int(text)`` for an integer flag. ArgumentTypeError for a non-integer, and for an
+    integer beyond int()'s 4300 digits (out of every flag's range; zeros aside)."""
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
-        digits = text.strip().lstrip("+-").replace("_", "")
-        if digits.isdecimal() and len(digits) > 64:  # beyond int()'s 4300-digit limit
-            sign = "a negative integer" if text.strip().startswith("-") else "an integer"
+        if not _INTEGER.fullmatch(text):
             raise argparse.ArgumentTypeError(
-                f"expected an integer >= {least}, got {sign} of {len(digits)} digits") from None
+                f"expected an integer, got {shortened(text)}") from None
+        if not re.sub(r"[\s+_-]", "", text).lstrip("0"):
+            return 0
         raise argparse.ArgumentTypeError(
-            f"expected an integer, got {short_repr(text)}") from None
+            f"expected an integer of at most 4300 digits, got {shortened(text.strip())}"
+        ) from None
+
+
+def shown_int(text: str, value: int) -> str:
+    """An integer flag's value for a message: its digits, or its shortened text when long."""
+    return str(value) if len(text.strip()) <= 24 else shortened(text.strip())
+
+
+def _int_at_least(text: str, least: int) -> int:
+    value = read_int(text)
     if value < least:
         raise argparse.ArgumentTypeError(
-            f"expected an integer >= {least}, got {count_text(value)}")
+            f"expected an integer >= {least}, got {shown_int(text, value)}")
     return value
 
 
@@ -262,7 +287,8 @@ def seed_value(text: str) -> int:
     """A seed for --seed: an integer from 0 to 2^64 - 1 (hotloop._seed's range)."""
     value = _int_at_least(text, 0)
     if value > SEED_MAX:
-        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 2^64 - 1, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected an integer from 0 to 2^64 - 1, got {shown_int(text, value)}")
     return value
 
 

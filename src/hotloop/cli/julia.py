@@ -27,6 +27,8 @@ from hotloop.cli._common import (
     check_output_path,
     finite_float,
     positive_int,
+    read_int,
+    shown_int,
 )
 
 # Renders at least this big draw a progress bar (when stderr is a terminal).
@@ -71,12 +73,11 @@ def register(subparsers: Any) -> None:
 
 
 def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    """An iteration count for -m/-M: an integer from 0 to 2^32 - 1 (the core's uint32)."""
+    value = read_int(text)
     if not 0 <= value <= 2**32 - 1:
-        raise argparse.ArgumentTypeError(f"expected an integer in 0..4294967295, got {value}")
+        raise argparse.ArgumentTypeError(
+            f"expected an integer in 0..4294967295, got {shown_int(text, value)}")
     return value
 
 
@@ -251,7 +252,10 @@ def run(args: argparse.Namespace) -> int:
     check_output_path(args.output)
     lut = colormap_lut(args.cmap)
     start = time.perf_counter()
-    with ProgressBar("julia", None if shape[0] * shape[1] >= PROGRESS_PIXELS else False) as bar:
+    # --quiet prints nothing on success, so no bar either; else a bar on a terminal for
+    # large renders
+    draw = False if args.quiet or shape[0] * shape[1] < PROGRESS_PIXELS else None
+    with ProgressBar("julia", draw) as bar:
         if args.mandelbrot:
             levels = to_picture(mandelbrot(region, args.threshold, (args.itermin, args.itermax),
                                            args.resolution, threads=args.threads,
