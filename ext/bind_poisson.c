@@ -411,6 +411,10 @@ exit:
 #define SMALL_MAX_POINTS 256
 /* The dimensions the Python API takes (hotloop.poisson.MAX_DIM). */
 #define API_MAX_DIM 8
+/* The sides a box may have (hotloop.poisson.SIDE_RANGE): beyond them the squares of
+ * distances leave the doubles, and the Python layer refuses the call. */
+#define SMALL_MIN_SIDE 1e-100
+#define SMALL_MAX_SIDE 1e100
 
 /* Whether obj is a float equal to v (the Python signature's default weight parameters). */
 static int is_float_value(PyObject *obj, double v) {
@@ -472,7 +476,11 @@ static int small_geometry(const double *x, size_t m, size_t dim, int domain, int
         }
         double v = 1.0;
         for (size_t j = 0; j < dim; j++) {
-            v *= lohi[dim + j] - lohi[j];
+            const double side = lohi[dim + j] - lohi[j];
+            if (!(side >= SMALL_MIN_SIDE && side <= SMALL_MAX_SIDE)) {
+                return 0;
+            }
+            v *= side;
         }
         *k = (int)dim;
         *measure = v;

@@ -485,10 +485,13 @@ def test_numpy_bools_are_flags_and_ties_remove_the_smallest_index() -> None:
 
 @pytest.mark.filterwarnings("error")
 def test_boxes_beyond_the_doubles_are_one_error_without_warnings() -> None:
-    with pytest.raises(ValueError, match="bounds: the box's measure"):
+    with pytest.raises(ValueError, match="bounds: the box's side in dimension 0 is inf"):
         pd.sample(10, [(-1e308, 1e308)], seed=1)
-    with pytest.raises(ValueError, match="points: their bounding box's measure"):
+    with pytest.raises(ValueError, match="points: their bounding box's side in dimension 0 is inf"):
         pd.eliminate(np.array([[-1e308], [1e308], [0.0]]), 1)
+    # sides within their range whose product leaves the doubles
+    with pytest.raises(ValueError, match="bounds: the box's measure"):
+        pd.sample(10, [(0, 1e90)] * 4, seed=1)
 
 
 def test_sample_checks_the_weight_parameters_before_drawing(
@@ -579,10 +582,10 @@ def test_degenerate_inputs_name_the_problem() -> None:
         with pytest.raises(ValueError, match=f"points: need at least 2 points.*got {m}"):
             pd.eliminate(np.zeros((m, 2)), 1)
     rng = np.random.default_rng(3)
-    for scale in (1e200, 1e-170):  # the bounding box's area overflows or underflows
-        with pytest.raises(ValueError, match="points: their bounding box's measure"):
+    for scale in (1e200, 1e-170):  # the bounding box's sides leave their range
+        with pytest.raises(ValueError, match="points: their bounding box's side"):
             pd.eliminate(rng.random((50, 2)) * scale, 10)
-    with pytest.raises(ValueError, match="bounds: the box's measure"):
+    with pytest.raises(ValueError, match="bounds: the box's side"):
         pd.sample(10, [(0, 1e200), (0, 1e200)])
 
 
@@ -817,3 +820,57 @@ def test_demo_runs(tmp_path: Path) -> None:
 
     demo.run(tmp_path)
     assert (tmp_path / "poisson.png").stat().st_size > 1000
+
+
+def test_a_slow_progress_callback_is_called_about_ten_times_a_second_of_work() -> None:
+    """The intervals between callbacks count from the end of the last one: stamped from its
+    start, a callback slower than 0.1 s was called again at the very next poll, one poll's
+    work apart (45 calls, and 6.8 s, for a call of 0.04 s)."""
+    x = np.random.default_rng(0).random((50000, 2))
+    seen: list[int] = []
+
+    def slow(done: int, total: int) -> None:
+        seen.append(done)
+        time.sleep(0.15)
+
+    np.testing.assert_array_equal(pd.eliminate(x, 10000, progress=slow),
+                                  pd.eliminate(x, 10000))
+    # the work (0.04 s here, a few tenths on a slow machine) leaves room for a few calls at
+    # 0.1 s intervals of work, plus the final one at 100 %
+    assert len(seen) <= 6, seen
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e-200, 1e-158])
+def test_coordinates_whose_squares_leave_the_doubles_are_refused(scale: float) -> None:
+    """A 1-D input times 1e200 kept its last 400 rows (the squared distances overflowed) and
+    radius_stats said inf; times 1e-200 (and a 2-D box of sides 1e-158, inside the volume
+    check) the squares lost their digits. Sides are now held to [1e-100, 1e100]."""
+    x = np.random.default_rng(0).random((2000, 1)) * scale
+    for call in (lambda: pd.eliminate(x, 400), lambda: pd.eliminate(x[:200], 40),
+                 lambda: pd.radius_stats(x)):
+        with pytest.raises(ValueError, match=r"points: their bounding box's side in dimension 0"):
+            call()
+    with pytest.raises(ValueError, match=r"bounds: the box's side in dimension 1 is 1e\+200"):
+        pd.sample(100, [(0, 1), (0, 1e200)], seed=1)
+    np.testing.assert_array_equal(pd.eliminate(x / scale * 1e99, 400),
+                                  pd.eliminate(x / scale, 400))  # the window's edge is fine
+
+
+def test_an_r_max_whose_square_leaves_the_doubles_is_named() -> None:
+    x = np.random.default_rng(0).random((500, 2))
+    for call in (lambda: pd.eliminate(x, 100, r_max=1.7e308),
+                 lambda: pd.sample(10, seed=1, r_max=1.7e308),
+                 lambda: pd.eliminate(x, 100, r_max=1e-320)):
+        with pytest.raises(ValueError, match=r"r_max: expected a radius in \[1e-150, 1e\+150\]"):
+            call()
+
+
+def test_cli_writes_csv_to_a_stream() -> None:
+    """docs/poisson.md says streams such as /dev/stdout are written in place; the CLI refused
+    any output not ending in .npy or .csv."""
+    done = subprocess.run([sys.executable, "-m", "hotloop", "poisson", "7", "--seed", "1",
+                           "-o", "/dev/stdout"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    rows = np.loadtxt(done.stdout.splitlines(), delimiter=",")
+    np.testing.assert_array_equal(rows, pd.sample(7, seed=1))
+    assert "-> /dev/stdout" in done.stderr

@@ -81,6 +81,12 @@ UNIT_TOLERANCE = 1e-6  # |norm - 1| allowed for sphere points and quaternions (s
 # Volume of SO(3) with the rotation-angle metric, 8 pi^2; the sphere's below. Both from the
 # core (hl_poisson_measure), whose small-call path derives its radii from the same doubles.
 _ROTATION_MEASURE = _core._poisson_measure(DOMAINS["rotations"], 4)
+# The sides a box may have, and the radii r_max may be given: distances are square roots of
+# sums of squares, which overflow beyond about 1e154 and lose their digits below 1e-154 (a
+# 1-D input times 1e200 kept its last 400 rows, silently). The binding's small path
+# (ext/bind_poisson.c) declines the same sides.
+SIDE_RANGE = (1e-100, 1e100)
+R_MAX_RANGE = (1e-150, 1e150)
 _SMALL_MAX_POINTS = _core._POISSON_SMALL_MAX_POINTS  # the binding's small-call path (eliminate)
 _I64 = np.dtype(np.int64)
 
@@ -289,6 +295,16 @@ class _Geometry:
                     raise ValueError(f"{name}: row {row} lies outside bounds")
         self.lo, self.hi = lohi[0], lohi[1]
         self.k = d
+        with np.errstate(over="ignore"):  # a side beyond the doubles: inf, refused below
+            sides = self.hi - self.lo
+        outside = np.flatnonzero(~((sides >= SIDE_RANGE[0]) & (sides <= SIDE_RANGE[1])))
+        if outside.size:
+            k = int(outside[0])
+            what = "bounds: the box's" if bounds is not None else (
+                f"{name}: their bounding box's")
+            raise ValueError(f"{what} side in dimension {k} is {sides[k]:g}, outside "
+                             f"[{SIDE_RANGE[0]:g}, {SIDE_RANGE[1]:g}]: the squares of distances "
+                             "would leave the doubles; rescale the coordinates")
         # in Python floats: an overflow is inf, without NumPy's warning
         self.measure = math.prod(
             h - lo_ for lo_, h in zip(self.lo.tolist(), self.hi.tolist(), strict=True))
@@ -300,6 +316,16 @@ class _Geometry:
 
     def r_max(self, n: int) -> float:
         return _core._poisson_max_radius(self.k, self.measure, n)
+
+
+def _check_r_max(r_max: object) -> float:
+    """A given r_max: a number within R_MAX_RANGE."""
+    r = _check_param("r_max", r_max, 0.0)
+    if not R_MAX_RANGE[0] <= r <= R_MAX_RANGE[1]:
+        raise ValueError(f"r_max: expected a radius in [{R_MAX_RANGE[0]:g}, "
+                         f"{R_MAX_RANGE[1]:g}] (the squares of distances must stay within the "
+                         f"doubles), got {r:g}")
+    return r
 
 
 def _check_options(progressive: object, weight_limiting: object,
@@ -482,7 +508,7 @@ def eliminate(
         alpha_f, beta_f, gamma_f = alpha, beta, gamma  # what _check_param would return
     else:
         alpha_f, beta_f, gamma_f = _check_weight_params(alpha, beta, gamma)
-    r = geo.r_max(n) if r_max is None else _check_param("r_max", r_max, 0.0)
+    r = geo.r_max(n) if r_max is None else _check_r_max(r_max)
     d_max = 2.0 * r
     d_min = d_max * weight_limit_fraction(m, n, beta_f, gamma_f) if weight_limiting else 0.0
     if domain == "periodic":
@@ -676,7 +702,7 @@ def _refuse_before_allocating(who: str, m: int, n: int, d: int, *, domain: str,
     eliminate's copy of its input): that array and the elimination's neighbour lists
     together, in the box ``lohi`` ((2, d), or None for the sphere and rotations)."""
     geo = _Geometry(domain, np.empty((0, d)), lohi.T if lohi is not None else None, "bounds")
-    r = geo.r_max(n) if r_max is None else _check_param("r_max", r_max, 0.0)
+    r = geo.r_max(n) if r_max is None else _check_r_max(r_max)
     if domain == "periodic":  # the error eliminate would give, before the memory's
         check_periodic_reach(geo, 2.0 * r, r_max_given=r_max is not None)
     _refuse_beyond_memory(who, m, n, d, k=geo.k, measure=geo.measure, d_max=2.0 * r,

@@ -66,7 +66,7 @@ def _own_descriptor(shown: str) -> int | None:
     return int(proc_fd)
 
 
-def _is_stream(shown: str, target: Path) -> bool:
+def is_stream(shown: str, target: Path) -> bool:
     """Whether the output ``shown`` (resolving to ``target``) is written to directly: a name of
     an open stream, or an existing file that is not a regular one (/dev/null, a FIFO, a
     terminal), which cannot be replaced."""
@@ -90,13 +90,13 @@ def _access_problem(shown: str, target: Path, stream: bool) -> str | None:
 
 def _checked_output(path: str | os.PathLike[str]) -> tuple[str, Path, bool]:
     """``path`` as given, the file it resolves to, and whether it is written in place (a
-    stream, see _is_stream); ``CLIError`` naming it when it cannot be written."""
+    stream, see is_stream); ``CLIError`` naming it when it cannot be written."""
     problem = _output_problem(path)
     if problem is not None:
         raise CLIError(problem)
     shown = os.fspath(path)
     target = Path(os.path.realpath(path))
-    stream = _is_stream(shown, target)
+    stream = is_stream(shown, target)
     problem = _access_problem(shown, target, stream)
     if problem is not None:
         raise CLIError(problem)

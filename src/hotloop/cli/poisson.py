@@ -27,6 +27,7 @@ from hotloop.cli._common import (
     atomic_output,
     check_output_path,
     finite_float,
+    is_stream,
     loadtxt_quietly,
     png_plot_problem,
     positive_int,
@@ -96,7 +97,7 @@ def _write_outputs(args: argparse.Namespace, result: np.ndarray, plot_pts: np.nd
     """-o and --plot, both or neither: each regular file goes to a temporary file first, and
     they replace their targets only once both are written (a plot that fails on the way, a
     full disk, leaves no -o file behind either); streams (/dev/stdout, a pipe) are written in
-    place."""
+    place, as CSV unless their name ends in .npy."""
     csv = Path(args.output).suffix.lower() != ".npy"
     with contextlib.ExitStack() as outputs:
         out = outputs.enter_context(atomic_output(args.output, "w" if csv else "wb"))
@@ -189,8 +190,10 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
                     "drawn; their dimension is the file's)")
     elif args.indices:
         return "--indices needs --input (the indices are rows of the input file)"
-    if Path(args.output).suffix.lower() not in (".npy", ".csv"):
-        return f"-o {args.output}: the output must end in .npy or .csv"
+    if Path(args.output).suffix.lower() not in (".npy", ".csv") and not is_stream(
+            args.output, Path(args.output).resolve()):
+        return (f"-o {args.output}: the output must end in .npy or .csv (or be a stream such "
+                "as /dev/stdout or a pipe, written as CSV)")
     plot_problem = png_plot_problem(args.plot)
     if plot_problem is not None:
         return plot_problem
