@@ -562,6 +562,7 @@ def test_sample_and_strided_inputs_check_memory_before_drawing_or_copying() -> N
         "pd.sample_sphere(3_000_000, r_max=1.0, seed=1)",
         "pd.sample_rotations(3_000_000, r_max=3.0, seed=1)",
         "pd.eliminate(np.broadcast_to(np.float32(0.5), (50_000_000, 2)), 10)",
+        "pd.eliminate(np.broadcast_to(np.float32(0.5), (50_000_000, 2)), np.int64(10))",
     ])
     assert peak < 200_000, peak  # KiB: no candidates, no copy
 
@@ -874,3 +875,18 @@ def test_cli_writes_csv_to_a_stream() -> None:
     rows = np.loadtxt(done.stdout.splitlines(), delimiter=",")
     np.testing.assert_array_equal(rows, pd.sample(7, seed=1))
     assert "-> /dev/stdout" in done.stderr
+
+
+def test_sphere_and_rotation_samplers_name_their_own_keyword_errors(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """domain= or an unknown keyword was passed on to eliminate, after the candidates were
+    drawn, and reported as eliminate()'s."""
+    def no_drawing(*args: object) -> None:
+        raise AssertionError("candidates drawn before the keywords were checked")
+
+    monkeypatch.setattr(pd, "_candidates", no_drawing)
+    for sampler, name in ((pd.sample_sphere, "sample_sphere"),
+                          (pd.sample_rotations, "sample_rotations")):
+        for kwargs in ({"domain": "box"}, {"foo": 1}, {"bounds": [(0, 1)]}):
+            with pytest.raises(TypeError, match=f"^{name}\\(\\) got unexpected keyword"):
+                sampler(1000, seed=1, **kwargs)

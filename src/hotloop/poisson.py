@@ -65,6 +65,7 @@ from hotloop._threads import MAX_THREADS, resolve_threads
 __all__ = [
     "DOMAINS",
     "eliminate",
+    "last_seed",
     "max_radius",
     "nn_distances",
     "radius_stats",
@@ -393,9 +394,10 @@ def _refuse_input_beyond_memory(points: object, n: object, domain: object,
     and periodic ones (whose d_max must first be checked against the box), are left to the
     check after the copy."""
     if not (isinstance(points, np.ndarray) and points.ndim == 2 and r_max is None
-            and type(n) is int and type(domain) is str and domain in DOMAINS
-            and domain != "periodic"):
+            and isinstance(n, (int, np.integer)) and not isinstance(n, bool)
+            and type(domain) is str and domain in DOMAINS and domain != "periodic"):
         return
+    n = int(n)
     m, d = points.shape
     if not (1 <= n < m and 1 <= d <= MAX_DIM) or (domain == "rotations" and d != 4) or (
             domain == "sphere" and d < 2):
@@ -674,9 +676,23 @@ def _candidate_count(n: int, oversample: float) -> int:
     return max(n + 1, math.ceil(ov * n))
 
 
-def _check_sample_keywords(kwargs: dict[str, Any]) -> None:
+# The keywords sample_sphere and sample_rotations pass on to eliminate (their domain is fixed,
+# and bounds have no meaning there).
+_SAMPLE_KEYWORDS = frozenset({"progressive", "r_max", "alpha", "beta", "gamma",
+                              "weight_limiting", "threads", "progress"})
+
+
+def _check_sample_keywords(kwargs: dict[str, Any], who: str | None = None) -> None:
     """sample*'s keywords that eliminate checks, checked before the candidates are drawn
-    (millions of them take a while), so that a mistake there fails at once."""
+    (millions of them take a while), so that a mistake there fails at once; for ``who``
+    (sample_sphere, sample_rotations) also the names, which eliminate would report as its
+    own."""
+    if who is not None:
+        unknown = sorted(set(kwargs) - _SAMPLE_KEYWORDS)
+        if unknown:
+            takes = ", ".join(sorted(_SAMPLE_KEYWORDS))
+            raise TypeError(f"{who}() got unexpected keyword argument(s) {', '.join(unknown)} "
+                            f"(its domain is fixed; it takes {takes})")
     _check_options(kwargs.get("progressive", False), kwargs.get("weight_limiting", True),
                    kwargs.get("progress"))
     _check_weight_params(kwargs.get("alpha", 8.0), kwargs.get("beta", 0.65),
@@ -791,7 +807,7 @@ def sample_sphere(
         raise ValueError(f"n: expected >= 1, got {n}")
     if not 2 <= dim <= MAX_DIM:
         raise ValueError(f"dim: expected 2 to {MAX_DIM}, got {dim}")
-    _check_sample_keywords(kwargs)
+    _check_sample_keywords(kwargs, "sample_sphere")
     m = _candidate_count(n, oversample)
     _refuse_before_allocating("sample_sphere", m, n, dim, domain="sphere", lohi=None,
                               r_max=kwargs.get("r_max"))
@@ -813,7 +829,7 @@ def sample_rotations(
     n = _as_count(n)
     if n < 1:
         raise ValueError(f"n: expected >= 1, got {n}")
-    _check_sample_keywords(kwargs)
+    _check_sample_keywords(kwargs, "sample_rotations")
     m = _candidate_count(n, oversample)
     _refuse_before_allocating("sample_rotations", m, n, 4, domain="rotations", lohi=None,
                               r_max=kwargs.get("r_max"))
