@@ -74,7 +74,7 @@ static hl_status elim_call(void *p, hl_monitor *mon) {
 /* 0 for HL_OK; else -1 with the exception of the elimination's status `st` set. */
 static int eliminate_status(PyObject *module, hl_status st) {
     if (st == HL_ENOMEM) {
-        /* memory_limit 0: the core's default, 3/4 of physical memory */
+        /* memory_limit 0: the core's default, 3/4 of physical memory (none for a dense level) */
         PyErr_SetString(PyExc_MemoryError,
                         "poisson.eliminate: out of memory: the neighbour lists need more than "
                         "the memory limit or the machine has (duplicated or clustered points "
@@ -424,7 +424,7 @@ static int is_float_value(PyObject *obj, double v) {
 /* The domain named by `name` among those the small path takes (not PERIODIC, which needs
  * bounds); -1 for anything else. */
 static int small_domain(PyObject *name) {
-    if (!PyUnicode_Check(name)) {
+    if (!PyUnicode_CheckExact(name)) { /* a subclass may compare otherwise: the general path */
         return -1;
     }
     if (PyUnicode_CompareWithASCIIString(name, "box") == 0) {
@@ -441,8 +441,8 @@ static int small_domain(PyObject *name) {
 
 /* The thread count of `threads` for the core (0: all CPUs), as resolve_threads would resolve
  * it (None: the default, which may raise for a malformed $HOTLOOP_NUM_THREADS), in *out: 1;
- * 0 with none taken (a type or value the Python layer words an error for); -1 with an
- * exception set. */
+ * 0 with none taken (not an exact int, negative, or beyond a long: left to the Python layer);
+ * -1 with an exception set. */
 static int small_threads(PyObject *threads, unsigned *out) {
     if (threads == Py_None) {
         return hl_default_thread_count(out) == 0 ? 1 : -1;
@@ -503,8 +503,9 @@ PyDoc_STRVAR(
     "indices written to the int64 array `out` of n items, which is returned. None, with\n"
     "nothing done, for a call it does not take: more than 256 points, bounds needed, any\n"
     "argument that is not plainly valid (the Python layer then makes the call and words\n"
-    "the error). Runs with the GIL held (at most about 0.1 ms; the matrix needs at most\n"
-    "256 KB).");
+    "the error). Raises as the general path would for a malformed $HOTLOOP_NUM_THREADS.\n"
+    "Runs with the GIL held (at most about 0.1 ms) and no memory limit (the matrix needs\n"
+    "at most 256 KB).");
 
 static PyObject *py_eliminate_small(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 8) {

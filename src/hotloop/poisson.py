@@ -479,7 +479,8 @@ def eliminate(
     # A call of at most 256 points with the default options is one C call: the checks below,
     # the radii and the elimination (about 50 us in the core; on cold caches this layer took
     # about as long again: docs/poisson.md, "Small calls"). It answers None, having done
-    # nothing, for anything but plainly valid arguments; the general path then words the error.
+    # nothing, for anything but plainly valid arguments; the general path then words the error
+    # (a malformed $HOTLOOP_NUM_THREADS raises there as it would here).
     if (type(n) is int and 0 < n < _SMALL_MAX_POINTS and bounds is None and r_max is None
             and progressive is False and weight_limiting is True and progress is None):
         out = np.empty(n, _I64)

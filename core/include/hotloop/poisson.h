@@ -105,7 +105,9 @@ typedef struct hl_poisson_options {
     int progressive;           /* non-zero: order the output progressively */
     double progressive_factor; /* > 1: d_max multiplier per halving (2^(1/k)); progressive only */
     unsigned n_threads;        /* 0: all CPUs */
-    size_t memory_limit;       /* bytes of neighbour lists allowed; 0: 3/4 of physical memory */
+    size_t memory_limit;       /* bytes of neighbour lists allowed; 0: 3/4 of physical memory
+                                  (no limit for a level of at most 256 points: its dense
+                                  matrix, 256 KB at most, is within it on any machine) */
     hl_poisson_method method;  /* AUTO (the default); the others are for tests and benchmarks */
 } hl_poisson_options;
 

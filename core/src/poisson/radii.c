@@ -29,15 +29,27 @@ double hl_poisson_max_radius(int k, double measure, size_t n) {
     return pow(per / v, 1.0 / (double)k);
 }
 
+/* The surface of the unit sphere S^(dim-1) in R^dim, 2 pi^(dim/2) / Gamma(dim/2), for dim =
+ * 2 .. 16, correctly rounded (computed to 60 digits from pi and the closed forms of Gamma at
+ * integers and half-integers). Literals rather than pow() and tgamma(): libm's results differ
+ * by an ulp from these at dim 6 and 8 (and CPython's math.gamma at 5), and an ulp of d_max
+ * can change which of two equal weights goes first, so the result would depend on the
+ * platform. */
+static const double sphere_measure[HL_POISSON_MAX_DIM + 1] = {
+    [2] = 6.283185307179586,   [3] = 12.566370614359172,  [4] = 19.739208802178716,
+    [5] = 26.318945069571622,  [6] = 31.00627668029982,   [7] = 33.07336179231981,
+    [8] = 32.46969701133415,   [9] = 29.686580124648362,  [10] = 25.501640398773453,
+    [11] = 20.725142673288904, [12] = 16.023153226255072, [13] = 11.838173812182681,
+    [14] = 8.389703410491089,  [15] = 5.7216492123495675, [16] = 3.7652900857422913,
+};
+
 double hl_poisson_measure(hl_poisson_domain domain, size_t dim) {
-    const double pi = 3.141592653589793;
     if (domain == HL_POISSON_ROTATIONS && dim == 4) {
-        /* SO(3) with the rotation-angle metric: its Haar measure is 8 pi^2. */
-        return 8.0 * (pi * pi);
+        /* SO(3) with the rotation-angle metric: its Haar measure is 8 pi^2 (correctly rounded) */
+        return 78.95683520871486;
     }
     if (domain == HL_POISSON_SPHERE && dim >= 2 && dim <= HL_POISSON_MAX_DIM) {
-        /* The surface of the unit sphere S^(dim-1) in R^dim: 2 pi^(dim/2) / Gamma(dim/2). */
-        return 2.0 * pow(pi, (double)dim / 2.0) / tgamma((double)dim / 2.0);
+        return sphere_measure[dim];
     }
     return NAN;
 }

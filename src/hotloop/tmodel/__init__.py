@@ -192,6 +192,8 @@ def _real(value: object, name: str) -> float:
         return float(value)  # type: ignore[arg-type]
     except OverflowError:  # an int or Fraction beyond the doubles
         return math.inf if value > 0 else -math.inf  # type: ignore[operator]
+    except ValueError:  # Decimal('sNaN')
+        return math.nan
 
 
 def _count(value: object, name: str, minimum: int) -> int:
