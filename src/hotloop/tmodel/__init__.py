@@ -134,7 +134,7 @@ def _init_values(value: object, key: str) -> FloatArray:
     except (TypeError, ValueError) as exc:
         raise TypeError(f"init[{key!r}]: expected real numbers ({exc})") from None
     if items.dtype == object:
-        wrong = any(_not_real(e) for e in items.flat)
+        wrong = _first_not_real(items.ravel()) >= 0
     else:
         wrong = items.dtype.kind not in "iuf"
     if wrong:
@@ -153,6 +153,18 @@ def _not_real(item: object) -> bool:
     return isinstance(item, (bool, np.bool_)) or not isinstance(item, (numbers.Real, Decimal))
 
 
+def _first_not_real(items: Any) -> int:
+    """The index of the first element of the sequence ``items`` that :func:`_not_real` refuses,
+    or -1. The
+    elements' types are collected in C (set(map(type, ...))), so a list of a million floats
+    costs no Python loop; the elements are walked only to find the culprit."""
+    kinds = set(map(type, items))
+    if not any(issubclass(k, (bool, np.bool_)) or not issubclass(k, (numbers.Real, Decimal))
+               for k in kinds):
+        return -1
+    return next(i for i, item in enumerate(items) if _not_real(item))
+
+
 def _as_float_data(data: ArrayLike) -> FloatArray:
     """``data`` as a new float64 array: real numbers only (no complex, bool, strings, masks)."""
     if isinstance(data, np.ma.MaskedArray):
@@ -167,14 +179,14 @@ def _as_float_data(data: ArrayLike) -> FloatArray:
                         + (" (complex: pass .real explicitly)" if arr.dtype.kind == "c" else ""))
     # NumPy turns a bool among numbers into 0 or 1, and an object array's strings ('2') and
     # None into floats: look at the elements where they can hide (a list's items, an object
-    # array's), one pass in Python only for such inputs.
+    # array's), their types collected in C (_first_not_real).
     if arr.dtype.kind == "O":
-        items: Any = arr.flat
+        items: Any = arr.ravel()
     else:  # a flat list or tuple (other shapes are refused below)
         items = data if isinstance(data, (list, tuple)) and arr.ndim == 1 else ()
-    for i, item in enumerate(items):
-        if _not_real(item):
-            raise TypeError(f"data: expected real numbers, got data[{i}] = {short_repr(item)}")
+    bad = _first_not_real(items)
+    if bad >= 0:
+        raise TypeError(f"data: expected real numbers, got data[{bad}] = {short_repr(items[bad])}")
     try:  # object arrays (e.g. Decimals) convert element by element in NumPy, or fail
         return np.array(arr, dtype=np.float64, copy=True)
     except OverflowError:
