@@ -190,8 +190,9 @@ def _check_modes(threshold: float, smooth: bool, dtype: np.dtype[Any]) -> None:
 
 
 def _size_text(n: int) -> str:
-    """A size for a message: its digits, or their number (in parentheses) beyond 64 bits."""
-    return str(n) if n.bit_length() <= 64 else f"({too_large_text(n)})"
+    """A size for a message: count_text's, its description in parentheses (beyond 64 bits)."""
+    text = count_text(n)
+    return text if text.isdecimal() else f"({text})"
 
 
 def _check_size(size: tuple[int, int], dtype: DTypeLike) -> None:
