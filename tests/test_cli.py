@@ -278,3 +278,82 @@ def test_integer_flags_beyond_printing_are_described() -> None:
     with pytest.raises(argparse.ArgumentTypeError, match="got -3"):
         non_negative_int("-3")
     assert positive_int(" 12 ") == 12
+
+
+def _run_into_closed_pipe(*args: str, take: int) -> tuple[int, str]:
+    """Runs ``python -m hotloop ARGS`` with its stdout a pipe whose reader closes it after
+    ``take`` bytes (``| head -c TAKE``); returns the exit code and stderr."""
+    proc = subprocess.Popen([sys.executable, "-m", "hotloop", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.read(take)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    return proc.wait(timeout=300), err
+
+
+@pytest.mark.parametrize("args", [
+    ("poisson", "20000", "--seed", "1", "-o", "/dev/stdout"),  # an output stream
+    ("gibbs", "DATA", "--nu", "4", "--draws", "200000"),  # the summary, after its header
+    ("--version",),  # printed by argparse's action
+], ids=["poisson-output", "gibbs-summary", "version"])
+def test_a_reader_that_stops_reading_ends_the_command_quietly(
+        args: tuple[str, ...], tmp_path: Path) -> None:
+    """``hotloop ... | head`` ends as ``seq | head`` does: exit 141 (128 + SIGPIPE) and no
+    message; it used to say "error: /dev/stdout: cannot write: Broken pipe" (exit 1), or print
+    a traceback for --version."""
+    data = tmp_path / "data.csv"
+    data.write_text("\n".join(str(v) for v in range(-20, 20)) + "\n")
+    args = tuple(str(data) if a == "DATA" else a for a in args)
+    code, err = _run_into_closed_pipe(*args, take=0 if args == ("--version",) else 10)
+    assert code == 141, err
+    assert "rror" not in err and "Traceback" not in err, err
+
+
+def test_count_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    lines = tmp_path / "lines.txt"
+    lines.write_text("a\nb\n")
+    code, err = _run_into_closed_pipe("count", str(lines), take=0)
+    assert (code, err) == (141, ""), err
+
+
+def test_ctrl_c_while_the_command_line_is_imported(monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """A Ctrl-C while ``hotloop.cli`` (and NumPy) load is "interrupted" and exit 130, not a
+    traceback: the console script imports the command line inside its guard."""
+    import builtins
+
+    from hotloop import _console
+
+    real_import = builtins.__import__
+
+    def interrupted_import(name: str, *args: object, **kwargs: object) -> object:
+        if name == "hotloop.cli":
+            raise KeyboardInterrupt
+        return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(builtins, "__import__", interrupted_import)
+    assert _console.main() == 130
+    assert capsys.readouterr().err == "hotloop: interrupted\n"
+
+
+def test_ctrl_c_while_the_parser_is_built(monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """build_parser imports every subcommand's module: a Ctrl-C there is answered too."""
+    from hotloop import cli
+
+    def interrupted() -> argparse.ArgumentParser:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "build_parser", interrupted)
+    assert cli.main(["poisson", "10"]) == 130
+    assert capsys.readouterr().err == "hotloop: interrupted\n"
+
+
+def test_import_hotloop_loads_no_numpy() -> None:
+    """``import hotloop`` stays cheap (the console script's guard relies on it: what the
+    package's __init__ imports runs before the guard)."""
+    code = "import sys, hotloop; print('numpy' in sys.modules, hotloop.resolve_threads(2))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.stdout.split() == ["False", "2"], proc.stderr

@@ -11,13 +11,14 @@ Kernels (imported on first use, so ``import hotloop`` stays cheap):
 from __future__ import annotations
 
 import importlib
-import types
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hotloop._core import HotloopError
-from hotloop._threads import resolve_threads
 from hotloop._version import __version__
 from hotloop.cpu import cpu_features
+
+if TYPE_CHECKING:
+    from hotloop._threads import resolve_threads
 
 __all__ = [
     "HotloopError",
@@ -29,14 +30,19 @@ __all__ = [
 _KERNELS = ("poisson", "julia", "distinct", "tmodel", "reference")
 
 
-def __getattr__(name: str) -> types.ModuleType:
+def __getattr__(name: str) -> Any:
     if name in _KERNELS:
         module = importlib.import_module(f"hotloop.{name}")
         globals()[name] = module
         return module
+    if name == "resolve_threads":  # its module imports NumPy: not before it is used
+        from hotloop._threads import resolve_threads
+
+        globals()[name] = resolve_threads
+        return resolve_threads
     raise AttributeError(f"module 'hotloop' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    extra: list[Any] = list(_KERNELS)
+    extra: list[Any] = [*_KERNELS, "resolve_threads"]
     return sorted([*globals(), *extra])

@@ -2,6 +2,6 @@
 
 import sys
 
-from hotloop.cli import main
+from hotloop._console import main
 
 sys.exit(main())

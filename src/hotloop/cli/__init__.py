@@ -6,13 +6,17 @@ Each kernel's subcommand lives in its own module of this package (``julia``, ``p
 
 Exit codes: 0 success; 1 an expected runtime failure (bad file, bad value found while running),
 reported as one line on stderr without a traceback; 2 a usage error (argparse prints the usage
-line); 130 interrupted by Ctrl-C.
+line); 130 interrupted by Ctrl-C; 141 (128 + SIGPIPE, what ``seq`` or ``cat`` give) when the
+reader of the output stopped reading (``hotloop poisson 1000 -o /dev/stdout | head``), quietly,
+as those tools end.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import platform
 import sys
 from collections.abc import Sequence
@@ -85,23 +89,57 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``hotloop`` command with ``argv`` (default: ``sys.argv[1:]``); return the exit
-    code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 2
-    prog = f"hotloop {args.command}"
+    code. Ctrl-C and a broken pipe are answered at any moment, also while the parser imports
+    the subcommands' modules or prints help."""
+    prog = "hotloop"
     try:
-        code: int = args.func(args)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 2
+        prog = f"hotloop {args.command}"
+        return _run(prog, args)
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return _reader_gone()
+
+
+def _run(prog: str, args: argparse.Namespace) -> int:
+    """The subcommand's exit code; its expected failures as one line on stderr (exit 1)."""
+    try:
+        code: int = args.func(args)
+    except (BrokenPipeError, KeyboardInterrupt):
+        raise
     except (CLIError, OSError, ValueError, TypeError, MemoryError, OverflowError,
             HotloopError) as exc:
         print(f"{prog}: error: {_one_line(exc)}", file=sys.stderr)
         return 1
     return code
+
+
+# The exit code after Ctrl-C: 128 + SIGINT, as a shell reports a tool that SIGINT ended.
+EXIT_INTERRUPTED = 130
+
+# The exit code of a command whose reader went away: 128 + SIGPIPE, as a shell reports a tool
+# that SIGPIPE ended (Python ignores the signal and raises BrokenPipeError instead).
+EXIT_BROKEN_PIPE = 141
+
+
+def _reader_gone() -> int:
+    """End quietly after a broken pipe. What is left in stdout's buffer could not be written
+    either, and Python's flush of it at exit would print "Exception ignored ... BrokenPipeError":
+    if stdout is the broken stream, it is pointed at /dev/null first."""
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):  # ValueError: stdout already closed
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+    return EXIT_BROKEN_PIPE
 
 
 def _one_line(exc: BaseException) -> str:

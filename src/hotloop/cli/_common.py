@@ -163,11 +163,12 @@ def _naming_write_errors(shown: str) -> Iterator[None]:
     """An OSError without a file name inside an output's block is a failed write or close of
     that output (ENOSPC, EFBIG, EIO): reported as ``CLIError`` naming the output, where
     ``str(exc)`` would give "[Errno 27] File too large" alone. Errors that name their own file
-    (an input that cannot be read) pass through."""
+    (an input that cannot be read) pass through, and so does a broken pipe (the reader of a
+    stream stopped reading: not an error, see ``hotloop.cli.main``)."""
     try:
         yield
     except OSError as exc:
-        if exc.filename is not None:
+        if exc.filename is not None or isinstance(exc, BrokenPipeError):
             raise
         raise CLIError(f"{shown}: cannot write: {exc.strerror or exc}") from None
 

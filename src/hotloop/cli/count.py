@@ -92,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
             else:
                 print(f"{round(est)}\t(95% bounds {lo:.0f}..{hi:.0f}, +-{100 * sketch.error:.2g}% "
                       "standard error)")
+    except BrokenPipeError:
+        raise  # the reader of stdout went away: hotloop.cli.main ends quietly
     except OSError as exc:
         raise CLIError(exc.strerror or str(exc)) from None
     finally:
