@@ -4,8 +4,10 @@ Ctrl-C and the GIL, the CLI, the benchmark and demo smoke runs."""
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import os
+import re
 import threading
 import time
 from pathlib import Path
@@ -216,6 +218,83 @@ def test_divergence_shapes_dtypes_and_input_untouched() -> None:
     assert hl.divergence(np.array(0.1 + 0.1j), C_0, 2.0, 40).shape == ()
     assert hl.divergence(np.zeros(0, complex), C_0, 2.0, 40).shape == (0,)
     assert np.array_equal(hl.divergence(z, C_0, 2.0, 0), np.zeros(z.shape, np.uint32))
+
+
+def test_divergence_checks_its_size_before_allocating(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A broadcast view stands for far more points than it holds: its complex128 copy and
+    counts are checked against the memory before anything is allocated (NumPy's own
+    "Unable to allocate" came after trying, and smaller sizes started allocating)."""
+    import tracemalloc
+
+    z = np.broadcast_to(np.complex128(1j), (10**6, 10**6))
+    with pytest.raises(MemoryError, match=r"^z: an array of 1000000 x 1000000 points needs "
+                       r"18626\.5 GiB for its uint32 counts and a complex128 copy, (more than "
+                       r".* \(\d+\.\d GiB\)|beyond any machine's memory)$"):
+        hl.divergence(z, C_0)
+    # with 1 MiB usable: 10^7 points (200 MB) are refused with nothing allocated
+    monkeypatch.setattr(hl, "usable_memory", lambda: 2**20)
+    tracemalloc.start()
+    try:
+        with pytest.raises(MemoryError, match=r"^z: .* 10000000 points needs 0\.2 GiB .*"
+                           r"\(0\.0 GiB\)"):
+            hl.divergence(np.broadcast_to(np.complex64(0.5j), (10**7,)), mandelbrot=True)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20, peak
+
+
+def test_divergence_reads_contiguous_input_in_place_and_never_modifies_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import tracemalloc
+
+    z = np.linspace(-1.5, 1.5, 10**5) + 0.25j
+    z.setflags(write=False)  # read-only input: read, never written
+    want = _numpy_counts(z, C_0, 2.0, 30)
+    # 1 MiB usable: the counts (0.4 MB) fit, a copy of z (1.6 MB) would not
+    monkeypatch.setattr(hl, "usable_memory", lambda: 2**20)
+    tracemalloc.start()
+    try:
+        got = hl.divergence(z, C_0, 2.0, 30)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert np.array_equal(got, want) and peak < z.nbytes // 2, peak
+    with pytest.raises(MemoryError, match="complex128 copy"):  # a strided view needs one
+        hl.divergence(np.linspace(0, 1, 2 * 10**5).astype(complex)[::2], C_0, 2.0, 30)
+    monkeypatch.undo()
+    # an unaligned or byte-swapped buffer is copied (aligned, native) and left as it was
+    raw = np.zeros(z.nbytes + 1, np.uint8)
+    unaligned = np.frombuffer(raw, np.complex128, count=z.size, offset=1)
+    assert not unaligned.flags.aligned
+    raw[1:] = z.view(np.uint8)
+    swapped = z.astype(">c16")
+    for arr in (unaligned, swapped):
+        before = arr.copy()
+        assert np.array_equal(hl.divergence(arr, C_0, 2.0, 30), want)
+        assert np.array_equal(arr, before, equal_nan=True)
+
+
+def test_divergence_needs_no_c_0_for_the_mandelbrot_set() -> None:
+    import inspect
+
+    region = hl.ComplexRegion(-2.2, 0.8, -1.2, 1.2)
+    want = ref.mandelbrot_counts(ref.ComplexRegion(-2.2, 0.8, -1.2, 1.2), 120, 2.0, 60)
+    grid = region.build(120)
+    assert np.array_equal(hl.divergence(grid, itermax=60, mandelbrot=True), want)
+    assert np.array_equal(hl.divergence(grid, None, 2.0, 60, mandelbrot=True), want)
+    assert np.array_equal(hl.divergence(grid, C_0, 2.0, 60, mandelbrot=True), want)  # ignored
+    assert np.array_equal(hl.escape_counts(region, None, 2.0, 60, 120, mandelbrot=True), want)
+    assert inspect.signature(hl.divergence).parameters["c_0"].default is None
+    # the document's positional order still works, and a Julia set needs its c_0
+    assert np.array_equal(hl.divergence(grid, C_0, 2.0, 60), _numpy_counts(grid, C_0, 2.0, 60))
+    for call in (lambda: hl.divergence(grid), lambda: hl.divergence(grid, None, 2.0, 60),
+                 lambda: hl.escape_counts(region, None)):
+        with pytest.raises(TypeError, match=r"^c_0: required unless mandelbrot=True, got None"):
+            call()
+    with pytest.raises(TypeError, match=r"^c_0"):  # a c_0 given is checked, also when ignored
+        hl.divergence(grid, "x", mandelbrot=True)
 
 
 def test_escape_counts_and_mandelbrot_equal_numpy() -> None:
@@ -648,7 +727,8 @@ def test_cli_out_of_memory_gives_width_x_height_as_the_success_line(
 ) -> None:
     assert cli_main(["julia", "-R", "100000000", "-o", str(tmp_path / "b.png")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "an image of 100000000 x 62500000 pixels" in err[0], err
+    assert len(err) == 1 and "-R/--resolution 100000000: an image of 100000000 x 62500000 " \
+        "pixels" in err[0], err
     assert cli_main(["julia", "-R", "160", "-o", str(tmp_path / "s.png")]) == 0
     assert "s.png: 160 x 100 pixels" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == [tmp_path / "s.png"]
@@ -743,6 +823,90 @@ def test_cli_bad_numbers_exit_2_with_usage(
     if args[0] == "-R" and args[1] != "abc":
         assert "expected an integer >= 1" in err  # not ">= 0": 1 is the least resolution
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [(["-t", "0"], "argument -t/--threshold: expected a number > 0, got '0'"),
+     (["-t", "-1e-3"], "argument -t/--threshold: expected a number > 0, got '-1e-3'"),
+     (["-t", "1e-400"], "argument -t/--threshold: expected a number > 0, got '1e-400' (0 as a "
+                        "double)"),
+     (["-t", "nan"], "argument -t/--threshold: expected a finite number, got 'nan'"),
+     (["-t", "inf"], "argument -t/--threshold: expected a finite number, got 'inf'"),
+     (["-m", "100", "-M", "10"], "arguments -m/--itermin and -M/--itermax: expected itermin < "
+                                 "itermax, got 100 and 10"),
+     (["-m", "80"], "arguments -m/--itermin and -M/--itermax: expected itermin < itermax, got "
+                    "80 and 80"),  # -M's default
+     (["-x", "1", "-X", "1"], "arguments -x/--xleft and -X/--xright: expected different "
+                              "bounds, got 1.0 and 1.0"),
+     (["-y", "0", "-Y", "0"], "arguments -y/--ybottom and -Y/--ytop: expected different bounds"),
+     (["-x=-1e308", "-X", "1e308"], "arguments -x/--xleft and -X/--xright: the span from "
+                                    "-1e+308 to 1e+308 is beyond the float range"),
+     (["-y=-1e308", "-Y", "1e308"], "arguments -y/--ybottom and -Y/--ytop: the span"),
+     (["-x", "nan"], "argument -x/--xleft: expected a finite number, got 'nan'"),
+     (["-X=-inf"], "argument -X/--xright: expected a finite number, got '-inf'"),
+     (["-y", "inf"], "argument -y/--ybottom: expected a finite number"),
+     (["-Y", "nan"], "argument -Y/--ytop: expected a finite number"),
+     (["-r", "1e999"], "argument -r/--real: expected a finite number"),
+     (["-i=nan"], "argument -i/--imag: expected a finite number"),
+     (["-t", "1", "--smooth"], "argument --smooth: needs -t/--threshold > 1, got 1.0"),
+     (["--mandelbrot", "--smooth", "-t", "0.5"], "argument --smooth: needs -t/--threshold > 1"),
+     (["--mandelbrot", "-r", "0.1"], "argument -r/--real: not used with --mandelbrot"),
+     (["--mandelbrot", "-i=-0.1"], "argument -i/--imag: not used with --mandelbrot"),
+     (["-R", "0"], "argument -R/--resolution: expected an integer >= 1, got 0"),
+     (["-R", "1"], "argument -R/--resolution: 1 gives this region an image of 0 rows"),
+     (["-R", str(2**31)], "argument -R/--resolution: expected at most 2147483647 (a PNG's "
+                          "columns), got 2147483648"),
+     (["-x", "0", "-X", "1e-300", "-y", "0", "-Y", "1e300"],
+      "argument -R/--resolution: 500 gives this region an image whose ny"),
+     (["--threads", "-1"], "argument --threads: expected an integer >= 0, got -1")],
+)
+def test_cli_usage_errors_name_the_flags_typed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], words: str
+) -> None:
+    """One line after the usage, naming the flags (the API's argument names, such as
+    "threshold:" or "n_iterations:", mean nothing to the command's user)."""
+    err = _cli_usage_error(tmp_path, capsys, args).strip().splitlines()
+    assert err[0].startswith("usage:") and err[-1].startswith("hotloop julia: error: "), err
+    assert words in err[-1], err[-1]
+    line = err[-1].removeprefix("hotloop julia: error: ")
+    assert line.startswith("argument"), line
+    # not the API's names, which flags such as --threshold contain
+    assert not re.search(r"(?<!-)\b(n_iterations|threshold:|smooth:|resolution:|[xy] span:)",
+                         line), line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_runtime_errors_name_the_flags_and_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = str(tmp_path / "x.png")
+    for extra in ([], ["--mandelbrot"]):  # the picture, or mandelbrot's float64 image
+        assert cli_main(["julia", "-R", "100000000", "-o", out, *extra]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(
+            "hotloop julia: error: -R/--resolution 100000000: an image of 100000000 x 62500000 "
+            "pixels needs "), err
+        assert err[0].endswith(" GiB)"), err  # how much is usable
+    monkeypatch.setenv("HOTLOOP_NUM_THREADS", "many")  # not a flag: a runtime error
+    assert cli_main(["julia", "-R", "20", "-o", out]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "HOTLOOP_NUM_THREADS='many'" in err[0], err
+    monkeypatch.delenv("HOTLOOP_NUM_THREADS")
+    if importlib.util.find_spec("matplotlib") is not None:
+        assert cli_main(["julia", "-R", "20", "--cmap", "", "-o", out]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err == ["hotloop julia: error: --cmap '': unknown colormap"], err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_mirrored_bounds_mirror_the_picture_as_the_api_does(tmp_path: Path) -> None:
+    """-x 1 -X -1 is kept, as ComplexRegion allows reversed bounds: the API's picture."""
+    out = tmp_path / "m.png"
+    assert cli_main(["julia", "-x", "1", "-X=-1", "-y", "1", "-Y=-1", "-r", "0.3", "-i", "0.5",
+                     "-R", "64", "-o", str(out), "--quiet"]) == 0
+    want = hl.JuliaDiv(0.3 + 0.5j, 2.0, (5, 80), 64).picture(hl.ComplexRegion(1, -1, 1, -1))
+    assert np.array_equal(np.asarray(Image.open(out)), want)
 
 
 @pytest.mark.parametrize(

@@ -201,15 +201,25 @@ def _check_size(size: tuple[int, int], dtype: DTypeLike) -> None:
     (nx x ny), as the CLI's lines do, also for a picture (whose array is (ny, nx)); numbers
     beyond 64 bits (ny can have hundreds of digits) are given by their number of digits."""
     nx, ny = size
-    nbytes = nx * ny * np.dtype(dtype).itemsize
+    problem = _beyond_memory(nx * ny * np.dtype(dtype).itemsize)
+    if problem is not None:
+        gib, beyond = problem
+        raise MemoryError(f"resolution: an image of {_size_text(nx)} x {_size_text(ny)} "
+                          f"pixels needs {gib} GiB, {beyond}")
+
+
+def _beyond_memory(nbytes: int) -> tuple[str, str] | None:
+    """None when ``nbytes`` fit in the memory this process may use, else the two parts of a
+    MemoryError's message: how many GiB are needed, and what that is beyond: "more than
+    <the limit> (Y GiB)", or "beyond any machine's memory" from 2**62 bytes on (or where
+    the limit is unknown)."""
     limit = usable_memory()
     if nbytes < 2**62 and (limit is None or nbytes <= limit):
-        return
+        return None
     gib = f"{nbytes / 2**30:.1f}" if nbytes < 2**94 else _size_text(nbytes >> 30)
     beyond = ("beyond any machine's memory" if nbytes >= 2**62 or limit is None
-              else f"more than {usable_memory_text(limit)}")
-    raise MemoryError(f"resolution: an image of {_size_text(nx)} x {_size_text(ny)} pixels "
-                      f"needs {gib} GiB, {beyond}")
+              else f"more than {usable_memory_text(limit)} ({limit / 2**30:.1f} GiB)")
+    return gib, beyond
 
 
 def _allocate(size: tuple[int, int], dtype: DTypeLike, *, picture: bool = False
@@ -465,7 +475,7 @@ class JuliaDiv:
 
 def escape_counts(
     region: ComplexRegion,
-    c_0: complex = -0.835 - 0.2321j,
+    c_0: complex | None = -0.835 - 0.2321j,
     threshold: float = 2.0,
     itermax: int = 50,
     resolution: int = 1000,
@@ -477,8 +487,12 @@ def escape_counts(
 ) -> NDArray[np.uint32]:
     """Raw escape counts over ``region``'s grid: uint32 of shape ``(resolution, ny)``, each
     the first i < itermax with |z_{i+1}| >= threshold, else itermax. ``mandelbrot=True``
-    iterates from z_0 = 0 with c = the pixel (``c_0`` is then ignored)."""
-    c = _complex(c_0, "c_0")
+    iterates from z_0 = 0 with c = the pixel (``c_0`` is then ignored, and may be None, as
+    in :func:`divergence`)."""
+    mandel = as_flag(mandelbrot, "mandelbrot")
+    if c_0 is None and not mandel:
+        raise TypeError("c_0: required unless mandelbrot=True, got None")
+    c = 0j if c_0 is None else _complex(c_0, "c_0")
     return _render(
         _region(region),
         resolution=resolution,
@@ -487,7 +501,7 @@ def escape_counts(
         threshold=_threshold(threshold),
         itermin=0,
         itermax=_int(itermax, "itermax", 0, _UINT32_MAX),
-        mandel=as_flag(mandelbrot, "mandelbrot"),
+        mandel=mandel,
         threads=threads,
         simd=simd,
         progress=progress,
@@ -534,7 +548,7 @@ def mandelbrot(
 
 def divergence(
     z: ArrayLike,
-    c_0: complex,
+    c_0: complex | None = None,
     threshold: float = 2.0,
     itermax: int = 50,
     *,
@@ -544,9 +558,13 @@ def divergence(
     progress: ProgressFn | None = None,
 ) -> NDArray[np.uint32]:
     """Escape counts of arbitrary starting points ``z`` (any complex array; the document's
-    ``divergence`` vectorised): a uint32 array of ``z``'s shape. ``z`` is not modified;
-    non-finite points behave as in NumPy's loop. ``mandelbrot=True`` takes ``z`` as the c
-    values and starts from 0."""
+    ``divergence(z, c_0, threshold, itermax)`` vectorised): a uint32 array of ``z``'s shape.
+    ``z`` is not modified, nor copied when it is already an aligned C-contiguous complex128
+    array; non-finite points behave as in NumPy's loop. ``mandelbrot=True`` takes ``z`` as
+    the c values and starts from 0: ``c_0`` may then be omitted (a given one is checked and
+    ignored); without ``mandelbrot`` it is required. Arrays whose counts (and the complex128
+    copy of ``z``, when one is needed) exceed the memory this process may use raise
+    MemoryError before anything is allocated."""
     try:
         arr = np.asarray(z)
     except ValueError as exc:  # ragged nested lists
@@ -554,20 +572,35 @@ def divergence(
                          f"{exc}") from None
     if arr.dtype.kind != "c":
         raise TypeError(f"z: expected a complex array, got dtype {arr.dtype}")
-    c = _complex(c_0, "c_0")
+    mandel = as_flag(mandelbrot, "mandelbrot")
+    if c_0 is None and not mandel:
+        raise TypeError("c_0: required unless mandelbrot=True, got None")
+    c = 0j if c_0 is None else _complex(c_0, "c_0")
     t = _threshold(threshold)
     n_iter = _int(itermax, "itermax", 0, _UINT32_MAX)
     n_threads = resolve_threads(threads)
     level = _simd(simd)
     check_progress(progress)
+    # the core reads aligned, C-contiguous native complex128 (as interleaved float64); any
+    # other z is copied once, after the size check (a broadcast view can stand for terabytes)
+    copy = not (arr.dtype == np.complex128 and arr.flags.c_contiguous and arr.flags.aligned)
+    problem = _beyond_memory(arr.size * (np.dtype(np.uint32).itemsize
+                                         + copy * np.dtype(np.complex128).itemsize))
+    if problem is not None:
+        gib, beyond = problem
+        what = "its uint32 counts and a complex128 copy" if copy else "its uint32 counts"
+        raise MemoryError(f"z: an array of {' x '.join(map(str, arr.shape))} points needs "
+                          f"{gib} GiB for {what}, {beyond}")
     flat = np.ascontiguousarray(arr, dtype=np.complex128).reshape(-1)
+    if not flat.flags.aligned:  # ascontiguousarray keeps an unaligned buffer as it is
+        flat = flat.copy()
     out = np.empty(arr.shape, dtype=np.uint32)
     _core._julia_points(
         c.real,
         c.imag,
         t,
         n_iter,
-        as_flag(mandelbrot, "mandelbrot"),
+        mandel,
         flat.view(np.float64),
         out.reshape(-1),
         level,

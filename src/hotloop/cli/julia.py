@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
+import re
 import struct
 import sys
 import threading
@@ -21,6 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from hotloop._numbers import count_text
 from hotloop.cli._common import (
     CLIError,
     add_threads_argument,
@@ -29,6 +32,7 @@ from hotloop.cli._common import (
     finite_float,
     positive_int,
     read_int,
+    shortened,
     shown_int,
 )
 
@@ -37,6 +41,8 @@ PROGRESS_PIXELS = 4_000_000
 # Names drawn as the document's gray (value * 255), also with matplotlib installed: its "gray"
 # is the same ramp (within one level); "Greys_r" is not, and goes through matplotlib.
 GRAY = ("gray", "grey")
+# The document's c (-r/--real, -i/--imag).
+C_0 = complex(-0.835, -0.2321)
 
 
 def register(subparsers: Any) -> None:
@@ -52,10 +58,12 @@ def register(subparsers: Any) -> None:
     add("-X", "--xright", type=finite_float, default=1.6, help="right bound (default 1.6)")
     add("-y", "--ybottom", type=finite_float, default=-1.0, help="bottom bound (default -1)")
     add("-Y", "--ytop", type=finite_float, default=1.0, help="top bound (default 1)")
-    add("-r", "--real", type=finite_float, default=-0.835, help="real part of c (default -0.835)")
-    add("-i", "--imag", type=finite_float, default=-0.2321,
-        help="imaginary part of c (default -0.2321)")
-    add("-t", "--threshold", type=finite_float, default=2.0, help="escape radius (default 2)")
+    # -r/-i default to None so that run() can tell them given (refused with --mandelbrot)
+    add("-r", "--real", type=finite_float, default=None,
+        help=f"real part of c (default {C_0.real})")
+    add("-i", "--imag", type=finite_float, default=None,
+        help=f"imaginary part of c (default {C_0.imag})")
+    add("-t", "--threshold", type=_threshold, default=2.0, help="escape radius (default 2)")
     add("-m", "--itermin", type=_count, default=5,
         help="pixels escaping within this many iterations are black (default 5)")
     add("-M", "--itermax", type=_count, default=80, help="iterations at most (default 80)")
@@ -71,6 +79,17 @@ def register(subparsers: Any) -> None:
     add("--quiet", action="store_true", help="print nothing on success")
     add_threads_argument(parser)
     parser.set_defaults(func=run, _parser=parser)
+
+
+def _threshold(text: str) -> float:
+    """An escape radius for -t: a finite number > 0 (the API's threshold)."""
+    value = finite_float(text)
+    if not value > 0.0:
+        # "1e-400" is positive but rounds to 0.0: say so, or "> 0, got '1e-400'" puzzles
+        rounds = value == 0.0 and re.search(r"[1-9]", re.split(r"[eE]", text)[0]) is not None
+        raise argparse.ArgumentTypeError(
+            f"expected a number > 0, got {shortened(text)}{' (0 as a double)' if rounds else ''}")
+    return value
 
 
 def _count(text: str) -> int:
@@ -93,13 +112,13 @@ def colormap_lut(cmap: str = "gray") -> NDArray[np.uint8] | None:
     try:
         import matplotlib
     except ImportError:
-        print(f"hotloop julia: warning: --cmap {cmap} needs matplotlib "
+        print(f"hotloop julia: warning: --cmap {shortened(cmap)} needs matplotlib "
               f"(pip install 'hotloop[plot]'); writing gray", file=sys.stderr)
         return None
     try:
         colormap = matplotlib.colormaps[cmap]
     except KeyError:
-        raise CLIError(f"--cmap {cmap}: unknown colormap") from None
+        raise CLIError(f"--cmap {shortened(cmap)}: unknown colormap") from None
     lut: NDArray[np.uint8] = np.ascontiguousarray(colormap(np.arange(256), bytes=True)[:, :3])
     return lut
 
@@ -232,34 +251,83 @@ def write_png(picture: NDArray[np.uint8], path: str, fast: bool, threads: int = 
             handle.write(part)  # type: ignore[arg-type]
 
 
+def _usage_problem(args: argparse.Namespace) -> str | None:
+    """The usage error of flags that are each valid but wrong together, as parser.error's
+    text naming the flags the user typed, or None. Checked before the API sees the values,
+    whose own messages name its arguments (``threshold``, ``n_iterations``, ``x span``)."""
+    if args.mandelbrot:
+        for flag, value in (("-r/--real", args.real), ("-i/--imag", args.imag)):
+            if value is not None:
+                return f"argument {flag}: not used with --mandelbrot (c is each pixel there)"
+    # a bound right of (or above) the other is allowed: the picture is mirrored, as the
+    # API's ComplexRegion allows reversed regions
+    for flags, low, high in (("-x/--xleft and -X/--xright", args.xleft, args.xright),
+                             ("-y/--ybottom and -Y/--ytop", args.ybottom, args.ytop)):
+        if low == high:
+            return f"arguments {flags}: expected different bounds, got {low!r} and {high!r}"
+        if not math.isfinite(high - low):
+            return (f"arguments {flags}: the span from {low!r} to {high!r} is beyond the "
+                    f"float range")
+    if args.itermin >= args.itermax:
+        return (f"arguments -m/--itermin and -M/--itermax: expected itermin < itermax, got "
+                f"{args.itermin} and {args.itermax}")
+    if args.smooth and not args.threshold > 1.0:
+        return f"argument --smooth: needs -t/--threshold > 1, got {args.threshold!r}"
+    if args.resolution > PNG_MAX_SIDE:  # before the API's MemoryError for sides beyond 2^62
+        return (f"argument -R/--resolution: expected at most {PNG_MAX_SIDE} (a PNG's "
+                f"columns), got {count_text(args.resolution)}")
+    return None
+
+
+_ROWS = "ny = int(resolution * |ytop - ybottom| / |xright - xleft|)"
+
+
+def _overflow_problem(args: argparse.Namespace) -> str:
+    """The usage error of a region and -R whose number of rows overflows the doubles."""
+    return (f"argument -R/--resolution: {args.resolution} gives this region an image whose "
+            f"{_ROWS} overflows: lower -R/--resolution or the y span (-y/--ybottom to "
+            f"-Y/--ytop), or widen the x span (-x/--xleft to -X/--xright)")
+
+
+def _shape_problem(args: argparse.Namespace, shape: tuple[int, int]) -> str | None:
+    """The usage error of a region and -R that make no PNG, or None."""
+    if shape[1] == 0:  # the API's empty image; a PNG needs at least one row
+        return (f"argument -R/--resolution: {args.resolution} gives this region an image of 0 "
+                f"rows ({_ROWS} = 0): raise -R/--resolution or the y span (-y/--ybottom to "
+                f"-Y/--ytop)")
+    if max(shape) > PNG_MAX_SIDE:
+        return (f"argument -R/--resolution: {args.resolution} gives this region an image of "
+                f"{shape[0]} x {shape[1]} pixels; a PNG has at most {PNG_MAX_SIDE} columns and "
+                f"rows")
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     from hotloop._progress import ProgressBar
     from hotloop._threads import resolve_threads
     from hotloop.julia import ComplexRegion, JuliaDiv, mandelbrot, to_picture
 
     parser: argparse.ArgumentParser = args._parser
-    if args.resolution > PNG_MAX_SIDE:  # before the API's MemoryError for sides beyond 2^62
-        parser.error(f"resolution: -R {args.resolution} is more than a PNG's "
-                     f"{PNG_MAX_SIDE} columns")
+    problem = _usage_problem(args)
+    if problem is not None:
+        parser.error(problem)
+    # $HOTLOOP_NUM_THREADS malformed: a runtime error (exit 1) naming it, not a usage error
+    threads = resolve_threads(args.threads)
+    c_0 = complex(C_0.real if args.real is None else args.real,
+                  C_0.imag if args.imag is None else args.imag)
     try:
         region = ComplexRegion(args.xleft, args.xright, args.ybottom, args.ytop)
-        shape = region.shape(args.resolution)
-        julia = JuliaDiv(complex(args.real, args.imag), args.threshold,
-                         (args.itermin, args.itermax), args.resolution, threads=args.threads,
-                         smooth=args.smooth)
-    except (ValueError, TypeError) as exc:
+        julia = JuliaDiv(c_0, args.threshold, (args.itermin, args.itermax), args.resolution,
+                         threads=args.threads, smooth=args.smooth)
+    except (ValueError, TypeError) as exc:  # not reached: _usage_problem checked the values
         parser.error(str(exc))
-    if shape[1] == 0:  # the API's empty image; a PNG needs at least one row
-        parser.error(
-            f"resolution: -R {args.resolution} gives this region an image of 0 rows "
-            f"(ny = int(resolution * |ytop - ybottom| / |xright - xleft|) = 0): raise "
-            f"-R/--resolution or the y span"
-        )
-    if max(shape) > PNG_MAX_SIDE:
-        parser.error(
-            f"resolution: -R {args.resolution} gives this region an image of {shape[0]} x "
-            f"{shape[1]} pixels; a PNG has at most {PNG_MAX_SIDE} columns and rows"
-        )
+    try:
+        shape = region.shape(args.resolution)
+    except ValueError:  # ny's formula overflows the doubles
+        parser.error(_overflow_problem(args))
+    problem = _shape_problem(args, shape)
+    if problem is not None:
+        parser.error(problem)
     # fail before the work: a bad output path or colormap name
     check_output_path(args.output)
     lut = colormap_lut(args.cmap)
@@ -267,15 +335,20 @@ def run(args: argparse.Namespace) -> int:
     # --quiet prints nothing on success, so no bar either; else a bar on a terminal for
     # large renders
     draw = False if args.quiet or shape[0] * shape[1] < PROGRESS_PIXELS else None
-    with ProgressBar("julia", draw) as bar:
-        if args.mandelbrot:
-            levels = to_picture(mandelbrot(region, args.threshold, (args.itermin, args.itermax),
-                                           args.resolution, threads=args.threads,
-                                           smooth=args.smooth, progress=bar))
-        else:
-            levels = julia.picture(region, progress=bar)  # one pass, no float image
+    try:
+        with ProgressBar("julia", draw) as bar:
+            if args.mandelbrot:
+                levels = to_picture(mandelbrot(region, args.threshold,
+                                               (args.itermin, args.itermax), args.resolution,
+                                               threads=args.threads, smooth=args.smooth,
+                                               progress=bar))
+            else:
+                levels = julia.picture(region, progress=bar)  # one pass, no float image
+    except MemoryError as exc:  # the API's names its argument, resolution: name the flag
+        text = str(exc).removeprefix("resolution: ")
+        raise CLIError(f"-R/--resolution {args.resolution}: {text}") from None
     computed = time.perf_counter()
-    write_png(levels, args.output, args.fast, resolve_threads(args.threads), lut)
+    write_png(levels, args.output, args.fast, threads, lut)
     if not args.quiet:
         print(f"{args.output}: {shape[0]} x {shape[1]} pixels, computed in "
               f"{computed - start:.3f} s, written in {time.perf_counter() - computed:.3f} s",
