@@ -1123,3 +1123,87 @@ def test_escape_at_every_step_of_a_batch_on_the_threshold(itermax: int) -> None:
                 assert np.array_equal(got, smooth), (simd, threads, its)
                 got = hl.JuliaDiv(C_0, 2.0, its, 203, dtype=np.float32, **kw).over(region)
                 assert np.array_equal(got, f32), (simd, threads, its)
+
+
+# ---- the PNG writer on rows wider than a band -----------------------------------------------
+
+def _idat_raw_pieces(data: bytes) -> list[bytes]:
+    """The raw (filtered) bytes each IDAT chunk of a PNG adds to the decompressed stream, in
+    order (the writer ends every band with a full flush, so each band's bytes come out whole);
+    checks that the zlib stream ends exactly with the last chunk."""
+    import struct
+    import zlib
+
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    inflate = zlib.decompressobj()
+    pieces, at = [], 8
+    while at < len(data):
+        (size,), kind = struct.unpack(">I", data[at:at + 4]), data[at + 4:at + 8]
+        if kind == b"IDAT":
+            pieces.append(inflate.decompress(data[at + 8:at + 8 + size]))
+        at += 12 + size
+    assert inflate.eof and not inflate.unused_data
+    return pieces
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+@pytest.mark.parametrize("level", [1, 6])
+def test_png_rows_wider_than_a_band_are_split_into_pieces(level: int, threads: int) -> None:
+    # a band is at most band_bytes of the raw stream, a piece of a row when the row is wider
+    # (before: a whole row per band, 1001 to 2101 bytes here, 2 GiB for -R 2147483647)
+    from hotloop.cli.julia import png_parts
+
+    rng = np.random.default_rng(level * 10 + threads)
+    lut = rng.integers(0, 256, (256, 3), dtype=np.uint8)
+    gray = rng.integers(0, 256, (5, 1000), dtype=np.uint8)
+    gray[3:] = 9  # compressible rows too
+    levels = rng.integers(0, 256, (3, 700), dtype=np.uint8)
+    rgb = rng.integers(0, 256, (4, 333, 3), dtype=np.uint8)
+    flipped = rng.integers(0, 256, (6, 2000), dtype=np.uint8)[::-1, ::3]  # a strided view
+    cases = [(gray, None, gray), (levels, lut, lut[levels]), (rgb, None, rgb),
+             (flipped, lut, lut[flipped])]
+    for band_bytes in [64, 100, 1, 4]:  # pieces across RGB pixels; one pixel a band
+        for picture, table, want in cases:
+            data = b"".join(png_parts(picture, level, threads, table, band_bytes=band_bytes))
+            img = Image.open(io.BytesIO(data))
+            assert img.mode == ("L" if want.ndim == 2 else "RGB")
+            assert np.array_equal(np.asarray(img), want), (band_bytes, want.shape)
+            pieces = _idat_raw_pieces(data)
+            channels = 1 if want.ndim == 2 else 3
+            limit = max(band_bytes, 1 + channels)  # a band holds one pixel at least
+            assert max(len(p) for p in pieces) <= limit, (band_bytes, want.shape)
+            stream = np.zeros((want.shape[0], 1 + want.shape[1] * channels), np.uint8)
+            stream[:, 1:] = want.reshape(want.shape[0], -1)  # filter byte 0, then the row
+            assert b"".join(pieces) == stream.tobytes()
+            assert len(pieces) == len(stream) * -(-want.shape[1] // max(
+                1, (band_bytes - 1) // channels)) + 1  # + the Adler-32's chunk
+
+
+@pytest.mark.parametrize("width, colormap", [(200_000, False), (70_000, True)])
+def test_png_writer_memory_does_not_grow_with_the_width(width: int, colormap: bool) -> None:
+    # the peak of traced allocations (NumPy's buffers, zlib's state, the bytes) while writing
+    # 2 rows of ~200 KB in bands of 4 KiB, beside that of 2 rows that fit in a band: the
+    # difference is noise, where it was a whole row (more through the lut) per band before
+    import tracemalloc
+
+    from hotloop.cli.julia import png_parts
+
+    rng = np.random.default_rng(width)
+    lut = rng.integers(0, 256, (256, 3), dtype=np.uint8) if colormap else None
+    channels = 3 if colormap else 1
+    narrow = rng.integers(0, 256, (2, 4000 // channels), dtype=np.uint8)
+    wide = rng.integers(0, 256, (2, width), dtype=np.uint8)
+    row = 1 + width * channels
+
+    def peak(picture: np.ndarray) -> int:
+        tracemalloc.start()
+        try:
+            for _part in png_parts(picture, 1, 1, lut, band_bytes=4096):
+                pass  # each part dropped as written
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    peak(narrow)  # warm up: imports and caches out of the measure
+    base, got = peak(narrow), peak(wide)
+    assert got - base < row // 2, (got, base, row)

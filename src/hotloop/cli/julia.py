@@ -123,8 +123,9 @@ def colormap_lut(cmap: str = "gray") -> NDArray[np.uint8] | None:
     return lut
 
 
-# Raw bytes per band of rows: each band is built, compressed and checksummed on its own (in
-# parallel with threads), so one band bounds the memory beyond the picture.
+# Raw bytes per band (whole rows, or a piece of a row wider than this): each band is built,
+# compressed and checksummed on its own (in parallel with threads), so the bands in flight
+# bound the memory beyond the picture, whatever its width.
 BAND_BYTES = 1 << 20
 # A band goes to zlib in pieces of this many bytes, and a cancelled write stops its running
 # bands between pieces: at level 6 zlib took up to 160 ms for a whole band of noise on a
@@ -162,13 +163,21 @@ def png_parts(picture: NDArray[np.uint8], level: int, threads: int = 1,
     :func:`colormap_lut`) gray levels are written as RGB through it, band by band, so the
     RGB picture never exists whole.
 
-    The image data is one zlib stream (RFC 1950) of raw deflate pieces, one per band of rows
-    of about ``band_bytes`` (compressed in parallel on ``threads``): every piece but the last
-    ends with a full flush (byte aligned, no final block), so they concatenate into one valid
-    stream, as pigz does. The Adler-32 that closes it is combined from the bands'. Each piece
-    is its own IDAT chunk (PNG allows consecutive IDATs; their payloads form the stream).
-    Filter type 0 (none) on every row. Stopping the iteration (an exception, Ctrl-C) cancels
-    the bands not started and waits only for those running.
+    The image data is one zlib stream (RFC 1950) of raw deflate pieces, one per band of at
+    most ``band_bytes`` of the raw stream (compressed in parallel on ``threads``): whole rows
+    when a row (its filter byte and pixels) fits in ``band_bytes``, else a range of one row's
+    columns (the first range of each row carrying its filter byte), so a band's size does not
+    grow with the width. Every piece but the last ends with a full flush (byte aligned, no
+    final block), so they concatenate into one valid stream, as pigz does. The Adler-32 that
+    closes it is combined from the bands'. Each piece is its own IDAT chunk (PNG allows
+    consecutive IDATs; their payloads form the stream). Filter type 0 (none) on every row.
+    Stopping the iteration (an exception, Ctrl-C) cancels the bands not started and waits
+    only for those running.
+
+    Memory beyond the picture: at most ``2 * threads`` bands are in flight (built, being
+    compressed, or waiting their turn), so about ``2 * threads * band_bytes``, a few times
+    over for a band's copies (the lut's RGB, the compressed piece) and zlib's own state
+    (about 400 KiB per running band), whatever the picture's width.
     """
     from collections import deque
     from concurrent.futures import Future, ThreadPoolExecutor
@@ -187,17 +196,26 @@ def png_parts(picture: NDArray[np.uint8], level: int, threads: int = 1,
     rgb = lut is not None or picture.ndim == 3
     channels = 3 if rgb else 1
     stride = 1 + w * channels  # column 0: the filter byte
-    rows = max(1, band_bytes // stride)
-    bands = -(-h // rows)
+    if stride <= band_bytes:  # a band of whole rows
+        rows, cols, per_row = band_bytes // stride, w, 1
+        bands = -(-h // rows)
+    else:  # a row wider than a band: a band is a range of one row's columns
+        rows, cols = 1, max(1, (band_bytes - 1) // channels)  # room for the filter byte
+        per_row = -(-w // cols)
+        bands = h * per_row
 
     stop = threading.Event()  # set when the write is abandoned: running bands end early
 
     def band(k: int) -> tuple[bytes, int, int]:
-        r0, r1 = k * rows, min(h, (k + 1) * rows)
-        raw = np.empty((r1 - r0, stride), dtype=np.uint8)
-        raw[:, 0] = 0  # filter type 0 (none)
-        pixels = picture[r0:r1] if lut is None else np.take(lut, picture[r0:r1], axis=0)
-        raw[:, 1:] = pixels.reshape(r1 - r0, w * channels)
+        r0, r1 = k // per_row * rows, min(h, (k // per_row + 1) * rows)
+        c0, c1 = k % per_row * cols, min(w, (k % per_row + 1) * cols)
+        lead = 1 if c0 == 0 else 0  # the filter byte starts a row's stream
+        raw = np.empty((r1 - r0, lead + (c1 - c0) * channels), dtype=np.uint8)
+        if lead:
+            raw[:, 0] = 0  # filter type 0 (none)
+        part = picture[r0:r1, c0:c1]  # only these columns go through the lut
+        pixels = part if lut is None else np.take(lut, part, axis=0)
+        raw[:, lead:] = pixels.reshape(r1 - r0, (c1 - c0) * channels)
         data = raw.data.cast("B")  # the flat bytes (raw is C-contiguous)
         comp = zlib.compressobj(level, zlib.DEFLATED, -15, 9)
         pieces = []
