@@ -11,6 +11,8 @@ import re
 import subprocess
 import sys
 import time
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -428,6 +430,148 @@ def test_bad_input_names_the_argument(call: object, exc: type[Exception], word: 
         call()  # type: ignore[operator]
 
 
+# Values NumPy would turn into numbers, which are not numbers: bounds of strings ("1" was a box
+# of side 1 in 1-D, ['0', '1'] pairs the unit square), bools, complex numbers (their imaginary
+# part dropped with a warning), dates (their day counts), None.
+NOT_REAL_BOUNDS = [
+    "1", b"1", "01", [("0", "1"), ("0", "1")], np.array([["0", "1"], ["0", "1"]]),
+    np.array([[b"0", b"1"], [b"0", b"1"]]), True, np.bool_(True), np.array(True),
+    [(False, True), (False, True)], [(0, True), (0, 1)], np.array([[False, True]] * 2),
+    [(0j, 1 + 0j)] * 2, np.array([[0, 1], [0, 1]], dtype=complex),
+    np.array([["2020-01-01", "2021-01-01"]] * 2, dtype="datetime64[D]"),
+    np.array([[0, 1], [0, 1]], dtype="timedelta64[s]"), [(0, None), (0, 1)], {0: 1},
+]
+
+
+@pytest.mark.parametrize("bounds", NOT_REAL_BOUNDS, ids=lambda b: re.sub(r"\s+", " ", repr(b)))
+@pytest.mark.filterwarnings("error")  # a ComplexWarning is not the error
+def test_bounds_that_are_not_real_numbers_are_a_type_error(bounds: object) -> None:
+    """Bounds are checked as the points are: real numbers only. Small calls (the binding's fast
+    path) and large ones, every function that takes bounds."""
+    rng = np.random.default_rng(3)
+    small, large = rng.random((50, 2)), rng.random((2000, 2))
+    calls = [
+        lambda: pd.eliminate(small, 10, bounds=bounds),
+        lambda: pd.eliminate(large, 300, bounds=bounds),
+        lambda: pd.eliminate(large, 300, bounds=bounds, domain="periodic"),
+        lambda: pd.eliminate(small[:, :1], 10, bounds=bounds),  # 1-D: one pair
+        lambda: pd.sample(10, bounds, seed=1),
+        lambda: pd.sample(10, bounds, seed=1, domain="periodic"),
+        lambda: pd.radius_stats(small, bounds=bounds),
+        lambda: pd.nn_distances(large, bounds=bounds),
+        lambda: ref.eliminate(small, 10, bounds=bounds),
+    ]
+    for call in calls:
+        with pytest.raises(TypeError, match=r"^bounds: expected d pairs \(lo, hi\) of real "
+                                            r"numbers, got \S"):
+            call()
+
+
+@pytest.mark.filterwarnings("error")  # the error alone, without NumPy's overflow warnings
+def test_bounds_of_any_real_number_type_are_taken() -> None:
+    """Python ints (beyond int64 too), Fractions, Decimals, NumPy scalars and 0-d arrays, any
+    integer or float dtype: the same box as floats; values beyond the doubles are named."""
+    x = np.random.default_rng(4).random((60, 2)) * 2
+    want = pd.eliminate(x, 12, bounds=[(0.0, 2.0)] * 2)
+    for b in ([(Fraction(0), Fraction(2))] * 2, [(Decimal(0), Decimal("2.0"))] * 2,
+              [(np.array(0.0), np.int64(2))] * 2, [(0, 2)] * 2,
+              np.array([[0, 2]] * 2, dtype=np.uint8), np.array([[0, 2]] * 2, dtype=np.float32),
+              np.array([[0, 2]] * 2, dtype=np.longdouble)):
+        np.testing.assert_array_equal(pd.eliminate(x, 12, bounds=b), want)  # type: ignore[arg-type]
+    np.testing.assert_array_equal(pd.sample(30, [(0, 2**70)], seed=1),
+                                  pd.sample(30, [(0.0, 2.0**70)], seed=1))
+    for b in ([(0, Decimal("1e400")), (0, 1)], [(0, Fraction(10**400, 3)), (0, 1)],
+              np.array([[0, np.longdouble("1e400")], [0, 1]], dtype=np.longdouble),
+              [(0, np.longdouble("1e400")), (0, 1)]):
+        with pytest.raises(ValueError, match=r"^bounds: a value beyond the float range"):
+            pd.sample(10, b, seed=1)
+
+
+@pytest.mark.parametrize("kind", [Fraction, Decimal, np.array, np.float32, np.float64],
+                         ids=lambda k: getattr(k, "__name__", str(k)))
+@pytest.mark.filterwarnings("error")
+def test_real_parameters_take_any_real_number_type(kind: object) -> None:
+    """alpha, beta, gamma, r_max, oversample and max_radius's measure were refused as Fractions,
+    Decimals and 0-d arrays ("expected a number, got Fraction"): they are numbers. Small and
+    large calls give the floats' result."""
+    conv = kind if kind is not np.array else (lambda text: np.array(float(text)))
+    rng = np.random.default_rng(5)
+    for x, n in ((rng.random((50, 2)), 10), (rng.random((2000, 2)), 300)):
+        want = pd.eliminate(x, n, alpha=6.0, beta=0.5, gamma=2.0, r_max=0.0625)
+        got = pd.eliminate(x, n, alpha=conv("6"), beta=conv("0.5"), gamma=conv("2"),  # type: ignore[operator]
+                           r_max=conv("0.0625"))  # type: ignore[operator]
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(pd.sample(40, seed=1, oversample=conv("4")),  # type: ignore[operator]
+                                  pd.sample(40, seed=1, oversample=4.0))
+    assert pd.max_radius(10, 2, conv("2")) == pd.max_radius(10, 2, 2.0)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("name", ["alpha", "beta", "gamma", "r_max", "oversample"])
+@pytest.mark.parametrize("value", ["1", b"1", True, np.bool_(False), np.array(True),
+                                   np.array("1"), 1 + 0j, np.complex128(1), [0.5],
+                                   np.array([0.5])], ids=repr)
+def test_real_parameters_refuse_what_is_not_a_real_number(name: str, value: object) -> None:
+    rng = np.random.default_rng(6)
+    calls = [lambda: pd.sample(10, seed=1, **{name: value}),
+             lambda: pd.sample_rotations(10, seed=1, **{name: value})]
+    if name != "oversample":
+        calls += [lambda: pd.eliminate(rng.random((50, 2)), 10, **{name: value}),
+                  lambda: pd.eliminate(rng.random((2000, 2)), 300, **{name: value})]
+    for call in calls:
+        with pytest.raises(TypeError, match=f"^{name}: expected a real number, got \\w"):
+            call()
+    with pytest.raises(TypeError, match=r"^measure: expected a real number"):
+        pd.max_radius(10, 2, value)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("call", "exc", "message"), [
+    # ints beyond 4300 digits: str() raises Python's own ValueError ("Exceeds the limit"),
+    # which named no argument; beyond 64 bits the message counts the digits
+    (lambda: pd.eliminate(GOOD[:50], 10**5000), ValueError,
+     r"^n: expected 1 <= n < 50 \(the number of points\), got an integer of about 5001"),
+    (lambda: pd.eliminate(np.random.default_rng(0).random((2000, 2)), -(10**5000)), ValueError,
+     r"^n: expected 1 <= n < 2000 .*, got a negative integer of about 5001 digits"),
+    (lambda: pd.eliminate(GOOD, 2**70), ValueError, r"^n: .* got an integer of about 22 digits"),
+    (lambda: pd.sample(-(10**5000)), ValueError, r"^n: expected >= 1, got a negative integer"),
+    (lambda: pd.sample_sphere(-(10**5000)), ValueError, r"^n: expected >= 1, got a negative"),
+    (lambda: pd.sample_rotations(-(2**70)), ValueError, r"^n: expected >= 1, got a negative"),
+    (lambda: pd.sample_sphere(10, dim=10**5000), ValueError, r"^dim: expected 2 to 8, got an"),
+    (lambda: pd.max_radius(-(10**5000), 2, 1.0), ValueError, r"^n: expected >= 1, got a neg"),
+    (lambda: pd.max_radius(10, -(10**5000), 1.0), ValueError, r"^dim: expected >= 1, got a neg"),
+    (lambda: pd.eliminate(GOOD, 10, domain=10**5000), TypeError, r"^domain: .* got int$"),  # type: ignore[arg-type]
+    (lambda: pd.radius_stats(GOOD, domain=None), TypeError, r"^domain: .* got NoneType$"),  # type: ignore[arg-type]
+    (lambda: pd.eliminate(GOOD, 10, alpha=Fraction(10**5000, 3)), ValueError,
+     r"^alpha: expected a finite number in \(0, inf\), got a Fraction holding an integer"),
+    (lambda: pd.eliminate(GOOD, 10, beta=Decimal("sNaN")), ValueError,
+     r"^beta: expected a finite number in \[0, 1\), got sNaN"),
+    (lambda: pd.eliminate(GOOD, 10, r_max=np.longdouble("1e400")), ValueError,
+     r"^r_max: expected a finite number in \(0, inf\), got 1e\+400"),
+    (lambda: pd.eliminate(GOOD, np.array(5.0)), TypeError,
+     r"^n: expected an int, got ndarray of dtype float64 and shape \(\)"),
+    (lambda: pd.sample(10, seed=1, alpha=np.array([8.0])), TypeError,
+     r"^alpha: expected a real number, got ndarray of dtype float64 and shape \(1,\)"),
+])
+@pytest.mark.filterwarnings("error")
+def test_numbers_beyond_printing_or_the_doubles_name_the_argument(
+        call: object, exc: type[Exception], message: str) -> None:
+    with pytest.raises(exc, match=message):
+        call()  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(("domain", "d"), [("box", 2), ("periodic", 3), ("sphere", 3),
+                                           ("rotations", 4)])
+def test_radius_stats_counts_are_ints_and_distances_floats(domain: str, d: int) -> None:
+    """"n" was a float (50.0): a count is an int; the distances and ratios are Python floats."""
+    rng = np.random.default_rng(7)
+    x = unit_rows(rng, 50, d) if domain in ("sphere", "rotations") else rng.random((50, d))
+    bounds = [(0.0, 1.0)] * d if domain == "periodic" else None
+    stats = pd.radius_stats(x, bounds=bounds, domain=domain)
+    assert list(stats) == ["n", "r_max", "min", "mean", "min_ratio", "mean_ratio"]
+    assert type(stats["n"]) is int and stats["n"] == 50
+    for key in ("r_max", "min", "mean", "min_ratio", "mean_ratio"):
+        assert type(stats[key]) is float, key
+
+
 def test_sample_bounds_default_and_explicit_are_told_apart() -> None:
     """The sphere and rotation domains take no bounds: left out (or None) they sample, given
     they are refused on both (rotations used to ignore them, the sphere to refuse even the
@@ -800,6 +944,89 @@ def test_cli_refuses_sampling_options_with_input(tmp_path: Path, flags: list[str
     assert f"{flags[0]}" in err and "not used with --input" in err, err
     assert not out.exists()
     assert main(["poisson", "50", "--input", str(inp), "-o", str(out)]) == 0
+
+
+def _cli_inputs(tmp_path: Path) -> dict[str, Path]:
+    """Input files with something wrong in them, for the CLI's messages."""
+    rng = np.random.default_rng(8)
+    files = {"five": rng.random((5, 2)), "one": rng.random((1, 2)), "flat": rng.random(300),
+             "wide": rng.random((300, 9)), "quat": rng.random((300, 4)) + 0.1,
+             "big": rng.random((300, 2)) * 5 + 1.5, "const": np.zeros((300, 2)),
+             "bool": rng.random((300, 2)) > 0.5}
+    nan = rng.random((300, 2))
+    nan[7, 1] = np.nan
+    files["nan"] = nan
+    paths = {}
+    for name, arr in files.items():
+        paths[name] = tmp_path / f"{name}.npy"
+        np.save(paths[name], arr)
+    paths["csv"] = tmp_path / "pts.csv"
+    paths["csv"].write_text("0.1,0.2\n0.3,nan\n0.5,0.6\n")
+    return paths
+
+
+@pytest.mark.parametrize(("argv", "code", "message"), [
+    # the example of the audit: N, not the API's n
+    (["10", "--input", "{five}"], 1,
+     "N: expected 1 <= N < 5 (the number of points in {five}), got 10"),
+    (["5", "--input", "{five}"], 1, "N: expected 1 <= N < 5 (the number of points in {five})"),
+    (["1", "--input", "{one}"], 1, "--input {one}: need at least 2 points (N of them are kept)"),
+    (["10", "--input", "{nan}"], 1, "--input {nan}: row 7 has a NaN or infinite coordinate"),
+    (["1", "--input", "{csv}"], 1, "--input {csv}: row 1 has a NaN or infinite coordinate"),
+    (["10", "--input", "{flat}"], 1, "--input {flat}: expected a 2-D array"),
+    (["10", "--input", "{wide}"], 1, "--input {wide}: dimension 9 is not supported"),
+    (["10", "--input", "{bool}"], 1, "--input {bool}: expected a 2-D array of real numbers"),
+    (["10", "--input", "{quat}", "--rotations"], 1,
+     "--input {quat}: row 0 is not a unit quaternion"),
+    (["10", "--input", "{big}", "--rotations"], 1,
+     "--input {big}: rotations are unit quaternions, expected 4 columns, got 2"),
+    (["10", "--input", "{big}", "--periodic", "--bounds", "0", "1", "0", "1"], 1,
+     "--input {big}: row 0 lies outside --bounds"),
+    (["10", "--input", "{const}"], 1,
+     "--input {const}: the points have zero extent in dimension 0; pass --bounds"),
+    (["10", "--input", "{missing}"], 1, "--input {missing}: no such file"),
+    # arguments the API refuses, found before anything is drawn: usage errors
+    (["10", "--bounds", "0", "1e200"], 2, "--bounds: the box's side in dimension 0 is 1e+200"),
+    (["10", "--bounds", "0", "1", "0", "1e-101"], 2, "--bounds: the box's side in dimension 1"),
+    (["10", "--bounds", *["0", "1e-60"] * 6], 2, "--bounds: the box's measure"),
+    (["2", "--periodic"], 2, "N: d_max = 2 r_max = 0.759836 exceeds half the shortest side of "
+     "the periodic box (0.5); pass a larger N or a larger box in --bounds"),
+    (["3", "--input", "{big}", "--periodic", "--bounds", "0", "1", "0", "1"], 2,
+     "N: d_max = 2 r_max"),
+    (["10", "--periodic", "--bounds", "0", "1e200", "0", "1"], 2, "--bounds: the box's side"),
+    # beyond any memory: a runtime error, in the command line's names
+    (["10", "--oversample", "1e300"], 1,
+     "N = 10 with --oversample 1e+300 asks for more than 2^53 candidates"),
+    (["10000000000000000000", "--sphere"], 1, "N = 10000000000000000000 with --oversample 5"),
+])
+def test_cli_errors_name_what_the_user_typed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], code: int,
+        message: str) -> None:
+    """The API's errors named its arguments (n, points, bounds, r_max): the command line's
+    name N, --input FILE, --bounds, --oversample, in one line; a box the API refuses is a
+    usage error (exit 2) found before the seed is drawn, not a runtime one after it."""
+    from hotloop.cli import main
+
+    names = {k: str(v) for k, v in _cli_inputs(tmp_path).items()}
+    names["missing"] = str(tmp_path / "missing.npy")
+    out = tmp_path / "out.npy"
+    args = ["poisson", *(a.format(**names) for a in argv), "-o", str(out)]
+    if code == 2:
+        with pytest.raises(SystemExit) as info:
+            main(args)
+        got = info.value.code
+    else:
+        got = main(args)
+    err = capsys.readouterr().err
+    assert got == code, err
+    lines = [line for line in err.splitlines() if "error:" in line]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("hotloop poisson: error: " + message.format(**names)), err
+    assert not re.search(r"error: (n|points|bounds|dim|oversample|eliminate|sample\w*):",
+                         err), err
+    assert "np.linalg" not in err and "r_max," not in err and "bounds=" not in err
+    assert "seed:" not in err or code == 1
+    assert not out.exists()
 
 
 def test_bench_workloads_smoke() -> None:

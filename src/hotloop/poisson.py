@@ -46,9 +46,12 @@ k-ball volume, ``k`` the intrinsic dimension: ``d``, ``d - 1`` on a sphere, 3 fo
 
 from __future__ import annotations
 
+import contextlib
 import math
+import numbers
 import operator
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -177,13 +180,63 @@ def _as_count(n: object, name: str = "n") -> int:
     try:
         return operator.index(n)  # type: ignore[arg-type]
     except TypeError:
-        raise TypeError(f"{name}: expected an int, got {type(n).__name__}") from None
+        raise TypeError(f"{name}: expected an int, got {_type_text(n)}") from None
 
 
 def _as_domain(domain: object) -> str:
-    if not isinstance(domain, str) or domain not in DOMAINS:
-        raise ValueError(f"domain: expected one of {', '.join(map(repr, DOMAINS))}, got {domain!r}")
+    names = ", ".join(map(repr, DOMAINS))
+    if not isinstance(domain, str):  # its type is the problem (and repr(10**5000) raises)
+        raise TypeError(f"domain: expected one of {names}, got {_type_text(domain)}")
+    if domain not in DOMAINS:
+        raise ValueError(f"domain: expected one of {names}, got {short_repr(domain)}")
     return domain
+
+
+def _is_real(value: object) -> bool:
+    """Whether ``value`` is one real number: an int, float, Fraction, Decimal, NumPy integer or
+    floating scalar, or a 0-d array of one; not a bool (True is not 1.0 here), a string (NumPy
+    would read "1" as 1.0), a complex number or a date."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, (numbers.Real, Decimal)):
+        return True
+    return isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf"
+
+
+def _type_text(value: object) -> str:
+    """The type of a refused value, for a message (an array's dtype and shape as well)."""
+    if isinstance(value, np.ndarray):
+        return f"ndarray of dtype {value.dtype} and shape {value.shape}"
+    return type(value).__name__
+
+
+def _float_of(value: object) -> float:
+    """``float(value)`` of a real number (:func:`_is_real`): NaN for Decimal('sNaN') (float()
+    refuses it), and OverflowError for a finite value beyond the doubles (an int or Fraction
+    raises it; a Decimal or np.longdouble would be inf without a word)."""
+    if isinstance(value, np.ndarray):
+        value = value.item()  # a 0-d array: its number (np.longdouble stays one)
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except ValueError:  # a signalling NaN
+        return math.nan
+    if math.isinf(v) and ((isinstance(value, Decimal) and value.is_finite())
+                          or (isinstance(value, np.floating) and bool(np.isfinite(value)))):
+        raise OverflowError("beyond the doubles")
+    return v
+
+
+def _shown(value: object) -> str:
+    """A refused number for a message: never thousands of digits, and never Python's own
+    ValueError for an int beyond 4300 of them."""
+    if isinstance(value, np.ndarray):
+        value = value.item()
+    if isinstance(value, numbers.Integral):
+        return count_text(int(value))
+    try:
+        return str(value)
+    except ValueError:  # a Fraction of huge ints
+        return short_repr(value)
 
 
 def _as_bounds(bounds: Bounds, d: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -193,16 +246,61 @@ def _as_bounds(bounds: Bounds, d: int) -> tuple[NDArray[np.float64], NDArray[np.
 
 def _bounds_array(bounds: Bounds) -> NDArray[np.float64]:
     """``bounds`` as a float64 array of any shape, or a TypeError that names it (not NumPy's
-    own message: strings, non-numbers, ragged pairs)."""
-    if isinstance(bounds, np.ndarray) and bounds.dtype == np.float64:
-        return bounds
+    own message: ragged pairs, non-numbers).
+
+    Every value must be a real number (:func:`_is_real`), as the points must be: NumPy would
+    turn the string '1' (or b'1', or ['0', '1']) into 1.0, True into 1.0 and a date into its
+    day count, and the call would go on in a box nobody meant. Python ints beyond int64,
+    Fractions and Decimals are taken (a list of them is an object array)."""
+    if isinstance(bounds, np.ndarray) and bounds.dtype.kind in "iuf":
+        if bounds.dtype == np.float64:
+            return bounds
+        with np.errstate(over="ignore"):  # np.longdouble beyond the doubles: refused below
+            out = np.asarray(bounds, dtype=np.float64)
+        if (np.isinf(out) & np.isfinite(bounds)).any():
+            raise ValueError("bounds: a value beyond the float range")
+        return out
+    given: Any = bounds
+    if type(given) in (tuple, list) and all(  # the common case: pairs of plain numbers
+            type(pair) in (tuple, list) and all(type(v) in (float, int) for v in pair)
+            for pair in given):
+        with contextlib.suppress(OverflowError, ValueError):  # else judged below
+            return np.array(given, dtype=np.float64)
     try:
-        return np.asarray(bounds, dtype=np.float64)
-    except OverflowError:
-        raise ValueError("bounds: a value beyond the float range") from None
+        # the values themselves, whatever NumPy would make of them (bools stay bools, strings
+        # strings); nested sequences of unequal lengths raise, or leave sequences as values
+        values = np.asarray(bounds, dtype=object)
     except (TypeError, ValueError):
         raise TypeError(f"bounds: expected d pairs (lo, hi) of numbers, got "
                         f"{short_repr(bounds)}") from None
+    kinds = set(map(type, values.flat))
+    if np.ndarray in kinds or not all(
+            issubclass(k, (numbers.Real, Decimal)) and not issubclass(k, (bool, np.bool_))
+            for k in kinds):
+        refused = [v for v in values.flat if not _is_real(v)]
+        if refused:
+            bad = refused[0]
+            shown = " ".join(short_repr(bounds).split())  # an array's repr has line breaks
+            if isinstance(bad, (list, tuple)) or (isinstance(bad, np.ndarray) and bad.ndim):
+                what = f"pairs of unequal lengths: {shown}"  # NumPy left them sequences
+            else:
+                what = f"{_type_text(bad)} {' '.join(short_repr(bad, 40).split())}"
+                what += f" in {shown}" if values.ndim else ""
+            raise TypeError(f"bounds: expected d pairs (lo, hi) of real numbers, got {what}")
+    floats: NDArray[np.float64] | None
+    try:
+        with np.errstate(over="ignore"):  # a long double beyond the doubles: inf, told below
+            floats = values.astype(np.float64)
+    except (OverflowError, ValueError):  # an int beyond the doubles, Decimal('sNaN')
+        floats = None
+    try:
+        if floats is None:  # one by one, to tell which
+            floats = np.array([_float_of(v) for v in values.flat]).reshape(values.shape)
+        for i in np.flatnonzero(np.isinf(floats)):  # inf, or finite beyond the doubles?
+            _float_of(values.flat[i])
+    except OverflowError:
+        raise ValueError("bounds: a value beyond the float range") from None
+    return floats
 
 
 def _as_lohi(bounds: Bounds, d: int) -> NDArray[np.float64]:
@@ -229,9 +327,9 @@ def max_radius(n: int, dim: int, measure: float) -> float:
     n = _as_count(n)
     dim = _as_count(dim, "dim")
     if n < 1:
-        raise ValueError(f"n: expected >= 1, got {n}")
+        raise ValueError(f"n: expected >= 1, got {count_text(n)}")
     if dim < 1:
-        raise ValueError(f"dim: expected >= 1, got {dim}")
+        raise ValueError(f"dim: expected >= 1, got {count_text(dim)}")
     if n > _MAX_COUNT:
         raise ValueError(f"n: expected at most 2^53, got {count_text(n)}")
     if dim > MAX_DIM:  # as everywhere in this module (beyond about 300 the ball's volume
@@ -346,17 +444,17 @@ def _check_weight_params(alpha: object, beta: object,
 
 def _check_param(name: str, value: object, lo: float, hi: float | None = None,
                  lo_open: bool = True) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise TypeError(f"{name}: expected a number, got {type(value).__name__}")
+    """A real number (:func:`_is_real`) in the range, as a float."""
+    if not _is_real(value):
+        raise TypeError(f"{name}: expected a real number, got {_type_text(value)}")
     try:
-        v = float(value)
-    except OverflowError:  # an int beyond the doubles
+        v = _float_of(value)
+    except OverflowError:  # beyond the doubles: refused as inf is
         v = math.inf
     ok = math.isfinite(v) and (v > lo if lo_open else v >= lo) and (hi is None or v < hi)
     if not ok:
         rng = f"{'(' if lo_open else '['}{lo:g}, {'inf' if hi is None else format(hi, 'g')})"
-        shown = count_text(value) if isinstance(value, int) else value
-        raise ValueError(f"{name}: expected a finite number in {rng}, got {shown}")
+        raise ValueError(f"{name}: expected a finite number in {rng}, got {_shown(value)}")
     return v
 
 
@@ -500,7 +598,8 @@ def eliminate(
     if m < 2:
         raise ValueError(f"points: need at least 2 points (n of them are kept), got {m}")
     if not 1 <= n < m:
-        raise ValueError(f"n: expected 1 <= n < {m} (the number of points), got {n}")
+        raise ValueError(f"n: expected 1 <= n < {m} (the number of points), got "
+                         f"{count_text(n)}")
     if type(domain) is not str or domain not in DOMAINS:
         domain = _as_domain(domain)
     geo = _Geometry(domain, pts, bounds, units_ok=units_ok, unit_tol=unit_tol)
@@ -758,7 +857,7 @@ def sample(
     """
     n = _as_count(n)
     if n < 1:
-        raise ValueError(f"n: expected >= 1, got {n}")
+        raise ValueError(f"n: expected >= 1, got {count_text(n)}")
     domain = _as_domain(domain)
     common: dict[str, Any] = dict(oversample=oversample, seed=seed, progressive=progressive,
                                   r_max=r_max, alpha=alpha, beta=beta, gamma=gamma,
@@ -805,9 +904,9 @@ def sample_sphere(
     n = _as_count(n)
     dim = _as_count(dim, "dim")
     if n < 1:
-        raise ValueError(f"n: expected >= 1, got {n}")
+        raise ValueError(f"n: expected >= 1, got {count_text(n)}")
     if not 2 <= dim <= MAX_DIM:
-        raise ValueError(f"dim: expected 2 to {MAX_DIM}, got {dim}")
+        raise ValueError(f"dim: expected 2 to {MAX_DIM}, got {count_text(dim)}")
     _check_sample_keywords(kwargs, "sample_sphere")
     m = _candidate_count(n, oversample)
     _refuse_before_allocating("sample_sphere", m, n, dim, domain="sphere", lohi=None,
@@ -829,7 +928,7 @@ def sample_rotations(
     rotations. Returns an (n, 4) float64 array."""
     n = _as_count(n)
     if n < 1:
-        raise ValueError(f"n: expected >= 1, got {n}")
+        raise ValueError(f"n: expected >= 1, got {count_text(n)}")
     _check_sample_keywords(kwargs, "sample_rotations")
     m = _candidate_count(n, oversample)
     _refuse_before_allocating("sample_rotations", m, n, 4, domain="rotations", lohi=None,
@@ -873,10 +972,18 @@ def radius_stats(
     bounds: Bounds = None,
     domain: str = "box",
     threads: int | None = None,
-) -> dict[str, float]:
+) -> dict[str, int | float]:
     """Quality figures of a point set: the minimum and mean nearest-neighbour distance and
     their ratios to ``r_max`` of that many points in the domain (Yuksel's relative radius is
-    ``min_ratio / 2``). Returns ``{"n", "r_max", "min", "mean", "min_ratio", "mean_ratio"}``."""
+    ``min_ratio / 2``; distances in radians for rotations).
+
+    Returns a dict with these keys, in this order:
+
+    - ``"n"`` (int): the number of points;
+    - ``"r_max"`` (float): the maximal Poisson disc radius of ``n`` points in the domain;
+    - ``"min"``, ``"mean"`` (float): the smallest and the mean nearest-neighbour distance;
+    - ``"min_ratio"``, ``"mean_ratio"`` (float): ``min / r_max`` and ``mean / r_max``.
+    """
     pts, _, unit_tol = _points_checked(points, "points", False)
     if pts.shape[0] < 2:
         raise ValueError("points: need at least 2 points")
@@ -884,5 +991,5 @@ def radius_stats(
     nn = _nn_distances(pts, geo, threads)
     r = geo.r_max(pts.shape[0])
     mn, mean = float(nn.min()), float(nn.mean())
-    return {"n": float(pts.shape[0]), "r_max": r, "min": mn, "mean": mean,
+    return {"n": int(pts.shape[0]), "r_max": float(r), "min": mn, "mean": mean,
             "min_ratio": mn / r, "mean_ratio": mean / r}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.util
+import re
 import sys
 import time
 from pathlib import Path
@@ -78,18 +79,89 @@ def register(subparsers: Any) -> None:
 def _load(path: str) -> np.ndarray:
     p = Path(path)
     if not p.is_file():
-        raise CLIError(f"{path}: no such file")
+        raise CLIError(f"--input {path}: no such file")
     try:
         if p.suffix.lower() == ".npy":
             arr = np.load(p, allow_pickle=False)
         else:
             arr = loadtxt_quietly(p, delimiter=",", ndmin=2)
     except (OSError, ValueError) as exc:
-        raise CLIError(f"{path}: cannot read points ({exc})") from None
+        raise CLIError(f"--input {path}: cannot read points ({exc})") from None
     arr = np.asarray(arr)
     if arr.size == 0:
-        raise CLIError(f"{path}: no points in the file")
+        raise CLIError(f"--input {path}: no points in the file")
     return arr
+
+
+# The API's errors start with the name of the argument at fault ("n: expected ..."); the
+# command line names what the user typed instead: the prefixes of hotloop.poisson's messages
+# and their spellings here (None: a sampler's own name, left out; "points" and "eliminate",
+# about the input file, are named in _cli_message), then phrases of the messages' bodies that
+# name API arguments or Python.
+_NAMES: dict[str, str | None] = {
+    "n": "N", "dim": "--dim", "bounds": "--bounds", "oversample": "--oversample",
+    "seed": "--seed", "threads": "--threads",
+    "sample": None, "sample_sphere": None, "sample_rotations": None,
+}
+_PHRASES = (
+    ("; pass bounds=...", "; pass --bounds"),
+    ("outside bounds", "outside --bounds"),
+    ("keep more points, pass a smaller r_max, or a larger box",
+     "pass a larger N or a larger box in --bounds"),
+    ("oversample = ", "--oversample "),
+    ("their bounding box's", "the points' bounding box's"),
+    ("; normalise first, e.g. q / np.linalg.norm(q, axis=1, keepdims=True)",
+     "; normalise the rows first"),
+)
+_ZERO_EXTENT = "the points have zero extent"  # a "bounds:" error about the file's points
+_API_N = re.compile(r"(?<![\w-])n(?![\w-])")  # the API's argument n, as a word: N here
+
+
+def _cli_message(exc: BaseException, args: argparse.Namespace) -> str:
+    """The one line for an error of hotloop.poisson, naming the command line's arguments (N,
+    --bounds, --dim, --input FILE, ...) instead of the API's (n, bounds, dim, points)."""
+    text = " ".join(str(exc).split())
+    head, sep, body = text.partition(": ")
+    name: str | None
+    if not sep:
+        return text
+    if head in ("points", "eliminate") or (head == "bounds" and body.startswith(_ZERO_EXTENT)):
+        name = f"--input {args.input}" if args.input is not None else "the points"
+    elif head in _NAMES:
+        name = _NAMES[head]
+    else:
+        return text  # not an argument's error (e.g. $HOTLOOP_NUM_THREADS): as it is
+    for api, cli in _PHRASES:
+        body = body.replace(api, cli)
+    body = _API_N.sub("N", body)
+    if args.input is not None:
+        body = body.replace("(the number of points)", f"(the number of points in {args.input})")
+    return body if name is None else f"{name}: {body}"
+
+
+def _box_problem(args: argparse.Namespace) -> str | None:
+    """The usage error of a box the API would refuse, found before anything is drawn or read:
+    --bounds (or the default unit box) whose sides or volume leave the doubles, or with
+    --periodic an N too small for the box (d_max at most half its shortest side). Judged by
+    hotloop.poisson's own checks, so the verdicts are the API's."""
+    import hotloop.poisson as pd
+
+    if args.sphere or args.rotations:
+        return None
+    if args.bounds is not None:
+        pairs = [(args.bounds[i], args.bounds[i + 1]) for i in range(0, len(args.bounds), 2)]
+    elif args.input is None:
+        pairs = [(0.0, 1.0)] * (args.dim or 2)
+    else:
+        return None  # the points' bounding box: judged once the file is read
+    domain = "periodic" if args.periodic else "box"
+    try:
+        geo = pd._Geometry(domain, np.empty((0, len(pairs))), pairs, "bounds")
+        if args.periodic and args.n <= pd._MAX_COUNT:  # beyond: a MemoryError, later
+            pd.check_periodic_reach(geo, 2.0 * geo.r_max(args.n))
+    except ValueError as exc:
+        return _cli_message(exc, args)
+    return None
 
 
 def _write_outputs(args: argparse.Namespace, result: np.ndarray, plot_pts: np.ndarray,
@@ -225,7 +297,7 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
                 return f"--bounds: pair {i} is {lo:g} {hi:g}; expected lo < hi"
     if args.oversample is not None and not args.oversample > 1.0:
         return f"--oversample: expected more than 1 candidate per point, got {args.oversample:g}"
-    return None
+    return _box_problem(args)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -245,7 +317,10 @@ def run(args: argparse.Namespace) -> int:
         bounds = [(args.bounds[i], args.bounds[i + 1]) for i in range(0, len(args.bounds), 2)]
     t0 = time.perf_counter()
     with ProgressBar("poisson") as bar:  # drawn on stderr when it is a terminal
-        result, plot_pts, what = _compute(args, pd, domain, bounds, bar)
+        try:
+            result, plot_pts, what = _compute(args, pd, domain, bounds, bar)
+        except (ValueError, TypeError, MemoryError) as exc:  # the API's, naming its arguments
+            raise CLIError(_cli_message(exc, args)) from None
     elapsed = time.perf_counter() - t0
     _write_outputs(args, result, plot_pts, f"hotloop poisson: {what}")
     print(f"{what} in {elapsed:.3f} s -> {args.output}", file=sys.stderr)
