@@ -1117,3 +1117,9 @@ def test_sphere_and_rotation_samplers_name_their_own_keyword_errors(
         for kwargs in ({"domain": "box"}, {"foo": 1}, {"bounds": [(0, 1)]}):
             with pytest.raises(TypeError, match=f"^{name}\\(\\) got unexpected keyword"):
                 sampler(1000, seed=1, **kwargs)
+
+
+def test_the_twin_names_a_huge_n_by_its_digits() -> None:
+    """Not Python's 'Exceeds the limit (4300 digits)' error from printing n."""
+    with pytest.raises(ValueError, match="n: expected 1 <= n < 10, got an integer of about 5001"):
+        ref.eliminate(np.random.default_rng(0).random((10, 2)), 10**5000)

@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from hotloop._flags import as_flag
+from hotloop._numbers import count_text
 from hotloop.poisson import (
     DOMAINS,
     _as_count,
@@ -135,7 +136,7 @@ def eliminate(
     m = x.shape[0]
     n = _as_count(n)
     if not 1 <= n < m:
-        raise ValueError(f"n: expected 1 <= n < {m}, got {n}")
+        raise ValueError(f"n: expected 1 <= n < {m}, got {count_text(n)}")
     if m > MAX_POINTS:
         raise ValueError(f"points: the brute-force twin takes at most {MAX_POINTS} points")
     domain = _as_domain(domain)
