@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import io
+import re
 import sys
 from typing import IO, Any, cast
 
 import numpy as np
 
+from hotloop._numbers import count_text
 from hotloop.cli._common import (
     CLIError,
     add_threads_argument,
@@ -32,8 +34,8 @@ def register(subparsers: Any) -> None:
         "posterior summary: mean, sd, quantiles, MCSE, bulk/tail ESS, split R-hat.",
     )
     parser.add_argument("data", metavar="DATA.csv", help="CSV file; its first column is used")
-    parser.add_argument("--nu", type=positive_finite_float, required=True,
-                        help="degrees of freedom of the t distribution (> 0)")
+    parser.add_argument("--nu", type=nu_value, required=True,
+                        help="degrees of freedom of the t distribution (> 0, at most 1e100)")
     parser.add_argument("--burn-in", type=non_negative_int, default=1000, metavar="N",
                         help="sweeps discarded per chain (default 1000)")
     parser.add_argument("--draws", type=positive_int, default=2000, metavar="N",
@@ -53,6 +55,23 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--progress", action="store_true", help="show a progress bar")
     add_threads_argument(parser)
     parser.set_defaults(func=run, _parser=parser)
+
+
+# The most sweeps a chain can run (the core counts them in a signed 64-bit size).
+_MAX_SWEEPS = 2**63 - 1
+
+
+def nu_value(text: str) -> float:
+    """--nu: a number in (0, MAX_NU] (hotloop.tmodel's bound, beyond which the sampler's
+    products of nu could overflow)."""
+    from hotloop.tmodel import MAX_NU
+
+    value = positive_finite_float(text)
+    if value > MAX_NU:
+        raise argparse.ArgumentTypeError(
+            f"expected a number in (0, {MAX_NU:g}], got {text!r} (a t model with nu beyond "
+            "about 1e15 is the normal model to double precision)")
+    return value
 
 
 def read_column(path: str) -> np.ndarray:
@@ -77,6 +96,11 @@ def read_column(path: str) -> np.ndarray:
         raise CLIError(f"{path}: cannot read numbers from the first column: {exc}") from None
     if x.size == 0:
         raise CLIError(f"{path}: no data")
+    bad = ~np.isfinite(x)
+    if bad.any():  # named here by its place in the column (the model would say data[i])
+        i = int(np.argmax(bad))
+        raise CLIError(f"{path}: values must be finite; number {i + 1} of the first column "
+                       f"is {float(x[i])!r}")
     return x
 
 
@@ -86,13 +110,30 @@ def run(args: argparse.Namespace) -> int:
     problem = png_plot_problem(args.plot)
     if problem is not None:
         args._parser.error(problem)
+    sweeps = args.burn_in + args.draws * args.thin
+    if sweeps > _MAX_SWEEPS:
+        args._parser.error(f"--burn-in + --draws x --thin = {count_text(sweeps)} sweeps per "
+                           "chain: too many (at most 2^63 - 1)")
     for out in (args.output, args.plot):
         if out is not None:
             check_output_path(out)
     x = read_column(args.data)
-    model = ScaledTModel(x, args.nu, seed=args.seed, prior=args.prior)
-    model.run(args.burn_in, args.draws, chains=args.chains, thin=args.thin,
-              threads=args.threads, progress=args.progress)
+    # The model's errors name its arguments (data, chains, sample_size); the user typed a file
+    # name and flags, so its messages are given in those terms.
+    try:
+        model = ScaledTModel(x, args.nu, seed=args.seed, prior=args.prior)
+    except ValueError as exc:
+        raise CLIError(_in_cli_terms(str(exc), args.data)) from None
+    try:
+        model.run(args.burn_in, args.draws, chains=args.chains, thin=args.thin,
+                  threads=args.threads, progress=args.progress)
+    except MemoryError as exc:
+        raise CLIError(_in_cli_terms(str(exc), args.data)) from None
+    except OverflowError:
+        raise CLIError(
+            f"{args.data}: a draw left the range of doubles (for this data the posterior "
+            "reaches beyond it: an extreme scale, or values far closer together than the "
+            "data's range); rescale the data") from None
     print(f"scaled t model: n = {x.size}, nu = {args.nu:g}, prior {args.prior}, "
           f"seed {model.seed}")
     print(model.summary())
@@ -117,3 +158,14 @@ def run(args: argparse.Namespace) -> int:
                        title=f"scaled t, nu = {args.nu:g}, n = {x.size}")
         print(f"plot written to {args.plot}", file=sys.stderr)
     return 0
+
+
+def _in_cli_terms(message: str, path: str) -> str:
+    """An error message of hotloop.tmodel in the terms the user typed: ``data:`` becomes the
+    file's name, ``chains = 4 x sample_size = 10 draws`` becomes ``--chains 4 x --draws 10``."""
+    if message.startswith("data: "):
+        message = f"{path}: {message[len('data: '):]}"
+    elif message.startswith("nu: "):
+        message = f"--nu: {message[len('nu: '):]}"
+    return re.sub(r"\bchains = (.+?) x sample_size = (.+?) draws need",
+                  r"--chains \1 x --draws \2 need", message)

@@ -33,6 +33,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from hotloop import _core
+from hotloop._flags import as_flag
 from hotloop._memory import usable_memory, usable_memory_text
 from hotloop._numbers import count_text, short_repr, too_large_text
 from hotloop._progress import ProgressBar
@@ -74,7 +75,8 @@ def check_data(data: ArrayLike, nu: float, prior: str = "log_sigma") -> FloatArr
     log-sigma prior, 2 for the flat one); it is proper iff p > 0, and hotloop needs p >= 1 (with
     smaller p the chains wander to sigma^2 below the doubles). All points equal, heavy ties, or
     a tiny nu with few points (p = nu (n - 1) when all differ) fail. ``TypeError`` for anything
-    but real numbers (complex, bool, strings, masked arrays).
+    but real numbers (complex, bool, strings, masked entries: a masked array with nothing
+    masked is taken as its values).
     """
     if prior not in PRIORS:
         raise ValueError(f"prior: expected one of {PRIORS}, got {prior!r}")
@@ -125,26 +127,54 @@ def check_data(data: ArrayLike, nu: float, prior: str = "log_sigma") -> FloatArr
 
 def _init_values(value: object, key: str) -> FloatArray:
     """A starting value (or one per chain) as float64: real numbers of any kind (ints of any
-    size, Fractions, Decimals, NumPy scalars and arrays), not bools, strings or complex
-    numbers, which NumPy would convert without a word."""
+    size, Fractions, Decimals, NumPy scalars and arrays), not bools, strings, complex numbers
+    or masked values, which NumPy would convert without a word (``np.ma.masked`` to 0.0, a
+    masked entry to the value under the mask)."""
+    name = f"init[{key!r}]"
+    if isinstance(value, np.ma.MaskedArray):  # np.ma.masked too
+        value = _unmasked(value, name)
     try:
+        # the elements as given: [True, 1.0] is a float array to NumPy (and NumPy would turn
+        # a masked element of a list into NaN with a warning, so look before converting)
+        items = value if isinstance(value, np.ndarray) else np.asarray(value, dtype=object)
+        if items.dtype == object:
+            wrong = _first_not_real(items.ravel()) >= 0
+        else:
+            wrong = items.dtype.kind not in "iuf"
+        if wrong:
+            raise TypeError(f"{name}: expected real numbers, got {short_repr(value)}")
         raw = np.asarray(value)
-        # the elements as given: [True, 1.0] is a float array to NumPy
-        items = raw if isinstance(value, np.ndarray) else np.asarray(value, dtype=object)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"init[{key!r}]: expected real numbers ({exc})") from None
-    if items.dtype == object:
-        wrong = _first_not_real(items.ravel()) >= 0
-    else:
-        wrong = items.dtype.kind not in "iuf"
-    if wrong:
-        raise TypeError(f"init[{key!r}]: expected real numbers, got {short_repr(value)}")
+        if str(exc).startswith(name):
+            raise
+        raise TypeError(f"{name}: expected real numbers ({exc})") from None
     try:
         return np.array(raw, dtype=np.float64)
     except OverflowError:
-        raise ValueError(f"init[{key!r}]: a value beyond the float range") from None
+        raise ValueError(f"{name}: a value beyond the float range") from None
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"init[{key!r}]: expected real numbers ({exc})") from None
+        raise TypeError(f"{name}: expected real numbers ({exc})") from None
+
+
+def _unmasked(value: np.ma.MaskedArray, name: str, hint: str = "") -> Any:
+    """The values of a masked array that has no masked entry (the mask all False, or none):
+    NumPy would otherwise use the values hidden under the mask, or 0 for ``np.ma.masked``.
+    ``TypeError`` naming ``name``, the count and the first masked entry otherwise. The mask is
+    checked by NumPy (``mask.any()``), without a Python loop."""
+    mask = np.ma.getmask(value)
+    if mask is np.ma.nomask:
+        return value.data
+    if mask.dtype.names is not None:  # a structured array: refused as not numbers
+        raise TypeError(f"{name}: expected real numbers, got a structured masked array")
+    if not mask.any():
+        return value.data
+    if mask.ndim == 0:
+        raise TypeError(f"{name}: got a masked value ({short_repr(value)}), not a number{hint}")
+    first = np.unravel_index(int(np.argmax(mask)), mask.shape)
+    where = ", ".join(str(int(i)) for i in first)
+    count = int(np.count_nonzero(mask))
+    raise TypeError(f"{name}: masked values are not accepted ({count_text(count)} masked, the "
+                    f"first {name}[{where}]; NumPy would use the values under the mask){hint}")
 
 
 def _not_real(item: object) -> bool:
@@ -153,12 +183,14 @@ def _not_real(item: object) -> bool:
     return isinstance(item, (bool, np.bool_)) or not isinstance(item, (numbers.Real, Decimal))
 
 
-def _first_not_real(items: Any) -> int:
+def _first_not_real(items: Any, kinds: set[type] | None = None) -> int:
     """The index of the first element of the sequence ``items`` that :func:`_not_real` refuses,
     or -1. The
     elements' types are collected in C (set(map(type, ...))), so a list of a million floats
-    costs no Python loop; the elements are walked only to find the culprit."""
-    kinds = set(map(type, items))
+    costs no Python loop; the elements are walked only to find the culprit. ``kinds``: those
+    types, where the caller has them already."""
+    if kinds is None:
+        kinds = set(map(type, items))
     if not any(issubclass(k, (bool, np.bool_)) or not issubclass(k, (numbers.Real, Decimal))
                for k in kinds):
         return -1
@@ -167,9 +199,15 @@ def _first_not_real(items: Any) -> int:
 
 def _as_float_data(data: ArrayLike) -> FloatArray:
     """``data`` as a new float64 array: real numbers only (no complex, bool, strings, masks)."""
-    if isinstance(data, np.ma.MaskedArray):
-        raise TypeError("data: masked arrays are not accepted (the mask would be ignored); "
-                        "pass data.compressed() for the unmasked values")
+    if isinstance(data, np.ma.MaskedArray):  # taken as its values when nothing is masked
+        data = _unmasked(data, "data", "; pass data.compressed() for the unmasked values")
+    kinds: set[type] = set()
+    if isinstance(data, (list, tuple)):
+        kinds = set(map(type, data))
+        if any(issubclass(k, np.ma.MaskedArray) for k in kinds):  # NumPy: NaN and a warning
+            i = next(i for i, v in enumerate(data) if isinstance(v, np.ma.MaskedArray))
+            raise TypeError(f"data: expected real numbers, got data[{i}] = "
+                            f"{short_repr(data[i])}")
     try:
         arr = np.asarray(data)
     except (TypeError, ValueError) as exc:
@@ -184,7 +222,7 @@ def _as_float_data(data: ArrayLike) -> FloatArray:
         items: Any = arr.ravel()
     else:  # a flat list or tuple (other shapes are refused below)
         items = data if isinstance(data, (list, tuple)) and arr.ndim == 1 else ()
-    bad = _first_not_real(items)
+    bad = _first_not_real(items, kinds if items is data else None)
     if bad >= 0:
         raise TypeError(f"data: expected real numbers, got data[{bad}] = {short_repr(items[bad])}")
     try:  # object arrays (e.g. Decimals) convert element by element in NumPy, or fail
@@ -274,23 +312,11 @@ class Summary:
         return "\n".join(lines)
 
 
-def summarize(draws: FloatArray) -> ParameterSummary:
-    """The :class:`ParameterSummary` of draws shaped (chains, draws)."""
-    q5, q50, q95 = np.quantile(draws, [0.05, 0.5, 0.95])
-    scale = diagnostics.power_of_two_scale(draws)  # exact: no overflow of sums and squares
-    z = draws / scale
-    return ParameterSummary(
-        mean=float(scale * z.mean()),
-        sd=float(scale * z.std(ddof=1)) if draws.size > 1 else float("nan"),
-        q5=float(q5),
-        q50=float(q50),
-        q95=float(q95),
-        mcse_mean=diagnostics.mcse_mean(draws),
-        mcse_sd=diagnostics.mcse_sd(draws),
-        ess_bulk=diagnostics.ess_bulk(draws),
-        ess_tail=diagnostics.ess_tail(draws),
-        r_hat=diagnostics.rhat(draws),
-    )
+def summarize(draws: ArrayLike) -> ParameterSummary:
+    """The :class:`ParameterSummary` of draws shaped (chains, draws) (a 1-D array is one
+    chain): the figures of :mod:`hotloop.tmodel.diagnostics`, computed together (one sort of
+    the draws serves the quantiles and both rank normalisations)."""
+    return ParameterSummary(**diagnostics._summary_values(draws))
 
 
 class ScaledTModel:
@@ -338,10 +364,14 @@ class ScaledTModel:
         around the data from its own stream) or a mapping with ``"mu"`` and/or ``"sigma2"``,
         each a number or one value per chain (a start further than 1e100 times the data's
         spread from the data is moved to that distance: the chains run on the standardised
-        data, where farther starts would overflow). ``progress=True`` draws a progress bar on stderr
-        (tqdm when installed). Ctrl-C stops the run within about 0.1 s with KeyboardInterrupt and
-        leaves the model as it was before the call. ``OverflowError`` if a draw leaves the range
-        of doubles (data with near-ties far closer than its range; see :func:`check_data`).
+        data, where farther starts would overflow). ``progress=True`` draws a progress bar on
+        stderr (tqdm when installed); ``progress`` is True or False (NumPy bools too), anything
+        else a ``TypeError`` (``"no"`` would be true). Ctrl-C stops the run within about 0.1 s
+        with KeyboardInterrupt and leaves the model as it was before the call.
+        ``OverflowError`` if a draw leaves the range of doubles (data with near-ties far closer
+        than its range; see :func:`check_data`). ``init`` values that are masked
+        (``np.ma.masked``, a masked entry) raise ``TypeError``: NumPy would use 0 or the value
+        under the mask.
         """
         return self._run(burn_in, sample_size, chains=chains, thin=thin, threads=threads,
                          init=init, progress=progress, variant="exact")
@@ -356,6 +386,7 @@ class ScaledTModel:
         n_chains = _count(chains, "chains", 1)
         step = _count(thin, "thin", 1)
         n_threads = resolve_threads(threads)
+        show_progress = as_flag(progress, "progress")
         if variant not in _VARIANTS:
             raise ValueError(f"variant: expected one of {tuple(_VARIANTS)}, got {variant!r}")
         init_mu, init_s2 = self._parse_init(init, n_chains)
@@ -371,7 +402,7 @@ class ScaledTModel:
                               f"{usable_memory_text(avail)} ({avail / 2**30:.1f} GiB)")
         mu = np.empty((n_chains, size))
         s2 = np.empty((n_chains, size))
-        with ProgressBar("gibbs", enabled=bool(progress)) as bar:
+        with ProgressBar("gibbs", enabled=show_progress) as bar:
             _core._tmodel_run(self._data, self._nu, _PRIOR_CODE[self._prior],
                               _VARIANTS[variant], burn, step, self.seed, n_threads, init_mu,
                               init_s2, mu, s2, bar)
@@ -450,8 +481,10 @@ class ScaledTModel:
         """Mean, sd, 5/50/95% quantiles, MCSE of the mean and sd, bulk and tail ESS and
         rank-normalised split R-hat of mu and sigma^2, over all chains."""
         mu, s2 = self._require()
-        return Summary({"mu": summarize(mu), "sigma2": summarize(s2)}, chains=mu.shape[0],
-                       draws=mu.shape[1])
+        cache: dict[int, FloatArray] = {}  # the normal scores of the ranks, for both
+        parameters = {name: ParameterSummary(**diagnostics._summary_values(draws, cache))
+                      for name, draws in (("mu", mu), ("sigma2", s2))}
+        return Summary(parameters, chains=mu.shape[0], draws=mu.shape[1])
 
     def to_inference_data(self) -> Any:
         """The draws as an ``arviz.InferenceData`` (posterior group, dims chain x draw), for
