@@ -1207,3 +1207,13 @@ def test_png_writer_memory_does_not_grow_with_the_width(width: int, colormap: bo
     peak(narrow)  # warm up: imports and caches out of the measure
     base, got = peak(narrow), peak(wide)
     assert got - base < row // 2, (got, base, row)
+
+
+def test_divergence_refuses_masked_points() -> None:
+    """NumPy would compute the values under the mask as if they were points."""
+    z = np.ma.masked_array([1j, 0.1 + 0j, 0.2j], mask=[True, False, False])
+    with pytest.raises(TypeError, match=r"z: masked values are not accepted \(1 masked, the "
+                                        r"first z\[0\]"):
+        hl.divergence(z, 0.3j)
+    plain = np.ma.masked_array(z.data)
+    np.testing.assert_array_equal(hl.divergence(plain, 0.3j), hl.divergence(z.data, 0.3j))

@@ -1123,3 +1123,24 @@ def test_the_twin_names_a_huge_n_by_its_digits() -> None:
     """Not Python's 'Exceeds the limit (4300 digits)' error from printing n."""
     with pytest.raises(ValueError, match="n: expected 1 <= n < 10, got an integer of about 5001"):
         ref.eliminate(np.random.default_rng(0).random((10, 2)), 10**5000)
+
+
+@pytest.mark.parametrize("m", [50, 2000])  # the small-call path and the general one
+def test_masked_points_and_bounds_are_refused(m: int) -> None:
+    """NumPy (and the buffer protocol) would use the values under a mask; a masked array with
+    nothing masked is its values."""
+    x = np.random.default_rng(5).random((m, 2))
+    masked = np.ma.masked_array(x, mask=np.zeros_like(x, dtype=bool))
+    masked.mask[3, 1] = True
+    with pytest.raises(TypeError, match=r"points: masked values are not accepted \(1 masked, "
+                                        r"the first points\[3, 1\]"):
+        pd.eliminate(masked, 5)
+    with pytest.raises(TypeError, match="points: masked values"):
+        pd.radius_stats(masked)
+    box = np.ma.masked_array([[0.0, 1.0], [0.0, 1.0]], mask=[[False, True], [False, False]])
+    with pytest.raises(TypeError, match=r"bounds: masked values .* bounds\[0, 1\]"):
+        pd.eliminate(x, 5, bounds=box)
+    plain = np.ma.masked_array(x)  # nothing masked
+    np.testing.assert_array_equal(pd.eliminate(plain, 5), pd.eliminate(x, 5))
+    np.testing.assert_array_equal(pd.eliminate(x, 5, bounds=np.ma.masked_array(box.data)),
+                                  pd.eliminate(x, 5, bounds=box.data))

@@ -31,6 +31,7 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from hotloop import _core
 from hotloop._flags import as_flag
+from hotloop._masked import unmasked
 from hotloop._memory import usable_memory, usable_memory_text
 from hotloop._numbers import count_text, short_repr, too_large_text
 from hotloop._progress import check_progress
@@ -566,7 +567,7 @@ def divergence(
     copy of ``z``, when one is needed) exceed the memory this process may use raise
     MemoryError before anything is allocated."""
     try:
-        arr = np.asarray(z)
+        arr = np.asarray(unmasked(z, "z"))  # else NumPy would use the values under the mask
     except ValueError as exc:  # ragged nested lists
         raise ValueError(f"z: expected a complex array, got what NumPy cannot make one of: "
                          f"{exc}") from None

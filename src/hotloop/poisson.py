@@ -59,6 +59,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from hotloop import _core
 from hotloop._flags import as_flag
+from hotloop._masked import unmasked
 from hotloop._memory import usable_memory, usable_memory_text
 from hotloop._numbers import count_text, short_repr
 from hotloop._progress import check_progress
@@ -136,6 +137,7 @@ def _points_checked(points: ArrayLike, name: str,
             and points.flags.c_contiguous and 1 <= points.shape[1] <= MAX_DIM):
         out = points  # already what the core takes: every check below would pass
     else:
+        points = unmasked(points, name)  # else NumPy would use the values under the mask
         if isinstance(points, np.ndarray):
             arr = points
         else:
@@ -252,6 +254,7 @@ def _bounds_array(bounds: Bounds) -> NDArray[np.float64]:
     turn the string '1' (or b'1', or ['0', '1']) into 1.0, True into 1.0 and a date into its
     day count, and the call would go on in a box nobody meant. Python ints beyond int64,
     Fractions and Decimals are taken (a list of them is an object array)."""
+    bounds = unmasked(bounds, "bounds")
     if isinstance(bounds, np.ndarray) and bounds.dtype.kind in "iuf":
         if bounds.dtype == np.float64:
             return bounds
@@ -580,7 +583,8 @@ def eliminate(
     # nothing, for anything but plainly valid arguments; the general path then words the error
     # (a malformed $HOTLOOP_NUM_THREADS raises there as it would here).
     if (type(n) is int and 0 < n < _SMALL_MAX_POINTS and bounds is None and r_max is None
-            and progressive is False and weight_limiting is True and progress is None):
+            and progressive is False and weight_limiting is True and progress is None
+            and not isinstance(points, np.ma.MaskedArray)):  # a buffer without its mask
         out = np.empty(n, _I64)
         if _core._poisson_eliminate_small(points, n, out, domain, threads, alpha, beta,
                                           gamma) is not None:

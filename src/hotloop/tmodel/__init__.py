@@ -34,6 +34,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from hotloop import _core
 from hotloop._flags import as_flag
+from hotloop._masked import unmasked
 from hotloop._memory import usable_memory, usable_memory_text
 from hotloop._numbers import count_text, short_repr, too_large_text
 from hotloop._progress import ProgressBar
@@ -131,8 +132,7 @@ def _init_values(value: object, key: str) -> FloatArray:
     or masked values, which NumPy would convert without a word (``np.ma.masked`` to 0.0, a
     masked entry to the value under the mask)."""
     name = f"init[{key!r}]"
-    if isinstance(value, np.ma.MaskedArray):  # np.ma.masked too
-        value = _unmasked(value, name)
+    value = unmasked(value, name)  # np.ma.masked too
     try:
         # the elements as given: [True, 1.0] is a float array to NumPy (and NumPy would turn
         # a masked element of a list into NaN with a warning, so look before converting)
@@ -154,27 +154,6 @@ def _init_values(value: object, key: str) -> FloatArray:
         raise ValueError(f"{name}: a value beyond the float range") from None
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name}: expected real numbers ({exc})") from None
-
-
-def _unmasked(value: np.ma.MaskedArray, name: str, hint: str = "") -> Any:
-    """The values of a masked array that has no masked entry (the mask all False, or none):
-    NumPy would otherwise use the values hidden under the mask, or 0 for ``np.ma.masked``.
-    ``TypeError`` naming ``name``, the count and the first masked entry otherwise. The mask is
-    checked by NumPy (``mask.any()``), without a Python loop."""
-    mask = np.ma.getmask(value)
-    if mask is np.ma.nomask:
-        return value.data
-    if mask.dtype.names is not None:  # a structured array: refused as not numbers
-        raise TypeError(f"{name}: expected real numbers, got a structured masked array")
-    if not mask.any():
-        return value.data
-    if mask.ndim == 0:
-        raise TypeError(f"{name}: got a masked value ({short_repr(value)}), not a number{hint}")
-    first = np.unravel_index(int(np.argmax(mask)), mask.shape)
-    where = ", ".join(str(int(i)) for i in first)
-    count = int(np.count_nonzero(mask))
-    raise TypeError(f"{name}: masked values are not accepted ({count_text(count)} masked, the "
-                    f"first {name}[{where}]; NumPy would use the values under the mask){hint}")
 
 
 def _not_real(item: object) -> bool:
@@ -199,8 +178,8 @@ def _first_not_real(items: Any, kinds: set[type] | None = None) -> int:
 
 def _as_float_data(data: ArrayLike) -> FloatArray:
     """``data`` as a new float64 array: real numbers only (no complex, bool, strings, masks)."""
-    if isinstance(data, np.ma.MaskedArray):  # taken as its values when nothing is masked
-        data = _unmasked(data, "data", "; pass data.compressed() for the unmasked values")
+    # a masked array is taken as its values when nothing is masked
+    data = unmasked(data, "data", "; pass data.compressed() for the unmasked values")
     kinds: set[type] = set()
     if isinstance(data, (list, tuple)):
         kinds = set(map(type, data))

@@ -48,6 +48,8 @@ from decimal import Decimal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from hotloop._masked import unmasked
+
 FloatArray = NDArray[np.float64]
 
 __all__ = [
@@ -119,13 +121,7 @@ def _real_array(values: object, name: str) -> FloatArray:
     entries (the values under the mask would be used); a masked array with nothing masked is
     taken as its values. The dtype is checked, and a list's elements' types are collected in C
     (``set(map(type, ...))``), so no Python loop runs over the data."""
-    if isinstance(values, np.ma.MaskedArray):
-        mask = np.ma.getmask(values)
-        if mask is not np.ma.nomask and (mask.dtype.names is not None or bool(mask.any())):
-            count = int(np.count_nonzero(mask)) if mask.dtype.names is None else "some"
-            raise TypeError(f"{name}: masked values are not accepted ({count} masked; NumPy "
-                            "would use the values under the mask); pass the unmasked values")
-        values = values.data
+    values = unmasked(values, name, "; pass the unmasked values")
     try:
         # A list's elements as given: [True, 2.0] is a float array to NumPy, and a masked
         # element would become NaN with a warning. (Arrays and array-likes have a dtype.)
