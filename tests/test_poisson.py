@@ -661,13 +661,14 @@ def test_sizes_beyond_memory_raise_memory_error_before_allocating() -> None:
     assert time.perf_counter() - t0 < 1.0
 
 
-def _peak_kib_of_memory_errors(calls: list[str]) -> int:
+def _peak_kib_of_memory_errors(calls: list[str], prelude: str = "") -> int:
     """Runs each Python expression of ``calls`` in a fresh process, checks that it raises the
     neighbour lists' MemoryError, and returns the process's peak resident memory in KiB (its
     own VmHWM: ru_maxrss would carry over the parent's peak, which Linux keeps across fork and
-    exec, and pytest's process is large)."""
+    exec, and pytest's process is large). ``prelude``: a statement run first."""
     code = "\n".join([
         "import re, numpy as np, hotloop.poisson as pd",
+        prelude,
         f"for call in {calls!r}:",
         "    try:",
         "        eval(call)",
@@ -693,6 +694,20 @@ def test_duplicates_whose_lists_cannot_fit_raise_before_allocating() -> None:
     peak = _peak_kib_of_memory_errors(
         ["pd.eliminate(np.vstack([np.full((150000, 2), 0.5), [[0.0, 0.0], [1.0, 1.0]]]), 1000)"])
     assert peak < 400_000, peak  # KiB: the input and the tree, no lists
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
+def test_lists_just_beyond_the_limit_are_counted_not_built() -> None:
+    """A cluster whose lists are 1.2 times the memory limit (10000 points in 1% of a periodic
+    box: its lists and a region's own entries beside them need more than 1 GiB, less than 2): the
+    sampled estimate is under twice the limit, so the core used to build up to the limit before
+    failing (0.9 GB resident here; a 70000-point cluster under the default limit: 17.5 GB
+    resident and 55 s). The borderline is now counted exactly first."""
+    peak = _peak_kib_of_memory_errors(
+        ["pd.eliminate(np.random.default_rng(0).random((10000, 2)), 2000, "
+         "bounds=[(0, 100), (0, 100)], domain='periodic')"],
+        prelude="pd._memory_limit = lambda: 1 << 30")
+    assert peak < 300_000, peak  # KiB: no lists (about 1 GB before)
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
