@@ -11,9 +11,11 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -1159,3 +1161,26 @@ def test_masked_points_and_bounds_are_refused(m: int) -> None:
     np.testing.assert_array_equal(pd.eliminate(plain, 5), pd.eliminate(x, 5))
     np.testing.assert_array_equal(pd.eliminate(x, 5, bounds=np.ma.masked_array(box.data)),
                                   pd.eliminate(x, 5, bounds=box.data))
+
+
+@pytest.mark.parametrize("call", [
+    lambda **kw: pd.sample(100, **kw),
+    lambda **kw: pd.sample(100, bounds=[(0, 2), (0, 1)], domain="periodic", **kw),
+    lambda **kw: pd.sample_sphere(100, 3, **kw),
+    lambda **kw: pd.sample_rotations(100, **kw),
+], ids=["box", "periodic", "sphere", "rotations"])
+def test_samplers_refuse_alpha_and_threads_before_drawing(call: Callable[..., Any]) -> None:
+    """eliminate's alpha limit and the thread count are judged before the seed is drawn and
+    the candidates made: last_seed() stays that of the last call that ran (it was the failed
+    call's, after all the candidates were drawn)."""
+    call(seed=None)
+    before = pd.last_seed()
+    with pytest.raises(ValueError, match="alpha"):
+        call(seed=None, alpha=40.0, weight_limiting=False)
+    with pytest.raises(ValueError, match="alpha"):
+        call(seed=None, alpha=40.0, progressive=True)
+    with pytest.raises(TypeError, match="threads"):
+        call(seed=None, threads="x")
+    assert pd.last_seed() == before
+    # an alpha the levels take still runs, and matches eliminate's verdict on its candidates
+    call(seed=1, alpha=12.0)

@@ -803,6 +803,32 @@ def _check_sample_keywords(kwargs: dict[str, Any], who: str | None = None) -> No
                          kwargs.get("gamma", 1.5))
 
 
+def _check_before_drawing(who: str, m: int, n: int, d: int, *, domain: str,
+                          lohi: NDArray[np.float64] | None, kwargs: dict[str, Any]) -> int:
+    """What eliminate would refuse of sample*'s call on m candidates, refused before the seed
+    is drawn (last_seed() stays that of the last call that ran) and the candidates made: the
+    memory (:func:`_refuse_before_allocating`), an ``alpha`` too steep for the levels
+    (:func:`check_alpha`, on the radii eliminate will use), and ``threads``. Returns the
+    thread count. The keywords' own values were checked by :func:`_check_sample_keywords`."""
+    r_max = kwargs.get("r_max")
+    _refuse_before_allocating(who, m, n, d, domain=domain, lohi=lohi, r_max=r_max)
+    nthreads = resolve_threads(kwargs.get("threads"))
+    alpha, beta, gamma = _check_weight_params(kwargs.get("alpha", 8.0), kwargs.get("beta", 0.65),
+                                              kwargs.get("gamma", 1.5))
+    if alpha > _ALPHA_ALWAYS_REACHES:
+        progressive, weight_limiting = _check_options(kwargs.get("progressive", False),
+                                                      kwargs.get("weight_limiting", True), None)
+        geo = _Geometry(domain, np.empty((0, d)), lohi.T if lohi is not None else None,
+                        "bounds")
+        d_max = 2.0 * (geo.r_max(n) if r_max is None else _check_r_max(r_max))
+        d_min = d_max * weight_limit_fraction(m, n, beta, gamma) if weight_limiting else 0.0
+        if domain == "rotations":
+            d_max, d_min = core_radii(domain, d_max, d_min)
+        check_alpha(alpha, m=m, n=n, d_max=d_max, d_min=d_min, progressive=progressive,
+                    factor=math.pow(2.0, 1.0 / geo.k), weight_limiting=weight_limiting)
+    return nthreads
+
+
 def _candidates(seed: int, shape: tuple[int, int], domain: str,
                 box: tuple[NDArray[np.float64], NDArray[np.float64]] | None,
                 nthreads: int) -> NDArray[np.float64]:
@@ -885,10 +911,10 @@ def sample(
                          f"got shape {b.shape}")
     lo, hi = _as_bounds(b, d)
     m = _candidate_count(n, oversample)
-    _refuse_before_allocating("sample", m, n, d, domain=domain, lohi=np.stack([lo, hi]),
-                              r_max=r_max)
+    nthreads = _check_before_drawing("sample", m, n, d, domain=domain, lohi=np.stack([lo, hi]),
+                                     kwargs=common)
     s = _seed(seed)
-    cand = _candidates(s, (m, d), domain, (lo, hi), resolve_threads(threads))
+    cand = _candidates(s, (m, d), domain, (lo, hi), nthreads)
     keep = eliminate(cand, n, bounds=np.stack([lo, hi], axis=1), domain=domain,
                      progressive=progressive, r_max=r_max, alpha=alpha, beta=beta, gamma=gamma,
                      weight_limiting=weight_limiting, threads=threads, progress=progress)
@@ -913,10 +939,10 @@ def sample_sphere(
         raise ValueError(f"dim: expected 2 to {MAX_DIM}, got {count_text(dim)}")
     _check_sample_keywords(kwargs, "sample_sphere")
     m = _candidate_count(n, oversample)
-    _refuse_before_allocating("sample_sphere", m, n, dim, domain="sphere", lohi=None,
-                              r_max=kwargs.get("r_max"))
+    nthreads = _check_before_drawing("sample_sphere", m, n, dim, domain="sphere", lohi=None,
+                                     kwargs=kwargs)
     s = _seed(seed)
-    cand = _candidates(s, (m, dim), "sphere", None, resolve_threads(kwargs.get("threads")))
+    cand = _candidates(s, (m, dim), "sphere", None, nthreads)
     return cand[eliminate(cand, n, domain="sphere", **kwargs)]
 
 
@@ -935,10 +961,10 @@ def sample_rotations(
         raise ValueError(f"n: expected >= 1, got {count_text(n)}")
     _check_sample_keywords(kwargs, "sample_rotations")
     m = _candidate_count(n, oversample)
-    _refuse_before_allocating("sample_rotations", m, n, 4, domain="rotations", lohi=None,
-                              r_max=kwargs.get("r_max"))
+    nthreads = _check_before_drawing("sample_rotations", m, n, 4, domain="rotations",
+                                     lohi=None, kwargs=kwargs)
     s = _seed(seed)
-    cand = _candidates(s, (m, 4), "rotations", None, resolve_threads(kwargs.get("threads")))
+    cand = _candidates(s, (m, 4), "rotations", None, nthreads)
     return cand[eliminate(cand, n, domain="rotations", **kwargs)]
 
 
