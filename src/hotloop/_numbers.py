@@ -1,9 +1,12 @@
-"""How argument errors show numbers too large to print: shared by the kernels' checks."""
+"""Shared by the kernels' argument checks: which values are real numbers, and how errors show
+numbers too large to print."""
 
 from __future__ import annotations
 
 import math
 import numbers
+from decimal import Decimal
+from typing import Any
 
 import numpy as np
 
@@ -34,3 +37,23 @@ def short_repr(value: object, width: int = 60) -> str:
         if isinstance(value, numbers.Integral):
             return too_large_text(value)
         return f"a {type(value).__name__} holding an integer too large to print"
+
+
+def is_real_type(kind: type) -> bool:
+    """Whether values of type ``kind`` are real numbers as hotloop takes them: ints (any size),
+    floats, Fractions, Decimals, NumPy integers and floats; not bools (True is not 1.0 here),
+    strings, None, complex numbers or dates, which NumPy would turn into floats without a
+    word."""
+    return issubclass(kind, (numbers.Real, Decimal)) and not issubclass(kind, (bool, np.bool_))
+
+
+def first_not_real(items: Any, kinds: set[type] | None = None) -> int:
+    """The index of the first element of the sequence ``items`` whose type is not
+    :func:`is_real_type`, or -1. The elements' types are collected in C (set(map(type, ...))),
+    so a list of a million floats costs no Python loop; the elements are walked only to find
+    the culprit. ``kinds``: those types, where the caller has them already."""
+    if kinds is None:
+        kinds = set(map(type, items))
+    if all(is_real_type(k) for k in kinds):
+        return -1
+    return next(i for i, item in enumerate(items) if not is_real_type(type(item)))

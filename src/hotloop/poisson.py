@@ -61,7 +61,7 @@ from hotloop import _core
 from hotloop._flags import as_flag
 from hotloop._masked import unmasked
 from hotloop._memory import usable_memory, usable_memory_text
-from hotloop._numbers import count_text, short_repr
+from hotloop._numbers import count_text, is_real_type, short_repr
 from hotloop._progress import check_progress
 from hotloop._seed import resolve_seed
 from hotloop._threads import MAX_THREADS, resolve_threads
@@ -198,9 +198,7 @@ def _is_real(value: object) -> bool:
     """Whether ``value`` is one real number: an int, float, Fraction, Decimal, NumPy integer or
     floating scalar, or a 0-d array of one; not a bool (True is not 1.0 here), a string (NumPy
     would read "1" as 1.0), a complex number or a date."""
-    if isinstance(value, (bool, np.bool_)):
-        return False
-    if isinstance(value, (numbers.Real, Decimal)):
+    if is_real_type(type(value)):
         return True
     return isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf"
 
@@ -277,9 +275,7 @@ def _bounds_array(bounds: Bounds) -> NDArray[np.float64]:
         raise TypeError(f"bounds: expected d pairs (lo, hi) of numbers, got "
                         f"{short_repr(bounds)}") from None
     kinds = set(map(type, values.flat))
-    if np.ndarray in kinds or not all(
-            issubclass(k, (numbers.Real, Decimal)) and not issubclass(k, (bool, np.bool_))
-            for k in kinds):
+    if not all(is_real_type(k) for k in kinds):  # (0-d arrays among them are judged below)
         refused = [v for v in values.flat if not _is_real(v)]
         if refused:
             bad = refused[0]

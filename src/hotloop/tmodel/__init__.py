@@ -26,7 +26,6 @@ import dataclasses
 import math
 import numbers
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -36,7 +35,7 @@ from hotloop import _core
 from hotloop._flags import as_flag
 from hotloop._masked import unmasked
 from hotloop._memory import usable_memory, usable_memory_text
-from hotloop._numbers import count_text, short_repr, too_large_text
+from hotloop._numbers import count_text, first_not_real, is_real_type, short_repr, too_large_text
 from hotloop._progress import ProgressBar
 from hotloop._seed import resolve_seed
 from hotloop._threads import resolve_threads
@@ -138,7 +137,7 @@ def _init_values(value: object, key: str) -> FloatArray:
         # a masked element of a list into NaN with a warning, so look before converting)
         items = value if isinstance(value, np.ndarray) else np.asarray(value, dtype=object)
         if items.dtype == object:
-            wrong = _first_not_real(items.ravel()) >= 0
+            wrong = first_not_real(items.ravel()) >= 0
         else:
             wrong = items.dtype.kind not in "iuf"
         if wrong:
@@ -154,26 +153,6 @@ def _init_values(value: object, key: str) -> FloatArray:
         raise ValueError(f"{name}: a value beyond the float range") from None
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name}: expected real numbers ({exc})") from None
-
-
-def _not_real(item: object) -> bool:
-    """Whether a data or init element is something NumPy would turn into a float although it is
-    not a real number: a bool, a string, None, a complex number."""
-    return isinstance(item, (bool, np.bool_)) or not isinstance(item, (numbers.Real, Decimal))
-
-
-def _first_not_real(items: Any, kinds: set[type] | None = None) -> int:
-    """The index of the first element of the sequence ``items`` that :func:`_not_real` refuses,
-    or -1. The
-    elements' types are collected in C (set(map(type, ...))), so a list of a million floats
-    costs no Python loop; the elements are walked only to find the culprit. ``kinds``: those
-    types, where the caller has them already."""
-    if kinds is None:
-        kinds = set(map(type, items))
-    if not any(issubclass(k, (bool, np.bool_)) or not issubclass(k, (numbers.Real, Decimal))
-               for k in kinds):
-        return -1
-    return next(i for i, item in enumerate(items) if _not_real(item))
 
 
 def _as_float_data(data: ArrayLike) -> FloatArray:
@@ -196,12 +175,12 @@ def _as_float_data(data: ArrayLike) -> FloatArray:
                         + (" (complex: pass .real explicitly)" if arr.dtype.kind == "c" else ""))
     # NumPy turns a bool among numbers into 0 or 1, and an object array's strings ('2') and
     # None into floats: look at the elements where they can hide (a list's items, an object
-    # array's), their types collected in C (_first_not_real).
+    # array's), their types collected in C (first_not_real).
     if arr.dtype.kind == "O":
         items: Any = arr.ravel()
     else:  # a flat list or tuple (other shapes are refused below)
         items = data if isinstance(data, (list, tuple)) and arr.ndim == 1 else ()
-    bad = _first_not_real(items, kinds if items is data else None)
+    bad = first_not_real(items, kinds if items is data else None)
     if bad >= 0:
         raise TypeError(f"data: expected real numbers, got data[{bad}] = {short_repr(items[bad])}")
     try:  # object arrays (e.g. Decimals) convert element by element in NumPy, or fail
@@ -215,7 +194,7 @@ def _as_float_data(data: ArrayLike) -> FloatArray:
 def _real(value: object, name: str) -> float:
     if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
         value = value.item()  # a 0-d array, as NumPy reductions return
-    if _not_real(value):
+    if not is_real_type(type(value)):
         raise TypeError(f"{name}: expected a real number, got {type(value).__name__}")
     try:
         return float(value)  # type: ignore[arg-type]

@@ -43,12 +43,12 @@ from __future__ import annotations
 
 import math
 import numbers
-from decimal import Decimal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from hotloop._masked import unmasked
+from hotloop._numbers import is_real_type
 
 FloatArray = NDArray[np.float64]
 
@@ -131,7 +131,7 @@ def _real_array(values: object, name: str) -> FloatArray:
     kind = arr.dtype.kind
     if kind == "O":
         for k in set(map(type, arr.ravel())):
-            if issubclass(k, (bool, np.bool_)) or not issubclass(k, (numbers.Real, Decimal)):
+            if not is_real_type(k):
                 raise TypeError(f"{name}: expected real numbers, got an element of type "
                                 f"{k.__name__}")
         try:
