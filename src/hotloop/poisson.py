@@ -806,17 +806,14 @@ def _check_before_drawing(who: str, m: int, n: int, d: int, *, domain: str,
     memory (:func:`_refuse_before_allocating`), an ``alpha`` too steep for the levels
     (:func:`check_alpha`, on the radii eliminate will use), and ``threads``. Returns the
     thread count. The keywords' own values were checked by :func:`_check_sample_keywords`."""
-    r_max = kwargs.get("r_max")
-    _refuse_before_allocating(who, m, n, d, domain=domain, lohi=lohi, r_max=r_max)
+    geo, d_max = _refuse_before_allocating(who, m, n, d, domain=domain, lohi=lohi,
+                                           r_max=kwargs.get("r_max"))
     nthreads = resolve_threads(kwargs.get("threads"))
     alpha, beta, gamma = _check_weight_params(kwargs.get("alpha", 8.0), kwargs.get("beta", 0.65),
                                               kwargs.get("gamma", 1.5))
     if alpha > _ALPHA_ALWAYS_REACHES:
         progressive, weight_limiting = _check_options(kwargs.get("progressive", False),
                                                       kwargs.get("weight_limiting", True), None)
-        geo = _Geometry(domain, np.empty((0, d)), lohi.T if lohi is not None else None,
-                        "bounds")
-        d_max = 2.0 * (geo.r_max(n) if r_max is None else _check_r_max(r_max))
         d_min = d_max * weight_limit_fraction(m, n, beta, gamma) if weight_limiting else 0.0
         if domain == "rotations":
             d_max, d_min = core_radii(domain, d_max, d_min)
@@ -839,16 +836,18 @@ def _candidates(seed: int, shape: tuple[int, int], domain: str,
 
 def _refuse_before_allocating(who: str, m: int, n: int, d: int, *, domain: str,
                               lohi: NDArray[np.float64] | None, r_max: object,
-                              extra_what: str = "candidates") -> None:
+                              extra_what: str = "candidates") -> tuple[_Geometry, float]:
     """The memory check before an (m, d) float64 array is made (sample*'s candidates, or
     eliminate's copy of its input): that array and the elimination's neighbour lists
-    together, in the box ``lohi`` ((2, d), or None for the sphere and rotations)."""
+    together, in the box ``lohi`` ((2, d), or None for the sphere and rotations). Returns the
+    geometry and the d_max it judged by."""
     geo = _Geometry(domain, np.empty((0, d)), lohi.T if lohi is not None else None, "bounds")
     r = geo.r_max(n) if r_max is None else _check_r_max(r_max)
     if domain == "periodic":  # the error eliminate would give, before the memory's
         check_periodic_reach(geo, 2.0 * r, r_max_given=r_max is not None)
     _refuse_beyond_memory(who, m, n, d, k=geo.k, measure=geo.measure, d_max=2.0 * r,
                           extra=8.0 * m * d, extra_what=extra_what)
+    return geo, 2.0 * r
 
 
 # sample()'s default bounds, told apart from bounds a caller passes by identity: the sphere and
