@@ -681,6 +681,24 @@ def test_picture_is_over_then_to_picture_in_one_pass(simd: str) -> None:
     assert np.array_equal(big.picture(region), hl.to_picture(big.over(region)))
 
 
+@pytest.mark.parametrize("simd", LEVELS)
+def test_mandelbrot_picture_is_mandelbrot_then_to_picture_in_one_pass(simd: str) -> None:
+    cases = [((-2.2, 0.8, -1.2, 1.2), 2.0, (0, 100), 210),
+             ((0.45, -0.3, 0.9, -0.1), 1.5, (7, 60), 97),  # mirrored both ways, not square
+             ((-0.75, -0.74, 0.1, 0.1001), 10.0, (3, 300), 64)]  # a thin strip
+    for region, thr, its, res in cases:
+        for smooth in (False, True):
+            plane = hl.ComplexRegion(*region)
+            want = hl.to_picture(hl.mandelbrot(plane, thr, its, res, smooth=smooth, simd=simd))
+            got = hl.mandelbrot_picture(plane, thr, its, res, smooth=smooth, simd=simd,
+                                        threads=2)
+            assert got.dtype == np.uint8 and np.array_equal(got, want), (region, smooth)
+    with pytest.raises(ValueError, match="smooth"):
+        hl.mandelbrot_picture(hl.ComplexRegion(-2, 1, -1, 1), 0.5, smooth=True)
+    with pytest.raises(ValueError, match="n_iterations"):
+        hl.mandelbrot_picture(hl.ComplexRegion(-2, 1, -1, 1), 2.0, (5, 5))
+
+
 # ---- the CLI -----------------------------------------------------------------------------
 
 def test_cli_writes_the_documents_picture(
@@ -771,7 +789,11 @@ def test_cli_colormap_smooth_mandelbrot(tmp_path: Path) -> None:
     assert np.asarray(Image.open(out)).shape == (75, 120, 3)
     assert cli_main(["julia", "-R", "90", "--mandelbrot", "-x", "-2", "-X", "1", "-o",
                      str(out), "--quiet"]) == 0
-    assert cli_cmap_error(tmp_path) == 1
+    assert np.array_equal(np.asarray(Image.open(out)), hl.to_picture(hl.mandelbrot(
+        hl.ComplexRegion(-2, 1, -1, 1), 2.0, (5, 80), 90)))
+    with pytest.raises(SystemExit) as info:  # a usage error: exit 2
+        cli_cmap_error(tmp_path)
+    assert info.value.code == 2
 
 
 def test_cli_reversed_grays_go_through_matplotlib(tmp_path: Path) -> None:
@@ -894,9 +916,15 @@ def test_cli_runtime_errors_name_the_flags_and_exit_1(
     assert len(err) == 1 and "HOTLOOP_NUM_THREADS='many'" in err[0], err
     monkeypatch.delenv("HOTLOOP_NUM_THREADS")
     if importlib.util.find_spec("matplotlib") is not None:
-        assert cli_main(["julia", "-R", "20", "--cmap", "", "-o", out]) == 1
+        # a usage error, named: exit 2 with the usage line
+        with pytest.raises(SystemExit) as info:
+            cli_main(["julia", "-R", "20", "--cmap", "", "-o", out])
+        assert info.value.code == 2
         err = capsys.readouterr().err.strip().splitlines()
-        assert err == ["hotloop julia: error: --cmap '': unknown colormap"], err
+        assert err[0].startswith("usage: hotloop julia"), err
+        assert err[-1] == ("hotloop julia: error: argument --cmap '': unknown colormap; "
+                           "expected gray or a matplotlib colormap name such as viridis or "
+                           "magma"), err
     assert list(tmp_path.iterdir()) == []
 
 

@@ -43,6 +43,7 @@ __all__ = [
     "divergence",
     "escape_counts",
     "mandelbrot",
+    "mandelbrot_picture",
     "to_picture",
 ]
 
@@ -523,28 +524,48 @@ def mandelbrot(
 ) -> NDArray[Any]:
     """The Mandelbrot set image over ``region``: like ``JuliaDiv.over`` with c = the pixel
     and z_0 = 0 (bit-exact with the same NumPy loop written for it in float64 mode)."""
-    t = _threshold(threshold)
-    itermin, itermax = _iterations(n_iterations)
-    dt = _float_dtype(dtype)
-    smooth = as_flag(smooth, "smooth")
-    _check_modes(t, smooth, dt)
+    t, itermin, itermax, smooth, dt = _mandelbrot_options(threshold, n_iterations, smooth, dtype)
     if dt == np.float32:
         kind = _F32_SMOOTH if smooth else _F32
     else:
         kind = _SMOOTH if smooth else _NORMALISED
-    return _render(
-        _region(region),
-        resolution=resolution,
-        kind=kind,
-        c_0=0j,
-        threshold=t,
-        itermin=itermin,
-        itermax=itermax,
-        mandel=True,
-        threads=threads,
-        simd=simd,
-        progress=progress,
-    )
+    return _render(_region(region), resolution=resolution, kind=kind, c_0=0j, threshold=t,
+                   itermin=itermin, itermax=itermax, mandel=True, threads=threads, simd=simd,
+                   progress=progress)
+
+
+def mandelbrot_picture(
+    region: ComplexRegion,
+    threshold: float = 2.0,
+    n_iterations: tuple[int, int] = (0, 50),
+    resolution: int = 1000,
+    *,
+    threads: int | None = None,
+    smooth: bool = False,
+    simd: str = "auto",
+    progress: ProgressFn | None = None,
+) -> NDArray[np.uint8]:
+    """``to_picture(mandelbrot(...))`` in one pass, as ``JuliaDiv.picture`` is for Julia sets:
+    the 8-bit gray picture of the float64 image, shape ``(ny, resolution)``, row 0 at the top,
+    pixel ``uint8(value * 255)``, with no float image in between."""
+    t, itermin, itermax, smooth, _ = _mandelbrot_options(threshold, n_iterations, smooth,
+                                                         np.float64)
+    return _render(_region(region), resolution=resolution,
+                   kind=_PICTURE_SMOOTH if smooth else _PICTURE, c_0=0j, threshold=t,
+                   itermin=itermin, itermax=itermax, mandel=True, threads=threads, simd=simd,
+                   progress=progress)
+
+
+def _mandelbrot_options(threshold: object, n_iterations: object, smooth: object,
+                        dtype: DTypeLike) -> tuple[float, int, int, bool, np.dtype[Any]]:
+    """The validated (threshold, itermin, itermax, smooth, dtype) of the mandelbrot functions,
+    checked in the order of their parameters."""
+    t = _threshold(threshold)
+    itermin, itermax = _iterations(n_iterations)
+    dt = _float_dtype(dtype)
+    flag = as_flag(smooth, "smooth")
+    _check_modes(t, flag, dt)
+    return t, itermin, itermax, flag, dt
 
 
 def divergence(

@@ -323,7 +323,7 @@ def _shape_problem(args: argparse.Namespace, shape: tuple[int, int]) -> str | No
 def run(args: argparse.Namespace) -> int:
     from hotloop._progress import ProgressBar
     from hotloop._threads import resolve_threads
-    from hotloop.julia import ComplexRegion, JuliaDiv, mandelbrot, to_picture
+    from hotloop.julia import ComplexRegion, JuliaDiv, mandelbrot_picture
 
     parser: argparse.ArgumentParser = args._parser
     problem = _usage_problem(args)
@@ -346,22 +346,28 @@ def run(args: argparse.Namespace) -> int:
     problem = _shape_problem(args, shape)
     if problem is not None:
         parser.error(problem)
-    # fail before the work: a bad output path or colormap name
+    # fail before the work: a colormap name matplotlib does not know is a usage error (exit 2,
+    # as a bad number is), an output path that cannot be written a runtime one (exit 1)
+    try:
+        lut = colormap_lut(args.cmap)
+    except CLIError as exc:
+        parser.error(f"argument {exc}; expected gray or a matplotlib colormap name such as "
+                     f"viridis or magma")
     check_output_path(args.output)
-    lut = colormap_lut(args.cmap)
     start = time.perf_counter()
     # --quiet prints nothing on success, so no bar either; else a bar on a terminal for
     # large renders
     draw = False if args.quiet or shape[0] * shape[1] < PROGRESS_PIXELS else None
     try:
+        # the 8-bit picture in one pass: no float image in between
         with ProgressBar("julia", draw) as bar:
             if args.mandelbrot:
-                levels = to_picture(mandelbrot(region, args.threshold,
-                                               (args.itermin, args.itermax), args.resolution,
-                                               threads=args.threads, smooth=args.smooth,
-                                               progress=bar))
+                levels = mandelbrot_picture(region, args.threshold,
+                                            (args.itermin, args.itermax), args.resolution,
+                                            threads=args.threads, smooth=args.smooth,
+                                            progress=bar)
             else:
-                levels = julia.picture(region, progress=bar)  # one pass, no float image
+                levels = julia.picture(region, progress=bar)
     except MemoryError as exc:  # the API's names its argument, resolution: name the flag
         text = str(exc).removeprefix("resolution: ")
         raise CLIError(f"-R/--resolution {args.resolution}: {text}") from None
