@@ -496,11 +496,33 @@ def test_float32_is_an_approximate_but_deterministic_mode() -> None:
          "c_0: expected a complex number within the float range"),
         (lambda: hl.divergence(np.zeros(2, complex), C_0, -np.longdouble("1e400")), ValueError,
          "threshold"),
+        # arrays that are not one number: named with their dtype and shape
+        (lambda: hl.JuliaDiv(np.array([0.1j])), TypeError,
+         r"^c_0: expected a complex number, got ndarray of dtype complex128 and shape \(1,\)"),
+        (lambda: hl.ComplexRegion(np.array(True), 1, 0, 1), TypeError,
+         r"^xleft: expected a real number, got ndarray of dtype bool and shape \(\)"),
+        (lambda: hl.JuliaDiv(C_0, np.array("2")), TypeError, "^threshold: .* dtype <U1"),
+        (lambda: hl.JuliaDiv(np.array(np.nan + 0j)), ValueError, "^c_0: expected a finite"),
     ],
 )
 def test_bad_input_names_the_argument(call, exc, word) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(exc, match=word):
         call()
+
+
+def test_0d_arrays_are_the_numbers_they_hold() -> None:
+    """np.array(2.0) is a number to a NumPy user, as np.float64(2.0) is (poisson and tmodel
+    take both): every real and complex parameter takes a 0-d numeric array."""
+    region = hl.ComplexRegion(-1.6, 1.6, -1, 1)
+    want = hl.JuliaDiv(C_0, 2.0, (5, 80), 60).over(region)
+    got = hl.JuliaDiv(np.array(C_0), np.array(2), (np.array(5), np.array(80)), np.array(60)).over(
+        hl.ComplexRegion(np.array(-1.6), np.array(1.6), np.array(-1), np.array(1.0)))
+    assert np.array_equal(got, want)
+    z = np.array([0.1 + 0.2j, 1.5j])
+    assert np.array_equal(hl.divergence(z, np.array(C_0), np.array(2.0), np.array(80)),
+                          hl.divergence(z, C_0, 2.0, 80))
+    assert np.array_equal(hl.mandelbrot(region, np.array(np.float32(2.0)), (0, 30), 40),
+                          hl.mandelbrot(region, 2.0, (0, 30), 40))
 
 
 def test_huge_sizes_raise_memory_error_before_allocating() -> None:

@@ -23,6 +23,13 @@ def too_large_text(value: object) -> str:
     return f"a {type(value).__name__} too large"
 
 
+def type_text(value: object) -> str:
+    """The type of a refused value, for a message (an array's dtype and shape as well)."""
+    if isinstance(value, np.ndarray):
+        return f"ndarray of dtype {value.dtype} and shape {value.shape}"
+    return type(value).__name__
+
+
 def count_text(n: int) -> str:
     """A count for a message: its digits, or their number when there are more than 64 bits."""
     return str(n) if n.bit_length() <= 64 else too_large_text(n)

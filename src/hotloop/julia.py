@@ -33,7 +33,7 @@ from hotloop import _core
 from hotloop._flags import as_flag
 from hotloop._masked import unmasked
 from hotloop._memory import usable_memory, usable_memory_text
-from hotloop._numbers import count_text, short_repr, too_large_text
+from hotloop._numbers import count_text, short_repr, too_large_text, type_text
 from hotloop._progress import check_progress
 from hotloop._threads import resolve_threads
 
@@ -57,9 +57,19 @@ _UINT32_MAX = 2**32 - 1
 _COUNTS, _NORMALISED, _SMOOTH, _F32, _F32_SMOOTH, _PICTURE, _PICTURE_SMOOTH = 0, 1, 2, 3, 4, 5, 6
 
 
+def _scalar(value: object) -> object:
+    """A 0-d numeric array as its one element (a NumPy scalar), as the other kernels take it
+    (``np.float64(2.0)`` and ``np.array(2.0)`` are the same number to a NumPy user); any other
+    value unchanged."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iufc":
+        return value[()]
+    return value
+
+
 def _real(value: object, name: str) -> float:
+    value = _scalar(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name}: expected a real number, got {type(value).__name__}")
+        raise TypeError(f"{name}: expected a real number, got {type_text(value)}")
     try:
         v = float(value)
     except OverflowError:  # an int (or Fraction) beyond the doubles: ValueError like inf
@@ -80,8 +90,9 @@ def _finite(value: object, name: str) -> float:
 
 
 def _complex(value: object, name: str) -> complex:
+    value = _scalar(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Complex):
-        raise TypeError(f"{name}: expected a complex number, got {type(value).__name__}")
+        raise TypeError(f"{name}: expected a complex number, got {type_text(value)}")
     try:
         c = complex(value)
     except OverflowError:

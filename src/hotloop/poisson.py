@@ -61,7 +61,7 @@ from hotloop import _core
 from hotloop._flags import as_flag
 from hotloop._masked import unmasked
 from hotloop._memory import usable_memory, usable_memory_text
-from hotloop._numbers import count_text, is_real_type, short_repr
+from hotloop._numbers import count_text, is_real_type, short_repr, type_text
 from hotloop._progress import check_progress
 from hotloop._seed import resolve_seed
 from hotloop._threads import MAX_THREADS, resolve_threads
@@ -182,13 +182,13 @@ def _as_count(n: object, name: str = "n") -> int:
     try:
         return operator.index(n)  # type: ignore[arg-type]
     except TypeError:
-        raise TypeError(f"{name}: expected an int, got {_type_text(n)}") from None
+        raise TypeError(f"{name}: expected an int, got {type_text(n)}") from None
 
 
 def _as_domain(domain: object) -> str:
     names = ", ".join(map(repr, DOMAINS))
     if not isinstance(domain, str):  # its type is the problem (and repr(10**5000) raises)
-        raise TypeError(f"domain: expected one of {names}, got {_type_text(domain)}")
+        raise TypeError(f"domain: expected one of {names}, got {type_text(domain)}")
     if domain not in DOMAINS:
         raise ValueError(f"domain: expected one of {names}, got {short_repr(domain)}")
     return domain
@@ -201,13 +201,6 @@ def _is_real(value: object) -> bool:
     if is_real_type(type(value)):
         return True
     return isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf"
-
-
-def _type_text(value: object) -> str:
-    """The type of a refused value, for a message (an array's dtype and shape as well)."""
-    if isinstance(value, np.ndarray):
-        return f"ndarray of dtype {value.dtype} and shape {value.shape}"
-    return type(value).__name__
 
 
 def _float_of(value: object) -> float:
@@ -283,7 +276,7 @@ def _bounds_array(bounds: Bounds) -> NDArray[np.float64]:
             if isinstance(bad, (list, tuple)) or (isinstance(bad, np.ndarray) and bad.ndim):
                 what = f"pairs of unequal lengths: {shown}"  # NumPy left them sequences
             else:
-                what = f"{_type_text(bad)} {' '.join(short_repr(bad, 40).split())}"
+                what = f"{type_text(bad)} {' '.join(short_repr(bad, 40).split())}"
                 what += f" in {shown}" if values.ndim else ""
             raise TypeError(f"bounds: expected d pairs (lo, hi) of real numbers, got {what}")
     floats: NDArray[np.float64] | None
@@ -445,7 +438,7 @@ def _check_param(name: str, value: object, lo: float, hi: float | None = None,
                  lo_open: bool = True) -> float:
     """A real number (:func:`_is_real`) in the range, as a float."""
     if not _is_real(value):
-        raise TypeError(f"{name}: expected a real number, got {_type_text(value)}")
+        raise TypeError(f"{name}: expected a real number, got {type_text(value)}")
     try:
         v = _float_of(value)
     except OverflowError:  # beyond the doubles: refused as inf is
