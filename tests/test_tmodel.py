@@ -193,6 +193,21 @@ def test_bad_run_arguments(kwargs: dict[str, int], match: str) -> None:
         m.run(sample_size=2.5)  # type: ignore[arg-type]
 
 
+def test_counts_take_numpy_integers_and_0d_arrays() -> None:
+    """As the other kernels' counts: anything operator.index takes, same draws as plain ints;
+    a 0-d float array or a 1-element array is refused, named with its dtype and shape."""
+    want = ScaledTModel(X, 4, seed=3).run(10, 20, chains=2, thin=2)
+    got = ScaledTModel(X, np.array(4.0), seed=3).run(
+        np.array(10), np.int32(20), chains=np.uint8(2), thin=np.array(2, dtype=np.int16))
+    assert np.array_equal(got.mu, want.mu) and np.array_equal(got.sigma2, want.sigma2)
+    m = ScaledTModel(X, 4, seed=3)
+    with pytest.raises(TypeError, match=r"^burn_in: expected an int, got ndarray of dtype "
+                                        r"float64 and shape \(\)"):
+        m.run(np.array(10.0), 20)
+    with pytest.raises(TypeError, match=r"^chains: .* shape \(1,\)"):
+        m.run(10, 20, chains=np.array([2]))
+
+
 def test_results_before_run_raise() -> None:
     m = ScaledTModel(X, 4)
     for attr in ("mu", "sigma2"):

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
+import operator
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,7 +35,14 @@ from hotloop import _core
 from hotloop._flags import as_flag
 from hotloop._masked import unmasked
 from hotloop._memory import usable_memory, usable_memory_text
-from hotloop._numbers import count_text, first_not_real, is_real_type, short_repr, too_large_text
+from hotloop._numbers import (
+    count_text,
+    first_not_real,
+    is_real_type,
+    short_repr,
+    too_large_text,
+    type_text,
+)
 from hotloop._progress import ProgressBar
 from hotloop._seed import resolve_seed
 from hotloop._threads import resolve_threads
@@ -205,9 +212,14 @@ def _real(value: object, name: str) -> float:
 
 
 def _count(value: object, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}: expected an int, got {type(value).__name__}")
-    v = int(value)
+    """An int, a NumPy integer or a 0-d integer array (anything ``operator.index`` takes, as
+    the other kernels' counts), not a bool, at least ``minimum``."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name}: expected an int, got bool")
+    try:
+        v = operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"{name}: expected an int, got {type_text(value)}") from None
     if v < minimum:
         raise ValueError(f"{name}: expected an int >= {minimum}, got {count_text(v)}")
     return v
