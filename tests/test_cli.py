@@ -54,6 +54,28 @@ def test_no_command_and_unknown_command_are_usage_errors() -> None:
     assert "usage:" in proc.stderr
 
 
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [(["julia", "--bogus"], "julia"), (["julia", "-R", "10", "extra"], "julia"),
+     (["gibbs", "d.csv", "--nu", "6", "--zzz"], "gibbs"), (["poisson", "5", "-o", "x", "y"],
+                                                          "poisson"),
+     (["count", "--zz"], "count"), (["demo", "extra"], "demo"), (["bench", "--x"], "bench"),
+     (["--zz"], None)],
+)
+def test_unknown_arguments_show_the_commands_own_usage(
+    argv: list[str], command: str | None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """argparse reports a subcommand's unknown arguments from the top-level parser, with
+    hotloop's usage; the user needs the usage of the command typed."""
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err.splitlines()
+    prog = "hotloop" if command is None else f"hotloop {command}"
+    assert err[0].startswith(f"usage: {prog} ["), err
+    assert err[-1] == f"{prog}: error: unrecognized arguments: {' '.join(argv[-1:])}", err
+
+
 def test_bench_rejects_unknown_kernel_with_usage() -> None:
     proc = run_cli("bench", "nope")
     assert proc.returncode == 2
@@ -73,8 +95,8 @@ def test_runtime_errors_exit_1_with_one_line(capsys: pytest.CaptureFixture[str])
     original = cli.build_parser
 
     class _P:
-        def parse_args(self, argv: object) -> argparse.Namespace:
-            return args
+        def parse_known_args(self, argv: object) -> tuple[argparse.Namespace, list[str]]:
+            return args, []
 
     cli.build_parser = _P  # type: ignore[assignment]
     try:

@@ -84,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
         module.register(subparsers)
     for sub in (parser, *subparsers.choices.values()):
         accept_negative_numbers(sub)
+    for sub in subparsers.choices.values():
+        sub.set_defaults(_parser=sub)  # its own usage errors print its own usage
     return parser
 
 
@@ -94,10 +96,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     prog = "hotloop"
     try:
         parser = build_parser()
-        args = parser.parse_args(argv)
+        args, unknown = parser.parse_known_args(argv)
         if args.command is None:
+            if unknown:
+                parser.error(f"unrecognized arguments: {' '.join(unknown)}")
             parser.print_help()
             return 2
+        if unknown:  # the subcommand's usage, not the top level's "hotloop COMMAND ..."
+            args._parser.error(f"unrecognized arguments: {' '.join(unknown)}")
         prog = f"hotloop {args.command}"
         return _run(prog, args)
     except KeyboardInterrupt:
