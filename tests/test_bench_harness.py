@@ -59,6 +59,9 @@ def test_a_missed_target_never_prints_as_the_target() -> None:
         results[name] = Result(name, "skipped")
     report = "\n".join(format_report(wl, results))
     assert "1.79x -> MISSED" in report
+    # at --quick sizes the ratio is shown without a verdict: the targets are for the full sizes
+    quick = "\n".join(format_report(wl, results, quick=True))
+    assert "1.79x -> no verdict at --quick sizes" in quick and "MISSED" not in quick
 
 
 def test_run_benchmarks_writes_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -85,7 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in (parser, *subparsers.choices.values()):
         accept_negative_numbers(sub)
     for sub in subparsers.choices.values():
-        sub.set_defaults(_parser=sub)  # its own usage errors print its own usage
+        # its unknown arguments are reported with its own usage (see main); the commands whose
+        # run() reports usage errors set this themselves, for callers that build their parser
+        sub.set_defaults(_parser=sub)
     return parser
 
 

@@ -54,7 +54,7 @@ def register(subparsers: Any) -> None:
                         help="write trace and histogram plots (a .png file)")
     parser.add_argument("--progress", action="store_true", help="show a progress bar")
     add_threads_argument(parser)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, _parser=parser)
 
 
 # The most sweeps a chain can run (the core counts them in a signed 64-bit size).

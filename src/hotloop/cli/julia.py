@@ -78,7 +78,7 @@ def register(subparsers: Any) -> None:
     add("--mandelbrot", action="store_true", help="the Mandelbrot set instead (c = pixel)")
     add("--quiet", action="store_true", help="print nothing on success")
     add_threads_argument(parser)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, _parser=parser)
 
 
 def _threshold(text: str) -> float:

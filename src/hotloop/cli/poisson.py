@@ -73,7 +73,7 @@ def register(subparsers: Any) -> None:
                         help="output file, .npy or .csv")
     parser.add_argument("--plot", metavar="PNG", help="also draw the points as PNG")
     add_threads_argument(parser)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, _parser=parser)
 
 
 def _load(path: str) -> np.ndarray:
