@@ -1,8 +1,12 @@
 /* Status names, version and the overflow-checked allocation helpers of common.h. */
 #include "hotloop/common.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 const char *hl_strerror(hl_status status) {
     switch (status) {
@@ -48,6 +52,30 @@ void *hl_calloc_array(size_t n, size_t size) {
         return NULL;
     }
     return calloc(bytes == 0 ? 1 : bytes, 1);
+}
+
+void hl_advise_huge(void *p, size_t bytes, size_t min) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (p != NULL && bytes >= min) {
+        /* the whole 4 KiB pages the buffer touches: a large malloc block is a mapping of its
+         * own (or the top of a heap grown for it), so the advice reaches nothing else */
+        const uintptr_t page = 4096, a = (uintptr_t)p & ~(page - 1);
+        const uintptr_t b = ((uintptr_t)p + bytes + page - 1) & ~(page - 1);
+        (void)madvise((void *)a, b - a, MADV_HUGEPAGE);
+    }
+#else
+    (void)p;
+    (void)bytes;
+    (void)min;
+#endif
+}
+
+void *hl_alloc_large_array(size_t n, size_t size) {
+    void *p = hl_alloc_array(n, size);
+    if (p != NULL) {
+        hl_advise_huge(p, n * size, HL_HUGE_PAGES_MIN); /* n * size fits: checked above */
+    }
+    return p;
 }
 
 void *hl_aligned_alloc(size_t alignment, size_t n, size_t size) {

@@ -488,35 +488,19 @@ static hl_status reserve_hits(lists_ctx *cx, lists_work *wk, size_t nh, size_t m
     return HL_OK;
 }
 
-/* From this size on a worker's own entries ask for huge pages (advise_huge). */
+/* From this size on a worker's own entries ask for huge pages (hl_advise_huge). */
 #define HL_PD_HUGE_MIN ((size_t)32 << 20)
 
 /* From this size on a chunk of lists outside the arena asks for huge pages: two of them. */
 #define HL_PD_CHUNK_HUGE_MIN ((size_t)4 << 20)
 
-/* Asks for transparent huge pages on the whole pages of a buffer of at least `min` bytes
- * (malloc serves such sizes by mmap, a mapping of their own, or from a heap grown for them).
+/* Huge pages (hl_advise_huge) for large buffers, whose release is part of a Ctrl-C's answer.
  * Only inputs with thousands of neighbours a point have such buffers: a worker's own entries
  * from HL_PD_HUGE_MIN on (dense inputs, duplicates: a gigabyte and more of them a region), and
  * chunks of lists that do not fit the arena (lists_arena) from HL_PD_CHUNK_HUGE_MIN on (100000
- * points with 3600 neighbours each fill 120 chunks of 24 MB beside the arena). Their release is
- * part of a Ctrl-C's answer: freeing a gigabyte of 4 KiB pages took 60-100 ms here, of huge
- * pages 3 ms; on the 100000 points, Ctrl-C at 0.5-3 s into a call was answered in 0.01-0.19 s
- * with the chunks on 4 KiB pages and 0.03-0.04 s (one 0.15 s, load average 2.5) on huge ones.
- * Advice only: where it is refused or unknown the buffer is the same. */
-static void advise_huge(void *p, size_t bytes, size_t min) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (bytes >= min) {
-        const uintptr_t page = 4096, a = (uintptr_t)p & ~(page - 1);
-        const uintptr_t b = ((uintptr_t)p + bytes + page - 1) & ~(page - 1);
-        (void)madvise((void *)a, b - a, MADV_HUGEPAGE);
-    }
-#else
-    (void)p;
-    (void)bytes;
-    (void)min;
-#endif
-}
+ * points with 3600 neighbours each fill 120 chunks of 24 MB beside the arena). On the 100000
+ * points, Ctrl-C at 0.5-3 s into a call was answered in 0.01-0.19 s with the chunks on 4 KiB
+ * pages and 0.03-0.04 s (one 0.15 s, load average 2.5) on huge ones. */
 
 /* Makes room for `more` own entries. A region's own entries live beside the lists until the
  * build ends (the buffer is kept for the worker's next region), so they are charged to the
@@ -536,7 +520,7 @@ static hl_status reserve_own(lists_ctx *cx, lists_work *wk, size_t more) {
     }
     v->data = p;
     v->cap = cap;
-    advise_huge(p, cap * sizeof *p, HL_PD_HUGE_MIN);
+    hl_advise_huge(p, cap * sizeof *p, HL_PD_HUGE_MIN);
     return HL_OK;
 }
 
@@ -784,7 +768,7 @@ static hl_status region_lists(lists_ctx *cx, lists_work *wk, size_t r0, size_t r
             out = malloc(add);
             owned = cap;
             if (out != NULL) {
-                advise_huge(out, add, HL_PD_CHUNK_HUGE_MIN);
+                hl_advise_huge(out, add, HL_PD_CHUNK_HUGE_MIN);
             }
         }
         if (out == NULL) {

@@ -86,8 +86,8 @@ hl_status hl_tmodel_check_data(const double *x, size_t n, double nu, hl_tmodel_p
     if (x == NULL || n < 2) {
         return HL_EINVAL; /* before allocating: hl_tm_check_sorted says so too */
     }
-    double *sorted = hl_alloc_array(n, sizeof *sorted);
-    double *tmp = hl_alloc_array(n, sizeof *tmp);
+    double *sorted = hl_alloc_large_array(n, sizeof *sorted);
+    double *tmp = hl_alloc_large_array(n, sizeof *tmp);
     hl_status st = sorted != NULL && tmp != NULL ? HL_OK : HL_ENOMEM;
     if (st == HL_OK) {
         st = hl_tm_check_sorted(x, n, nu, prior, sorted, tmp, NULL);
@@ -105,8 +105,8 @@ hl_status hl_tmodel_ties(const double *x, size_t n, size_t *k, hl_monitor *mon) 
     if (n == 0) {
         return HL_OK;
     }
-    double *sorted = hl_alloc_array(n, sizeof *sorted);
-    double *tmp = hl_alloc_array(n, sizeof *tmp);
+    double *sorted = hl_alloc_large_array(n, sizeof *sorted);
+    double *tmp = hl_alloc_large_array(n, sizeof *tmp);
     hl_status st = sorted != NULL && tmp != NULL ? HL_OK : HL_ENOMEM;
     if (st == HL_OK) {
         st = sorted_ties(x, n, sorted, tmp, mon, k);

@@ -363,8 +363,8 @@ hl_status hl_tmodel_run(const double *x, size_t n, const hl_tmodel_options *opt,
         }
     }
 
-    double *z = hl_alloc_array(n, sizeof *z);
-    double *sorted = hl_alloc_array(n, sizeof *sorted);
+    double *z = hl_alloc_large_array(n, sizeof *z);
+    double *sorted = hl_alloc_large_array(n, sizeof *sorted);
     /* Cache-line aligned (and sized) chain states: chains on different threads never share a
      * line. */
     hl_tm_chain *chains = hl_aligned_alloc(64, opt->chains, sizeof *chains);

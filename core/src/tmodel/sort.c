@@ -40,7 +40,7 @@ static void keys_back(double *a, const uint64_t *src, size_t n) {
 }
 
 hl_status hl_tm_sort(double *a, size_t n, double *tmp, hl_monitor *mon) {
-    return hl_tm_sort_with(a, n, tmp, mon, HL_TM_POLL_ELEMENTS, HL_TM_SORT_SMALL);
+    return hl_tm_sort_with(a, n, tmp, mon, HL_TM_SORT_POLL_ELEMENTS, HL_TM_SORT_SMALL);
 }
 
 hl_status hl_tm_sort_with(double *a, size_t n, double *tmp, hl_monitor *mon, size_t poll_every,
@@ -64,8 +64,7 @@ hl_status hl_tm_sort_with(double *a, size_t n, double *tmp, hl_monitor *mon, siz
             }
         }
         if (hl_monitor_poll(mon) != HL_OK) {
-            keys_back(a, src, i1); /* a[0..i1) hold keys, the rest are still the doubles */
-            return HL_ECANCELLED;
+            return HL_ECANCELLED; /* a[] is scratch to the caller: no conversion back */
         }
     }
     for (int d = 0; d < 8; d++) {
@@ -83,7 +82,6 @@ hl_status hl_tm_sort_with(double *a, size_t n, double *tmp, hl_monitor *mon, siz
                 dst[at[(src[i] >> (8 * d)) & 0xFF]++] = src[i];
             }
             if (hl_monitor_poll(mon) != HL_OK) {
-                keys_back(a, src, n); /* src holds every key; dst only some */
                 return HL_ECANCELLED;
             }
         }
