@@ -144,11 +144,12 @@ def run(args: argparse.Namespace) -> int:
             np.repeat(np.arange(chains), draws), np.tile(np.arange(draws), chains),
             d["mu"].ravel(), d["sigma2"].ravel(),
         ])
-        buf = io.StringIO()
-        np.savetxt(buf, table, delimiter=",", fmt=["%d", "%d", "%.17g", "%.17g"],
-                   header="chain,draw,mu,sigma2", comments="")
+        # straight into the file, a row at a time: the text (about 45 bytes a draw) is never
+        # held whole, which for millions of draws was several times the draws' own size
         with atomic_output(args.output, "wb") as f:
-            cast(IO[bytes], f).write(buf.getvalue().encode())
+            np.savetxt(cast(IO[bytes], f), table, delimiter=",",
+                       fmt=["%d", "%d", "%.17g", "%.17g"], header="chain,draw,mu,sigma2",
+                       comments="")
         print(f"draws written to {args.output}", file=sys.stderr)
     if args.plot is not None:
         from hotloop.tmodel.plot import plot_draws
