@@ -321,7 +321,7 @@ HL_TEST(tmodel_ties_polls_before_the_sort) {
 HL_TEST(tmodel_radix_sort_matches_qsort) {
     /* Negative and positive values over many magnitudes (subnormals included), both zeros, and
      * runs of ties: the radix sort gives qsort's order (-0.0 and +0.0 compare equal). Then a
-     * cancelled sort keeps the values. */
+     * cancellation at any poll is answered at that poll. */
     enum { N = 20000 };
     double *a = malloc(N * sizeof *a), *b = malloc(N * sizeof *b);
     CHECK(a != NULL && b != NULL);

@@ -217,7 +217,8 @@ HL_API hl_status hl_tmodel_ties(const double *x, size_t n, size_t *k, hl_monitor
 /*
  * Test only: sorts a[0..n) (finite doubles) with the sampler's radix sort when n >= small (else
  * qsort), polling `mon` (may be NULL) every `poll_every` elements moved. Returns HL_OK,
- * HL_ECANCELLED (a[] then holds its values in some order), HL_EINVAL or HL_ENOMEM.
+ * HL_ECANCELLED (a[] then holds unspecified bits: the sampler sorts a copy and drops it),
+ * HL_EINVAL or HL_ENOMEM.
  */
 HL_API hl_status hl_tmodel_testing_sort(double *a, size_t n, size_t poll_every, size_t small,
                                         hl_monitor *mon);

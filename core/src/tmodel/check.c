@@ -11,8 +11,9 @@
 
 /* Checks that x[0..n) (n >= 1) is finite, sorts a copy into `sorted` (tmp: the sort's
  * scratch) and puts the largest number of equal values in *k. HL_EINVAL for a non-finite
- * value, HL_ECANCELLED when `mon` stops the check or the sort (polled every
- * HL_TM_POLL_ELEMENTS, so 40 million points answer Ctrl-C as quickly as 4 million). */
+ * value, HL_ECANCELLED when `mon` stops the check (polled every HL_TM_POLL_ELEMENTS) or the
+ * sort (every HL_TM_SORT_POLL_ELEMENTS), so 40 million points answer Ctrl-C as quickly as 4
+ * million; `sorted` and `tmp` then hold unspecified bits. */
 static hl_status sorted_ties(const double *x, size_t n, double *sorted, double *tmp,
                              hl_monitor *mon, size_t *k) {
     for (size_t i0 = 0; i0 < n; i0 += HL_TM_POLL_ELEMENTS) {

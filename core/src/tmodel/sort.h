@@ -9,7 +9,8 @@
 #include "hotloop/common.h"
 
 /* Elements a pass over the data handles between two polls of the monitor: a few milliseconds
- * of the sort's histogram or scatter, or of the data check's copy. */
+ * of the data check's finite test and copy, or of the standardisation (the sort polls more
+ * often: HL_TM_SORT_POLL_ELEMENTS). */
 #define HL_TM_POLL_ELEMENTS ((size_t)1 << 22)
 
 /* Elements the sort's histogram and scatter passes handle between two polls. Smaller than
