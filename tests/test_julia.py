@@ -503,6 +503,10 @@ def test_float32_is_an_approximate_but_deterministic_mode() -> None:
          r"^xleft: expected a real number, got ndarray of dtype bool and shape \(\)"),
         (lambda: hl.JuliaDiv(C_0, np.array("2")), TypeError, "^threshold: .* dtype <U1"),
         (lambda: hl.JuliaDiv(np.array(np.nan + 0j)), ValueError, "^c_0: expected a finite"),
+        (lambda: hl.JuliaDiv(C_0, resolution=np.array([10], dtype=np.int64)), TypeError,
+         r"^resolution: expected an int, got ndarray of dtype int64 and shape \(1,\)"),
+        (lambda: hl.JuliaDiv(C_0, n_iterations=(np.array(5.0), 80)), TypeError,
+         r"^n_iterations\[0\] \(itermin\): expected an int, got ndarray of dtype float64"),
     ],
 )
 def test_bad_input_names_the_argument(call, exc, word) -> None:  # type: ignore[no-untyped-def]

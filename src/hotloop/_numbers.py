@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +29,18 @@ def type_text(value: object) -> str:
     if isinstance(value, np.ndarray):
         return f"ndarray of dtype {value.dtype} and shape {value.shape}"
     return type(value).__name__
+
+
+def as_int(value: object, name: str) -> int:
+    """``value`` as an int: anything ``operator.index`` takes (ints, NumPy integers, 0-d integer
+    arrays), not a bool (True is not 1 as a count); else a TypeError naming ``name`` and the
+    type (an array's dtype and shape). The callers check the range."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name}: expected an int, got bool")
+    try:
+        return operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"{name}: expected an int, got {type_text(value)}") from None
 
 
 def count_text(n: int) -> str:

@@ -22,7 +22,6 @@ import cmath
 import dataclasses
 import math
 import numbers
-import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -33,7 +32,7 @@ from hotloop import _core
 from hotloop._flags import as_flag
 from hotloop._masked import unmasked
 from hotloop._memory import usable_memory, usable_memory_text
-from hotloop._numbers import count_text, short_repr, too_large_text, type_text
+from hotloop._numbers import as_int, count_text, short_repr, too_large_text, type_text
 from hotloop._progress import check_progress
 from hotloop._threads import resolve_threads
 
@@ -109,12 +108,7 @@ def _complex(value: object, name: str) -> complex:
 
 def _int(value: object, name: str, lo: int, hi: int | None) -> int:
     """``value`` as an int in lo..hi (no upper bound for None)."""
-    if isinstance(value, bool):
-        raise TypeError(f"{name}: expected an integer, got bool")
-    try:
-        v = operator.index(value)  # type: ignore[arg-type]
-    except TypeError:
-        raise TypeError(f"{name}: expected an integer, got {type(value).__name__}") from None
+    v = as_int(value, name)
     # count_text: str() of an int beyond 4300 digits raises Python's own ValueError
     if hi is None and v < lo:
         raise ValueError(f"{name}: expected an integer >= {lo}, got {count_text(v)}")

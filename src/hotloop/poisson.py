@@ -49,7 +49,6 @@ from __future__ import annotations
 import contextlib
 import math
 import numbers
-import operator
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -61,7 +60,7 @@ from hotloop import _core
 from hotloop._flags import as_flag
 from hotloop._masked import unmasked
 from hotloop._memory import usable_memory, usable_memory_text
-from hotloop._numbers import count_text, is_real_type, short_repr, type_text
+from hotloop._numbers import as_int, count_text, is_real_type, short_repr, type_text
 from hotloop._progress import check_progress
 from hotloop._seed import resolve_seed
 from hotloop._threads import MAX_THREADS, resolve_threads
@@ -174,15 +173,6 @@ def _points_checked(points: ArrayLike, name: str,
     if row >= 0:
         raise ValueError(f"{name}: row {row} has a NaN or infinite coordinate")
     return out, False, tol
-
-
-def _as_count(n: object, name: str = "n") -> int:
-    if isinstance(n, bool):
-        raise TypeError(f"{name}: expected an int, got bool")
-    try:
-        return operator.index(n)  # type: ignore[arg-type]
-    except TypeError:
-        raise TypeError(f"{name}: expected an int, got {type_text(n)}") from None
 
 
 def _as_domain(domain: object) -> str:
@@ -316,8 +306,8 @@ def _as_lohi(bounds: Bounds, d: int) -> NDArray[np.float64]:
 def max_radius(n: int, dim: int, measure: float) -> float:
     """The maximal Poisson disc radius of ``n`` points in a domain of intrinsic dimension
     ``dim`` and the given measure (area, volume, ...), as Yuksel 2015."""
-    n = _as_count(n)
-    dim = _as_count(dim, "dim")
+    n = as_int(n, "n")
+    dim = as_int(dim, "dim")
     if n < 1:
         raise ValueError(f"n: expected >= 1, got {count_text(n)}")
     if dim < 1:
@@ -587,7 +577,7 @@ def eliminate(
     pts, units_ok, unit_tol = _points_checked(points, "points", unit)
     m, d = pts.shape
     if type(n) is not int:
-        n = _as_count(n)
+        n = as_int(n, "n")
     if m < 2:
         raise ValueError(f"points: need at least 2 points (n of them are kept), got {m}")
     if not 1 <= n < m:
@@ -873,7 +863,7 @@ def sample(
     :func:`sample_rotations`, which this forwards to; they take no ``bounds``, and bounds
     passed with them are refused). Returns an (n, d) float64 array.
     """
-    n = _as_count(n)
+    n = as_int(n, "n")
     if n < 1:
         raise ValueError(f"n: expected >= 1, got {count_text(n)}")
     domain = _as_domain(domain)
@@ -919,8 +909,8 @@ def sample_sphere(
 ) -> NDArray[np.float64]:
     """``n`` Poisson disc points on the unit sphere S^(dim-1) in R^dim (chord distance);
     keywords as :func:`sample`. Returns an (n, dim) float64 array of unit vectors."""
-    n = _as_count(n)
-    dim = _as_count(dim, "dim")
+    n = as_int(n, "n")
+    dim = as_int(dim, "dim")
     if n < 1:
         raise ValueError(f"n: expected >= 1, got {count_text(n)}")
     if not 2 <= dim <= MAX_DIM:
@@ -944,7 +934,7 @@ def sample_rotations(
     """``n`` Poisson disc rotations as unit quaternions (w, x, y, z), with ``q ~ -q`` and the
     rotation angle as distance; keywords as :func:`sample`. Candidates are uniform (Haar)
     rotations. Returns an (n, 4) float64 array."""
-    n = _as_count(n)
+    n = as_int(n, "n")
     if n < 1:
         raise ValueError(f"n: expected >= 1, got {count_text(n)}")
     _check_sample_keywords(kwargs, "sample_rotations")

@@ -26,10 +26,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from hotloop._flags import as_flag
-from hotloop._numbers import count_text
+from hotloop._numbers import as_int, count_text
 from hotloop.poisson import (
     DOMAINS,
-    _as_count,
     _as_domain,
     _Geometry,
     _points_checked,
@@ -134,7 +133,7 @@ def eliminate(
     result, M up to a few thousand)."""
     x, _, unit_tol = _points_checked(points, "points", False)
     m = x.shape[0]
-    n = _as_count(n)
+    n = as_int(n, "n")
     if not 1 <= n < m:
         raise ValueError(f"n: expected 1 <= n < {m}, got {count_text(n)}")
     if m > MAX_POINTS:

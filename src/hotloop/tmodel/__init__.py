@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import operator
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,12 +35,12 @@ from hotloop._flags import as_flag
 from hotloop._masked import unmasked
 from hotloop._memory import usable_memory, usable_memory_text
 from hotloop._numbers import (
+    as_int,
     count_text,
     first_not_real,
     is_real_type,
     short_repr,
     too_large_text,
-    type_text,
 )
 from hotloop._progress import ProgressBar
 from hotloop._seed import resolve_seed
@@ -214,12 +213,7 @@ def _real(value: object, name: str) -> float:
 def _count(value: object, name: str, minimum: int) -> int:
     """An int, a NumPy integer or a 0-d integer array (anything ``operator.index`` takes, as
     the other kernels' counts), not a bool, at least ``minimum``."""
-    if isinstance(value, bool):
-        raise TypeError(f"{name}: expected an int, got bool")
-    try:
-        v = operator.index(value)  # type: ignore[arg-type]
-    except TypeError:
-        raise TypeError(f"{name}: expected an int, got {type_text(value)}") from None
+    v = as_int(value, name)
     if v < minimum:
         raise ValueError(f"{name}: expected an int >= {minimum}, got {count_text(v)}")
     return v
