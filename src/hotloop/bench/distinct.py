@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from hotloop.bench import Impl, Result, Target, Workload
+from hotloop.bench import Impl, Result, Target, Workload, verdict
 
 N_DISTINCT = 100_000
 
@@ -85,15 +85,14 @@ def _document_workload(quick: bool) -> Workload:
     )
 
 
-def _rate_report(name: str, n: int, target: float) -> Any:
+def _rate_report(name: str, n: int, target: float, quick: bool) -> Any:
     def report(results: dict[str, Result]) -> list[str]:
         r = results.get(name)
         if r is None or r.status != "ok":
             return [f"throughput target {name} >= {target / 1e6:.0f} M items/s: not measured"]
         rate = n / r.median
-        verdict = "met" if rate >= target else "MISSED"
         return [f"throughput target {name} >= {target / 1e6:.0f} M items/s: "
-                f"{rate / 1e6:.0f} M items/s -> {verdict}"]
+                f"{rate / 1e6:.0f} M items/s -> {verdict(rate >= target, quick)}"]
 
     return report
 
@@ -134,7 +133,7 @@ def _numpy_workload(quick: bool) -> Workload:
             Target(sk1, "np.unique", 20.0),
             Target("hotloop count_exact", "np.unique", 5.0),
         ],
-        extra_report=_rate_report(sk1, n, 400e6),
+        extra_report=_rate_report(sk1, n, 400e6, quick),
     )
 
 
@@ -179,7 +178,7 @@ def _arrow_workload(quick: bool) -> Workload | None:
         work_units=n,
         unit_name="items",
         targets=[Target(name, "pyarrow.compute.count_distinct", 1.0)],
-        extra_report=_rate_report(name, n, 100e6),
+        extra_report=_rate_report(name, n, 100e6, quick),
     )
 
 
@@ -242,7 +241,7 @@ def _cli_workload(quick: bool) -> Workload:
         if r is not None and r.status == "ok":
             rate = nbytes / r.median / 1e6
             lines.append(f"throughput target hotloop count >= 500 MB/s (cached file): "
-                         f"{rate:.0f} MB/s -> {'met' if rate >= 500 else 'MISSED'}")
+                         f"{rate:.0f} MB/s -> {verdict(rate >= 500, quick)}")
         if "dir" in state:
             shutil.rmtree(state.pop("dir"), ignore_errors=True)
             state.pop("path", None)
