@@ -6,6 +6,7 @@
 #include <string.h>
 #if defined(__linux__)
 #include <sys/mman.h>
+#include <unistd.h>
 #endif
 
 const char *hl_strerror(hl_status status) {
@@ -56,12 +57,17 @@ void *hl_calloc_array(size_t n, size_t size) {
 
 void hl_advise_huge(void *p, size_t bytes, size_t min) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (p != NULL && bytes >= min) {
-        /* the whole 4 KiB pages the buffer touches: a large malloc block is a mapping of its
-         * own (or the top of a heap grown for it), so the advice reaches nothing else */
-        const uintptr_t page = 4096, a = (uintptr_t)p & ~(page - 1);
-        const uintptr_t b = ((uintptr_t)p + bytes + page - 1) & ~(page - 1);
-        (void)madvise((void *)a, b - a, MADV_HUGEPAGE);
+    const long page_size = sysconf(_SC_PAGESIZE);
+    if (p != NULL && bytes >= min && page_size > 0) {
+        /* the whole pages inside the buffer (rounded inwards, as NumPy does): a block that
+         * malloc carved from its heap shares its first and last pages with other blocks, and
+         * only whole 2 MB-aligned ranges inside can become huge pages anyway */
+        const uintptr_t page = (uintptr_t)page_size;
+        const uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1);
+        const uintptr_t b = ((uintptr_t)p + bytes) & ~(page - 1);
+        if (b > a) {
+            (void)madvise((void *)a, b - a, MADV_HUGEPAGE);
+        }
     }
 #else
     (void)p;

@@ -47,6 +47,36 @@ HL_TEST(common_alloc_refuses_overflowing_sizes) {
     free(empty);
 }
 
+HL_TEST(common_large_arrays_are_plain_arrays_with_advice) {
+    /* hl_alloc_large_array: the overflow check of hl_alloc_array, and a buffer that holds what
+     * is written to it at any size, below HL_HUGE_PAGES_MIN (no advice), at a size that is not
+     * a whole number of pages, and well above it; hl_advise_huge takes any range, NULL and
+     * sizes below its minimum included (advice only, nothing to check but that it returns). */
+    CHECK(hl_alloc_large_array(SIZE_MAX / 4, 8) == NULL);
+    const size_t sizes[] = {1, 4096, HL_HUGE_PAGES_MIN / 8 + 3, 3 * HL_HUGE_PAGES_MIN / 8 + 1};
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        const size_t n = sizes[s];
+        double *a = hl_alloc_large_array(n, sizeof *a);
+        CHECK(a != NULL);
+        if (a != NULL) {
+            for (size_t i = 0; i < n; i++) {
+                a[i] = (double)i;
+            }
+            int same = 1;
+            for (size_t i = 0; i < n; i++) {
+                same &= a[i] == (double)i;
+            }
+            CHECK(same);
+            hl_advise_huge(a + 1, (n - 1) * sizeof *a, 0); /* an unaligned start */
+            CHECK(a[n - 1] == (double)(n - 1));
+            free(a);
+        }
+    }
+    hl_advise_huge(NULL, HL_HUGE_PAGES_MIN, 0);
+    char small[64];
+    hl_advise_huge(small, sizeof small, 0); /* less than a page: nothing advised */
+}
+
 static int stop_after(void *ctx) {
     int *calls = ctx;
     return ++*calls >= 3;
