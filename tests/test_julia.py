@@ -820,6 +820,10 @@ def test_cli_colormap_smooth_mandelbrot(tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as info:  # a usage error: exit 2
         cli_cmap_error(tmp_path)
     assert info.value.code == 2
+    # checked before the output path: a usage error even where -o could not be written
+    with pytest.raises(SystemExit) as info:
+        cli_cmap_error(tmp_path, "no-such-dir/x.png")
+    assert info.value.code == 2
 
 
 def test_cli_reversed_grays_go_through_matplotlib(tmp_path: Path) -> None:
@@ -842,9 +846,9 @@ def test_juliadiv_repr_shows_the_options_given() -> None:
         "dtype=np.float32)")
 
 
-def cli_cmap_error(tmp_path: Path) -> int:
-    return cli_main(["julia", "-R", "10", "--cmap", "no-such-map", "-o",
-                     str(tmp_path / "x.png")])
+def cli_cmap_error(tmp_path: Path, output: str = "x.png") -> None:
+    """Runs the CLI with an unknown colormap (it raises SystemExit: a usage error)."""
+    cli_main(["julia", "-R", "10", "--cmap", "no-such-map", "-o", str(tmp_path / output)])
 
 
 def _cli_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str],
@@ -929,7 +933,7 @@ def test_cli_runtime_errors_name_the_flags_and_exit_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = str(tmp_path / "x.png")
-    for extra in ([], ["--mandelbrot"]):  # the picture, or mandelbrot's float64 image
+    for extra in ([], ["--mandelbrot"]):  # the Julia picture, or the Mandelbrot one
         assert cli_main(["julia", "-R", "100000000", "-o", out, *extra]) == 1
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith(

@@ -104,8 +104,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 parser.error(f"unrecognized arguments: {' '.join(unknown)}")
             parser.print_help()
             return 2
-        if unknown:  # the subcommand's usage, not the top level's "hotloop COMMAND ..."
-            args._parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        if unknown:
+            # typed before the command: the top level's; after it: the command's, with its
+            # usage (argparse reports both from the top level, "hotloop COMMAND ...")
+            words = list(sys.argv[1:] if argv is None else argv)
+            before = set(words[:words.index(args.command)])
+            owner = parser if any(u in before for u in unknown) else args._parser
+            owner.error(f"unrecognized arguments: {' '.join(unknown)}")
         prog = f"hotloop {args.command}"
         return _run(prog, args)
     except KeyboardInterrupt:
