@@ -31,6 +31,15 @@ def type_text(value: object) -> str:
     return type(value).__name__
 
 
+def unwrap_0d(value: object, kinds: str) -> object:
+    """A 0-d array whose dtype kind is in ``kinds`` (e.g. "iuf", "iufc") as its one element, a
+    NumPy scalar (``np.array(2.0)`` is the number 2.0 to a NumPy user, as NumPy reductions
+    return it); any other value unchanged."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in kinds:
+        return value[()]
+    return value
+
+
 def as_int(value: object, name: str) -> int:
     """``value`` as an int: anything ``operator.index`` takes (ints, NumPy integers, 0-d integer
     arrays), not a bool (True is not 1 as a count); else a TypeError naming ``name`` and the

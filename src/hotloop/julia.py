@@ -32,7 +32,14 @@ from hotloop import _core
 from hotloop._flags import as_flag
 from hotloop._masked import unmasked
 from hotloop._memory import usable_memory, usable_memory_text
-from hotloop._numbers import as_int, count_text, short_repr, too_large_text, type_text
+from hotloop._numbers import (
+    as_int,
+    count_text,
+    short_repr,
+    too_large_text,
+    type_text,
+    unwrap_0d,
+)
 from hotloop._progress import check_progress
 from hotloop._threads import resolve_threads
 
@@ -56,17 +63,8 @@ _UINT32_MAX = 2**32 - 1
 _COUNTS, _NORMALISED, _SMOOTH, _F32, _F32_SMOOTH, _PICTURE, _PICTURE_SMOOTH = 0, 1, 2, 3, 4, 5, 6
 
 
-def _scalar(value: object) -> object:
-    """A 0-d numeric array as its one element (a NumPy scalar), as the other kernels take it
-    (``np.float64(2.0)`` and ``np.array(2.0)`` are the same number to a NumPy user); any other
-    value unchanged."""
-    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iufc":
-        return value[()]
-    return value
-
-
 def _real(value: object, name: str) -> float:
-    value = _scalar(value)
+    value = unwrap_0d(value, "iufc")  # a 0-d array, as the other kernels take
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name}: expected a real number, got {type_text(value)}")
     try:
@@ -89,7 +87,7 @@ def _finite(value: object, name: str) -> float:
 
 
 def _complex(value: object, name: str) -> complex:
-    value = _scalar(value)
+    value = unwrap_0d(value, "iufc")  # a 0-d array, as the other kernels take
     if isinstance(value, bool) or not isinstance(value, numbers.Complex):
         raise TypeError(f"{name}: expected a complex number, got {type_text(value)}")
     try:
@@ -365,6 +363,13 @@ def _render(
     return out
 
 
+def _float_kind(dtype: np.dtype[Any], smooth: bool) -> int:
+    """The core's output kind of a float image: float32 or float64, banded or smooth."""
+    if dtype == np.float32:
+        return _F32_SMOOTH if smooth else _F32
+    return _SMOOTH if smooth else _NORMALISED
+
+
 @dataclasses.dataclass(frozen=True, init=False, repr=False, eq=False)
 class JuliaDiv:
     """The document's Julia set renderer: ``over(region)`` maps each pixel's escape count to
@@ -416,9 +421,7 @@ class JuliaDiv:
             object.__setattr__(self, name, value)
 
     def _kind(self) -> int:
-        if self.dtype == np.float32:
-            return _F32_SMOOTH if self.smooth else _F32
-        return _SMOOTH if self.smooth else _NORMALISED
+        return _float_kind(self.dtype, self.smooth)
 
     def _render_as(self, plane: ComplexRegion, kind: int,
                    progress: ProgressFn | None) -> NDArray[Any]:
@@ -529,14 +532,9 @@ def mandelbrot(
 ) -> NDArray[Any]:
     """The Mandelbrot set image over ``region``: like ``JuliaDiv.over`` with c = the pixel
     and z_0 = 0 (bit-exact with the same NumPy loop written for it in float64 mode)."""
-    t, itermin, itermax, smooth, dt = _mandelbrot_options(threshold, n_iterations, smooth, dtype)
-    if dt == np.float32:
-        kind = _F32_SMOOTH if smooth else _F32
-    else:
-        kind = _SMOOTH if smooth else _NORMALISED
-    return _render(_region(region), resolution=resolution, kind=kind, c_0=0j, threshold=t,
-                   itermin=itermin, itermax=itermax, mandel=True, threads=threads, simd=simd,
-                   progress=progress)
+    return _render_mandelbrot(region, threshold, n_iterations, resolution, threads=threads,
+                              smooth=smooth, dtype=dtype, simd=simd, progress=progress,
+                              picture=False)
 
 
 def mandelbrot_picture(
@@ -553,24 +551,26 @@ def mandelbrot_picture(
     """``to_picture(mandelbrot(...))`` in one pass, as ``JuliaDiv.picture`` is for Julia sets:
     the 8-bit gray picture of the float64 image, shape ``(ny, resolution)``, row 0 at the top,
     pixel ``uint8(value * 255)``, with no float image in between."""
-    t, itermin, itermax, smooth, _ = _mandelbrot_options(threshold, n_iterations, smooth,
-                                                         np.float64)
-    return _render(_region(region), resolution=resolution,
-                   kind=_PICTURE_SMOOTH if smooth else _PICTURE, c_0=0j, threshold=t,
-                   itermin=itermin, itermax=itermax, mandel=True, threads=threads, simd=simd,
-                   progress=progress)
+    return _render_mandelbrot(region, threshold, n_iterations, resolution, threads=threads,
+                              smooth=smooth, dtype=np.float64, simd=simd, progress=progress,
+                              picture=True)
 
 
-def _mandelbrot_options(threshold: object, n_iterations: object, smooth: object,
-                        dtype: DTypeLike) -> tuple[float, int, int, bool, np.dtype[Any]]:
-    """The validated (threshold, itermin, itermax, smooth, dtype) of the mandelbrot functions,
-    checked in the order of their parameters."""
+def _render_mandelbrot(region: object, threshold: object, n_iterations: object,
+                       resolution: int, *, threads: int | None, smooth: object,
+                       dtype: DTypeLike, simd: str, progress: ProgressFn | None,
+                       picture: bool) -> NDArray[Any]:
+    """mandelbrot() (the float image of ``dtype``) or mandelbrot_picture() (the 8-bit picture
+    of the float64 image): the arguments checked in the order of their parameters."""
     t = _threshold(threshold)
     itermin, itermax = _iterations(n_iterations)
     dt = _float_dtype(dtype)
     flag = as_flag(smooth, "smooth")
     _check_modes(t, flag, dt)
-    return t, itermin, itermax, flag, dt
+    kind = (_PICTURE_SMOOTH if flag else _PICTURE) if picture else _float_kind(dt, flag)
+    return _render(_region(region), resolution=resolution, kind=kind, c_0=0j, threshold=t,
+                   itermin=itermin, itermax=itermax, mandel=True, threads=threads, simd=simd,
+                   progress=progress)
 
 
 def divergence(

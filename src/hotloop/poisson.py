@@ -60,7 +60,14 @@ from hotloop import _core
 from hotloop._flags import as_flag
 from hotloop._masked import unmasked
 from hotloop._memory import usable_memory, usable_memory_text
-from hotloop._numbers import as_int, count_text, is_real_type, short_repr, type_text
+from hotloop._numbers import (
+    as_int,
+    count_text,
+    is_real_type,
+    short_repr,
+    type_text,
+    unwrap_0d,
+)
 from hotloop._progress import check_progress
 from hotloop._seed import resolve_seed
 from hotloop._threads import MAX_THREADS, resolve_threads
@@ -188,9 +195,7 @@ def _is_real(value: object) -> bool:
     """Whether ``value`` is one real number: an int, float, Fraction, Decimal, NumPy integer or
     floating scalar, or a 0-d array of one; not a bool (True is not 1.0 here), a string (NumPy
     would read "1" as 1.0), a complex number or a date."""
-    if is_real_type(type(value)):
-        return True
-    return isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf"
+    return is_real_type(type(unwrap_0d(value, "iuf")))
 
 
 def _float_of(value: object) -> float:

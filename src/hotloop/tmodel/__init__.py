@@ -41,6 +41,7 @@ from hotloop._numbers import (
     is_real_type,
     short_repr,
     too_large_text,
+    unwrap_0d,
 )
 from hotloop._progress import ProgressBar
 from hotloop._seed import resolve_seed
@@ -198,8 +199,7 @@ def _as_float_data(data: ArrayLike) -> FloatArray:
 
 
 def _real(value: object, name: str) -> float:
-    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
-        value = value.item()  # a 0-d array, as NumPy reductions return
+    value = unwrap_0d(value, "iuf")  # a 0-d array, as NumPy reductions return
     if not is_real_type(type(value)):
         raise TypeError(f"{name}: expected a real number, got {type(value).__name__}")
     try:
