@@ -42,13 +42,12 @@ Annals of Statistics 2010).
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from hotloop._masked import unmasked
-from hotloop._numbers import is_real_type
+from hotloop._numbers import as_int, is_real_type
 
 FloatArray = NDArray[np.float64]
 
@@ -517,9 +516,7 @@ def batch_means_se(draws: ArrayLike, batches: int = 20) -> float:
     the most): ``TypeError``/``ValueError`` naming it otherwise."""
     a = _as_chains(draws)
     m, n = a.shape
-    if isinstance(batches, (bool, np.bool_)) or not isinstance(batches, numbers.Integral):
-        raise TypeError(f"batches: expected an int, got {type(batches).__name__}")
-    b = int(batches)
+    b = as_int(batches, "batches")
     if n < 2:
         raise ValueError(f"draws: batch means need at least 2 draws per chain, got shape "
                          f"{a.shape}")
